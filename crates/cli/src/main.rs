@@ -1,0 +1,26 @@
+//! `demine`: the command-line program. Thin: it parses arguments, calls the library crates and
+//! prints their answers.
+
+use clap::{Parser, Subcommand};
+
+/// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
+#[derive(Debug, Parser)]
+#[command(name = "demine", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            println!("demine {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Some(command) => match command {},
+    }
+}

@@ -1,0 +1,1 @@
+//! demine's domain types, identifiers and validation. No I/O.

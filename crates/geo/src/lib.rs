@@ -1,0 +1,1 @@
+//! Geodesy on the WGS84 ellipsoid, the spatial index behind the safety check, and format readers.

@@ -1,0 +1,1 @@
+//! Persistence behind one trait: SQLite (embedded default) and PostgreSQL with PostGIS.
