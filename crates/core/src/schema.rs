@@ -1,0 +1,1102 @@
+//! The registry's entities as tables of typed columns.
+//!
+//! One [`Table`] per [`Kind`] names its columns, their types, their HXL hashtags, which of them
+//! form the natural key, and how sensitive the data is. Storage, import, export and the docs are
+//! all driven by these descriptions, so a column is declared once.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+use crate::date::parse_day;
+use crate::{CoreError, Iso3, PartialDate};
+
+/// One kind of record the registry keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    States,
+    Events,
+    Extensions,
+    Reports,
+    Positions,
+    Commitments,
+    Estimates,
+    Stockpiles,
+    Casualties,
+    Victims,
+    Funding,
+}
+
+impl Kind {
+    /// Every kind, in the order data is loaded (States first: the others refer to them).
+    pub const ALL: [Kind; 11] = [
+        Kind::States,
+        Kind::Events,
+        Kind::Extensions,
+        Kind::Reports,
+        Kind::Positions,
+        Kind::Commitments,
+        Kind::Estimates,
+        Kind::Stockpiles,
+        Kind::Casualties,
+        Kind::Victims,
+        Kind::Funding,
+    ];
+
+    /// The name used on the command line and in the audit log.
+    pub fn name(self) -> &'static str {
+        self.table().name
+    }
+
+    /// The table that describes this kind.
+    pub fn table(self) -> &'static Table {
+        match self {
+            Kind::States => &STATES,
+            Kind::Events => &EVENTS,
+            Kind::Extensions => &EXTENSIONS,
+            Kind::Reports => &REPORTS,
+            Kind::Positions => &POSITIONS,
+            Kind::Commitments => &COMMITMENTS,
+            Kind::Estimates => &ESTIMATES,
+            Kind::Stockpiles => &STOCKPILES,
+            Kind::Casualties => &CASUALTIES,
+            Kind::Victims => &VICTIMS,
+            Kind::Funding => &FUNDING,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| CoreError::UnknownKind {
+                value: s.to_string(),
+                known: Kind::ALL.map(Kind::name).join(", "),
+            })
+    }
+}
+
+/// Who may see a kind of data (DESIGN.md, "Data sensitivity").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sensitivity {
+    /// Treaty status, national aggregates: anyone.
+    Public,
+    /// Operational detail shared with partners (hazard polygons, activities; issue 4).
+    Partner,
+    /// Personal data (victims' identities): named users only, never exported by default.
+    Restricted,
+}
+
+/// How a column's text is read and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Free text.
+    Text,
+    /// An ISO 3166-1 alpha-3 code of a State the registry knows.
+    Iso3,
+    /// A full date, `YYYY-MM-DD`.
+    Date,
+    /// A year, month or day: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    PartialDate,
+    /// A calendar year, `YYYY`.
+    Year,
+    /// A whole number, zero or more.
+    Count,
+    /// A finite decimal number.
+    Number,
+    /// yes/no (also true/false, 1/0).
+    Bool,
+    /// One of a fixed list of words.
+    Choice(&'static [&'static str]),
+}
+
+impl FieldType {
+    /// How the value is held in the database.
+    pub fn storage(self) -> Storage {
+        match self {
+            FieldType::Year | FieldType::Count => Storage::Int,
+            FieldType::Number => Storage::Real,
+            FieldType::Bool => Storage::Bool,
+            _ => Storage::Text,
+        }
+    }
+
+    /// A short human name for error messages and docs.
+    pub fn describe(self) -> String {
+        match self {
+            FieldType::Text => "text".into(),
+            FieldType::Iso3 => "ISO 3166-1 alpha-3 code".into(),
+            FieldType::Date => "date YYYY-MM-DD".into(),
+            FieldType::PartialDate => "date YYYY, YYYY-MM or YYYY-MM-DD".into(),
+            FieldType::Year => "year YYYY".into(),
+            FieldType::Count => "whole number >= 0".into(),
+            FieldType::Number => "number".into(),
+            FieldType::Bool => "yes/no".into(),
+            FieldType::Choice(c) => format!("one of {}", c.join(", ")),
+        }
+    }
+}
+
+/// The database type behind a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    Text,
+    Int,
+    Real,
+    Bool,
+}
+
+/// What an import fills in when a file leaves a column out (or a cell empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Default {
+    /// Nothing: the value stays empty (an error if the column is required).
+    None,
+    /// This text.
+    Text(&'static str),
+    /// The imported file's name: the row's source is the file it came from.
+    FileName,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub hxl: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+    pub default: Default,
+    pub doc: &'static str,
+}
+
+/// One kind's table.
+#[derive(Debug)]
+pub struct Table {
+    pub kind: Kind,
+    /// Name on the command line and in the audit log.
+    pub name: &'static str,
+    /// SQL table name.
+    pub sql: &'static str,
+    pub columns: &'static [Column],
+    /// Columns that identify a row; an import of a row with the same key updates it.
+    pub key: &'static [&'static str],
+    pub sensitivity: Sensitivity,
+    pub doc: &'static str,
+}
+
+impl Table {
+    /// The position of a column by name.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Positions of the key columns.
+    pub fn key_indices(&self) -> Vec<usize> {
+        self.key.iter().filter_map(|k| self.index(k)).collect()
+    }
+
+    /// The key of a record as text, `AFG` or `AFG|deposit|2002-09-11`.
+    pub fn key_text(&self, record: &[Value]) -> String {
+        self.key_indices()
+            .into_iter()
+            .map(|i| record.get(i).map(Value::to_text).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    /// A record as a JSON object keyed by column name (keys sorted: a canonical form).
+    pub fn to_json(&self, record: &[Value]) -> serde_json::Map<String, serde_json::Value> {
+        self.columns
+            .iter()
+            .zip(record)
+            .map(|(c, v)| (c.name.to_string(), v.to_json()))
+            .collect()
+    }
+
+    /// A record from a JSON object keyed by column name, every field checked.
+    pub fn from_json(
+        &self,
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<Value>, (usize, String)> {
+        let mut out = Vec::with_capacity(self.columns.len());
+        for (i, c) in self.columns.iter().enumerate() {
+            let raw = match obj.get(c.name) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(other) => {
+                    return Err((i, format!("expected a {}, found {other}", c.ty.describe())));
+                }
+            };
+            out.push(parse_field(c, &raw).map_err(|r| (i, r))?);
+        }
+        check_row(self.kind, &out).map_err(|(col, r)| (self.index(col).unwrap_or(0), r))?;
+        Ok(out)
+    }
+}
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Text(String),
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+}
+
+impl Value {
+    /// The value as CSV text (`yes`/`no` for booleans, empty for null).
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Text(s) => serde_json::Value::String(s.clone()),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Real(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+        }
+    }
+
+    /// The text, if the value is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// Reads one field's text as its column's type. Empty text is null; the reason names the problem.
+pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return if col.required {
+            Err(format!("{} is required but empty", col.name))
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    let bad = || format!("{} {t:?} is not a {}", col.name, col.ty.describe());
+    Ok(match col.ty {
+        FieldType::Text => Value::Text(t.to_string()),
+        FieldType::Iso3 => Value::Text(
+            t.parse::<Iso3>()
+                .map_err(|_| format!("{} {t:?} is not an ISO 3166-1 alpha-3 code", col.name))?
+                .to_string(),
+        ),
+        FieldType::Date => {
+            Value::Text(parse_day(t).ok_or_else(bad)?.format("%Y-%m-%d").to_string())
+        }
+        FieldType::PartialDate => {
+            Value::Text(t.parse::<PartialDate>().map_err(|_| bad())?.to_string())
+        }
+        FieldType::Year => {
+            let y: i64 = (t.len() == 4)
+                .then(|| t.parse().ok())
+                .flatten()
+                .ok_or_else(bad)?;
+            Value::Int(y)
+        }
+        FieldType::Count => Value::Int(t.parse::<u32>().map_err(|_| bad())?.into()),
+        FieldType::Number => {
+            let f: f64 = t.parse().map_err(|_| bad())?;
+            if !f.is_finite() {
+                return Err(bad());
+            }
+            Value::Real(f)
+        }
+        FieldType::Bool => Value::Bool(match t.to_ascii_lowercase().as_str() {
+            "yes" | "true" | "1" | "y" => true,
+            "no" | "false" | "0" | "n" => false,
+            _ => return Err(bad()),
+        }),
+        FieldType::Choice(choices) => {
+            let lower = t.to_ascii_lowercase();
+            match choices.iter().find(|c| **c == lower) {
+                Some(c) => Value::Text((*c).to_string()),
+                None => return Err(bad()),
+            }
+        }
+    })
+}
+
+/// Checks that hold across the fields of one record; the error names the column at fault.
+pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> {
+    let t = kind.table();
+    let get = |name: &str| t.index(name).and_then(|i| r.get(i)).unwrap_or(&Value::Null);
+    match kind {
+        Kind::Estimates => {
+            if let (Value::Real(lo), Value::Real(hi)) = (get("low"), get("high"))
+                && lo > hi
+            {
+                return Err(("high", format!("high {hi} is below low {lo}")));
+            }
+        }
+        Kind::Events => {
+            let ev = get("event").as_str().unwrap_or_default();
+            if ev == "deposit" && get("instrument") == &Value::Null {
+                return Err(("instrument", "a deposit needs its instrument type".into()));
+            }
+            if ev != "deposit" && get("instrument") != &Value::Null {
+                return Err((
+                    "instrument",
+                    format!("only a deposit has an instrument, not {ev}"),
+                ));
+            }
+            if ev != "deposit" && get("succession_date") != &Value::Null {
+                return Err((
+                    "succession_date",
+                    "only a deposit has a succession date".into(),
+                ));
+            }
+            if let (Value::Text(a), Value::Text(b)) = (get("date"), get("end_date")) {
+                if ev != "armed-conflict" {
+                    return Err(("end_date", format!("only an armed conflict ends, not {ev}")));
+                }
+                if b < a {
+                    return Err(("end_date", format!("end date {b} is before the start {a}")));
+                }
+            }
+        }
+        Kind::Extensions => {
+            let decision = get("decision").as_str().unwrap_or_default();
+            let granted = get("granted_until");
+            if decision == "granted" && granted == &Value::Null {
+                return Err((
+                    "granted_until",
+                    "a granted extension needs granted_until".into(),
+                ));
+            }
+            if decision != "granted" && granted != &Value::Null {
+                return Err((
+                    "granted_until",
+                    format!("a {decision} request has no granted_until"),
+                ));
+            }
+            if decision != "pending" && get("decided_on") == &Value::Null {
+                return Err((
+                    "decided_on",
+                    format!("a {decision} request needs decided_on"),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+const fn col(
+    name: &'static str,
+    hxl: &'static str,
+    ty: FieldType,
+    required: bool,
+    doc: &'static str,
+) -> Column {
+    Column {
+        name,
+        hxl,
+        ty,
+        required,
+        default: Default::None,
+        doc,
+    }
+}
+
+const fn source() -> Column {
+    Column {
+        name: "source",
+        hxl: "#meta+source",
+        ty: FieldType::Text,
+        required: true,
+        default: Default::FileName,
+        doc: "where the row comes from (a document, a file, a web page); defaults to the imported file's name",
+    }
+}
+
+const fn note() -> Column {
+    col(
+        "note",
+        "#description+notes",
+        FieldType::Text,
+        false,
+        "free remarks",
+    )
+}
+
+const fn iso3(doc: &'static str) -> Column {
+    col("iso3", "#country+code", FieldType::Iso3, true, doc)
+}
+
+/// Treaty event types.
+pub const EVENT_TYPES: &[&str] = &[
+    "signature",
+    "deposit",
+    "withdrawal",
+    "armed-conflict",
+    "clearance-completed",
+];
+/// Instrument types of a deposit (Art. 15-16).
+pub const INSTRUMENTS: &[&str] = &[
+    "ratification",
+    "acceptance",
+    "approval",
+    "accession",
+    "succession",
+];
+/// Decisions on an Art. 5 extension request.
+pub const DECISIONS: &[&str] = &["pending", "granted", "refused", "withdrawn"];
+/// Kinds of Art. 7 report.
+pub const REPORT_TYPES: &[&str] = &["initial", "annual"];
+/// Kinds of stockpile record.
+pub const STOCKPILE_RECORDS: &[&str] = &[
+    "declared",
+    "destroyed",
+    "retained",
+    "destruction-completed",
+    "no-stockpile",
+];
+/// Device categories (IMAS).
+pub const DEVICE_CATEGORIES: &[&str] = &[
+    "ap-mine",
+    "at-mine",
+    "erw",
+    "cluster-munition-remnant",
+    "ied",
+    "unknown",
+];
+/// Who a casualty was.
+pub const CASUALTY_GROUPS: &[&str] = &["civilian", "deminer", "military", "unknown"];
+pub const AGE_GROUPS: &[&str] = &["child", "adult", "unknown"];
+pub const SEXES: &[&str] = &["female", "male", "unknown"];
+
+static STATES: Table = Table {
+    kind: Kind::States,
+    name: "states",
+    sql: "states",
+    columns: &[
+        iso3("ISO 3166-1 alpha-3 code (or a user-assigned code such as XKX)"),
+        col(
+            "name",
+            "#country+name",
+            FieldType::Text,
+            true,
+            "English short name",
+        ),
+        col(
+            "un_member",
+            "#indicator+un_member",
+            FieldType::Bool,
+            true,
+            "member of the United Nations",
+        ),
+        Column {
+            name: "treaty_universe",
+            hxl: "#indicator+treaty_universe",
+            ty: FieldType::Bool,
+            required: true,
+            default: Default::Text("yes"),
+            doc: "one of the 197 States that can join the Convention (no: a territory or other entity named by the boundaries file)",
+        },
+        source(),
+    ],
+    key: &["iso3"],
+    sensitivity: Sensitivity::Public,
+    doc: "States and the other entities the boundaries name",
+};
+
+static EVENTS: Table = Table {
+    kind: Kind::Events,
+    name: "events",
+    sql: "treaty_events",
+    columns: &[
+        iso3("the State"),
+        col(
+            "event",
+            "#event+type",
+            FieldType::Choice(EVENT_TYPES),
+            true,
+            "what happened",
+        ),
+        col(
+            "date",
+            "#date",
+            FieldType::Date,
+            true,
+            "when (for a deposit or withdrawal: the date the depositary received it; for an armed conflict: when it began)",
+        ),
+        col(
+            "end_date",
+            "#date+end",
+            FieldType::Date,
+            false,
+            "armed conflict only: when it ended (empty while it goes on)",
+        ),
+        col(
+            "instrument",
+            "#indicator+instrument",
+            FieldType::Choice(INSTRUMENTS),
+            false,
+            "deposit only: the instrument type",
+        ),
+        col(
+            "succession_date",
+            "#date+succession",
+            FieldType::Date,
+            false,
+            "deposit of succession only: the date from which the State is bound",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["iso3", "event", "date"],
+    sensitivity: Sensitivity::Public,
+    doc: "treaty events: signature, deposit of an instrument, withdrawal deposited, armed-conflict periods (Art. 20(3)), declaration of completed clearance (Art. 5)",
+};
+
+static EXTENSIONS: Table = Table {
+    kind: Kind::Extensions,
+    name: "extensions",
+    sql: "extension_requests",
+    columns: &[
+        iso3("the requesting State"),
+        col(
+            "submitted",
+            "#date+submitted",
+            FieldType::Date,
+            true,
+            "date the request was submitted",
+        ),
+        col(
+            "requested_until",
+            "#date+requested",
+            FieldType::Date,
+            true,
+            "new clearance deadline asked for",
+        ),
+        col(
+            "decision",
+            "#status+decision",
+            FieldType::Choice(DECISIONS),
+            true,
+            "the Meeting's decision",
+        ),
+        col(
+            "decided_on",
+            "#date+decided",
+            FieldType::Date,
+            false,
+            "date of the decision",
+        ),
+        col(
+            "granted_until",
+            "#date+granted",
+            FieldType::Date,
+            false,
+            "new deadline granted",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["iso3", "submitted"],
+    sensitivity: Sensitivity::Public,
+    doc: "Art. 5(3)-(6) requests to extend the clearance deadline",
+};
+
+static REPORTS: Table = Table {
+    kind: Kind::Reports,
+    name: "reports",
+    sql: "transparency_reports",
+    columns: &[
+        iso3("the reporting State"),
+        col(
+            "kind",
+            "#indicator+report_type",
+            FieldType::Choice(REPORT_TYPES),
+            true,
+            "initial (Art. 7(1)) or annual update (Art. 7(2))",
+        ),
+        col(
+            "year",
+            "#date+year",
+            FieldType::Year,
+            true,
+            "reporting year: an annual update for year Y is due 30 April Y and covers Y-1",
+        ),
+        col(
+            "received",
+            "#date+received",
+            FieldType::Date,
+            true,
+            "date the report was received",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["iso3", "kind", "year"],
+    sensitivity: Sensitivity::Public,
+    doc: "Art. 7 transparency reports received",
+};
+
+static POSITIONS: Table = Table {
+    kind: Kind::Positions,
+    name: "positions",
+    sql: "positions",
+    columns: &[
+        iso3("the State"),
+        col(
+            "state",
+            "#country+name",
+            FieldType::Text,
+            false,
+            "the State's name as the source gives it",
+        ),
+        col(
+            "position",
+            "#status+position",
+            FieldType::Text,
+            true,
+            "the position taken",
+        ),
+        col(
+            "as_of",
+            "#date",
+            FieldType::PartialDate,
+            true,
+            "when it was held",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["iso3", "as_of", "source"],
+    sensitivity: Sensitivity::Public,
+    doc: "States' positions on the treaty, dated",
+};
+
+static COMMITMENTS: Table = Table {
+    kind: Kind::Commitments,
+    name: "commitments",
+    sql: "commitments",
+    columns: &[
+        iso3("the State that made the pledge"),
+        col(
+            "commitment",
+            "#description+commitment",
+            FieldType::Text,
+            true,
+            "what was pledged",
+        ),
+        col(
+            "due",
+            "#date+due",
+            FieldType::PartialDate,
+            false,
+            "when it is due",
+        ),
+        source(),
+        note(),
+        col(
+            "outcome",
+            "#status+outcome",
+            FieldType::Text,
+            false,
+            "what came of it, once known",
+        ),
+        col(
+            "outcome_date",
+            "#date+outcome",
+            FieldType::PartialDate,
+            false,
+            "when the outcome was recorded",
+        ),
+    ],
+    key: &["iso3", "commitment"],
+    sensitivity: Sensitivity::Public,
+    doc: "pledges with due dates, tracked to an outcome",
+};
+
+static ESTIMATES: Table = Table {
+    kind: Kind::Estimates,
+    name: "estimates",
+    sql: "estimates",
+    columns: &[
+        col(
+            "subject",
+            "#loc+name",
+            FieldType::Text,
+            true,
+            "what the figure is about: World, a State's name, an area",
+        ),
+        col(
+            "iso3",
+            "#country+code",
+            FieldType::Iso3,
+            false,
+            "the State, when the subject is one",
+        ),
+        col(
+            "measure",
+            "#indicator+code",
+            FieldType::Text,
+            true,
+            "what is measured (mines_emplaced, clearance_cost_per_mine, ...)",
+        ),
+        col(
+            "low",
+            "#indicator+num+low",
+            FieldType::Number,
+            true,
+            "low end of the range",
+        ),
+        col(
+            "high",
+            "#indicator+num+high",
+            FieldType::Number,
+            true,
+            "high end of the range (equal to low for a single figure)",
+        ),
+        col(
+            "unit",
+            "#indicator+unit",
+            FieldType::Text,
+            true,
+            "unit (mines, USD, people/year, ...)",
+        ),
+        col(
+            "as_of",
+            "#date",
+            FieldType::PartialDate,
+            true,
+            "when the figure holds",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["subject", "measure", "as_of", "source"],
+    sensitivity: Sensitivity::Public,
+    doc: "figures with a range, a unit, a date and a source; sources that disagree are all kept",
+};
+
+static STOCKPILES: Table = Table {
+    kind: Kind::Stockpiles,
+    name: "stockpiles",
+    sql: "stockpiles",
+    columns: &[
+        iso3("the State"),
+        col(
+            "date",
+            "#date",
+            FieldType::Date,
+            true,
+            "date of the declaration or the end of the period reported",
+        ),
+        col(
+            "record",
+            "#indicator+stockpile_record",
+            FieldType::Choice(STOCKPILE_RECORDS),
+            true,
+            "declared holdings, destroyed in the period, retained under Art. 3, destruction completed, or no stockpile",
+        ),
+        col(
+            "device_type",
+            "#item+type",
+            FieldType::Text,
+            true,
+            "mine type or model (all for a total)",
+        ),
+        col(
+            "quantity",
+            "#indicator+num",
+            FieldType::Count,
+            false,
+            "number of mines",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["iso3", "date", "record", "device_type"],
+    sensitivity: Sensitivity::Public,
+    doc: "stockpile declarations and destruction (Art. 4), mines retained (Art. 3)",
+};
+
+static CASUALTIES: Table = Table {
+    kind: Kind::Casualties,
+    name: "casualties",
+    sql: "casualties",
+    columns: &[
+        col(
+            "id",
+            "#event+id",
+            FieldType::Text,
+            true,
+            "incident record identifier",
+        ),
+        col(
+            "date",
+            "#date",
+            FieldType::Date,
+            true,
+            "date of the incident",
+        ),
+        iso3("State where it happened"),
+        col(
+            "admin_area",
+            "#adm1+name",
+            FieldType::Text,
+            false,
+            "first-level administrative area",
+        ),
+        col(
+            "device_category",
+            "#item+device",
+            FieldType::Choice(DEVICE_CATEGORIES),
+            true,
+            "device category",
+        ),
+        col(
+            "killed",
+            "#affected+killed",
+            FieldType::Count,
+            true,
+            "people killed",
+        ),
+        col(
+            "injured",
+            "#affected+injured",
+            FieldType::Count,
+            true,
+            "people injured",
+        ),
+        col(
+            "group",
+            "#affected+type",
+            FieldType::Choice(CASUALTY_GROUPS),
+            true,
+            "civilian, deminer, military",
+        ),
+        col(
+            "age_group",
+            "#affected+age",
+            FieldType::Choice(AGE_GROUPS),
+            true,
+            "child or adult",
+        ),
+        col(
+            "sex",
+            "#affected+sex",
+            FieldType::Choice(SEXES),
+            true,
+            "female or male",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["id"],
+    sensitivity: Sensitivity::Public,
+    doc: "casualty incidents, without anyone's identity",
+};
+
+static VICTIMS: Table = Table {
+    kind: Kind::Victims,
+    name: "victims",
+    sql: "casualty_identities",
+    columns: &[
+        col(
+            "casualty_id",
+            "#event+id",
+            FieldType::Text,
+            true,
+            "the casualty record",
+        ),
+        col(
+            "person_name",
+            "#contact+name",
+            FieldType::Text,
+            true,
+            "the person's name",
+        ),
+        col(
+            "birth_date",
+            "#date+birth",
+            FieldType::Date,
+            false,
+            "date of birth",
+        ),
+        col(
+            "contact",
+            "#contact+phone",
+            FieldType::Text,
+            false,
+            "how to reach the person or family",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["casualty_id", "person_name"],
+    sensitivity: Sensitivity::Restricted,
+    doc: "personal identities of casualties: restricted, kept apart from the incidents",
+};
+
+static FUNDING: Table = Table {
+    kind: Kind::Funding,
+    name: "funding",
+    sql: "funding",
+    columns: &[
+        col("donor", "#org+donor", FieldType::Text, true, "who gave"),
+        col(
+            "recipient",
+            "#org+recipient",
+            FieldType::Text,
+            true,
+            "who received (a State, an organisation)",
+        ),
+        col(
+            "recipient_iso3",
+            "#country+code",
+            FieldType::Iso3,
+            false,
+            "the recipient State, if any",
+        ),
+        col(
+            "year",
+            "#date+year",
+            FieldType::Year,
+            true,
+            "year of the contribution",
+        ),
+        col("amount", "#value", FieldType::Number, true, "amount"),
+        col(
+            "currency",
+            "#currency",
+            FieldType::Text,
+            true,
+            "ISO 4217 currency code",
+        ),
+        col(
+            "purpose",
+            "#sector+purpose",
+            FieldType::Text,
+            true,
+            "what it pays for (clearance, victim assistance, ...)",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["donor", "recipient", "year", "purpose"],
+    sensitivity: Sensitivity::Public,
+    doc: "mine action funding",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_names_a_required_column() {
+        for k in Kind::ALL {
+            let t = k.table();
+            assert_eq!(t.kind, k);
+            assert_eq!(t.key_indices().len(), t.key.len(), "{k}");
+            for i in t.key_indices() {
+                assert!(
+                    t.columns[i].required,
+                    "{k}: key column {} optional",
+                    t.columns[i].name
+                );
+            }
+            let mut names: Vec<_> = t.columns.iter().map(|c| c.name).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), t.columns.len(), "{k}: duplicate column");
+            assert_eq!(k.name().parse::<Kind>().unwrap(), k);
+        }
+    }
+
+    #[test]
+    fn fields_parse_or_say_why() {
+        let t = Kind::Estimates.table();
+        let low = &t.columns[t.index("low").unwrap()];
+        assert_eq!(parse_field(low, "80000000").unwrap(), Value::Real(8e7));
+        assert!(
+            parse_field(low, "eighty")
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(parse_field(low, "").unwrap_err().contains("required"));
+        assert!(parse_field(low, "NaN").is_err());
+        let ev = Kind::Events.table();
+        let date = &ev.columns[ev.index("date").unwrap()];
+        assert!(
+            parse_field(date, "1997-02-30")
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
+        let kind = &ev.columns[ev.index("event").unwrap()];
+        assert_eq!(
+            parse_field(kind, "Deposit").unwrap(),
+            Value::Text("deposit".into())
+        );
+        assert!(
+            parse_field(kind, "ratified")
+                .unwrap_err()
+                .contains("one of")
+        );
+        let cas = Kind::Casualties.table();
+        let killed = &cas.columns[cas.index("killed").unwrap()];
+        assert!(parse_field(killed, "-1").is_err());
+        assert!(parse_field(killed, "2.5").is_err());
+    }
+
+    #[test]
+    fn row_checks_name_the_column() {
+        let t = Kind::Estimates.table();
+        let mut obj = serde_json::Map::new();
+        for (k, v) in [
+            ("subject", "World"),
+            ("measure", "m"),
+            ("low", "10"),
+            ("high", "5"),
+        ] {
+            obj.insert(k.into(), v.into());
+        }
+        obj.insert("unit".into(), "mines".into());
+        obj.insert("as_of".into(), "1997".into());
+        obj.insert("source".into(), "x".into());
+        let (i, why) = t.from_json(&obj).unwrap_err();
+        assert_eq!(t.columns[i].name, "high");
+        assert!(why.contains("below"));
+        obj.insert("high".into(), serde_json::json!(11));
+        let r = t.from_json(&obj).unwrap();
+        assert_eq!(t.to_json(&r)["high"], serde_json::json!(11.0));
+    }
+}
