@@ -1,0 +1,492 @@
+//! The SQL both backends share. The statements are identical text for SQLite and PostgreSQL
+//! (numbered `$n` parameters work in both); only the Rust types of the driver differ, so the
+//! implementation is written once as a macro and instantiated for each driver. What truly differs
+//! (opening, how a write transaction starts, backup) lives in `sqlite.rs` and `postgres.rs`.
+
+use demine_core::schema::Table;
+
+/// `"name"`: identifiers are quoted (a column is called `group`). They come only from the static
+/// schema, never from input.
+pub(crate) fn q(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+pub(crate) fn column_list(t: &Table) -> String {
+    t.columns.iter().map(|c| q(c.name)).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn select_sql(t: &Table, by_iso3: bool) -> String {
+    let filter = if by_iso3 { " WHERE \"iso3\" = $1" } else { "" };
+    format!("SELECT {} FROM {}{filter} ORDER BY row_id", column_list(t), t.sql)
+}
+
+pub(crate) fn select_by_key_sql(t: &Table) -> String {
+    let cond: Vec<String> =
+        t.key.iter().enumerate().map(|(i, k)| format!("{} = ${}", q(k), i + 1)).collect();
+    format!("SELECT {} FROM {} WHERE {}", column_list(t), t.sql, cond.join(" AND "))
+}
+
+pub(crate) fn insert_sql(t: &Table) -> String {
+    let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO {} ({}) VALUES ({})", t.sql, column_list(t), params.join(", "))
+}
+
+pub(crate) fn update_sql(t: &Table) -> String {
+    let n = t.columns.len();
+    let set: Vec<String> =
+        t.columns.iter().enumerate().map(|(i, c)| format!("{} = ${}", q(c.name), i + 1)).collect();
+    let cond: Vec<String> =
+        t.key.iter().enumerate().map(|(i, k)| format!("{} = ${}", q(k), n + i + 1)).collect();
+    format!("UPDATE {} SET {} WHERE {}", t.sql, set.join(", "), cond.join(" AND "))
+}
+
+pub(crate) const AUDIT_COLUMNS: &str =
+    "seq, at, actor, entity, key, before, after, prev_hash, hash";
+
+/// Implements [`crate::Store`] for `$store`, whose `pool` field is a `sqlx::Pool<$db>`, and which
+/// has `begin_write`, `begin_snapshot` and `backup_to` methods of its own.
+macro_rules! sql_backend {
+    ($store:ty, $db:ty) => {
+        type Tx = sqlx::Transaction<'static, $db>;
+        type Q<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+
+        fn bind_value<'q>(
+            q: Q<'q>,
+            storage: demine_core::schema::Storage,
+            v: &demine_core::schema::Value,
+        ) -> Q<'q> {
+            use demine_core::schema::{Storage, Value};
+            match (v, storage) {
+                (Value::Text(s), _) => q.bind(s.clone()),
+                (Value::Int(i), _) => q.bind(*i),
+                (Value::Real(f), _) => q.bind(*f),
+                (Value::Bool(b), _) => q.bind(*b),
+                (Value::Null, Storage::Text) => q.bind(Option::<String>::None),
+                (Value::Null, Storage::Int) => q.bind(Option::<i64>::None),
+                (Value::Null, Storage::Real) => q.bind(Option::<f64>::None),
+                (Value::Null, Storage::Bool) => q.bind(Option::<bool>::None),
+            }
+        }
+
+        fn decode_row(
+            table: &demine_core::schema::Table,
+            row: &<$db as sqlx::Database>::Row,
+        ) -> Result<crate::Record, crate::StoreError> {
+            use demine_core::schema::{Storage, Value};
+            use sqlx::Row as _;
+            let corrupt = |e: sqlx::Error| crate::StoreError::Corrupt {
+                table: table.sql.to_string(),
+                reason: e.to_string(),
+            };
+            let mut out = Vec::with_capacity(table.columns.len());
+            for (i, c) in table.columns.iter().enumerate() {
+                let v = match c.ty.storage() {
+                    Storage::Text => {
+                        row.try_get::<Option<String>, _>(i).map_err(corrupt)?.map(Value::Text)
+                    }
+                    Storage::Int => row.try_get::<Option<i64>, _>(i).map_err(corrupt)?.map(Value::Int),
+                    Storage::Real => {
+                        row.try_get::<Option<f64>, _>(i).map_err(corrupt)?.map(Value::Real)
+                    }
+                    Storage::Bool => {
+                        row.try_get::<Option<bool>, _>(i).map_err(corrupt)?.map(Value::Bool)
+                    }
+                };
+                out.push(v.unwrap_or(Value::Null));
+            }
+            Ok(out)
+        }
+
+        fn decode_audit(
+            row: &<$db as sqlx::Database>::Row,
+        ) -> Result<crate::AuditEntry, sqlx::Error> {
+            use sqlx::Row as _;
+            Ok(crate::AuditEntry {
+                seq: row.try_get(0)?,
+                at: row.try_get(1)?,
+                actor: row.try_get(2)?,
+                entity: row.try_get(3)?,
+                key: row.try_get(4)?,
+                before: row.try_get(5)?,
+                after: row.try_get(6)?,
+                prev_hash: row.try_get(7)?,
+                hash: row.try_get(8)?,
+            })
+        }
+
+        async fn read_records(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            kind: demine_core::schema::Kind,
+            iso3: Option<&str>,
+        ) -> Result<Vec<crate::Record>, crate::StoreError> {
+            let table = kind.table();
+            let by_iso3 = iso3.is_some() && table.index("iso3").is_some();
+            let sql = crate::backend::select_sql(table, by_iso3);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if let (true, Some(code)) = (by_iso3, iso3) {
+                q = q.bind(code.to_string());
+            }
+            let rows = q
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(crate::error::db(format!("reading {}", table.sql)))?;
+            rows.iter().map(|r| decode_row(table, r)).collect()
+        }
+
+        async fn read_audit(
+            conn: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<Vec<crate::AuditEntry>, crate::StoreError> {
+            let sql = format!(
+                "SELECT {} FROM audit_log ORDER BY seq",
+                crate::backend::AUDIT_COLUMNS
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(crate::error::db("reading the audit log"))?;
+            rows.iter()
+                .map(decode_audit)
+                .collect::<Result<_, _>>()
+                .map_err(|e| crate::StoreError::Corrupt {
+                    table: "audit_log".into(),
+                    reason: e.to_string(),
+                })
+        }
+
+        async fn last_audit(tx: &mut Tx) -> Result<(i64, String), crate::StoreError> {
+            use sqlx::Row as _;
+            let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(crate::error::db("reading the last audit entry"))?;
+            match row {
+                None => Ok((0, crate::audit::GENESIS.to_string())),
+                Some(r) => Ok((
+                    r.try_get(0).map_err(crate::error::db("reading the last audit entry"))?,
+                    r.try_get(1).map_err(crate::error::db("reading the last audit entry"))?,
+                )),
+            }
+        }
+
+        async fn insert_audit(tx: &mut Tx, e: &crate::AuditEntry) -> Result<(), crate::StoreError> {
+            let sql = format!(
+                "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                crate::backend::AUDIT_COLUMNS
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(e.seq)
+                .bind(e.at.clone())
+                .bind(e.actor.clone())
+                .bind(e.entity.clone())
+                .bind(e.key.clone())
+                .bind(e.before.clone())
+                .bind(e.after.clone())
+                .bind(e.prev_hash.clone())
+                .bind(e.hash.clone())
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::error::db("appending to the audit log"))?;
+            Ok(())
+        }
+
+        async fn insert_record(
+            tx: &mut Tx,
+            table: &demine_core::schema::Table,
+            sql: &str,
+            values: &[demine_core::schema::Value],
+        ) -> Result<(), sqlx::Error> {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+            for (c, v) in table.columns.iter().zip(values) {
+                q = bind_value(q, c.ty.storage(), v);
+            }
+            q.execute(&mut **tx).await?;
+            Ok(())
+        }
+
+        impl crate::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn records(
+                &self,
+                kind: demine_core::schema::Kind,
+                iso3: Option<&str>,
+            ) -> Result<Vec<crate::Record>, crate::StoreError> {
+                let mut conn =
+                    self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
+                read_records(&mut conn, kind, iso3).await
+            }
+
+            async fn apply(
+                &self,
+                batch: &crate::Batch,
+                actor: &str,
+                progress: crate::Progress<'_>,
+            ) -> Result<crate::ApplyReport, crate::StoreError> {
+                use demine_core::schema::{FieldType, Kind, Value};
+                use std::collections::{HashMap, HashSet};
+                let table = batch.kind.table();
+                let total = batch.rows.len() as u64;
+                let mut tx = self.begin_write().await?;
+                let mut known: HashSet<String> = HashSet::new();
+                {
+                    use sqlx::Row as _;
+                    let rows = sqlx::query("SELECT iso3 FROM states")
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(crate::error::db("reading the States"))?;
+                    for r in rows {
+                        known.insert(r.try_get(0).map_err(crate::error::db("reading the States"))?);
+                    }
+                }
+                if batch.kind == Kind::States {
+                    for row in &batch.rows {
+                        if let Some(Value::Text(c)) = row.values.first() {
+                            known.insert(c.clone());
+                        }
+                    }
+                }
+                let invalid = |line: u64, column: &str, reason: String| crate::StoreError::Invalid {
+                    file: batch.file.clone(),
+                    line,
+                    column: column.to_string(),
+                    reason,
+                };
+                let mut seen: HashMap<String, u64> = HashMap::new();
+                let select = crate::backend::select_by_key_sql(table);
+                let insert = crate::backend::insert_sql(table);
+                let update = crate::backend::update_sql(table);
+                let key_idx = table.key_indices();
+                let mut prev = last_audit(&mut tx).await?;
+                let mut report = crate::ApplyReport {
+                    kind: table.name.to_string(),
+                    file: batch.file.clone(),
+                    rows: total,
+                    ..Default::default()
+                };
+                for (n, row) in batch.rows.iter().enumerate() {
+                    for (c, v) in table.columns.iter().zip(&row.values) {
+                        if c.ty == FieldType::Iso3 && !(batch.kind == Kind::States && c.name == "iso3") {
+                            if let Value::Text(code) = v {
+                                if !known.contains(code) {
+                                    return Err(invalid(
+                                        row.line,
+                                        c.name,
+                                        format!("unknown ISO3 code {code:?}: no such State in the registry"),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    let key = table.key_text(&row.values);
+                    if let Some(first) = seen.insert(key.clone(), row.line) {
+                        return Err(invalid(
+                            row.line,
+                            &table.key.join("+"),
+                            format!("duplicate key {key}: the same record is on line {first}"),
+                        ));
+                    }
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(select.clone()));
+                    for &i in &key_idx {
+                        q = bind_value(q, table.columns[i].ty.storage(), &row.values[i]);
+                    }
+                    let existing = q
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(crate::error::db(format!("looking up {} {key}", table.name)))?;
+                    let existing = existing.map(|r| decode_row(table, &r)).transpose()?;
+                    let after = serde_json::Value::Object(table.to_json(&row.values)).to_string();
+                    let before = match &existing {
+                        Some(old) if *old == row.values => {
+                            report.unchanged += 1;
+                            continue;
+                        }
+                        Some(old) => {
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(update.clone()));
+                            for (c, v) in table.columns.iter().zip(&row.values) {
+                                q = bind_value(q, c.ty.storage(), v);
+                            }
+                            for &i in &key_idx {
+                                q = bind_value(q, table.columns[i].ty.storage(), &row.values[i]);
+                            }
+                            q.execute(&mut *tx).await.map_err(|e| {
+                                invalid(row.line, "-", format!("the database refused the row: {e}"))
+                            })?;
+                            report.updated += 1;
+                            Some(serde_json::Value::Object(table.to_json(old)).to_string())
+                        }
+                        None => {
+                            insert_record(&mut tx, table, &insert, &row.values).await.map_err(
+                                |e| invalid(row.line, "-", format!("the database refused the row: {e}")),
+                            )?;
+                            report.inserted += 1;
+                            None
+                        }
+                    };
+                    let entry = crate::AuditEntry::next(
+                        (prev.0, &prev.1),
+                        actor,
+                        table.name,
+                        &key,
+                        before,
+                        Some(after),
+                    );
+                    insert_audit(&mut tx, &entry).await?;
+                    prev = (entry.seq, entry.hash);
+                    if n % 256 == 0 {
+                        progress(n as u64, total);
+                    }
+                }
+                tx.commit().await.map_err(crate::error::db("committing the import"))?;
+                progress(total, total);
+                Ok(report)
+            }
+
+            async fn audit_entries(&self) -> Result<Vec<crate::AuditEntry>, crate::StoreError> {
+                let mut conn =
+                    self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
+                read_audit(&mut conn).await
+            }
+
+            async fn meta(&self, key: &str) -> Result<Option<String>, crate::StoreError> {
+                sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = $1")
+                    .bind(key.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::error::db(format!("reading meta {key}")))
+            }
+
+            async fn set_meta(&self, key: &str, value: &str) -> Result<(), crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key.to_string())
+                .bind(value.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(crate::error::db(format!("writing meta {key}")))?;
+                Ok(())
+            }
+
+            async fn dump(&self) -> Result<crate::Dump, crate::StoreError> {
+                use sqlx::Row as _;
+                let mut tx = self.begin_snapshot().await?;
+                let mut dump = crate::Dump {
+                    format: crate::DUMP_FORMAT.to_string(),
+                    version: 1,
+                    ..Default::default()
+                };
+                for kind in demine_core::schema::Kind::ALL {
+                    let table = kind.table();
+                    let rows = read_records(&mut tx, kind, None).await?;
+                    dump.tables.insert(
+                        table.name.to_string(),
+                        rows.iter().map(|r| table.to_json(r)).collect(),
+                    );
+                }
+                dump.audit = read_audit(&mut tx).await?;
+                let meta = sqlx::query("SELECT key, value FROM meta ORDER BY key")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(crate::error::db("reading meta"))?;
+                for r in meta {
+                    let k: String = r.try_get(0).map_err(crate::error::db("reading meta"))?;
+                    let v: String = r.try_get(1).map_err(crate::error::db("reading meta"))?;
+                    dump.meta.insert(k, v);
+                }
+                tx.commit().await.map_err(crate::error::db("ending the snapshot"))?;
+                Ok(dump)
+            }
+
+            async fn replace_all(
+                &self,
+                dump: &crate::Dump,
+                actor: &str,
+                what: &str,
+            ) -> Result<(), crate::StoreError> {
+                use demine_core::schema::Kind;
+                // Check everything before touching anything.
+                let mut tables = Vec::new();
+                for kind in Kind::ALL {
+                    let table = kind.table();
+                    let rows = dump.tables.get(table.name).map(Vec::as_slice).unwrap_or(&[]);
+                    let mut records = Vec::with_capacity(rows.len());
+                    for (n, obj) in rows.iter().enumerate() {
+                        records.push(table.from_json(obj).map_err(|(i, reason)| {
+                            crate::StoreError::Invalid {
+                                file: what.to_string(),
+                                line: n as u64 + 1,
+                                column: format!("{}.{}", table.name, table.columns[i].name),
+                                reason,
+                            }
+                        })?);
+                    }
+                    tables.push((table, records));
+                }
+                let mut tx = self.begin_write().await?;
+                let ctx = |s: &str| crate::error::db(format!("restoring: {s}"));
+                sqlx::query("INSERT INTO meta (key, value) VALUES ('restoring', '1')")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("marking the restore"))?;
+                sqlx::query("DELETE FROM audit_log")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("clearing the audit log"))?;
+                for (table, _) in tables.iter().rev() {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {}", table.sql)))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(ctx(table.sql))?;
+                }
+                sqlx::query("DELETE FROM meta WHERE key <> 'restoring'")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("clearing meta"))?;
+                for (table, records) in &tables {
+                    let sql = crate::backend::insert_sql(table);
+                    for r in records {
+                        insert_record(&mut tx, table, &sql, r).await.map_err(ctx(table.sql))?;
+                    }
+                }
+                for e in &dump.audit {
+                    insert_audit(&mut tx, e).await?;
+                }
+                for (k, v) in dump.meta.iter().filter(|(k, _)| k.as_str() != "restoring") {
+                    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+                        .bind(k.clone())
+                        .bind(v.clone())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(ctx("meta"))?;
+                }
+                sqlx::query("DELETE FROM meta WHERE key = 'restoring'")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("ending the restore"))?;
+                let prev = last_audit(&mut tx).await?;
+                let records: usize = tables.iter().map(|(_, r)| r.len()).sum();
+                let after = serde_json::json!({ "restored_from": what, "records": records });
+                let entry = crate::AuditEntry::next(
+                    (prev.0, &prev.1),
+                    actor,
+                    "database",
+                    "restore",
+                    None,
+                    Some(after.to_string()),
+                );
+                insert_audit(&mut tx, &entry).await?;
+                tx.commit().await.map_err(ctx("committing"))?;
+                Ok(())
+            }
+
+            async fn backup(&self, path: &std::path::Path) -> Result<(), crate::StoreError> {
+                self.backup_to(path).await
+            }
+        }
+    };
+}
+
+pub(crate) use sql_backend;

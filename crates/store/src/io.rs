@@ -1,0 +1,458 @@
+//! Reading import files (CSV with or without an HXL hashtag row, or JSON) into checked batches, and
+//! writing exports (CSV with HXL hashtags, or JSON). Pure: no database here; the store applies a
+//! batch in one transaction.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+use demine_core::schema::{Column, Default, Kind, Table, Value, check_row, parse_field};
+
+use crate::StoreError;
+use crate::bundled::ImportKind;
+
+/// Rows of one kind read from one file, every field already checked against its column type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub kind: Kind,
+    /// The file's name, as errors and default sources name it.
+    pub file: String,
+    pub rows: Vec<Row>,
+}
+
+/// One record and the line of the file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub line: u64,
+    pub values: Vec<Value>,
+}
+
+/// Formats for export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+fn invalid(file: &str, line: u64, column: &str, reason: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Is this CSV row an HXL hashtag row (every non-empty cell a `#tag`)?
+fn is_hxl_row(rec: &csv::StringRecord) -> bool {
+    let mut any = false;
+    for cell in rec.iter().map(str::trim).filter(|c| !c.is_empty()) {
+        if !cell.starts_with('#') {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+fn column_label(headers: &[String], idx: Option<usize>, name: &str) -> String {
+    match idx {
+        Some(i) => format!("{} ({})", i + 1, headers.get(i).map(String::as_str).unwrap_or(name)),
+        None => name.to_string(),
+    }
+}
+
+/// Reads a file of the given kind. `file` is the name used in errors and as the default source.
+/// JSON (an array of objects keyed by column name) is read when `file` ends in `.json`.
+pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batch, StoreError> {
+    if file.to_ascii_lowercase().ends_with(".json") {
+        let ImportKind::Kind(kind) = kind else {
+            return Err(StoreError::BadFile {
+                file: file.into(),
+                reason: "the States Parties table is read from CSV only".into(),
+            });
+        };
+        return read_json(kind, file, input);
+    }
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(file, &e))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(StoreError::BadFile { file: file.into(), reason: "no header row".into() });
+    }
+    match kind {
+        ImportKind::Kind(k) => read_kind(k, file, &headers, &mut rdr),
+        ImportKind::Parties => read_parties(file, &headers, &mut rdr),
+    }
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> StoreError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => invalid(
+            file,
+            line,
+            "-",
+            format!("the row has {len} fields where the header has {expected_len}"),
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            invalid(file, line, &format!("{}", err.field() + 1), "not valid UTF-8 text")
+        }
+        _ => StoreError::BadFile { file: file.into(), reason: format!("not readable as CSV: {e}") },
+    }
+}
+
+/// Default file name for a row's source: the file's own name without directories, except for
+/// bundled files, which keep their `data/...` path.
+pub fn source_name(file: &str) -> String {
+    if file.starts_with("data/") {
+        return file.to_string();
+    }
+    std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string())
+}
+
+fn apply_default(col: &Column, raw: &str, file: &str) -> String {
+    if !raw.trim().is_empty() {
+        return raw.to_string();
+    }
+    match col.default {
+        Default::None => String::new(),
+        Default::Text(t) => t.to_string(),
+        Default::FileName => source_name(file),
+    }
+}
+
+fn read_kind<R: Read>(
+    kind: Kind,
+    file: &str,
+    headers: &[String],
+    rdr: &mut csv::Reader<R>,
+) -> Result<Batch, StoreError> {
+    let table = kind.table();
+    // Where each of the table's columns is in the file.
+    let mut positions: Vec<Option<usize>> = Vec::with_capacity(table.columns.len());
+    for c in table.columns {
+        positions.push(headers.iter().position(|h| h == c.name));
+    }
+    for (i, h) in headers.iter().enumerate() {
+        if table.index(h).is_none() {
+            let known: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            return Err(invalid(
+                file,
+                1,
+                &format!("{} ({h})", i + 1),
+                format!("unknown column {h:?} for {kind}; its columns are {}", known.join(", ")),
+            ));
+        }
+    }
+    for (c, p) in table.columns.iter().zip(&positions) {
+        if p.is_none() && c.required && c.default == Default::None {
+            return Err(invalid(file, 1, c.name, format!("required column {} is missing", c.name)));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut first = true;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(file, &e))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if first && is_hxl_row(&rec) {
+            first = false;
+            continue;
+        }
+        first = false;
+        let mut values = Vec::with_capacity(table.columns.len());
+        for (c, p) in table.columns.iter().zip(&positions) {
+            let raw = p.and_then(|i| rec.get(i)).unwrap_or("");
+            let raw = apply_default(c, raw, file);
+            let v = parse_field(c, &raw)
+                .map_err(|r| invalid(file, line, &column_label(headers, *p, c.name), r))?;
+            values.push(v);
+        }
+        check_row(kind, &values).map_err(|(name, r)| {
+            let p = positions.get(table.index(name).unwrap_or(0)).copied().flatten();
+            invalid(file, line, &column_label(headers, p, name), r)
+        })?;
+        rows.push(Row { line, values });
+    }
+    Ok(Batch { kind, file: file.to_string(), rows })
+}
+
+fn read_json(kind: Kind, file: &str, mut input: impl Read) -> Result<Batch, StoreError> {
+    let mut text = String::new();
+    input.read_to_string(&mut text).map_err(|e| StoreError::BadFile {
+        file: file.into(),
+        reason: format!("not readable: {e}"),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
+        file: file.into(),
+        line: e.line() as u64,
+        column: e.column().to_string(),
+        reason: format!("malformed JSON: {e}"),
+    })?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(StoreError::BadFile {
+            file: file.into(),
+            reason: "expected a JSON array of objects".into(),
+        });
+    };
+    let table = kind.table();
+    let mut rows = Vec::with_capacity(items.len());
+    for (n, item) in items.into_iter().enumerate() {
+        let line = n as u64 + 1;
+        let serde_json::Value::Object(mut obj) = item else {
+            return Err(invalid(file, line, "-", "record is not a JSON object"));
+        };
+        for k in obj.keys() {
+            if table.index(k).is_none() {
+                return Err(invalid(file, line, k, format!("unknown field {k:?} for {kind}")));
+            }
+        }
+        for c in table.columns {
+            let empty = matches!(obj.get(c.name), None | Some(serde_json::Value::Null));
+            if empty {
+                let d = apply_default(c, "", file);
+                if !d.is_empty() {
+                    obj.insert(c.name.to_string(), serde_json::Value::String(d));
+                }
+            }
+        }
+        let values = table
+            .from_json(&obj)
+            .map_err(|(i, r)| invalid(file, line, table.columns[i].name, r))?;
+        rows.push(Row { line, values });
+    }
+    Ok(Batch { kind, file: file.to_string(), rows })
+}
+
+/// The States Parties table (`state,iso3,signed,deposited,instrument,succession_date,
+/// withdrawal_deposited,notes`) becomes signature, deposit and withdrawal events. A `source:` in
+/// the notes is the events' source; the rest of the notes is their note.
+fn read_parties<R: Read>(
+    file: &str,
+    headers: &[String],
+    rdr: &mut csv::Reader<R>,
+) -> Result<Batch, StoreError> {
+    const COLS: [&str; 8] = [
+        "state",
+        "iso3",
+        "signed",
+        "deposited",
+        "instrument",
+        "succession_date",
+        "withdrawal_deposited",
+        "notes",
+    ];
+    let pos: HashMap<&str, usize> = COLS
+        .iter()
+        .filter_map(|c| headers.iter().position(|h| h == c).map(|i| (*c, i)))
+        .collect();
+    for (i, h) in headers.iter().enumerate() {
+        if !COLS.contains(&h.as_str()) {
+            return Err(invalid(
+                file,
+                1,
+                &format!("{} ({h})", i + 1),
+                format!("unknown column {h:?} for parties; its columns are {}", COLS.join(", ")),
+            ));
+        }
+    }
+    for c in ["iso3", "signed", "deposited", "instrument"] {
+        if !pos.contains_key(c) {
+            return Err(invalid(file, 1, c, format!("required column {c} is missing")));
+        }
+    }
+    let table = Kind::Events.table();
+    let mut rows = Vec::new();
+    let mut first = true;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(file, &e))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if first && is_hxl_row(&rec) {
+            first = false;
+            continue;
+        }
+        first = false;
+        let get = |c: &str| pos.get(c).and_then(|i| rec.get(*i)).unwrap_or("").trim();
+        let notes = get("notes");
+        let (note, source) = match notes.find("source:") {
+            Some(i) => (
+                notes[..i].trim().trim_end_matches(';').trim(),
+                notes[i + "source:".len()..].trim(),
+            ),
+            None => (notes, ""),
+        };
+        let source = if source.is_empty() { source_name(file) } else { source.to_string() };
+        let mut events: Vec<[(&str, String, &str); 4]> = Vec::new();
+        if !get("signed").is_empty() {
+            events.push([
+                ("event", "signature".into(), "signed"),
+                ("date", get("signed").into(), "signed"),
+                ("instrument", String::new(), "instrument"),
+                ("succession_date", String::new(), "succession_date"),
+            ]);
+        }
+        if !get("deposited").is_empty() || !get("instrument").is_empty() {
+            events.push([
+                ("event", "deposit".into(), "deposited"),
+                ("date", get("deposited").into(), "deposited"),
+                ("instrument", get("instrument").into(), "instrument"),
+                ("succession_date", get("succession_date").into(), "succession_date"),
+            ]);
+        } else if !get("succession_date").is_empty() {
+            return Err(invalid(
+                file,
+                line,
+                &column_label(headers, pos.get("succession_date").copied(), "succession_date"),
+                "a succession date without a deposit",
+            ));
+        }
+        if !get("withdrawal_deposited").is_empty() {
+            events.push([
+                ("event", "withdrawal".into(), "withdrawal_deposited"),
+                ("date", get("withdrawal_deposited").into(), "withdrawal_deposited"),
+                ("instrument", String::new(), "instrument"),
+                ("succession_date", String::new(), "succession_date"),
+            ]);
+        }
+        for ev in events {
+            let mut values = Vec::with_capacity(table.columns.len());
+            for c in table.columns {
+                let (raw, src_col) = match c.name {
+                    "iso3" => (get("iso3").to_string(), "iso3"),
+                    "source" => (source.clone(), "notes"),
+                    "note" => (note.to_string(), "notes"),
+                    name => ev
+                        .iter()
+                        .find(|(n, _, _)| *n == name)
+                        .map(|(_, v, s)| (v.clone(), *s))
+                        .unwrap_or((String::new(), name)),
+                };
+                let v = parse_field(c, &raw).map_err(|r| {
+                    let r = r.replacen(c.name, src_col, 1);
+                    invalid(file, line, &column_label(headers, pos.get(src_col).copied(), src_col), r)
+                })?;
+                values.push(v);
+            }
+            check_row(Kind::Events, &values).map_err(|(name, r)| {
+                let src_col = match name {
+                    "instrument" => "instrument",
+                    "succession_date" => "succession_date",
+                    other => other,
+                };
+                invalid(file, line, &column_label(headers, pos.get(src_col).copied(), src_col), r)
+            })?;
+            rows.push(Row { line, values });
+        }
+    }
+    Ok(Batch { kind: Kind::Events, file: file.to_string(), rows })
+}
+
+/// Writes records of a kind as CSV (a header row, then the HXL hashtag row unless `hxl` is
+/// false) or as a JSON array of objects.
+pub fn write_records(
+    table: &Table,
+    records: &[Vec<Value>],
+    format: Format,
+    hxl: bool,
+    out: &mut dyn Write,
+) -> Result<(), std::io::Error> {
+    match format {
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+            w.write_record(table.columns.iter().map(|c| c.name))?;
+            if hxl {
+                w.write_record(table.columns.iter().map(|c| c.hxl))?;
+            }
+            for r in records {
+                w.write_record(r.iter().map(Value::to_text))?;
+            }
+            w.flush()?;
+        }
+        Format::Json => {
+            let arr: Vec<serde_json::Value> =
+                records.iter().map(|r| serde_json::Value::Object(table.to_json(r))).collect();
+            serde_json::to_writer_pretty(&mut *out, &arr)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(kind: &str, text: &str) -> Result<Batch, StoreError> {
+        read_batch(kind.parse().unwrap(), "t.csv", text.as_bytes())
+    }
+
+    #[test]
+    fn hxl_row_is_optional() {
+        let plain = read("states", "iso3,name,un_member\nAFG,Afghanistan,yes\n").unwrap();
+        let tagged =
+            read("states", "iso3,name,un_member\n#country+code,#country+name,#x\nAFG,Afghanistan,yes\n")
+                .unwrap();
+        assert_eq!(plain.rows[0].values, tagged.rows[0].values);
+        assert_eq!(tagged.rows[0].line, 3);
+        // defaults: treaty_universe yes, source = the file name
+        assert_eq!(plain.rows[0].values[3], Value::Bool(true));
+        assert_eq!(plain.rows[0].values[4], Value::Text("t.csv".into()));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = read("events", "iso3,event,date\nAFG,signature,1997-12-03\nAFG,signature,1997-13-01\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.csv:3: column 3 (date)"), "{e}");
+        let e = read("states", "iso3,name\nAFG,Afghanistan\n").unwrap_err().to_string();
+        assert!(e.contains("required column un_member is missing"), "{e}");
+        let e = read("states", "iso3,name,un_member,colour\n").unwrap_err().to_string();
+        assert!(e.contains("unknown column \"colour\""), "{e}");
+        let e = read("states", "iso3,name,un_member\nAFG,Afghanistan\n").unwrap_err().to_string();
+        assert!(e.contains("t.csv:2") && e.contains("2 fields where the header has 3"), "{e}");
+    }
+
+    #[test]
+    fn parties_become_events_with_sources() {
+        let b = read(
+            "parties",
+            "state,iso3,signed,deposited,instrument,succession_date,withdrawal_deposited,notes\n\
+             Poland,POL,1997-12-04,2012-12-27,ratification,,2025-08-20,inferred; source: UNTC\n",
+        )
+        .unwrap();
+        assert_eq!(b.kind, Kind::Events);
+        assert_eq!(b.rows.len(), 3);
+        let t = Kind::Events.table();
+        let j = t.to_json(&b.rows[2].values);
+        assert_eq!(j["event"], "withdrawal");
+        assert_eq!(j["source"], "UNTC");
+        assert_eq!(j["note"], "inferred");
+        let e = read(
+            "parties",
+            "state,iso3,signed,deposited,instrument\nX,POL,,2012-12-27,ratified\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("column 5 (instrument)") && e.contains("ratified"), "{e}");
+    }
+
+    #[test]
+    fn csv_export_reads_back() {
+        let b = read("estimates", "subject,measure,low,high,unit,as_of,source\nWorld,m,1.5,2,mines,1997,s\n")
+            .unwrap();
+        let recs: Vec<_> = b.rows.iter().map(|r| r.values.clone()).collect();
+        for (fmt, name) in [(Format::Csv, "x.csv"), (Format::Json, "x.json")] {
+            let mut out = Vec::new();
+            write_records(Kind::Estimates.table(), &recs, fmt, true, &mut out).unwrap();
+            let back = read_batch("estimates".parse().unwrap(), name, out.as_slice()).unwrap();
+            assert_eq!(back.rows[0].values, recs[0]);
+        }
+    }
+}

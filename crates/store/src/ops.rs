@@ -1,0 +1,230 @@
+//! What the program does with a store, written once over the [`Store`] trait: load the bundled
+//! data, import and export files, verify the audit log, back up and restore.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use demine_core::schema::{Kind, Sensitivity};
+
+use crate::audit::{self, AuditReport};
+use crate::bundled::{BUNDLED, ImportKind};
+use crate::io::{Format, read_batch, write_records};
+use crate::{AnyStore, ApplyReport, DUMP_FORMAT, Dump, Progress, SqliteStore, Store, StoreError};
+
+/// The meta key set once the bundled data has been loaded.
+pub const SEEDED: &str = "seeded";
+
+/// Loads the bundled reference data unless it has been loaded before. Returns the import reports
+/// (empty when there was nothing to do). Loading twice would change nothing either: imports skip
+/// unchanged rows.
+pub async fn seed<S: Store>(store: &S, actor: &str) -> Result<Vec<ApplyReport>, StoreError> {
+    if store.meta(SEEDED).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut reports = Vec::new();
+    for f in BUNDLED {
+        let batch = read_batch(f.kind, f.name, f.text.as_bytes())?;
+        reports.push(store.apply(&batch, actor, &|_, _| {}).await?);
+    }
+    store.set_meta(SEEDED, &chrono::Utc::now().to_rfc3339()).await?;
+    Ok(reports)
+}
+
+/// Imports a file all-or-nothing. `name` is the file's name as errors should show it.
+pub async fn import_reader<S: Store>(
+    store: &S,
+    kind: ImportKind,
+    name: &str,
+    input: impl Read,
+    actor: &str,
+    progress: Progress<'_>,
+) -> Result<ApplyReport, StoreError> {
+    let batch = read_batch(kind, name, input)?;
+    store.apply(&batch, actor, progress).await
+}
+
+/// Imports a file from disk all-or-nothing.
+pub async fn import_file<S: Store>(
+    store: &S,
+    kind: ImportKind,
+    path: &Path,
+    actor: &str,
+    progress: Progress<'_>,
+) -> Result<ApplyReport, StoreError> {
+    let file = std::fs::File::open(path)
+        .map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+    let name = path.to_string_lossy();
+    import_reader(store, kind, &name, std::io::BufReader::new(file), actor, progress).await
+}
+
+/// Exports every record of a kind. Restricted kinds (victims' identities) need
+/// `include_restricted`.
+pub async fn export<S: Store>(
+    store: &S,
+    kind: Kind,
+    format: Format,
+    hxl: bool,
+    include_restricted: bool,
+    out: &mut dyn Write,
+) -> Result<usize, StoreError> {
+    let table = kind.table();
+    if table.sensitivity == Sensitivity::Restricted && !include_restricted {
+        return Err(StoreError::BadFile {
+            file: kind.name().into(),
+            reason: "restricted personal data: export it only with --include-restricted".into(),
+        });
+    }
+    let records = store.records(kind, None).await?;
+    write_records(table, &records, format, hxl, out)
+        .map_err(|source| StoreError::Io { path: "output".into(), source })?;
+    Ok(records.len())
+}
+
+/// Checks the audit chain, then that every stored row is what the log last recorded for it.
+pub async fn verify_audit<S: Store>(store: &S) -> Result<AuditReport, StoreError> {
+    let dump = store.dump().await?;
+    Ok(verify_dump(&dump))
+}
+
+fn verify_dump(dump: &Dump) -> AuditReport {
+    let entries = &dump.audit;
+    let mut rows = Vec::new();
+    for kind in Kind::ALL {
+        let table = kind.table();
+        let mut list = Vec::new();
+        for obj in dump.tables.get(table.name).map(Vec::as_slice).unwrap_or(&[]) {
+            let key = match table.from_json(obj) {
+                Ok(r) => table.key_text(&r),
+                Err((_, reason)) => format!("(undecodable row: {reason})"),
+            };
+            list.push((key, serde_json::Value::Object(obj.clone()).to_string()));
+        }
+        rows.push((kind, list));
+    }
+    let result = audit::verify_chain(entries).and_then(|()| audit::verify_rows(entries, &rows));
+    AuditReport {
+        entries: entries.len() as u64,
+        ok: result.is_ok(),
+        first_broken: result.err(),
+    }
+}
+
+/// Writes a consistent backup while the database stays in use.
+pub async fn backup<S: Store>(store: &S, path: &Path) -> Result<(), StoreError> {
+    store.backup(path).await
+}
+
+/// Reads a backup (a SQLite file made by `backup`, or a JSON dump) and checks it: its audit chain
+/// must verify and its rows must match it.
+pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
+    let io = |source| StoreError::Io { path: path.to_path_buf(), source };
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let file = path.display().to_string();
+    let dump = if n == 16 && &head == b"SQLite format 3\0" {
+        let s = SqliteStore::open_read_only(path).await?;
+        let d = s.dump().await;
+        s.close().await;
+        d.map_err(|e| StoreError::BadFile { file: file.clone(), reason: format!("not a demine backup: {e}") })?
+    } else {
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let d: Dump = serde_json::from_str(&text).map_err(|e| StoreError::BadFile {
+            file: file.clone(),
+            reason: format!("not a demine backup (line {}, column {}): {e}", e.line(), e.column()),
+        })?;
+        if d.format != DUMP_FORMAT {
+            return Err(StoreError::BadFile {
+                file,
+                reason: format!("format is {:?}, expected {DUMP_FORMAT:?}", d.format),
+            });
+        }
+        d
+    };
+    let report = verify_dump(&dump);
+    if let Some(b) = report.first_broken {
+        return Err(StoreError::BadFile {
+            file,
+            reason: format!(
+                "the backup's audit log does not verify at {} {} (entry {:?}): {}",
+                b.entity, b.key, b.seq, b.reason
+            ),
+        });
+    }
+    Ok(dump)
+}
+
+/// Replaces the whole database with a backup, all-or-nothing, and logs the restore.
+pub async fn restore<S: Store>(store: &S, path: &Path, actor: &str) -> Result<(), StoreError> {
+    let dump = read_backup(path).await?;
+    store.replace_all(&dump, actor, &path.display().to_string()).await
+}
+
+impl Store for AnyStore {
+    fn backend(&self) -> &'static str {
+        match self {
+            AnyStore::Sqlite(s) => s.backend(),
+            AnyStore::Postgres(s) => s.backend(),
+        }
+    }
+
+    async fn records(&self, kind: Kind, iso3: Option<&str>) -> Result<Vec<crate::Record>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.records(kind, iso3).await,
+            AnyStore::Postgres(s) => s.records(kind, iso3).await,
+        }
+    }
+
+    async fn apply(
+        &self,
+        batch: &crate::Batch,
+        actor: &str,
+        progress: Progress<'_>,
+    ) -> Result<ApplyReport, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.apply(batch, actor, progress).await,
+            AnyStore::Postgres(s) => s.apply(batch, actor, progress).await,
+        }
+    }
+
+    async fn audit_entries(&self) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.audit_entries().await,
+            AnyStore::Postgres(s) => s.audit_entries().await,
+        }
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.meta(key).await,
+            AnyStore::Postgres(s) => s.meta(key).await,
+        }
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.set_meta(key, value).await,
+            AnyStore::Postgres(s) => s.set_meta(key, value).await,
+        }
+    }
+
+    async fn dump(&self) -> Result<Dump, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.dump().await,
+            AnyStore::Postgres(s) => s.dump().await,
+        }
+    }
+
+    async fn replace_all(&self, dump: &Dump, actor: &str, what: &str) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.replace_all(dump, actor, what).await,
+            AnyStore::Postgres(s) => s.replace_all(dump, actor, what).await,
+        }
+    }
+
+    async fn backup(&self, path: &Path) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.backup(path).await,
+            AnyStore::Postgres(s) => s.backup(path).await,
+        }
+    }
+}

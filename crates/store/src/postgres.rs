@@ -1,0 +1,98 @@
+//! The multi-user backend: PostgreSQL with PostGIS.
+
+use std::path::Path;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::StoreError;
+use crate::error::db;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A registry in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    const BACKEND: &'static str = "postgres";
+
+    /// Connects to `postgres://...` and brings the schema up to date (enabling PostGIS).
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(db(format!("connecting to {}", redact(url))))?;
+        MIGRATOR.run(&pool).await.map_err(|source| StoreError::Migrate { source })?;
+        Ok(PgStore { pool })
+    }
+
+    /// The connection pool, for tests and tools that need raw SQL.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("starting a write transaction"))?;
+        // One writer at a time: the audit chain needs each entry to follow the last committed one.
+        // Readers are not blocked.
+        sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db("locking the audit log"))?;
+        Ok(tx)
+    }
+
+    async fn begin_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(db("starting a snapshot"))
+    }
+
+    async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        let dump = crate::Store::dump(self).await?;
+        let tmp = crate::sqlite::temp_beside(path);
+        let io = |source| StoreError::Io { path: path.into(), source };
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        serde_json::to_writer(&mut w, &dump).map_err(|e| io(e.into()))?;
+        std::io::Write::flush(&mut w).map_err(io)?;
+        drop(w);
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &cred[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+crate::backend::sql_backend!(PgStore, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

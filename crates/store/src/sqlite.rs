@@ -1,0 +1,104 @@
+//! The embedded backend: one SQLite file in WAL mode, created and migrated on first use.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::StoreError;
+use crate::error::db;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// A registry in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+
+    fn options(path: &Path) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(60))
+            .foreign_keys(true)
+    }
+
+    /// Opens the file, creating it if missing, and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(Self::options(path).create_if_missing(true))
+            .await
+            .map_err(db(format!("opening {}", path.display())))?;
+        MIGRATOR.run(&pool).await.map_err(|source| StoreError::Migrate { source })?;
+        Ok(SqliteStore { pool, path: path.to_path_buf() })
+    }
+
+    /// Opens an existing file (a backup, say) read-only, without migrating it.
+    pub async fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::new().filename(path).read_only(true).foreign_keys(true),
+            )
+            .await
+            .map_err(db(format!("opening {}", path.display())))?;
+        Ok(SqliteStore { pool, path: path.to_path_buf() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection pool, for tests and tools that need raw SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        // IMMEDIATE takes the write lock up front: two writers queue instead of failing when the
+        // first of them tries to upgrade a read lock.
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write transaction"))
+    }
+
+    async fn begin_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        // In WAL mode a read transaction sees one snapshot from its first read to its end.
+        self.pool.begin().await.map_err(db("starting a read transaction"))
+    }
+
+    async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        let tmp = temp_beside(path);
+        let _ = std::fs::remove_file(&tmp);
+        let target = tmp.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map_err(db(format!("backing up to {}", path.display())))?;
+        std::fs::rename(&tmp, path).map_err(|source| StoreError::Io { path: path.into(), source })
+    }
+}
+
+/// A temporary name in the same directory, so that the final rename is atomic.
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+crate::backend::sql_backend!(SqliteStore, sqlx::Sqlite);
