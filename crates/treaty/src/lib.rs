@@ -18,8 +18,10 @@
 //! last day (29 February + 4 years = 28 February when the target year is not a leap year).
 
 pub mod dates;
+mod device;
 mod entry;
 mod extension;
+mod reservation;
 mod status;
 mod withdrawal;
 
@@ -29,6 +31,10 @@ use std::str::FromStr;
 pub use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use device::{
+    Actor, AntiHandling, AntiHandlingActivation, Category, Classification, DeviceDescription,
+    PERSON_PRESSURE_KG, Reading, Target, Trigger, VEHICLE_PRESSURE_KG, Verdict, classify,
+};
 pub use entry::{
     AnnualReportDue, FORTIETH_DEPOSIT, GLOBAL_ENTRY_INTO_FORCE, OPENED_FOR_SIGNATURE, Obligations,
     StockpileDiscovery, annual_report_due, discovered_stockpile_deadline, entry_into_force,
@@ -37,6 +43,10 @@ pub use entry::{
 pub use extension::{
     ExtensionFinding, ExtensionRequest, ExtensionValidation, GrantedExtension, Implications,
     PreviousExtension, Reasons, current_clearance_deadline, validate_extension_request,
+};
+pub use reservation::{
+    ExemptionItem, ItemEvaluation, ItemVerdict, Proposal, ProposalEvaluation, TemporalScope,
+    evaluate_proposal,
 };
 pub use status::{Status, StatusRuling, TreatyEvents, status_as_of};
 pub use withdrawal::{ArmedConflict, WithdrawalRuling, withdrawal};
