@@ -74,8 +74,16 @@ impl AuditEntry {
     ) -> AuditEntry {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let seq = prev.0 + 1;
-        let hash =
-            entry_hash(prev.1, seq, &at, actor, entity, key, before.as_deref(), after.as_deref());
+        let hash = entry_hash(
+            prev.1,
+            seq,
+            &at,
+            actor,
+            entity,
+            key,
+            before.as_deref(),
+            after.as_deref(),
+        );
         AuditEntry {
             seq,
             at,
@@ -133,13 +141,19 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), Broken> {
             reason,
         };
         if e.seq != i as i64 + 1 {
-            return Err(broken(format!("expected entry #{}, found #{} (entries removed?)", i + 1, e.seq)));
+            return Err(broken(format!(
+                "expected entry #{}, found #{} (entries removed?)",
+                i + 1,
+                e.seq
+            )));
         }
         if e.prev_hash != prev {
             return Err(broken("does not chain to the previous entry's hash".into()));
         }
         if e.expected_hash() != e.hash {
-            return Err(broken("its contents do not match its hash (edited?)".into()));
+            return Err(broken(
+                "its contents do not match its hash (edited?)".into(),
+            ));
         }
         prev = e.hash.clone();
     }
@@ -206,7 +220,10 @@ mod tests {
     fn chain(n: usize) -> Vec<AuditEntry> {
         let mut out: Vec<AuditEntry> = Vec::new();
         for i in 0..n {
-            let prev = out.last().map(|e| (e.seq, e.hash.clone())).unwrap_or((0, GENESIS.into()));
+            let prev = out
+                .last()
+                .map(|e| (e.seq, e.hash.clone()))
+                .unwrap_or((0, GENESIS.into()));
             out.push(AuditEntry::next(
                 (prev.0, &prev.1),
                 "tester",
@@ -239,17 +256,31 @@ mod tests {
     #[test]
     fn rows_must_match_the_last_entry() {
         let c = chain(2);
-        let ok = vec![(Kind::States, vec![
-            ("K0".to_string(), "{\"n\":0}".to_string()),
-            ("K1".to_string(), "{\"n\":1}".to_string()),
-        ])];
+        let ok = vec![(
+            Kind::States,
+            vec![
+                ("K0".to_string(), "{\"n\":0}".to_string()),
+                ("K1".to_string(), "{\"n\":1}".to_string()),
+            ],
+        )];
         assert!(verify_rows(&c, &ok).is_ok());
-        let edited = vec![(Kind::States, vec![
-            ("K0".to_string(), "{\"n\":0}".to_string()),
-            ("K1".to_string(), "{\"n\":7}".to_string()),
-        ])];
+        let edited = vec![(
+            Kind::States,
+            vec![
+                ("K0".to_string(), "{\"n\":0}".to_string()),
+                ("K1".to_string(), "{\"n\":7}".to_string()),
+            ],
+        )];
         assert_eq!(verify_rows(&c, &edited).unwrap_err().key, "K1");
-        let missing = vec![(Kind::States, vec![("K0".to_string(), "{\"n\":0}".to_string())])];
-        assert!(verify_rows(&c, &missing).unwrap_err().reason.contains("missing"));
+        let missing = vec![(
+            Kind::States,
+            vec![("K0".to_string(), "{\"n\":0}".to_string())],
+        )];
+        assert!(
+            verify_rows(&c, &missing)
+                .unwrap_err()
+                .reason
+                .contains("missing")
+        );
     }
 }

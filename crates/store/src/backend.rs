@@ -12,32 +12,67 @@ pub(crate) fn q(name: &str) -> String {
 }
 
 pub(crate) fn column_list(t: &Table) -> String {
-    t.columns.iter().map(|c| q(c.name)).collect::<Vec<_>>().join(", ")
+    t.columns
+        .iter()
+        .map(|c| q(c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn select_sql(t: &Table, by_iso3: bool) -> String {
     let filter = if by_iso3 { " WHERE \"iso3\" = $1" } else { "" };
-    format!("SELECT {} FROM {}{filter} ORDER BY row_id", column_list(t), t.sql)
+    format!(
+        "SELECT {} FROM {}{filter} ORDER BY row_id",
+        column_list(t),
+        t.sql
+    )
 }
 
 pub(crate) fn select_by_key_sql(t: &Table) -> String {
-    let cond: Vec<String> =
-        t.key.iter().enumerate().map(|(i, k)| format!("{} = ${}", q(k), i + 1)).collect();
-    format!("SELECT {} FROM {} WHERE {}", column_list(t), t.sql, cond.join(" AND "))
+    let cond: Vec<String> = t
+        .key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ${}", q(k), i + 1))
+        .collect();
+    format!(
+        "SELECT {} FROM {} WHERE {}",
+        column_list(t),
+        t.sql,
+        cond.join(" AND ")
+    )
 }
 
 pub(crate) fn insert_sql(t: &Table) -> String {
     let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
-    format!("INSERT INTO {} ({}) VALUES ({})", t.sql, column_list(t), params.join(", "))
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        t.sql,
+        column_list(t),
+        params.join(", ")
+    )
 }
 
 pub(crate) fn update_sql(t: &Table) -> String {
     let n = t.columns.len();
-    let set: Vec<String> =
-        t.columns.iter().enumerate().map(|(i, c)| format!("{} = ${}", q(c.name), i + 1)).collect();
-    let cond: Vec<String> =
-        t.key.iter().enumerate().map(|(i, k)| format!("{} = ${}", q(k), n + i + 1)).collect();
-    format!("UPDATE {} SET {} WHERE {}", t.sql, set.join(", "), cond.join(" AND "))
+    let set: Vec<String> = t
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} = ${}", q(c.name), i + 1))
+        .collect();
+    let cond: Vec<String> = t
+        .key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ${}", q(k), n + i + 1))
+        .collect();
+    format!(
+        "UPDATE {} SET {} WHERE {}",
+        t.sql,
+        set.join(", "),
+        cond.join(" AND ")
+    )
 }
 
 pub(crate) const AUDIT_COLUMNS: &str =

@@ -34,12 +34,17 @@ impl std::str::FromStr for ImportKind {
         if s.trim().eq_ignore_ascii_case("parties") {
             return Ok(ImportKind::Parties);
         }
-        s.parse::<Kind>().map(ImportKind::Kind).map_err(|e| match e {
-            demine_core::CoreError::UnknownKind { value, known } => {
-                demine_core::CoreError::UnknownKind { value, known: format!("{known}, parties") }
-            }
-            other => other,
-        })
+        s.parse::<Kind>()
+            .map(ImportKind::Kind)
+            .map_err(|e| match e {
+                demine_core::CoreError::UnknownKind { value, known } => {
+                    demine_core::CoreError::UnknownKind {
+                        value,
+                        known: format!("{known}, parties"),
+                    }
+                }
+                other => other,
+            })
     }
 }
 

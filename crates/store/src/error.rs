@@ -27,7 +27,12 @@ pub enum StoreError {
     },
     /// A row of an imported file is wrong; nothing of the import was stored.
     #[error("{file}:{line}: column {column}: {reason} (nothing was imported)")]
-    Invalid { file: String, line: u64, column: String, reason: String },
+    Invalid {
+        file: String,
+        line: u64,
+        column: String,
+        reason: String,
+    },
     /// A file as a whole is wrong (not CSV, no header, not a backup, ...).
     #[error("{file}: {reason}")]
     BadFile { file: String, reason: String },

@@ -56,7 +56,11 @@ fn is_hxl_row(rec: &csv::StringRecord) -> bool {
 
 fn column_label(headers: &[String], idx: Option<usize>, name: &str) -> String {
     match idx {
-        Some(i) => format!("{} ({})", i + 1, headers.get(i).map(String::as_str).unwrap_or(name)),
+        Some(i) => format!(
+            "{} ({})",
+            i + 1,
+            headers.get(i).map(String::as_str).unwrap_or(name)
+        ),
         None => name.to_string(),
     }
 }
@@ -73,7 +77,10 @@ pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batc
         };
         return read_json(kind, file, input);
     }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(input);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| csv_error(file, &e))?
@@ -81,7 +88,10 @@ pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batc
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     if headers.iter().all(String::is_empty) {
-        return Err(StoreError::BadFile { file: file.into(), reason: "no header row".into() });
+        return Err(StoreError::BadFile {
+            file: file.into(),
+            reason: "no header row".into(),
+        });
     }
     match kind {
         ImportKind::Kind(k) => read_kind(k, file, &headers, &mut rdr),
@@ -92,16 +102,24 @@ pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batc
 fn csv_error(file: &str, e: &csv::Error) -> StoreError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => invalid(
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => invalid(
             file,
             line,
             "-",
             format!("the row has {len} fields where the header has {expected_len}"),
         ),
-        csv::ErrorKind::Utf8 { err, .. } => {
-            invalid(file, line, &format!("{}", err.field() + 1), "not valid UTF-8 text")
-        }
-        _ => StoreError::BadFile { file: file.into(), reason: format!("not readable as CSV: {e}") },
+        csv::ErrorKind::Utf8 { err, .. } => invalid(
+            file,
+            line,
+            &format!("{}", err.field() + 1),
+            "not valid UTF-8 text",
+        ),
+        _ => StoreError::BadFile {
+            file: file.into(),
+            reason: format!("not readable as CSV: {e}"),
+        },
     }
 }
 
@@ -147,13 +165,21 @@ fn read_kind<R: Read>(
                 file,
                 1,
                 &format!("{} ({h})", i + 1),
-                format!("unknown column {h:?} for {kind}; its columns are {}", known.join(", ")),
+                format!(
+                    "unknown column {h:?} for {kind}; its columns are {}",
+                    known.join(", ")
+                ),
             ));
         }
     }
     for (c, p) in table.columns.iter().zip(&positions) {
         if p.is_none() && c.required && c.default == Default::None {
-            return Err(invalid(file, 1, c.name, format!("required column {} is missing", c.name)));
+            return Err(invalid(
+                file,
+                1,
+                c.name,
+                format!("required column {} is missing", c.name),
+            ));
         }
     }
     let mut rows = Vec::new();
@@ -175,26 +201,36 @@ fn read_kind<R: Read>(
             values.push(v);
         }
         check_row(kind, &values).map_err(|(name, r)| {
-            let p = positions.get(table.index(name).unwrap_or(0)).copied().flatten();
+            let p = positions
+                .get(table.index(name).unwrap_or(0))
+                .copied()
+                .flatten();
             invalid(file, line, &column_label(headers, p, name), r)
         })?;
         rows.push(Row { line, values });
     }
-    Ok(Batch { kind, file: file.to_string(), rows })
+    Ok(Batch {
+        kind,
+        file: file.to_string(),
+        rows,
+    })
 }
 
 fn read_json(kind: Kind, file: &str, mut input: impl Read) -> Result<Batch, StoreError> {
     let mut text = String::new();
-    input.read_to_string(&mut text).map_err(|e| StoreError::BadFile {
-        file: file.into(),
-        reason: format!("not readable: {e}"),
-    })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
-        file: file.into(),
-        line: e.line() as u64,
-        column: e.column().to_string(),
-        reason: format!("malformed JSON: {e}"),
-    })?;
+    input
+        .read_to_string(&mut text)
+        .map_err(|e| StoreError::BadFile {
+            file: file.into(),
+            reason: format!("not readable: {e}"),
+        })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
+            file: file.into(),
+            line: e.line() as u64,
+            column: e.column().to_string(),
+            reason: format!("malformed JSON: {e}"),
+        })?;
     let serde_json::Value::Array(items) = value else {
         return Err(StoreError::BadFile {
             file: file.into(),
@@ -210,7 +246,12 @@ fn read_json(kind: Kind, file: &str, mut input: impl Read) -> Result<Batch, Stor
         };
         for k in obj.keys() {
             if table.index(k).is_none() {
-                return Err(invalid(file, line, k, format!("unknown field {k:?} for {kind}")));
+                return Err(invalid(
+                    file,
+                    line,
+                    k,
+                    format!("unknown field {k:?} for {kind}"),
+                ));
             }
         }
         for c in table.columns {
@@ -227,7 +268,11 @@ fn read_json(kind: Kind, file: &str, mut input: impl Read) -> Result<Batch, Stor
             .map_err(|(i, r)| invalid(file, line, table.columns[i].name, r))?;
         rows.push(Row { line, values });
     }
-    Ok(Batch { kind, file: file.to_string(), rows })
+    Ok(Batch {
+        kind,
+        file: file.to_string(),
+        rows,
+    })
 }
 
 /// The States Parties table (`state,iso3,signed,deposited,instrument,succession_date,
@@ -258,13 +303,21 @@ fn read_parties<R: Read>(
                 file,
                 1,
                 &format!("{} ({h})", i + 1),
-                format!("unknown column {h:?} for parties; its columns are {}", COLS.join(", ")),
+                format!(
+                    "unknown column {h:?} for parties; its columns are {}",
+                    COLS.join(", ")
+                ),
             ));
         }
     }
     for c in ["iso3", "signed", "deposited", "instrument"] {
         if !pos.contains_key(c) {
-            return Err(invalid(file, 1, c, format!("required column {c} is missing")));
+            return Err(invalid(
+                file,
+                1,
+                c,
+                format!("required column {c} is missing"),
+            ));
         }
     }
     let table = Kind::Events.table();
@@ -287,7 +340,11 @@ fn read_parties<R: Read>(
             ),
             None => (notes, ""),
         };
-        let source = if source.is_empty() { source_name(file) } else { source.to_string() };
+        let source = if source.is_empty() {
+            source_name(file)
+        } else {
+            source.to_string()
+        };
         let mut events: Vec<[(&str, String, &str); 4]> = Vec::new();
         if !get("signed").is_empty() {
             events.push([
@@ -302,20 +359,32 @@ fn read_parties<R: Read>(
                 ("event", "deposit".into(), "deposited"),
                 ("date", get("deposited").into(), "deposited"),
                 ("instrument", get("instrument").into(), "instrument"),
-                ("succession_date", get("succession_date").into(), "succession_date"),
+                (
+                    "succession_date",
+                    get("succession_date").into(),
+                    "succession_date",
+                ),
             ]);
         } else if !get("succession_date").is_empty() {
             return Err(invalid(
                 file,
                 line,
-                &column_label(headers, pos.get("succession_date").copied(), "succession_date"),
+                &column_label(
+                    headers,
+                    pos.get("succession_date").copied(),
+                    "succession_date",
+                ),
                 "a succession date without a deposit",
             ));
         }
         if !get("withdrawal_deposited").is_empty() {
             events.push([
                 ("event", "withdrawal".into(), "withdrawal_deposited"),
-                ("date", get("withdrawal_deposited").into(), "withdrawal_deposited"),
+                (
+                    "date",
+                    get("withdrawal_deposited").into(),
+                    "withdrawal_deposited",
+                ),
                 ("instrument", String::new(), "instrument"),
                 ("succession_date", String::new(), "succession_date"),
             ]);
@@ -335,22 +404,31 @@ fn read_parties<R: Read>(
                 };
                 let v = parse_field(c, &raw).map_err(|r| {
                     let r = r.replacen(c.name, src_col, 1);
-                    invalid(file, line, &column_label(headers, pos.get(src_col).copied(), src_col), r)
+                    invalid(
+                        file,
+                        line,
+                        &column_label(headers, pos.get(src_col).copied(), src_col),
+                        r,
+                    )
                 })?;
                 values.push(v);
             }
             check_row(Kind::Events, &values).map_err(|(name, r)| {
-                let src_col = match name {
-                    "instrument" => "instrument",
-                    "succession_date" => "succession_date",
-                    other => other,
-                };
-                invalid(file, line, &column_label(headers, pos.get(src_col).copied(), src_col), r)
+                invalid(
+                    file,
+                    line,
+                    &column_label(headers, pos.get(name).copied(), name),
+                    r,
+                )
             })?;
             rows.push(Row { line, values });
         }
     }
-    Ok(Batch { kind: Kind::Events, file: file.to_string(), rows })
+    Ok(Batch {
+        kind: Kind::Events,
+        file: file.to_string(),
+        rows,
+    })
 }
 
 /// Writes records of a kind as CSV (a header row, then the HXL hashtag row unless `hxl` is
@@ -364,7 +442,9 @@ pub fn write_records(
 ) -> Result<(), std::io::Error> {
     match format {
         Format::Csv => {
-            let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(out);
             w.write_record(table.columns.iter().map(|c| c.name))?;
             if hxl {
                 w.write_record(table.columns.iter().map(|c| c.hxl))?;
@@ -375,8 +455,10 @@ pub fn write_records(
             w.flush()?;
         }
         Format::Json => {
-            let arr: Vec<serde_json::Value> =
-                records.iter().map(|r| serde_json::Value::Object(table.to_json(r))).collect();
+            let arr: Vec<serde_json::Value> = records
+                .iter()
+                .map(|r| serde_json::Value::Object(table.to_json(r)))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &arr)?;
             out.write_all(b"\n")?;
         }
@@ -395,9 +477,11 @@ mod tests {
     #[test]
     fn hxl_row_is_optional() {
         let plain = read("states", "iso3,name,un_member\nAFG,Afghanistan,yes\n").unwrap();
-        let tagged =
-            read("states", "iso3,name,un_member\n#country+code,#country+name,#x\nAFG,Afghanistan,yes\n")
-                .unwrap();
+        let tagged = read(
+            "states",
+            "iso3,name,un_member\n#country+code,#country+name,#x\nAFG,Afghanistan,yes\n",
+        )
+        .unwrap();
         assert_eq!(plain.rows[0].values, tagged.rows[0].values);
         assert_eq!(tagged.rows[0].line, 3);
         // defaults: treaty_universe yes, source = the file name
@@ -407,16 +491,28 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        let e = read("events", "iso3,event,date\nAFG,signature,1997-12-03\nAFG,signature,1997-13-01\n")
+        let e = read(
+            "events",
+            "iso3,event,date\nAFG,signature,1997-12-03\nAFG,signature,1997-13-01\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("t.csv:3: column 3 (date)"), "{e}");
+        let e = read("states", "iso3,name\nAFG,Afghanistan\n")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("t.csv:3: column 3 (date)"), "{e}");
-        let e = read("states", "iso3,name\nAFG,Afghanistan\n").unwrap_err().to_string();
         assert!(e.contains("required column un_member is missing"), "{e}");
-        let e = read("states", "iso3,name,un_member,colour\n").unwrap_err().to_string();
+        let e = read("states", "iso3,name,un_member,colour\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown column \"colour\""), "{e}");
-        let e = read("states", "iso3,name,un_member\nAFG,Afghanistan\n").unwrap_err().to_string();
-        assert!(e.contains("t.csv:2") && e.contains("2 fields where the header has 3"), "{e}");
+        let e = read("states", "iso3,name,un_member\nAFG,Afghanistan\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("t.csv:2") && e.contains("2 fields where the header has 3"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -440,13 +536,19 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("column 5 (instrument)") && e.contains("ratified"), "{e}");
+        assert!(
+            e.contains("column 5 (instrument)") && e.contains("ratified"),
+            "{e}"
+        );
     }
 
     #[test]
     fn csv_export_reads_back() {
-        let b = read("estimates", "subject,measure,low,high,unit,as_of,source\nWorld,m,1.5,2,mines,1997,s\n")
-            .unwrap();
+        let b = read(
+            "estimates",
+            "subject,measure,low,high,unit,as_of,source\nWorld,m,1.5,2,mines,1997,s\n",
+        )
+        .unwrap();
         let recs: Vec<_> = b.rows.iter().map(|r| r.values.clone()).collect();
         for (fmt, name) in [(Format::Csv, "x.csv"), (Format::Json, "x.json")] {
             let mut out = Vec::new();

@@ -137,9 +137,13 @@ impl AnyStore {
         } else if let Some(path) = target.strip_prefix("sqlite://") {
             Ok(AnyStore::Sqlite(SqliteStore::open(Path::new(path)).await?))
         } else if target.contains("://") {
-            Err(StoreError::UnsupportedUrl { url: target.to_string() })
+            Err(StoreError::UnsupportedUrl {
+                url: target.to_string(),
+            })
         } else {
-            Ok(AnyStore::Sqlite(SqliteStore::open(Path::new(target)).await?))
+            Ok(AnyStore::Sqlite(
+                SqliteStore::open(Path::new(target)).await?,
+            ))
         }
     }
 }

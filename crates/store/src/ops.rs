@@ -26,7 +26,9 @@ pub async fn seed<S: Store>(store: &S, actor: &str) -> Result<Vec<ApplyReport>, 
         let batch = read_batch(f.kind, f.name, f.text.as_bytes())?;
         reports.push(store.apply(&batch, actor, &|_, _| {}).await?);
     }
-    store.set_meta(SEEDED, &chrono::Utc::now().to_rfc3339()).await?;
+    store
+        .set_meta(SEEDED, &chrono::Utc::now().to_rfc3339())
+        .await?;
     Ok(reports)
 }
 
@@ -51,10 +53,20 @@ pub async fn import_file<S: Store>(
     actor: &str,
     progress: Progress<'_>,
 ) -> Result<ApplyReport, StoreError> {
-    let file = std::fs::File::open(path)
-        .map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let name = path.to_string_lossy();
-    import_reader(store, kind, &name, std::io::BufReader::new(file), actor, progress).await
+    import_reader(
+        store,
+        kind,
+        &name,
+        std::io::BufReader::new(file),
+        actor,
+        progress,
+    )
+    .await
 }
 
 /// Exports every record of a kind. Restricted kinds (victims' identities) need
@@ -75,8 +87,10 @@ pub async fn export<S: Store>(
         });
     }
     let records = store.records(kind, None).await?;
-    write_records(table, &records, format, hxl, out)
-        .map_err(|source| StoreError::Io { path: "output".into(), source })?;
+    write_records(table, &records, format, hxl, out).map_err(|source| StoreError::Io {
+        path: "output".into(),
+        source,
+    })?;
     Ok(records.len())
 }
 
@@ -92,7 +106,12 @@ fn verify_dump(dump: &Dump) -> AuditReport {
     for kind in Kind::ALL {
         let table = kind.table();
         let mut list = Vec::new();
-        for obj in dump.tables.get(table.name).map(Vec::as_slice).unwrap_or(&[]) {
+        for obj in dump
+            .tables
+            .get(table.name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let key = match table.from_json(obj) {
                 Ok(r) => table.key_text(&r),
                 Err((_, reason)) => format!("(undecodable row: {reason})"),
@@ -117,20 +136,32 @@ pub async fn backup<S: Store>(store: &S, path: &Path) -> Result<(), StoreError> 
 /// Reads a backup (a SQLite file made by `backup`, or a JSON dump) and checks it: its audit chain
 /// must verify and its rows must match it.
 pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
-    let io = |source| StoreError::Io { path: path.to_path_buf(), source };
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut head = [0u8; 16];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io)?;
     let file = path.display().to_string();
     let dump = if n == 16 && &head == b"SQLite format 3\0" {
         let s = SqliteStore::open_read_only(path).await?;
         let d = s.dump().await;
         s.close().await;
-        d.map_err(|e| StoreError::BadFile { file: file.clone(), reason: format!("not a demine backup: {e}") })?
+        d.map_err(|e| StoreError::BadFile {
+            file: file.clone(),
+            reason: format!("not a demine backup: {e}"),
+        })?
     } else {
         let text = std::fs::read_to_string(path).map_err(io)?;
         let d: Dump = serde_json::from_str(&text).map_err(|e| StoreError::BadFile {
             file: file.clone(),
-            reason: format!("not a demine backup (line {}, column {}): {e}", e.line(), e.column()),
+            reason: format!(
+                "not a demine backup (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
         })?;
         if d.format != DUMP_FORMAT {
             return Err(StoreError::BadFile {
@@ -156,7 +187,9 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
 /// Replaces the whole database with a backup, all-or-nothing, and logs the restore.
 pub async fn restore<S: Store>(store: &S, path: &Path, actor: &str) -> Result<(), StoreError> {
     let dump = read_backup(path).await?;
-    store.replace_all(&dump, actor, &path.display().to_string()).await
+    store
+        .replace_all(&dump, actor, &path.display().to_string())
+        .await
 }
 
 impl Store for AnyStore {
@@ -167,7 +200,11 @@ impl Store for AnyStore {
         }
     }
 
-    async fn records(&self, kind: Kind, iso3: Option<&str>) -> Result<Vec<crate::Record>, StoreError> {
+    async fn records(
+        &self,
+        kind: Kind,
+        iso3: Option<&str>,
+    ) -> Result<Vec<crate::Record>, StoreError> {
         match self {
             AnyStore::Sqlite(s) => s.records(kind, iso3).await,
             AnyStore::Postgres(s) => s.records(kind, iso3).await,

@@ -25,7 +25,10 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db(format!("connecting to {}", redact(url))))?;
-        MIGRATOR.run(&pool).await.map_err(|source| StoreError::Migrate { source })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate { source })?;
         Ok(PgStore { pool })
     }
 
@@ -40,7 +43,11 @@ impl PgStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db("starting a write transaction"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("starting a write transaction"))?;
         // One writer at a time: the audit chain needs each entry to follow the last committed one.
         // Readers are not blocked.
         sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
@@ -62,7 +69,10 @@ impl PgStore {
     async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
         let dump = crate::Store::dump(self).await?;
         let tmp = crate::sqlite::temp_beside(path);
-        let io = |source| StoreError::Io { path: path.into(), source };
+        let io = |source| StoreError::Io {
+            path: path.into(),
+            source,
+        };
         let file = std::fs::File::create(&tmp).map_err(io)?;
         let mut w = std::io::BufWriter::new(file);
         serde_json::to_writer(&mut w, &dump).map_err(|e| io(e.into()))?;
@@ -92,7 +102,10 @@ crate::backend::sql_backend!(PgStore, sqlx::Postgres);
 mod tests {
     #[test]
     fn passwords_are_hidden() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -38,8 +38,14 @@ impl SqliteStore {
             .connect_with(Self::options(path).create_if_missing(true))
             .await
             .map_err(db(format!("opening {}", path.display())))?;
-        MIGRATOR.run(&pool).await.map_err(|source| StoreError::Migrate { source })?;
-        Ok(SqliteStore { pool, path: path.to_path_buf() })
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate { source })?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Opens an existing file (a backup, say) read-only, without migrating it.
@@ -47,11 +53,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(
-                SqliteConnectOptions::new().filename(path).read_only(true).foreign_keys(true),
+                SqliteConnectOptions::new()
+                    .filename(path)
+                    .read_only(true)
+                    .foreign_keys(true),
             )
             .await
             .map_err(db(format!("opening {}", path.display())))?;
-        Ok(SqliteStore { pool, path: path.to_path_buf() })
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The database file.
@@ -72,14 +84,18 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         // IMMEDIATE takes the write lock up front: two writers queue instead of failing when the
         // first of them tries to upgrade a read lock.
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write transaction"))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("starting a write transaction"))
     }
 
-    async fn begin_snapshot(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         // In WAL mode a read transaction sees one snapshot from its first read to its end.
-        self.pool.begin().await.map_err(db("starting a read transaction"))
+        self.pool
+            .begin()
+            .await
+            .map_err(db("starting a read transaction"))
     }
 
     async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
@@ -91,13 +107,19 @@ impl SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(db(format!("backing up to {}", path.display())))?;
-        std::fs::rename(&tmp, path).map_err(|source| StoreError::Io { path: path.into(), source })
+        std::fs::rename(&tmp, path).map_err(|source| StoreError::Io {
+            path: path.into(),
+            source,
+        })
     }
 }
 
 /// A temporary name in the same directory, so that the final rename is atomic.
 pub(crate) fn temp_beside(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 

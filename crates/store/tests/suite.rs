@@ -1,0 +1,682 @@
+//! The shared storage suite: every behaviour is one async function over a store, run against
+//! SQLite and against PostgreSQL.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::Fresh;
+use demine_store::view::{self, StatusFilter};
+use demine_store::{AnyStore, BUNDLED, Format, ImportKind, Kind, Store, StoreError, ops};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Runs `$name(&Fresh)` on a fresh SQLite database and on a fresh PostgreSQL database.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let f = super::Fresh::sqlite().await;
+                super::$name(&f).await;
+                f.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(f) = super::Fresh::postgres().await else { return };
+                super::$name(&f).await;
+                f.finish().await;
+            }
+        }
+    )*};
+}
+
+both!(
+    schema_matches_migrations,
+    bundled_files_import,
+    seed_is_idempotent,
+    as_of_1997_and_today,
+    state_detail_and_compliance,
+    estimates_keep_every_source,
+    export_import_round_trip,
+    corrupt_files_change_nothing,
+    updates_are_audited,
+    audit_detects_edited_rows,
+    audit_log_is_append_only,
+    backup_and_restore,
+    restore_rejects_bad_backups,
+    concurrent_readers_during_import,
+);
+
+async fn seeded(f: &Fresh) -> &AnyStore {
+    ops::seed(&f.store, "tester").await.unwrap();
+    &f.store
+}
+
+async fn snapshot(s: &AnyStore) -> (demine_store::Dump, usize) {
+    let d = s.dump().await.unwrap();
+    let n = d.audit.len();
+    (demine_store::Dump { audit: vec![], ..d }, n)
+}
+
+async fn schema_matches_migrations(f: &Fresh) {
+    // Every column of every kind is selected: a migration out of step with the schema fails here.
+    for kind in Kind::ALL {
+        assert!(
+            f.store.records(kind, None).await.unwrap().is_empty(),
+            "{kind}"
+        );
+    }
+    assert!(f.store.audit_entries().await.unwrap().is_empty());
+}
+
+fn csv_data_rows(text: &str) -> usize {
+    csv::Reader::from_reader(text.as_bytes()).records().count()
+}
+
+async fn bundled_files_import(f: &Fresh) {
+    for file in BUNDLED {
+        let r = ops::import_reader(
+            &f.store,
+            file.kind,
+            file.name,
+            file.text.as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", file.name));
+        let rows = csv_data_rows(file.text);
+        match file.kind {
+            ImportKind::Parties => {
+                // one deposit per row, plus signatures and withdrawals
+                assert!(r.inserted as usize > rows, "{}", file.name);
+            }
+            ImportKind::Kind(_) => assert_eq!(r.inserted as usize, rows, "{}", file.name),
+        }
+    }
+    let states = f.store.records(Kind::States, None).await.unwrap();
+    assert_eq!(states.len(), 197 + 40);
+    let events = f.store.records(Kind::Events, None).await.unwrap();
+    let deposits = events
+        .iter()
+        .filter(|e| e[1].as_str() == Some("deposit"))
+        .count();
+    assert_eq!(deposits, 166);
+    let withdrawals = events
+        .iter()
+        .filter(|e| e[1].as_str() == Some("withdrawal"))
+        .count();
+    assert_eq!(withdrawals, 5);
+    // Every row keeps its source.
+    let t = Kind::Events.table();
+    let src = t.index("source").unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e[src].as_str().is_some_and(|s| !s.is_empty()))
+    );
+    assert_eq!(
+        f.store.records(Kind::Estimates, None).await.unwrap().len(),
+        16
+    );
+}
+
+async fn seed_is_idempotent(f: &Fresh) {
+    let first = ops::seed(&f.store, "t").await.unwrap();
+    assert_eq!(first.len(), BUNDLED.len());
+    let n = f.store.audit_entries().await.unwrap().len();
+    assert!(ops::seed(&f.store, "t").await.unwrap().is_empty());
+    // Importing the same files again changes nothing and logs nothing.
+    for file in BUNDLED {
+        let r = ops::import_reader(
+            &f.store,
+            file.kind,
+            file.name,
+            file.text.as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.inserted, r.updated), (0, 0), "{}", file.name);
+    }
+    assert_eq!(f.store.audit_entries().await.unwrap().len(), n);
+}
+
+async fn as_of_1997_and_today(f: &Fresh) {
+    let s = seeded(f).await;
+    let ottawa = view::states(s, d("1997-12-03"), None, false).await.unwrap();
+    assert_eq!(ottawa.len(), 197);
+    assert!(ottawa.iter().all(|r| r.status != "party"));
+    // Those that deposited that day are bound only from 1 March 1999.
+    assert!(
+        ottawa
+            .iter()
+            .all(|r| r.entry_into_force.is_none_or(|e| e == d("1999-03-01")))
+    );
+    let signed = ottawa.iter().filter(|r| r.status == "signatory").count();
+    let pending = ottawa
+        .iter()
+        .filter(|r| r.status == "pending-entry-into-force")
+        .count();
+    // Signed on the first day in Ottawa, per the data (the second day, 4 December, not yet).
+    let signed_that_day = BUNDLED[2]
+        .text
+        .lines()
+        .filter(|l| l.split(',').nth(2) == Some("1997-12-03"))
+        .count();
+    assert_eq!(signed_that_day, 82);
+    assert_eq!(signed + pending, signed_that_day);
+    assert_eq!(
+        pending, 3,
+        "Canada, Ireland and Mauritius deposited as they signed"
+    );
+    // Canada deposited on the day it signed: pending entry into force, 1 March 1999.
+    let can = ottawa.iter().find(|r| r.iso3 == "CAN").unwrap();
+    assert_eq!(can.status, "pending-entry-into-force");
+    // The world in November 2026: 166 joined, 5 withdrew (all effective by February 2026).
+    let now = view::states(s, d("2026-11-21"), None, false).await.unwrap();
+    let count = |st: &str| now.iter().filter(|r| r.status == st).count();
+    assert_eq!(count("party"), 161);
+    assert_eq!(count("withdrawn"), 5);
+    assert_eq!(count("withdrawal-pending"), 0);
+    assert_eq!(
+        count("party") + count("withdrawn") + count("pending-entry-into-force"),
+        166
+    );
+    let parties = view::states(s, d("2026-11-21"), Some(StatusFilter::Party), false)
+        .await
+        .unwrap();
+    assert_eq!(parties.len(), 161);
+    let non = view::states(s, d("2026-11-21"), Some(StatusFilter::NonParty), false)
+        .await
+        .unwrap();
+    assert_eq!(non.len(), 197 - 166);
+    assert!(non.iter().any(|r| r.iso3 == "USA"));
+    // In between: the Baltic withdrawals pending in the autumn of 2025.
+    let autumn = view::states(
+        s,
+        d("2025-10-01"),
+        Some(StatusFilter::WithdrawalPending),
+        false,
+    )
+    .await
+    .unwrap();
+    let codes: Vec<&str> = autumn.iter().map(|r| r.iso3.as_str()).collect();
+    assert_eq!(codes, ["EST", "FIN", "LTU", "LVA", "POL"]);
+    let afg = now.iter().find(|r| r.iso3 == "AFG").unwrap();
+    assert_eq!(afg.entry_into_force, Some(d("2003-03-01")));
+    assert_eq!(afg.stockpile_destruction_deadline, Some(d("2007-03-01")));
+    assert_eq!(afg.clearance_deadline, Some(d("2013-03-01")));
+    let all = view::states(s, d("2026-11-21"), None, true).await.unwrap();
+    assert_eq!(all.len(), 237);
+}
+
+async fn state_detail_and_compliance(f: &Fresh) {
+    let s = seeded(f).await;
+    let usa = view::state_detail(s, "usa", d("1997-12-03")).await.unwrap();
+    assert_eq!(usa.row.status, "not-signatory");
+    assert_eq!(usa.positions.len(), 1);
+    assert!(usa.positions[0].position.contains("will not sign"));
+    assert_eq!(usa.commitments.len(), 5);
+    assert!(
+        usa.compliance
+            .iter()
+            .all(|o| o.status == demine_core::compliance::ComplianceStatus::NotApplicable)
+    );
+    // Afghanistan's reports: add an initial report and an extension, then ask.
+    let text = "iso3,kind,year,received,source\nAFG,initial,2003,2003-09-01,test\n";
+    ops::import_reader(
+        s,
+        "reports".parse().unwrap(),
+        "r.csv",
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let ext = "iso3,submitted,requested_until,decision,decided_on,granted_until,source\n\
+               AFG,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,test\n";
+    ops::import_reader(
+        s,
+        "extensions".parse().unwrap(),
+        "x.csv",
+        ext.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let afg = view::state_detail(s, "AFG", d("2015-01-01")).await.unwrap();
+    assert_eq!(afg.row.clearance_deadline, Some(d("2023-03-01")));
+    let get = |name: &str| {
+        afg.compliance
+            .iter()
+            .find(|o| o.obligation == name)
+            .unwrap()
+            .clone()
+    };
+    use demine_core::compliance::ComplianceStatus::*;
+    assert_eq!(get("initial-transparency-report").status, Met);
+    assert_eq!(get("stockpile-destruction").status, Overdue);
+    assert_eq!(get("mined-area-clearance").status, Pending);
+    assert!(!get("mined-area-clearance").basis.is_empty());
+    let before = view::state_detail(s, "AFG", d("2012-01-01")).await.unwrap();
+    assert_eq!(before.row.clearance_deadline, Some(d("2013-03-01")));
+    assert_eq!(before.extensions.len(), 0);
+    let missing = view::state_detail(s, "XXX", d("2015-01-01"))
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { .. }));
+}
+
+async fn estimates_keep_every_source(f: &Fresh) {
+    let s = seeded(f).await;
+    let world = view::estimates(s, Some("World"), Some("mines_emplaced"), None)
+        .await
+        .unwrap();
+    assert_eq!(world.len(), 2, "both world totals, from both seeds");
+    let mut lows: Vec<f64> = world.iter().map(|e| e.low).collect();
+    lows.sort_by(f64::total_cmp);
+    assert_eq!(lows, [1e7, 8e7]);
+    assert!(world.iter().all(|e| !e.source.is_empty()));
+    let egy = view::estimates(s, Some("EGY"), None, None).await.unwrap();
+    assert_eq!(egy.len(), 1);
+    assert!(
+        view::estimates(s, None, None, Some(d("1996-12-31")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn export_all(s: &AnyStore, format: Format) -> Vec<(Kind, Vec<u8>)> {
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        let mut buf = Vec::new();
+        ops::export(s, kind, format, true, true, &mut buf)
+            .await
+            .unwrap();
+        out.push((kind, buf));
+    }
+    out
+}
+
+async fn export_import_round_trip(f: &Fresh) {
+    let s = seeded(f).await;
+    let cas = common::casualties_csv(50);
+    ops::import_reader(
+        s,
+        "casualties".parse().unwrap(),
+        "c.csv",
+        cas.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let victims = "casualty_id,person_name,birth_date,source\nC0000001,A. Person,1980-02-29,test\n";
+    ops::import_reader(
+        s,
+        "victims".parse().unwrap(),
+        "v.csv",
+        victims.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let funding = "donor,recipient,recipient_iso3,year,amount,currency,purpose,source\n\
+                   United States of America,Angola,AGO,1997,12000000.5,USD,clearance,test\n";
+    ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.csv",
+        funding.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    for (format, ext) in [(Format::Csv, "csv"), (Format::Json, "json")] {
+        let first = export_all(s, format).await;
+        let other = f.reopen().await;
+        // A second, empty database of the same backend.
+        let fresh = match &other {
+            AnyStore::Sqlite(_) => Fresh::sqlite().await,
+            AnyStore::Postgres(_) => Fresh::postgres().await.unwrap(),
+        };
+        for (kind, bytes) in &first {
+            ops::import_reader(
+                &fresh.store,
+                ImportKind::Kind(*kind),
+                &format!("{kind}.{ext}"),
+                bytes.as_slice(),
+                "t",
+                &|_, _| {},
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        }
+        let second = export_all(&fresh.store, format).await;
+        for ((k, a), (_, b)) in first.iter().zip(&second) {
+            assert_eq!(
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b),
+                "{k} {ext}"
+            );
+        }
+        assert!(ops::verify_audit(&fresh.store).await.unwrap().ok);
+        fresh.finish().await;
+    }
+}
+
+async fn corrupt_files_change_nothing(f: &Fresh) {
+    let s = seeded(f).await;
+    let before = snapshot(s).await;
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "events",
+            "iso3,event,date\nAFG,signature,1997-12-03\nAFG,signature,1997-02-30\n",
+            "bad.csv:3: column 3 (date)",
+        ),
+        (
+            "estimates",
+            "subject,measure,low,high,unit,as_of,source\nWorld,m,ten,20,mines,1997,s\n",
+            "bad.csv:2: column 3 (low)",
+        ),
+        (
+            "events",
+            "iso3,event,date\nAFG,signature,1997-12-03\nZZZ,signature,1997-12-03\n",
+            "bad.csv:3: column iso3: unknown ISO3 code \"ZZZ\"",
+        ),
+        (
+            "events",
+            "iso3,date\nAFG,1997-12-03\n",
+            "bad.csv:1: column event: required column event is missing",
+        ),
+        (
+            "states",
+            "iso3,name,un_member\nAAA,Atlantis,perhaps\n",
+            "bad.csv:2: column 3 (un_member)",
+        ),
+        (
+            "events",
+            "iso3,event,date\nAFG,ratified,1997-12-03\n",
+            "bad.csv:2: column 2 (event)",
+        ),
+        (
+            "reports",
+            "iso3,kind,year,received,source\nAFG,annual,20x4,2004-04-30,s\n",
+            "bad.csv:2: column 3 (year)",
+        ),
+        (
+            "casualties",
+            "id,date,iso3,device_category,killed,injured,group,age_group,sex\nC1,2020-01-01,AFG,ap-mine,-1,0,civilian,adult,male\n",
+            "bad.csv:2: column 5 (killed)",
+        ),
+        (
+            "positions",
+            "iso3,position,as_of\nUSA,supports,1997-13\n",
+            "bad.csv:2: column 3 (as_of)",
+        ),
+        (
+            "events",
+            "iso3,event,date\nAFG,signature,1997-12-03\nAFG,signature,1997-12-03\n",
+            "bad.csv:3: column iso3+event+date: duplicate key",
+        ),
+        (
+            "events",
+            "iso3,event,date\nAFG,deposit,2002-09-11\n",
+            "bad.csv:2: column instrument: a deposit needs its instrument",
+        ),
+        (
+            "states",
+            "iso3,name,un_member\nAAA,Atlantis\n",
+            "bad.csv:2: column -: the row has 2 fields",
+        ),
+        (
+            "states",
+            "iso3,name,un_member\nA1A,Atlantis,no\n",
+            "bad.csv:2: column 1 (iso3)",
+        ),
+        (
+            "estimates",
+            "[{\"subject\": \"World\", \"measure\": \"m\", \"low\": 5, \"high\": 1, \"unit\": \"u\", \"as_of\": \"1997\"}]",
+            "bad.json:1: column high: high 1 is below low 5",
+        ),
+    ];
+    for (kind, text, expected) in cases {
+        let name = if text.starts_with('[') {
+            "bad.json"
+        } else {
+            "bad.csv"
+        };
+        let err = ops::import_reader(
+            s,
+            kind.parse().unwrap(),
+            name,
+            text.as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(expected),
+            "{kind}: got {err:?}, expected {expected:?}"
+        );
+        assert!(err.contains("nothing was imported"), "{err}");
+    }
+    // A valid first row followed by a bad one: the first is not kept either.
+    let err = ops::import_reader(
+        s,
+        "states".parse().unwrap(),
+        "bad.csv",
+        "iso3,name,un_member\nAAA,Atlantis,no\nBBB,Lemuria,no\n,Nowhere,no\n".as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("bad.csv:4: column 1 (iso3)"),
+        "{err}"
+    );
+    assert_eq!(snapshot(s).await, before);
+}
+
+async fn updates_are_audited(f: &Fresh) {
+    let s = seeded(f).await;
+    let n = s.audit_entries().await.unwrap().len();
+    let text = "iso3,commitment,due,source,outcome,outcome_date\n\
+                USA,find alternatives to the anti-personnel mines stockpiled for Korea,2006,002_d49c31f01cd2f01e.txt,not met,2014\n";
+    let r = ops::import_reader(
+        s,
+        "commitments".parse().unwrap(),
+        "c.csv",
+        text.as_bytes(),
+        "alice",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.inserted, r.updated), (0, 1));
+    let log = s.audit_entries().await.unwrap();
+    assert_eq!(log.len(), n + 1);
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.actor.as_str(), last.entity.as_str()),
+        ("alice", "commitments")
+    );
+    assert!(last.before.as_deref().unwrap().contains("\"outcome\":null"));
+    assert!(
+        last.after
+            .as_deref()
+            .unwrap()
+            .contains("\"outcome\":\"not met\"")
+    );
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    let past = view::state_detail(s, "USA", d("2010-01-01")).await.unwrap();
+    assert!(past.commitments.iter().all(|c| c.outcome.is_none()));
+    let now = view::state_detail(s, "USA", d("2020-01-01")).await.unwrap();
+    assert!(
+        now.commitments
+            .iter()
+            .any(|c| c.outcome.as_deref() == Some("not met"))
+    );
+}
+
+async fn audit_detects_edited_rows(f: &Fresh) {
+    let s = seeded(f).await;
+    let report = ops::verify_audit(s).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert!(report.entries > 400);
+    // A data row changed behind demine's back.
+    f.exec("UPDATE states SET name = 'Freedonia' WHERE iso3 = 'AFG'")
+        .await
+        .unwrap();
+    let report = ops::verify_audit(s).await.unwrap();
+    let b = report.first_broken.unwrap();
+    assert_eq!((b.entity.as_str(), b.key.as_str()), ("states", "AFG"));
+    f.exec("UPDATE states SET name = 'Afghanistan' WHERE iso3 = 'AFG'")
+        .await
+        .unwrap();
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    // An audit entry edited by someone who got past the append-only trigger.
+    let bypass: &'static str = match s {
+        AnyStore::Sqlite(_) => {
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 7"
+        }
+        AnyStore::Postgres(_) => {
+            "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET actor = 'mallory' WHERE seq = 7"
+        }
+    };
+    f.exec(bypass).await.unwrap();
+    let report = ops::verify_audit(s).await.unwrap();
+    assert!(!report.ok);
+    let b = report.first_broken.unwrap();
+    assert_eq!(b.seq, Some(7));
+    assert!(b.reason.contains("hash"), "{}", b.reason);
+}
+
+async fn audit_log_is_append_only(f: &Fresh) {
+    let s = seeded(f).await;
+    assert!(
+        f.exec("UPDATE audit_log SET actor = 'x' WHERE seq = 1")
+            .await
+            .is_err()
+    );
+    assert!(f.exec("DELETE FROM audit_log WHERE seq = 1").await.is_err());
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+}
+
+async fn backup_and_restore(f: &Fresh) {
+    let s = seeded(f).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.demine");
+    ops::backup(s, &file).await.unwrap();
+    let at_backup = snapshot(s).await;
+    let cas = common::casualties_csv(10);
+    ops::import_reader(
+        s,
+        "casualties".parse().unwrap(),
+        "c.csv",
+        cas.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_ne!(snapshot(s).await.0, at_backup.0);
+    ops::restore(s, &file, "restorer").await.unwrap();
+    let after = snapshot(s).await;
+    assert_eq!(after.0, at_backup.0);
+    assert_eq!(after.1, at_backup.1 + 1, "the restore itself is logged");
+    let log = s.audit_entries().await.unwrap();
+    assert_eq!(log.last().unwrap().actor, "restorer");
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    // The other backend's backups restore here too (a SQLite file into PostgreSQL, a dump into
+    // SQLite): the portable path is the same.
+    let other = match s {
+        AnyStore::Sqlite(_) => Fresh::postgres().await,
+        AnyStore::Postgres(_) => Some(Fresh::sqlite().await),
+    };
+    if let Some(other) = other {
+        ops::restore(&other.store, &file, "t").await.unwrap();
+        assert_eq!(snapshot(&other.store).await.0, at_backup.0);
+        assert!(ops::verify_audit(&other.store).await.unwrap().ok);
+        other.finish().await;
+    }
+}
+
+async fn restore_rejects_bad_backups(f: &Fresh) {
+    let s = seeded(f).await;
+    let before = snapshot(s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, "this is not a backup").unwrap();
+    let e = ops::restore(s, &junk, "t").await.unwrap_err().to_string();
+    assert!(e.contains("not a demine backup"), "{e}");
+    // A dump whose audit log was tampered with.
+    let mut dump = s.dump().await.unwrap();
+    dump.audit[3].actor = "mallory".into();
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, serde_json::to_string(&dump).unwrap()).unwrap();
+    let e = ops::restore(s, &bad, "t").await.unwrap_err().to_string();
+    assert!(e.contains("does not verify"), "{e}");
+    // A dump with a row that breaks a constraint deep inside: the restore rolls back.
+    let mut dump = s.dump().await.unwrap();
+    let mut orphan = dump.tables["events"][0].clone();
+    orphan.insert("iso3".into(), "QQQ".into());
+    dump.tables.get_mut("events").unwrap().push(orphan);
+    dump.audit.clear();
+    let bad = dir.path().join("orphan.json");
+    std::fs::write(&bad, serde_json::to_string(&dump).unwrap()).unwrap();
+    assert!(ops::restore(s, &bad, "t").await.is_err());
+    assert_eq!(snapshot(s).await, before);
+}
+
+async fn concurrent_readers_during_import(f: &Fresh) {
+    let s = seeded(f).await;
+    let text = common::casualties_csv(20_000);
+    let writer_store = f.reopen().await;
+    let writer = tokio::spawn(async move {
+        let r = ops::import_reader(
+            &writer_store,
+            "casualties".parse().unwrap(),
+            "big.csv",
+            text.as_bytes(),
+            "writer",
+            &|_, _| {},
+        )
+        .await;
+        r.map(|r| r.inserted)
+    });
+    let mut reads = 0;
+    let mut saw_partial = false;
+    loop {
+        let n = s.records(Kind::Casualties, None).await.unwrap().len();
+        if n != 0 && n != 20_000 {
+            saw_partial = true;
+        }
+        let states = view::states(s, d("2026-11-21"), None, false).await.unwrap();
+        assert_eq!(states.len(), 197);
+        reads += 1;
+        if writer.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(writer.await.unwrap().unwrap(), 20_000);
+    assert!(!saw_partial, "a reader saw part of an uncommitted import");
+    assert!(reads > 1, "readers were blocked for the whole import");
+    assert_eq!(
+        s.records(Kind::Casualties, None).await.unwrap().len(),
+        20_000
+    );
+}
