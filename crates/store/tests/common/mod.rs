@@ -1,13 +1,14 @@
 //! Test harness: a fresh database of either backend. PostgreSQL tests need DEMINE_TEST_PG_URL
 //! (scripts/test sets it); without it they fail, unless DEMINE_SKIP_PG=1 says to skip them.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use demine_store::{AnyStore, SqliteStore};
 use sqlx::Connection;
 
+#[derive(Debug)]
 pub struct Fresh {
     pub store: AnyStore,
     pub target: String,
