@@ -1,18 +1,26 @@
 //! `demine`: the command-line program. Thin: it parses arguments, calls the library crates and
 //! prints their answers.
 
+mod io;
+mod registry;
+
 use clap::{Parser, Subcommand};
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
 #[derive(Debug, Parser)]
 #[command(name = "demine", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    db: registry::DbArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    #[command(flatten)]
+    Registry(registry::RegistryCommand),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -21,6 +29,8 @@ fn main() -> anyhow::Result<()> {
             println!("demine {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Registry(c) => registry::run(&cli.db, c),
+        },
     }
 }

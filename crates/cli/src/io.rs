@@ -1,0 +1,148 @@
+//! `demine import`, `demine export`, `demine backup`, `demine restore`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use demine_store::{AnyStore, Format, ImportKind, Kind, ops};
+
+use crate::registry::{DbArgs, exit_on};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds: states, events, parties (the States Parties table: one row per State
+    /// with signed, deposited, instrument, succession_date, withdrawal_deposited, notes),
+    /// extensions, reports, positions, commitments, estimates, stockpiles, casualties, victims,
+    /// funding. `demine export KIND` shows each kind's columns and HXL hashtags.
+    #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<ImportKind>().map_err(|e| e.to_string()))]
+    pub kind: ImportKind,
+    /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array (.json).
+    /// Rows with the key of a stored row update it; a bad row stops the import with its line,
+    /// column and reason, and nothing is stored.
+    pub file: PathBuf,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export: states, events, extensions, reports, positions, commitments, estimates,
+    /// stockpiles, casualties, victims (restricted), funding.
+    #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<Kind>().map_err(|e| e.to_string()))]
+    pub kind: Kind,
+    /// Output file; standard output when absent or `-`.
+    pub file: Option<PathBuf>,
+    /// csv (with an HXL hashtag row) or json; default from the file's extension, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Leave out the HXL hashtag row of a CSV export.
+    #[arg(long)]
+    pub no_hxl: bool,
+    /// Allow exporting restricted personal data (victims' identities).
+    #[arg(long)]
+    pub include_restricted: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file (SQLite: a database copy; PostgreSQL: a JSON dump). Either kind can be
+    /// restored into either backend.
+    pub file: PathBuf,
+}
+
+fn progress_bar() -> ProgressBar {
+    // Drawn on standard error, and only when it is a terminal.
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub async fn import(store: &AnyStore, db: &DbArgs, a: ImportArgs, o: &mut String) -> Result<()> {
+    let bar = progress_bar();
+    bar.set_message(format!("importing {}", a.file.display()));
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = ops::import_file(store, a.kind, &a.file, &db.actor(), &progress)
+        .await
+        .map_err(exit_on)?;
+    bar.finish_and_clear();
+    if a.json {
+        let _ = writeln!(o, "{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let _ = writeln!(
+            o,
+            "{}: {} rows of {}: {} inserted, {} updated, {} unchanged",
+            report.file,
+            report.rows,
+            report.kind,
+            report.inserted,
+            report.updated,
+            report.unchanged
+        );
+    }
+    Ok(())
+}
+
+pub async fn export(store: &AnyStore, a: ExportArgs) -> Result<()> {
+    let file = a.file.filter(|f| f.as_os_str() != "-");
+    let format = match a.format {
+        Some(FormatArg::Csv) => Format::Csv,
+        Some(FormatArg::Json) => Format::Json,
+        None => match file
+            .as_ref()
+            .and_then(|f| f.extension())
+            .and_then(|e| e.to_str())
+        {
+            Some(e) if e.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Csv,
+        },
+    };
+    let mut buf = Vec::new();
+    ops::export(
+        store,
+        a.kind,
+        format,
+        !a.no_hxl,
+        a.include_restricted,
+        &mut buf,
+    )
+    .await
+    .map_err(exit_on)?;
+    match file {
+        Some(path) => {
+            std::fs::write(&path, &buf).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => crate::registry::emit(&String::from_utf8_lossy(&buf))?,
+    }
+    Ok(())
+}
+
+pub async fn backup(store: &AnyStore, a: BackupArgs, o: &mut String) -> Result<()> {
+    ops::backup(store, &a.file).await.map_err(exit_on)?;
+    let _ = writeln!(o, "backup written to {}", a.file.display());
+    Ok(())
+}
+
+pub async fn restore(store: &AnyStore, db: &DbArgs, a: BackupArgs, o: &mut String) -> Result<()> {
+    ops::restore(store, &a.file, &db.actor())
+        .await
+        .map_err(exit_on)?;
+    let _ = writeln!(o, "restored from {}", a.file.display());
+    Ok(())
+}
