@@ -1100,3 +1100,57 @@ mod tests {
         assert_eq!(t.to_json(&r)["high"], serde_json::json!(11.0));
     }
 }
+
+/// The tables as Markdown (one section per kind: columns, types, HXL hashtags, descriptions),
+/// as docs/data-model.md shows them.
+pub fn markdown_tables() -> String {
+    let mut out = String::new();
+    for kind in Kind::ALL {
+        let t = kind.table();
+        let sensitivity = match t.sensitivity {
+            Sensitivity::Public => "public",
+            Sensitivity::Partner => "partner",
+            Sensitivity::Restricted => "restricted",
+        };
+        out.push_str(&format!(
+            "### `{}` (table `{}`, {sensitivity})\n\n{}. Key: {}.\n\n",
+            t.name,
+            t.sql,
+            t.doc,
+            t.key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" + ")
+        ));
+        out.push_str("| column | HXL | type | required | meaning |\n| --- | --- | --- | --- | --- |\n");
+        for c in t.columns {
+            let required = match (c.required, c.default) {
+                (true, Default::None) => "yes".to_string(),
+                (true, Default::Text(d)) => format!("default `{d}`"),
+                (true, Default::FileName) => "default: the file's name".to_string(),
+                (false, _) => String::new(),
+            };
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {required} | {} |\n",
+                c.name,
+                c.hxl,
+                c.ty.describe(),
+                c.doc
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod doc_tests {
+    /// docs/data-model.md carries the tables exactly as the schema renders them.
+    #[test]
+    fn data_model_doc_matches_the_schema() {
+        let doc = include_str!("../../../docs/data-model.md");
+        let tables = super::markdown_tables();
+        if !doc.contains(&tables) {
+            // Print what belongs there so the doc can be brought up to date.
+            println!("{tables}");
+            panic!("docs/data-model.md is out of step with demine_core::schema");
+        }
+    }
+}
