@@ -19,9 +19,10 @@ pub struct ImportArgs {
     /// funding. `demine export KIND` shows each kind's columns and HXL hashtags.
     #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<ImportKind>().map_err(|e| e.to_string()))]
     pub kind: ImportKind,
-    /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array (.json).
-    /// Rows with the key of a stored row update it; a bad row stops the import with its line,
-    /// column and reason, and nothing is stored.
+    /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array of objects
+    /// keyed by column name (.json). Rows with the key of a stored row update it; a bad row stops
+    /// the import with its line (for JSON: the record's position in the array), column and
+    /// reason, and nothing is stored. A progress bar shows on a terminal.
     pub file: PathBuf,
     /// Print the outcome as JSON.
     #[arg(long)]

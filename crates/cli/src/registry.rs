@@ -82,25 +82,38 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// What the exit codes mean, shown under each registry command's help.
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file unreadable, ...); \
+2 bad command line; 3 bad input data (an import or restore file; the message names file, line, \
+column and reason, and nothing was changed); 4 not found; 5 the audit log does not verify.";
+
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
     /// Create the database and load the bundled reference data (States, the States Parties
     /// table, the 1997 seed figures, positions and commitments). Running it again is harmless.
+    #[command(after_help = EXIT_CODES)]
     Init,
     /// Every State's treaty status as of a date, computed from its stored treaty events.
+    #[command(after_help = EXIT_CODES)]
     States(StatesArgs),
     /// Every estimate with its source. Where sources disagree, all are listed; none is chosen.
+    #[command(after_help = EXIT_CODES)]
     Estimates(EstimatesArgs),
     /// Import a CSV (with or without an HXL hashtag row) or JSON file, all-or-nothing.
+    #[command(after_help = EXIT_CODES)]
     Import(crate::io::ImportArgs),
     /// Export one kind of record as CSV with HXL hashtags (default) or JSON.
+    #[command(after_help = EXIT_CODES)]
     Export(crate::io::ExportArgs),
     /// The audit log: every change, who made it, when, before and after.
+    #[command(after_help = EXIT_CODES)]
     Audit(AuditArgs),
     /// Write a consistent backup of the whole database while it stays in use.
+    #[command(after_help = EXIT_CODES)]
     Backup(crate::io::BackupArgs),
     /// Replace the whole database with a backup, all-or-nothing (the restore is logged).
+    #[command(after_help = EXIT_CODES)]
     Restore(crate::io::BackupArgs),
 }
 

@@ -1117,9 +1117,15 @@ pub fn markdown_tables() -> String {
             t.name,
             t.sql,
             t.doc,
-            t.key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" + ")
+            t.key
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(" + ")
         ));
-        out.push_str("| column | HXL | type | required | meaning |\n| --- | --- | --- | --- | --- |\n");
+        out.push_str(
+            "| column | HXL | type | required | meaning |\n| --- | --- | --- | --- | --- |\n",
+        );
         for c in t.columns {
             let required = match (c.required, c.default) {
                 (true, Default::None) => "yes".to_string(),

@@ -9,7 +9,9 @@ use demine_core::schema::{Kind, Sensitivity};
 use crate::audit::{self, AuditReport};
 use crate::bundled::{BUNDLED, ImportKind};
 use crate::io::{Format, read_batch, write_records};
-use crate::{AnyStore, ApplyReport, DUMP_FORMAT, Dump, Progress, SqliteStore, Store, StoreError};
+use crate::{
+    AnyStore, ApplyReport, Batch, DUMP_FORMAT, Dump, Progress, SqliteStore, Store, StoreError,
+};
 
 /// The meta key set once the bundled data has been loaded.
 pub const SEEDED: &str = "seeded";
@@ -24,7 +26,7 @@ pub async fn seed<S: Store>(store: &S, actor: &str) -> Result<Vec<ApplyReport>, 
     let mut reports = Vec::new();
     for f in BUNDLED {
         let batch = read_batch(f.kind, f.name, f.text.as_bytes())?;
-        reports.push(store.apply(&batch, actor, &|_, _| {}).await?);
+        reports.push(apply_checked(store, &batch, actor, &|_, _| {}).await?);
     }
     store
         .set_meta(SEEDED, &chrono::Utc::now().to_rfc3339())
@@ -42,7 +44,90 @@ pub async fn import_reader<S: Store>(
     progress: Progress<'_>,
 ) -> Result<ApplyReport, StoreError> {
     let batch = read_batch(kind, name, input)?;
-    store.apply(&batch, actor, progress).await
+    apply_checked(store, &batch, actor, progress).await
+}
+
+/// Applies a batch after the checks that need more than one row: treaty events must fit together
+/// with the State's stored events as the treaty engine sees them (a signature in the signature
+/// period and before the deposit, one deposit, a withdrawal only after a deposit, ...), so that a
+/// bad event is refused at import rather than breaking every later status query.
+pub async fn apply_checked<S: Store>(
+    store: &S,
+    batch: &Batch,
+    actor: &str,
+    progress: Progress<'_>,
+) -> Result<ApplyReport, StoreError> {
+    if batch.kind == Kind::Events {
+        check_events(store, batch).await?;
+    }
+    store.apply(batch, actor, progress).await
+}
+
+async fn check_events<S: Store>(store: &S, batch: &Batch) -> Result<(), StoreError> {
+    use demine_core::records::TreatyEvent;
+    use std::collections::BTreeMap;
+    let table = Kind::Events.table();
+    let decode = |r: &[demine_core::schema::Value]| -> Result<TreatyEvent, StoreError> {
+        serde_json::from_value(serde_json::Value::Object(table.to_json(r))).map_err(|e| {
+            StoreError::Corrupt {
+                table: table.sql.into(),
+                reason: e.to_string(),
+            }
+        })
+    };
+    // Per State, per key: the event and the batch line it comes from (None: already stored).
+    let mut states: BTreeMap<String, BTreeMap<String, (Option<u64>, TreatyEvent)>> =
+        BTreeMap::new();
+    let touched: std::collections::BTreeSet<String> = batch
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.values
+                .first()
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    for r in store.records(Kind::Events, None).await? {
+        let ev = decode(&r)?;
+        if touched.contains(ev.iso3.as_str()) {
+            states
+                .entry(ev.iso3.to_string())
+                .or_default()
+                .insert(table.key_text(&r), (None, ev));
+        }
+    }
+    for row in &batch.rows {
+        let ev = decode(&row.values)?;
+        states
+            .entry(ev.iso3.to_string())
+            .or_default()
+            .insert(table.key_text(&row.values), (Some(row.line), ev));
+    }
+    let horizon = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    for (iso3, events) in states {
+        let line = events.values().filter_map(|(l, _)| *l).min().unwrap_or(0);
+        let fail = |reason: String| StoreError::Invalid {
+            file: batch.file.clone(),
+            line,
+            column: "event".into(),
+            reason: format!("{iso3}'s treaty events do not fit together: {reason}"),
+        };
+        for kind in ["signature", "deposit", "withdrawal"] {
+            let dates: Vec<String> = events
+                .values()
+                .filter(|(_, e)| e.event == kind)
+                .map(|(_, e)| e.date.to_string())
+                .collect();
+            if dates.len() > 1 {
+                return Err(fail(format!("more than one {kind} ({})", dates.join(", "))));
+            }
+        }
+        let list: Vec<TreatyEvent> = events.into_values().map(|(_, e)| e).collect();
+        let te = crate::view::treaty_events(&list, horizon)?;
+        demine_treaty::status_as_of(&te, horizon).map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Imports a file from disk all-or-nothing.

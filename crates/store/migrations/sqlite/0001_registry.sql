@@ -135,7 +135,7 @@ CREATE INDEX casualties_iso3 ON casualties (iso3);
 
 CREATE TABLE casualty_identities (
     row_id INTEGER PRIMARY KEY,
-    casualty_id TEXT NOT NULL,
+    casualty_id TEXT NOT NULL REFERENCES casualties (id),
     person_name TEXT NOT NULL,
     birth_date TEXT,
     contact TEXT,
