@@ -12,7 +12,7 @@ use demine_treaty::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TREATY_ABOUT: &str = "The Mine Ban Treaty's rules: entry into force, deadlines, extensions, \
 withdrawal, reservations, device classification, status";
@@ -371,23 +371,36 @@ fn print_basis(out: &mut String, basis: &[Basis], indent: &str) {
     }
 }
 
-fn merge(extra: Value, rest: impl Serialize) -> Result<Value> {
-    let mut out = extra;
-    if let (Value::Object(o), Value::Object(r)) = (&mut out, serde_json::to_value(rest)?) {
-        o.extend(r);
-    }
-    Ok(out)
+/// Output of `obligations --json`: the inputs, then the engine's answer.
+#[derive(Serialize)]
+struct ObligationsOut<'a> {
+    deposited: NaiveDate,
+    instrument: Instrument,
+    succession_date: Option<NaiveDate>,
+    #[serde(flatten)]
+    obligations: &'a treaty::Obligations,
+}
+
+/// Output of `status --json`: the date asked about, then the engine's answer.
+#[derive(Serialize)]
+struct StatusOut<'a> {
+    as_of: NaiveDate,
+    #[serde(flatten)]
+    ruling: &'a treaty::StatusRuling,
 }
 
 fn obligations(a: &DepositArgs, json: bool, out: &mut String) -> Result<()> {
     let o = treaty::obligations(a.deposited, a.instrument, a.succession_date)?;
     if json {
-        let head = json!({
-            "deposited": a.deposited,
-            "instrument": a.instrument,
-            "succession_date": a.succession_date,
-        });
-        return print_json(out, &merge(head, &o)?);
+        return print_json(
+            out,
+            &ObligationsOut {
+                deposited: a.deposited,
+                instrument: a.instrument,
+                succession_date: a.succession_date,
+                obligations: &o,
+            },
+        );
     }
     outln!(
         out,
@@ -397,22 +410,22 @@ fn obligations(a: &DepositArgs, json: bool, out: &mut String) -> Result<()> {
     );
     outln!(
         out,
-        "  entry into force:               {}",
+        "  entry into force (Art. 17):         {}",
         o.entry_into_force
     );
     outln!(
         out,
-        "  initial report due (Art. 7(1)): {}",
+        "  initial report due (Art. 7(1)):     {}",
         o.initial_report_due
     );
     outln!(
         out,
-        "  stockpiles destroyed by (Art. 4): {}",
+        "  stockpiles destroyed by (Art. 4):   {}",
         o.stockpile_destruction_deadline
     );
     outln!(
         out,
-        "  mined areas cleared by (Art. 5): {}",
+        "  mined areas cleared by (Art. 5(1)): {}",
         o.clearance_deadline
     );
     outln!(out, "Basis:");
@@ -694,7 +707,7 @@ fn status(a: &StatusArgs, json: bool, out: &mut String) -> Result<()> {
     };
     let r = treaty::status_as_of(&events, as_of)?;
     if json {
-        return print_json(out, &merge(json!({ "as_of": as_of }), &r)?);
+        return print_json(out, &StatusOut { as_of, ruling: &r });
     }
     outln!(out, "Status on {as_of}: {}", r.status);
     if let Some(eif) = r.entry_into_force {
