@@ -251,6 +251,11 @@ fn withdrawal_bad_input() {
     ]);
     fails(&o, 2, &["--armed-conflict"]);
     fails(
+        &demine(&["treaty", "withdrawal", "--deposited", "1998-06-01"]),
+        1,
+        &["deposited", "1998-06-01", "Art. 20(2)"],
+    );
+    fails(
         &demine(&["treaty", "withdrawal", "--deposited", "2025-02-29"]),
         2,
         &["--deposited", "2025-02-29"],

@@ -13,6 +13,14 @@ fn any_deposit() -> impl Strategy<Value = NaiveDate> {
     (0u64..75_000).prop_map(|n| OPENED_FOR_SIGNATURE.checked_add_days(Days::new(n)).unwrap())
 }
 
+fn any_withdrawal() -> impl Strategy<Value = NaiveDate> {
+    (0u64..75_000).prop_map(|n| {
+        demine_treaty::GLOBAL_ENTRY_INTO_FORCE
+            .checked_add_days(Days::new(n))
+            .unwrap()
+    })
+}
+
 fn any_instrument() -> impl Strategy<Value = Instrument> {
     prop::sample::select(Instrument::ALL.to_vec())
 }
@@ -58,7 +66,7 @@ proptest! {
     }
 
     #[test]
-    fn withdrawal_without_conflict_is_six_months_on(dep in any_deposit()) {
+    fn withdrawal_without_conflict_is_six_months_on(dep in any_withdrawal()) {
         let r = withdrawal(dep, &[]).unwrap();
         let eff = r.effective.unwrap();
         prop_assert_eq!(eff, r.earliest_effective);
