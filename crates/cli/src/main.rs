@@ -6,6 +6,8 @@ mod registry;
 
 use clap::{Parser, Subcommand};
 
+mod treaty;
+
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
 #[derive(Debug, Parser)]
 #[command(name = "demine", version, about, long_about = None)]
@@ -18,6 +20,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Treaty(treaty::TreatyArgs),
     #[command(flatten)]
     Registry(registry::RegistryCommand),
 }
@@ -30,6 +33,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(command) => match command {
+            Command::Treaty(args) => treaty::run(args),
             Command::Registry(c) => registry::run(&cli.db, c),
         },
     }

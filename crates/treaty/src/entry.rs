@@ -446,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn overflow_is_reported_not_panicked() {
+        let far = NaiveDate::MAX;
+        assert!(matches!(
+            obligations(far, Instrument::Accession, None),
+            Err(TreatyError::DateOverflow { .. })
+        ));
+        let late = NaiveDate::from_ymd_opt(262_140, 1, 1).unwrap();
+        assert!(matches!(
+            obligations(late, Instrument::Accession, None),
+            Err(TreatyError::DateOverflow { .. })
+        ));
+    }
+
+    #[test]
     fn annual_update() {
         let r = annual_report_due(2024).unwrap();
         assert_eq!(r.due, d("2024-04-30"));

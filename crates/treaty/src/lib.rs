@@ -129,7 +129,8 @@ impl FromStr for Instrument {
 }
 
 /// Everything that can go wrong in the engine. Each variant names what was wrong and where.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "kebab-case")]
 pub enum TreatyError {
     /// An instrument name that is not one of the five kinds.
     #[error(

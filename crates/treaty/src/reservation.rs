@@ -478,6 +478,38 @@ mod tests {
     }
 
     #[test]
+    fn technological_item_classifies_its_device_but_stays_a_reservation() {
+        let av: DeviceDescription = serde_json::from_str(
+            r#"{"name":"AV","triggers":[{"kind":"pressure","threshold_kg":300}],
+                "designed_to_harm":["vehicles"]}"#,
+        )
+        .unwrap();
+        let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
+            weapon: "heavy anti-tank mines".into(),
+            description: None,
+            device: Some(av),
+        }]))
+        .unwrap();
+        assert!(!e.compatible);
+        let item = &e.items[0];
+        assert_eq!(item.device.as_ref().unwrap().verdict, Verdict::Permitted);
+        assert!(
+            item.basis
+                .iter()
+                .any(|b| b.reason.contains("needs no exemption"))
+        );
+
+        let bad: DeviceDescription = serde_json::from_str(r#"{"name":"X","triggers":[]}"#).unwrap();
+        let err = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
+            weapon: "x".into(),
+            description: None,
+            device: Some(bad),
+        }]))
+        .unwrap_err();
+        assert!(err.to_string().contains("items[0].device"), "{err}");
+    }
+
+    #[test]
     fn interpretative_declaration_is_compatible_unless_it_modifies() {
         let ok = evaluate_proposal(&proposal(vec![ExemptionItem::Declaration {
             text: "we understand 'assist' as ...".into(),

@@ -122,14 +122,22 @@ fn check(events: &TreatyEvents) -> Result<(), TreatyError> {
 /// A State's status on `as_of`, computed from its events.
 ///
 /// Only events on or before `as_of` count, so the world can be asked how it stood on any day
-/// (3 December 1997, say). `entry_into_force` is reported whenever an instrument has been
+/// (3 December 1997, say). One exception: a notification of succession binds retroactively from
+/// the date of succession, so a successor State (South Sudan) is a Party from that date even on
+/// days before it notified the depositary. `entry_into_force` is reported whenever an instrument has been
 /// deposited by `as_of`, even if it lies after `as_of`.
 pub fn status_as_of(events: &TreatyEvents, as_of: NaiveDate) -> Result<StatusRuling, TreatyError> {
     check(events)?;
     let mut basis = Vec::new();
     let signed = events.signed.filter(|&s| s <= as_of);
+    // A notification of succession binds retroactively from the date of succession: from that
+    // date on, the successor counts as bound even before it notified.
+    let counts_from = match (events.instrument, events.succession_date, events.deposited) {
+        (Some(Instrument::Succession), Some(succeeded), Some(dep)) => succeeded.min(dep),
+        (_, _, dep) => dep.unwrap_or(NaiveDate::MAX),
+    };
     let deposited = match (events.deposited, events.instrument) {
-        (Some(dep), Some(instrument)) if dep <= as_of => Some((dep, instrument)),
+        (Some(dep), Some(instrument)) if counts_from <= as_of => Some((dep, instrument)),
         _ => None,
     };
 
@@ -160,6 +168,15 @@ pub fn status_as_of(events: &TreatyEvents, as_of: NaiveDate) -> Result<StatusRul
         "16",
         format!("instrument of {instrument} deposited on {dep}"),
     ));
+    if dep > as_of {
+        basis.push(Basis::new(
+            "17",
+            format!(
+                "the notification of succession deposited on {dep} binds the State retroactively \
+                 from the date of succession, so it counts as bound on {as_of}"
+            ),
+        ));
+    }
     basis.extend(eif_basis);
     if as_of < eif {
         basis.push(Basis::new(
@@ -302,6 +319,23 @@ mod tests {
         let r = status_as_of(&e, d("2030-01-01")).unwrap();
         assert_eq!(r.status, Status::WithdrawalPending);
         assert!(r.basis.iter().any(|b| b.reason.contains("not ended")));
+    }
+
+    #[test]
+    fn successor_is_bound_from_the_succession_date() {
+        let e = TreatyEvents {
+            deposited: Some(d("2011-11-11")),
+            instrument: Some(Instrument::Succession),
+            succession_date: Some(d("2011-07-09")),
+            ..TreatyEvents::default()
+        };
+        assert_eq!(
+            status_as_of(&e, d("2011-07-08")).unwrap().status,
+            Status::NotSignatory
+        );
+        let r = status_as_of(&e, d("2011-08-01")).unwrap();
+        assert_eq!(r.status, Status::Party);
+        assert!(r.basis.iter().any(|b| b.reason.contains("retroactively")));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::dates::add_months;
+use crate::entry::GLOBAL_ENTRY_INTO_FORCE;
 use crate::{Basis, TreatyError};
 
 /// Months between the depositary's receipt of an instrument of withdrawal and its effect.
@@ -53,6 +54,16 @@ pub fn withdrawal(
     deposited: NaiveDate,
     conflicts: &[ArmedConflict],
 ) -> Result<WithdrawalRuling, TreatyError> {
+    if deposited < GLOBAL_ENTRY_INTO_FORCE {
+        return Err(TreatyError::DateTooEarly {
+            field: "deposited".into(),
+            date: deposited,
+            limit: GLOBAL_ENTRY_INTO_FORCE,
+            reason: "only a State Party can withdraw (Art. 20(2)) and the Convention bound no \
+                     State before it entered into force on 1 March 1999"
+                .into(),
+        });
+    }
     for (i, c) in conflicts.iter().enumerate() {
         if let Some(end) = c.ended
             && end < c.began
@@ -202,6 +213,13 @@ mod tests {
             withdrawal(d("2025-06-29"), &c).unwrap().effective,
             Some(d("2026-09-15"))
         );
+    }
+
+    #[test]
+    fn withdrawal_before_anyone_was_bound_is_refused() {
+        let err = withdrawal(d("1999-02-28"), &[]).unwrap_err();
+        assert!(matches!(err, TreatyError::DateTooEarly { .. }), "{err}");
+        assert!(withdrawal(d("1999-03-01"), &[]).is_ok());
     }
 
     #[test]
