@@ -248,10 +248,13 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
                 e.column()
             ),
         })?;
-        if d.format != DUMP_FORMAT {
+        if d.format != DUMP_FORMAT || d.version != 1 {
             return Err(StoreError::BadFile {
                 file,
-                reason: format!("format is {:?}, expected {DUMP_FORMAT:?}", d.format),
+                reason: format!(
+                    "format is {:?} version {}, expected {DUMP_FORMAT:?} version 1",
+                    d.format, d.version
+                ),
             });
         }
         d

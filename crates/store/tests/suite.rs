@@ -661,6 +661,8 @@ async fn concurrent_readers_during_import(f: &Fresh) {
     });
     let mut reads = 0;
     let mut saw_partial = false;
+    let dir = tempfile::tempdir().unwrap();
+    let mut backups = Vec::new();
     loop {
         let n = s.records(Kind::Casualties, None).await.unwrap().len();
         if n != 0 && n != 20_000 {
@@ -669,6 +671,12 @@ async fn concurrent_readers_during_import(f: &Fresh) {
         let states = view::states(s, d("2026-11-21"), None, false).await.unwrap();
         assert_eq!(states.len(), 197);
         reads += 1;
+        if backups.len() < 2 {
+            // A backup taken while the import runs is consistent: all of it or none of it.
+            let file = dir.path().join(format!("during-{}.backup", backups.len()));
+            ops::backup(s, &file).await.unwrap();
+            backups.push(file);
+        }
         if writer.is_finished() {
             break;
         }
