@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::StoreError;
 use crate::error::db;
@@ -20,11 +21,20 @@ impl PgStore {
 
     /// Connects to `postgres://...` and brings the schema up to date (enabling PostGIS).
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let context = format!("connecting to {}", redact(url));
+        let options: PgConnectOptions = url.parse().map_err(db(context.clone()))?;
+        // One direct attempt first: it reports why a server cannot be reached (refused, bad
+        // password, no such database), where the pool would only report a timeout.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(db(context.clone()))?;
+        probe.close().await.map_err(db(context.clone()))?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .connect(url)
+            .acquire_timeout(std::time::Duration::from_secs(30))
+            .connect_with(options)
             .await
-            .map_err(db(format!("connecting to {}", redact(url))))?;
+            .map_err(db(context))?;
         MIGRATOR
             .run(&pool)
             .await
