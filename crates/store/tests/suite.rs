@@ -46,6 +46,7 @@ both!(
     updates_are_audited,
     audit_detects_edited_rows,
     audit_log_is_append_only,
+    withdrawal_held_back_by_armed_conflict,
     backup_and_restore,
     restore_rejects_bad_backups,
     concurrent_readers_during_import,
@@ -689,4 +690,58 @@ async fn concurrent_readers_during_import(f: &Fresh) {
         s.records(Kind::Casualties, None).await.unwrap().len(),
         20_000
     );
+}
+
+async fn withdrawal_held_back_by_armed_conflict(f: &Fresh) {
+    let s = seeded(f).await;
+    // Ukraine announced its withdrawal in 2025 while engaged in an armed conflict (Art. 20(3)).
+    let text = "iso3,event,date,end_date,source\n\
+                #country+code,#event+type,#date,#date+end,#meta+source\n\
+                UKR,armed-conflict,2022-02-24,,test\n\
+                UKR,withdrawal,2025-06-29,,test\n";
+    ops::import_reader(
+        s,
+        "events".parse().unwrap(),
+        "ukr.csv",
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let ukr = view::state_detail(s, "UKR", d("2026-11-21")).await.unwrap();
+    assert_eq!(ukr.row.status, "withdrawal-pending");
+    assert_eq!(ukr.row.withdrawal_effective, None);
+    let w = ukr.withdrawal.as_ref().unwrap();
+    assert!(w.pending_reason.is_some());
+    assert!(
+        ukr.compliance
+            .iter()
+            .all(|o| o.status != demine_core::compliance::ComplianceStatus::NotApplicable)
+    );
+    // Had the conflict ended in 2025, the withdrawal would have taken effect.
+    let ended = "iso3,event,date,end_date,source\nUKR,armed-conflict,2022-02-24,2025-09-01,test\n";
+    ops::import_reader(
+        s,
+        "events".parse().unwrap(),
+        "ukr2.csv",
+        ended.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let after = view::state_detail(s, "UKR", d("2026-11-21")).await.unwrap();
+    assert_eq!(after.row.status, "withdrawn");
+    assert!(after.row.withdrawal_effective.is_some());
+    assert!(after.row.entry_into_force.is_none(), "no longer bound");
+    let during = view::states(
+        s,
+        d("2025-08-01"),
+        Some(StatusFilter::WithdrawalPending),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(during.iter().any(|r| r.iso3 == "UKR"));
 }
