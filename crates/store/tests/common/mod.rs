@@ -54,13 +54,30 @@ impl Fresh {
         }
     }
 
-    pub async fn finish(self) {
-        match self.store {
-            AnyStore::Sqlite(s) => s.close().await,
-            AnyStore::Postgres(s) => s.close().await,
+    pub async fn finish(mut self) {
+        match &self.store {
+            AnyStore::Sqlite(s) => s.pool().close().await,
+            AnyStore::Postgres(s) => s.pool().close().await,
         }
-        if let Some((admin, name)) = self.pg {
+        if let Some((admin, name)) = self.pg.take() {
             drop_database(&admin, &name).await;
+        }
+    }
+}
+
+impl Drop for Fresh {
+    /// A test that failed before `finish` still drops its PostgreSQL database.
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_database(&admin, &name));
+                }
+            })
+            .join();
         }
     }
 }
