@@ -61,28 +61,30 @@ pub struct BackupArgs {
     pub file: PathBuf,
 }
 
-fn progress_bar() -> ProgressBar {
+fn progress_bar(total: u64, file: &std::path::Path) -> ProgressBar {
     // Drawn on standard error, and only when it is a terminal.
-    let bar = ProgressBar::new(0);
+    let bar = ProgressBar::new(total);
     if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)")
+        ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} rows, {eta} left")
     {
         bar.set_style(style.progress_chars("=> "));
     }
+    bar.set_message(format!("importing {}", file.display()));
     bar
 }
 
 pub async fn import(store: &AnyStore, db: &DbArgs, a: ImportArgs, o: &mut String) -> Result<()> {
-    let bar = progress_bar();
-    bar.set_message(format!("importing {}", a.file.display()));
+    // Created at the first report of progress, once the file is read and its size known.
+    let bar = std::sync::OnceLock::new();
     let progress = |done: u64, total: u64| {
-        bar.set_length(total);
-        bar.set_position(done);
+        bar.get_or_init(|| progress_bar(total, &a.file))
+            .set_position(done);
     };
-    let report = ops::import_file(store, a.kind, &a.file, &db.actor(), &progress)
-        .await
-        .map_err(exit_on)?;
-    bar.finish_and_clear();
+    let result = ops::import_file(store, a.kind, &a.file, &db.actor(), &progress).await;
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
+    }
+    let report = result.map_err(exit_on)?;
     if a.json {
         let _ = writeln!(o, "{}", serde_json::to_string_pretty(&report)?);
     } else {
