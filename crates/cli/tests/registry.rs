@@ -329,6 +329,11 @@ fn backup_and_restore_from_the_command_line() {
     assert_eq!(ok["ok"], true);
     std::fs::write(&file, "garbage").unwrap();
     demine(&db).arg("restore").arg(&file).assert().code(3);
+    // Backing up onto the live database is refused.
+    let mut c = demine(&db);
+    c.arg("backup").arg(&db);
+    fails_with(c, 3, "that is the database itself");
+    assert_eq!(stdout(&db, &["export", "reports"]), before);
 }
 
 fn casualties(n: usize) -> String {

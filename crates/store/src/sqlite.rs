@@ -99,6 +99,12 @@ impl SqliteStore {
     }
 
     async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        if same_file(path, &self.path) {
+            return Err(StoreError::BadFile {
+                file: path.display().to_string(),
+                reason: "that is the database itself; choose another file for the backup".into(),
+            });
+        }
         let tmp = temp_beside(path);
         let _ = std::fs::remove_file(&tmp);
         let target = tmp.to_string_lossy().into_owned();
@@ -112,6 +118,21 @@ impl SqliteStore {
             source,
         })
     }
+}
+
+/// Whether two paths name the same file (the first may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let full = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(parent.join(p.file_name()?))
+    };
+    matches!((full(a), full(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// A temporary name in the same directory, so that the final rename is atomic.
