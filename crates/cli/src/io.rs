@@ -35,13 +35,31 @@ pub enum FormatArg {
     Json,
 }
 
+/// One kind, or every kind.
+#[derive(Debug, Clone, Copy)]
+pub enum ExportKind {
+    All,
+    One(Kind),
+}
+
+fn parse_export_kind(s: &str) -> Result<ExportKind, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(ExportKind::All);
+    }
+    s.parse::<Kind>()
+        .map(ExportKind::One)
+        .map_err(|e| format!("{e}, all"))
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// What to export: states, events, extensions, reports, positions, commitments, estimates,
-    /// stockpiles, casualties, victims (restricted), funding.
-    #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<Kind>().map_err(|e| e.to_string()))]
-    pub kind: Kind,
-    /// Output file; standard output when absent or `-`.
+    /// stockpiles, casualties, victims (restricted), funding; or all (every kind, one file each,
+    /// into the directory FILE: a full export in open formats).
+    #[arg(value_name = "KIND", value_parser = parse_export_kind)]
+    pub kind: ExportKind,
+    /// Output file (for all: a directory, created if missing); standard output when absent or
+    /// `-`.
     pub file: Option<PathBuf>,
     /// csv (with an HXL hashtag row) or json; default from the file's extension, else csv.
     #[arg(long, value_enum)]
@@ -103,6 +121,10 @@ pub async fn import(store: &AnyStore, db: &DbArgs, a: ImportArgs, o: &mut String
 }
 
 pub async fn export(store: &AnyStore, a: ExportArgs) -> Result<()> {
+    let kind = match a.kind {
+        ExportKind::One(k) => k,
+        ExportKind::All => return export_all(store, a).await,
+    };
     let file = a.file.filter(|f| f.as_os_str() != "-");
     let format = match a.format {
         Some(FormatArg::Csv) => Format::Csv,
@@ -119,7 +141,7 @@ pub async fn export(store: &AnyStore, a: ExportArgs) -> Result<()> {
     let mut buf = Vec::new();
     ops::export(
         store,
-        a.kind,
+        kind,
         format,
         !a.no_hxl,
         a.include_restricted,
@@ -147,5 +169,39 @@ pub async fn restore(store: &AnyStore, db: &DbArgs, a: BackupArgs, o: &mut Strin
         .await
         .map_err(exit_on)?;
     let _ = writeln!(o, "restored from {}", a.file.display());
+    Ok(())
+}
+
+/// Every kind into a directory, one file each (`states.csv`, `events.csv`, ...). Restricted kinds
+/// only with --include-restricted.
+async fn export_all(store: &AnyStore, a: ExportArgs) -> Result<()> {
+    let Some(dir) = a.file.filter(|f| f.as_os_str() != "-") else {
+        anyhow::bail!("export all needs a directory to write into: demine export all DIR");
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (format, ext) = match a.format {
+        Some(FormatArg::Json) => (Format::Json, "json"),
+        _ => (Format::Csv, "csv"),
+    };
+    for kind in Kind::ALL {
+        if kind.table().sensitivity == demine_core::schema::Sensitivity::Restricted
+            && !a.include_restricted
+        {
+            continue;
+        }
+        let mut buf = Vec::new();
+        ops::export(
+            store,
+            kind,
+            format,
+            !a.no_hxl,
+            a.include_restricted,
+            &mut buf,
+        )
+        .await
+        .map_err(exit_on)?;
+        let path = dir.join(format!("{kind}.{ext}"));
+        std::fs::write(&path, &buf).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }

@@ -242,6 +242,32 @@ fn export_import_round_trip_through_files() {
     );
     let plain = stdout(&a, &["export", "estimates", "--no-hxl"]);
     assert!(!plain.contains("#loc"));
+    // A full export: every kind but the restricted one, each readable back.
+    let all = dir.path().join("all");
+    demine(&a)
+        .args(["export", "all"])
+        .arg(&all)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&all)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 10);
+    assert!(!names.contains(&"victims.csv".to_string()));
+    let c = dir.path().join("c.db");
+    for kind in [
+        "states",
+        "events",
+        "positions",
+        "estimates",
+        "commitments",
+        "casualties",
+    ] {
+        let f = all.join(format!("{kind}.csv"));
+        demine(&c).args(["import", kind]).arg(&f).assert().success();
+    }
     // Restricted data stays in unless asked for.
     demine(&a).args(["export", "victims"]).assert().code(3);
     demine(&a)
