@@ -8,14 +8,19 @@
 //! - readers: [`geojson`], [`kml`], [`gpx`], [`csvfmt`] (lon/lat or WKT), [`wkt`], and the [`wkb`]
 //!   codec for storage; [`validate`] checks and fixes what they read.
 
+pub mod csvfmt;
 pub mod error;
 pub mod feature;
 pub mod geodesy;
 pub mod geojson;
 pub mod geom;
+pub mod index;
 mod json;
+mod rtree;
 pub mod status;
 pub mod validate;
+pub mod wkb;
+pub mod wkt;
 
 pub use error::{Fault, FaultKind, GeoError, Severity};
 pub use feature::{
@@ -25,4 +30,7 @@ pub use geodesy::{
     degree_margins, distance_to_geometry, geodesic_distance, geometry_area_m2, polygon_area_m2,
 };
 pub use geom::{Bbox, Coord, Geometry, Polygon};
+pub use index::{BatchMode, BatchPoint, Flag, HazardIndex, HazardInfo, Hit};
 pub use status::counts_as_hazard;
+pub use wkb::{decode_wkb, encode_wkb};
+pub use wkt::{parse_wkt, to_wkt};

@@ -1,0 +1,876 @@
+//! The hazard index: every hazard that counts (see [`crate::counts_as_hazard`]) in a packed
+//! R-tree, with the queries of the safety check.
+//!
+//! Storage is flat: one array of vertices, one of ring offsets, one entry per polygon (a
+//! multipolygon gives one entry per part) or circle (a reported point with a radius). Entries are
+//! sorted along a Hilbert curve, and their vertices stored in that order, so hazards that are near
+//! in space are near in memory; batch queries sort their points the same way.
+//!
+//! A query for a point p within D metres:
+//! 1. the tree gives the entries whose box meets p ± margins, the margins from
+//!    [`degree_margins`] (safe at every latitude, wrapped at the antimeridian);
+//! 2. each entry's box is measured in the local frame at p and dropped if it is too far;
+//! 3. point-in-polygon (even-odd over all rings, edges straight in lon/lat): inside is 0 m;
+//! 4. otherwise the nearest boundary point in the local frame. The frame's error bound decides:
+//!    when the frame distance could be on either side of D, or the bound exceeds 1 cm, the
+//!    distance is recomputed exactly (Karney) to the nearest point found.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::GeoError;
+use crate::feature::{HazardRecord, HazardShape};
+use crate::geodesy::{
+    degree_margins, distance_to_geometry, geodesic_distance, metres_per_degree, nearest_on_segment,
+    wrap_dlon,
+};
+use crate::geom::{Coord, Geometry, Polygon, point_in_polygon, segments_intersect};
+use crate::rtree::{PackedRTree, Rect, grid16, hilbert16};
+use crate::status::counts_as_hazard;
+
+/// What the index keeps about a hazard besides its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HazardInfo {
+    /// The hazard's id.
+    pub id: i64,
+    /// Its status.
+    pub status: String,
+    /// SHA or CHA when known.
+    pub hazard_type: Option<String>,
+    /// "Polygon", "MultiPolygon" or "Point" (with a radius).
+    pub geometry_type: &'static str,
+}
+
+/// A hazard found by a query, with its geodesic distance in metres (0 inside).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit<'a> {
+    /// The hazard.
+    pub hazard: &'a HazardInfo,
+    /// Geodesic distance in metres.
+    pub distance_m: f64,
+}
+
+/// A point of a batch: its id and position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchPoint {
+    /// The point's id.
+    pub id: i64,
+    /// Where it is.
+    pub coord: Coord,
+}
+
+/// A flagged point of a batch: the point, the nearest hazard (or, in [`BatchMode::Any`], the first
+/// found) and the distance in metres.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Flag {
+    /// The point's id.
+    pub point_id: i64,
+    /// The hazard's id.
+    pub hazard_id: i64,
+    /// Geodesic distance in metres (0 inside).
+    pub distance_m: f64,
+}
+
+/// What a batch query reports per flagged point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchMode {
+    /// The nearest hazard and its distance; ties go to the smallest hazard id.
+    Nearest,
+    /// Any hazard within the distance (stops at the first one found): faster when only the
+    /// flagged ids matter.
+    Any,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    hazard: u32,
+    hazard_id: i64,
+    /// Rings ring_lo..ring_hi, or for a circle `circle`.
+    ring_lo: u32,
+    ring_hi: u32,
+    circle: u32,
+}
+
+const NO_CIRCLE: u32 = u32::MAX;
+const EARTH_R: f64 = 6_356_000.0;
+
+/// Upper bound (metres) of the local frame's error for a distance `d` at a latitude whose tangent
+/// is `tan_lat`: the parallel's scale changes by tan φ · Δφ across the distance, plus curvature.
+#[inline]
+fn frame_err(d: f64, tan_lat: f64) -> f64 {
+    d * d / EARTH_R * (2.0 * tan_lat + 1.0) + 1e-9 * d
+}
+
+/// Per-query constants.
+#[derive(Clone, Copy)]
+struct Probe {
+    p: Coord,
+    kx: f64,
+    ky: f64,
+    tan_lat: f64,
+    within: f64,
+    dlon: f64,
+    dlat: f64,
+}
+
+impl Probe {
+    fn new(p: Coord, within: f64) -> Self {
+        let (kx, ky) = metres_per_degree(p.lat);
+        let tan_lat = p.lat.to_radians().tan().abs().min(1e6);
+        let within = within.max(0.0);
+        let limit = within + 2.0 * frame_err(within, tan_lat) + 1e-3;
+        let (dlon, dlat) = degree_margins(p.lat, limit);
+        Self {
+            p,
+            kx,
+            ky,
+            tan_lat,
+            within,
+            dlon,
+            dlat,
+        }
+    }
+
+    /// The boxes to search (more than one across the antimeridian), with the longitude shift that
+    /// brings entries found in each next to the point.
+    fn boxes(&self) -> ([(Rect, f64); 3], usize) {
+        let (lo, hi) = (self.p.lon - self.dlon, self.p.lon + self.dlon);
+        let (ylo, yhi) = (self.p.lat - self.dlat, self.p.lat + self.dlat);
+        let none = ([0.0; 4], 0.0);
+        if self.dlon >= 180.0 {
+            return (
+                [
+                    ([f64::NEG_INFINITY, ylo, f64::INFINITY, yhi], f64::NAN),
+                    none,
+                    none,
+                ],
+                1,
+            );
+        }
+        let mut out = [([lo, ylo, hi, yhi], 0.0), none, none];
+        let mut n = 1;
+        if lo < -180.0 {
+            out[n] = ([lo + 360.0, ylo, 180.0, yhi], 360.0);
+            n += 1;
+        }
+        if hi > 180.0 {
+            out[n] = ([-180.0, ylo, hi - 360.0, yhi], -360.0);
+            n += 1;
+        }
+        (out, n)
+    }
+}
+
+/// The spatial index of hazards.
+#[derive(Clone, Debug, Default)]
+pub struct HazardIndex {
+    hazards: Vec<HazardInfo>,
+    entries: Vec<Entry>,
+    circles: Vec<(Coord, f64)>,
+    ring_start: Vec<u32>,
+    verts: Vec<[f64; 2]>,
+    tree: PackedRTree,
+    excluded: usize,
+}
+
+fn check_coords(id: i64, cs: &[Coord]) -> Result<(), GeoError> {
+    for c in cs {
+        if !(c.lon.is_finite() && c.lat.is_finite() && c.lat.abs() <= 90.0 && c.lon.abs() <= 180.0)
+        {
+            return Err(GeoError::Hazard {
+                id,
+                message: format!("coordinate ({}, {}) is out of range", c.lon, c.lat),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One polygon or circle before sorting.
+struct Part {
+    hazard: u32,
+    hazard_id: i64,
+    rect: Rect,
+    key: u64,
+    shape: PartShape,
+}
+
+enum PartShape {
+    Poly(Polygon),
+    Circle(Coord, f64),
+}
+
+fn rect_of(cs: &[Coord]) -> Rect {
+    cs.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |r, c| {
+            [
+                r[0].min(c.lon),
+                r[1].min(c.lat),
+                r[2].max(c.lon),
+                r[3].max(c.lat),
+            ]
+        },
+    )
+}
+
+impl HazardIndex {
+    /// Builds the index from hazard records, keeping those whose status counts as a hazard
+    /// ([`counts_as_hazard`]).
+    pub fn build(records: impl IntoIterator<Item = HazardRecord>) -> Result<Self, GeoError> {
+        Self::build_with(records, counts_as_hazard)
+    }
+
+    /// Builds the index, keeping the records for which `counts(status)` is true.
+    pub fn build_with(
+        records: impl IntoIterator<Item = HazardRecord>,
+        counts: impl Fn(&str) -> bool,
+    ) -> Result<Self, GeoError> {
+        let mut hazards = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut excluded = 0;
+        for r in records {
+            if !counts(&r.status) {
+                excluded += 1;
+                continue;
+            }
+            let h = u32::try_from(hazards.len()).map_err(|_| GeoError::Hazard {
+                id: r.id,
+                message: "too many hazards for one index".into(),
+            })?;
+            let geometry_type = match &r.shape {
+                HazardShape::Polygon(_) => "Polygon",
+                HazardShape::MultiPolygon(_) => "MultiPolygon",
+                HazardShape::Circle { .. } => "Point",
+            };
+            let polys = match r.shape {
+                HazardShape::Polygon(p) => vec![p],
+                HazardShape::MultiPolygon(ps) => ps,
+                HazardShape::Circle { center, radius_m } => {
+                    check_coords(r.id, &[center])?;
+                    if !(radius_m.is_finite() && radius_m >= 0.0) {
+                        return Err(GeoError::Hazard {
+                            id: r.id,
+                            message: format!("radius {radius_m} is not a non-negative number"),
+                        });
+                    }
+                    let (dlon, dlat) = degree_margins(center.lat, radius_m);
+                    let dlon = dlon.min(180.0);
+                    parts.push(Part {
+                        hazard: h,
+                        hazard_id: r.id,
+                        rect: [
+                            center.lon - dlon,
+                            center.lat - dlat,
+                            center.lon + dlon,
+                            center.lat + dlat,
+                        ],
+                        key: 0,
+                        shape: PartShape::Circle(center, radius_m),
+                    });
+                    Vec::new()
+                }
+            };
+            for p in polys {
+                if p.exterior.len() < 4 || p.holes.iter().any(|h| h.len() < 4) {
+                    return Err(GeoError::Hazard {
+                        id: r.id,
+                        message: "a polygon ring has fewer than 4 positions".into(),
+                    });
+                }
+                for ring in p.rings() {
+                    check_coords(r.id, ring)?;
+                }
+                parts.push(Part {
+                    hazard: h,
+                    hazard_id: r.id,
+                    rect: rect_of(&p.exterior),
+                    key: 0,
+                    shape: PartShape::Poly(p),
+                });
+            }
+            hazards.push(HazardInfo {
+                id: r.id,
+                status: r.status,
+                hazard_type: r.hazard_type,
+                geometry_type,
+            });
+        }
+        // Hilbert order over the extent of all parts.
+        let ext = parts.iter().fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |a, p| {
+                [
+                    a[0].min(p.rect[0]),
+                    a[1].min(p.rect[1]),
+                    a[2].max(p.rect[2]),
+                    a[3].max(p.rect[3]),
+                ]
+            },
+        );
+        for p in &mut parts {
+            let cx = (p.rect[0] + p.rect[2]) / 2.0;
+            let cy = (p.rect[1] + p.rect[3]) / 2.0;
+            p.key = hilbert16(grid16(cx, ext[0], ext[2]), grid16(cy, ext[1], ext[3]));
+        }
+        parts.sort_by_key(|p| p.key);
+        let nverts: usize = parts
+            .iter()
+            .map(|p| match &p.shape {
+                PartShape::Poly(poly) => poly.vertex_count(),
+                PartShape::Circle(..) => 0,
+            })
+            .sum();
+        if nverts >= u32::MAX as usize {
+            return Err(GeoError::Hazard {
+                id: parts.first().map_or(0, |p| p.hazard_id),
+                message: "too many vertices for one index".into(),
+            });
+        }
+        let mut verts = Vec::with_capacity(nverts);
+        let mut ring_start = vec![0u32];
+        let mut circles = Vec::new();
+        let mut entries = Vec::with_capacity(parts.len());
+        let mut rects = Vec::with_capacity(parts.len());
+        for p in parts {
+            rects.push(p.rect);
+            match p.shape {
+                PartShape::Poly(poly) => {
+                    let lo = (ring_start.len() - 1) as u32;
+                    for ring in poly.rings() {
+                        verts.extend(ring.iter().map(|c| [c.lon, c.lat]));
+                        ring_start.push(verts.len() as u32);
+                    }
+                    entries.push(Entry {
+                        hazard: p.hazard,
+                        hazard_id: p.hazard_id,
+                        ring_lo: lo,
+                        ring_hi: (ring_start.len() - 1) as u32,
+                        circle: NO_CIRCLE,
+                    });
+                }
+                PartShape::Circle(c, r) => {
+                    entries.push(Entry {
+                        hazard: p.hazard,
+                        hazard_id: p.hazard_id,
+                        ring_lo: 0,
+                        ring_hi: 0,
+                        circle: circles.len() as u32,
+                    });
+                    circles.push((c, r));
+                }
+            }
+        }
+        Ok(Self {
+            hazards,
+            entries,
+            circles,
+            ring_start,
+            verts,
+            tree: PackedRTree::new(rects),
+            excluded,
+        })
+    }
+
+    /// Number of hazards in the index.
+    pub fn len(&self) -> usize {
+        self.hazards.len()
+    }
+
+    /// Whether the index holds no hazard.
+    pub fn is_empty(&self) -> bool {
+        self.hazards.is_empty()
+    }
+
+    /// Records left out because their status does not count as a hazard.
+    pub fn excluded(&self) -> usize {
+        self.excluded
+    }
+
+    /// Number of stored vertices.
+    pub fn vertex_count(&self) -> usize {
+        self.verts.len()
+    }
+
+    /// The hazards in the index (in build order).
+    pub fn hazards(&self) -> &[HazardInfo] {
+        &self.hazards
+    }
+
+    /// Approximate bytes held by the index.
+    pub fn heap_bytes(&self) -> usize {
+        self.verts.capacity() * 16
+            + self.ring_start.capacity() * 4
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.circles.capacity() * 24
+            + self.tree.heap_bytes()
+            + self
+                .hazards
+                .iter()
+                .map(|h| std::mem::size_of::<HazardInfo>() + h.status.capacity())
+                .sum::<usize>()
+    }
+
+    #[inline]
+    fn ring(&self, r: usize) -> &[[f64; 2]] {
+        &self.verts[self.ring_start[r] as usize..self.ring_start[r + 1] as usize]
+    }
+
+    /// Whether (px, py) is inside the polygon entry (even-odd over all its rings).
+    #[inline]
+    fn inside(&self, e: &Entry, px: f64, py: f64) -> bool {
+        let mut odd = false;
+        for r in e.ring_lo as usize..e.ring_hi as usize {
+            let ring = self.ring(r);
+            let mut a = ring[0];
+            for &b in &ring[1..] {
+                if (a[1] > py) != (b[1] > py) {
+                    let x = a[0] + (py - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+                    if x > px {
+                        odd = !odd;
+                    }
+                }
+                a = b;
+            }
+        }
+        odd
+    }
+
+    /// Nearest boundary point of a polygon entry in the local frame: (d², x, y); edges entirely
+    /// beyond `lim` metres on one side are skipped.
+    #[inline]
+    fn nearest_boundary(&self, e: &Entry, pr: &Probe, px: f64, lim: f64) -> (f64, f64, f64) {
+        let (kx, ky, py) = (pr.kx, pr.ky, pr.p.lat);
+        let mut best = (f64::INFINITY, 0.0, 0.0);
+        for r in e.ring_lo as usize..e.ring_hi as usize {
+            let ring = self.ring(r);
+            let mut ax = (ring[0][0] - px) * kx;
+            let mut ay = (ring[0][1] - py) * ky;
+            for b in &ring[1..] {
+                let bx = (b[0] - px) * kx;
+                let by = (b[1] - py) * ky;
+                let far = (ax > lim && bx > lim)
+                    || (ax < -lim && bx < -lim)
+                    || (ay > lim && by > lim)
+                    || (ay < -lim && by < -lim);
+                if !far {
+                    let (x, y, d2) = nearest_on_segment(ax, ay, bx, by);
+                    if d2 < best.0 {
+                        best = (d2, x, y);
+                    }
+                }
+                ax = bx;
+                ay = by;
+            }
+        }
+        best
+    }
+
+    /// Distance from the probe point to one entry if it can be within `cap` metres (else None).
+    /// `shift` is the longitude shift that brings the entry next to the point.
+    #[inline]
+    fn entry_distance(&self, i: usize, pr: &Probe, shift: f64, cap: f64) -> Option<f64> {
+        let e = &self.entries[i];
+        let px = pr.p.lon + shift;
+        let rect = self.tree.item(i);
+        // Lower bound from the entry's box, in the local frame.
+        let dx = (rect[0] - px).max(px - rect[2]).max(0.0) * pr.kx;
+        let dy = (rect[1] - pr.p.lat).max(pr.p.lat - rect[3]).max(0.0) * pr.ky;
+        let cap_frame = cap + 2.0 * frame_err(cap, pr.tan_lat) + 1e-3;
+        if e.circle != NO_CIRCLE {
+            let (c, r) = self.circles[e.circle as usize];
+            let d = (geodesic_distance(pr.p, c) - r).max(0.0);
+            return (d <= cap).then_some(d);
+        }
+        if dx * dx + dy * dy > cap_frame * cap_frame {
+            return None;
+        }
+        if dx == 0.0 && dy == 0.0 && self.inside(e, px, pr.p.lat) {
+            return Some(0.0);
+        }
+        let (d2, x, y) = self.nearest_boundary(e, pr, px, cap_frame);
+        if d2 > cap_frame * cap_frame {
+            return None;
+        }
+        let df = d2.sqrt();
+        let err = frame_err(df, pr.tan_lat);
+        let d =
+            if err > 0.01 || (df - pr.within).abs() <= err + 1e-3 || (df - cap).abs() <= err + 1e-3
+            {
+                let q = Coord::new(pr.p.lon + x / pr.kx, pr.p.lat + y / pr.ky);
+                geodesic_distance(pr.p, q)
+            } else {
+                df
+            };
+        (d <= cap).then_some(d)
+    }
+
+    /// Visits every candidate entry for the probe: (entry, longitude shift).
+    #[inline]
+    fn candidates(&self, pr: &Probe, stack: &mut Vec<(u32, u32)>, mut f: impl FnMut(usize, f64)) {
+        let (boxes, n) = pr.boxes();
+        for (rect, shift) in &boxes[..n] {
+            if shift.is_nan() {
+                // Every longitude: bring each entry next to the point individually.
+                self.tree.search(rect, stack, |i| {
+                    let r = self.tree.item(i);
+                    let c = (r[0] + r[2]) / 2.0;
+                    let s = c - pr.p.lon - wrap_dlon(c - pr.p.lon);
+                    f(i, s);
+                });
+            } else {
+                let s = *shift;
+                self.tree.search(rect, stack, |i| f(i, s));
+            }
+        }
+    }
+
+    /// The hazard nearest to `p` within `within` metres (or, with `any`, the first found), as
+    /// (hazard position, distance).
+    fn nearest_one(
+        &self,
+        p: Coord,
+        within: f64,
+        mode: BatchMode,
+        stack: &mut Vec<(u32, u32)>,
+        cands: &mut Vec<(u32, f64)>,
+    ) -> Option<(u32, f64)> {
+        let pr = Probe::new(p, within);
+        cands.clear();
+        self.candidates(&pr, stack, |i, s| cands.push((i as u32, s)));
+        let mut best: Option<(u32, f64, i64)> = None;
+        for &(i, s) in cands.iter() {
+            let e = &self.entries[i as usize];
+            let cap = match best {
+                None => pr.within,
+                Some((_, bd, bid)) => {
+                    if bd == 0.0 && e.hazard_id >= bid {
+                        continue;
+                    }
+                    bd
+                }
+            };
+            if let Some(d) = self.entry_distance(i as usize, &pr, s, cap) {
+                let better = match best {
+                    None => true,
+                    Some((_, bd, bid)) => d < bd || (d == bd && e.hazard_id < bid),
+                };
+                if better {
+                    best = Some((e.hazard, d, e.hazard_id));
+                    if mode == BatchMode::Any {
+                        break;
+                    }
+                }
+            }
+        }
+        best.map(|(h, d, _)| (h, d))
+    }
+
+    /// Every hazard within `within` metres of `p`, nearest first (ties by id); 0 m inside.
+    pub fn query_point(&self, p: Coord, within: f64) -> Vec<Hit<'_>> {
+        let pr = Probe::new(p, within);
+        let mut best: Vec<Option<f64>> = Vec::new();
+        let mut found: Vec<u32> = Vec::new();
+        let mut stack = Vec::new();
+        let mut cands = Vec::new();
+        self.candidates(&pr, &mut stack, |i, s| cands.push((i, s)));
+        for (i, s) in cands {
+            if let Some(d) = self.entry_distance(i, &pr, s, pr.within) {
+                let h = self.entries[i].hazard as usize;
+                if best.len() <= h {
+                    best.resize(h + 1, None);
+                }
+                match best[h] {
+                    None => {
+                        best[h] = Some(d);
+                        found.push(h as u32);
+                    }
+                    Some(old) if d < old => best[h] = Some(d),
+                    Some(_) => {}
+                }
+            }
+        }
+        let mut hits: Vec<Hit<'_>> = found
+            .into_iter()
+            .filter_map(|h| {
+                best[h as usize].map(|d| Hit {
+                    hazard: &self.hazards[h as usize],
+                    distance_m: d,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.hazard.id.cmp(&b.hazard.id))
+        });
+        hits
+    }
+
+    /// The nearest hazard within `within` metres of `p`, if any.
+    pub fn nearest_within(&self, p: Coord, within: f64) -> Option<Hit<'_>> {
+        let (h, d) = self.nearest_one(
+            p,
+            within,
+            BatchMode::Nearest,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )?;
+        Some(Hit {
+            hazard: &self.hazards[h as usize],
+            distance_m: d,
+        })
+    }
+
+    /// Checks many points on `threads` threads. Returns one [`Flag`] per point within `within`
+    /// metres of a hazard, sorted by point id (then input order).
+    pub fn check_points(
+        &self,
+        points: &[BatchPoint],
+        within: f64,
+        mode: BatchMode,
+        threads: usize,
+    ) -> Vec<Flag> {
+        let threads = threads.clamp(1, 64);
+        if points.is_empty() || self.entries.is_empty() {
+            return Vec::new();
+        }
+        // Sort the points along the same Hilbert curve as the entries (in parallel parts, then
+        // one stable merge of the sorted runs).
+        let ext = self.tree_extent();
+        let part = points.len().div_ceil(threads);
+        let mut order: Vec<u64> = std::thread::scope(|s| {
+            let hs: Vec<_> = points
+                .chunks(part)
+                .enumerate()
+                .map(|(k, chunk)| {
+                    s.spawn(move || {
+                        let mut v: Vec<u64> = chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(j, bp)| {
+                                let key = hilbert16(
+                                    grid16(bp.coord.lon, ext[0], ext[2]),
+                                    grid16(bp.coord.lat, ext[1], ext[3]),
+                                );
+                                (key << 32) | (k * part + j) as u64
+                            })
+                            .collect();
+                        v.sort_unstable();
+                        v
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        order.sort();
+        const BLOCK: usize = 4096;
+        let next = AtomicUsize::new(0);
+        let order = &order;
+        let next = &next;
+        let mut flags: Vec<(usize, u32, f64)> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(move || {
+                        let mut out = Vec::new();
+                        let mut stack = Vec::with_capacity(64);
+                        let mut cands = Vec::with_capacity(64);
+                        loop {
+                            let b = next.fetch_add(1, Ordering::Relaxed);
+                            let lo = b * BLOCK;
+                            if lo >= order.len() {
+                                break;
+                            }
+                            for &key in &order[lo..(lo + BLOCK).min(order.len())] {
+                                let idx = (key & 0xFFFF_FFFF) as usize;
+                                let p = points[idx].coord;
+                                if let Some((h, d)) =
+                                    self.nearest_one(p, within, mode, &mut stack, &mut cands)
+                                {
+                                    out.push((idx, h, d));
+                                }
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        flags.sort_unstable_by_key(|&(idx, _, _)| (points[idx].id, idx));
+        flags
+            .into_iter()
+            .map(|(idx, h, d)| Flag {
+                point_id: points[idx].id,
+                hazard_id: self.hazards[h as usize].id,
+                distance_m: d,
+            })
+            .collect()
+    }
+
+    fn tree_extent(&self) -> Rect {
+        (0..self.tree.len()).fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |a, i| {
+                let r = self.tree.item(i);
+                [
+                    a[0].min(r[0]),
+                    a[1].min(r[1]),
+                    a[2].max(r[2]),
+                    a[3].max(r[3]),
+                ]
+            },
+        )
+    }
+
+    /// The polygon of a polygon entry, rebuilt from storage.
+    fn entry_polygon(&self, e: &Entry) -> Polygon {
+        let mut rings = (e.ring_lo as usize..e.ring_hi as usize).map(|r| {
+            self.ring(r)
+                .iter()
+                .map(|v| Coord::new(v[0], v[1]))
+                .collect::<Vec<_>>()
+        });
+        let exterior = rings.next().unwrap_or_default();
+        Polygon {
+            exterior,
+            holes: rings.collect(),
+        }
+    }
+
+    /// Every hazard within `within` metres of a geometry (a planned route as a line, a site as a
+    /// polygon, points), nearest first (ties by id). A hazard that touches or overlaps the
+    /// geometry has distance 0.
+    pub fn query_geometry(&self, g: &Geometry, within: f64) -> Vec<Hit<'_>> {
+        let within = within.max(0.0);
+        let Some(b) = g.bbox() else {
+            return Vec::new();
+        };
+        let lat = b.min_lat.abs().max(b.max_lat.abs());
+        let (dlon, dlat) = degree_margins(lat, within * 1.01 + 1.0);
+        let q = [
+            b.min_lon - dlon,
+            b.min_lat - dlat,
+            b.max_lon + dlon,
+            b.max_lat + dlat,
+        ];
+        let mut cands = Vec::new();
+        self.tree.search(&q, &mut Vec::new(), |i| cands.push(i));
+        let mut best: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+        for i in cands {
+            let e = &self.entries[i];
+            let d = if e.circle != NO_CIRCLE {
+                let (c, r) = self.circles[e.circle as usize];
+                (distance_to_geometry(c, g) - r).max(0.0)
+            } else {
+                geometry_to_polygon(g, &self.entry_polygon(e))
+            };
+            if d <= within {
+                let slot = best.entry(e.hazard).or_insert(d);
+                if d < *slot {
+                    *slot = d;
+                }
+            }
+        }
+        let mut hits: Vec<Hit<'_>> = best
+            .into_iter()
+            .map(|(h, d)| Hit {
+                hazard: &self.hazards[h as usize],
+                distance_m: d,
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.hazard.id.cmp(&b.hazard.id))
+        });
+        hits
+    }
+}
+
+/// The paths (point lists) of a geometry: each point alone, each line, each polygon ring.
+fn paths(g: &Geometry) -> Vec<&[Coord]> {
+    match g {
+        Geometry::Point(c) => vec![std::slice::from_ref(c)],
+        Geometry::MultiPoint(cs) => cs.iter().map(std::slice::from_ref).collect(),
+        Geometry::LineString(l) => vec![l.as_slice()],
+        Geometry::MultiLineString(ls) => ls.iter().map(Vec::as_slice).collect(),
+        Geometry::Polygon(p) => p.rings().map(Vec::as_slice).collect(),
+        Geometry::MultiPolygon(ps) => ps
+            .iter()
+            .flat_map(|p| p.rings())
+            .map(Vec::as_slice)
+            .collect(),
+    }
+}
+
+/// Geodesic distance in metres between a geometry and a polygon: 0 when they touch or overlap;
+/// otherwise the smallest distance from a vertex of one to the boundary of the other (in the
+/// plane of lon/lat-straight edges the minimum is always reached at a vertex).
+pub fn geometry_to_polygon(g: &Geometry, poly: &Polygon) -> f64 {
+    let gp = paths(g);
+    // Any vertex of g inside the polygon, or edges crossing?
+    for path in &gp {
+        if path.iter().any(|c| point_in_polygon(*c, poly)) {
+            return 0.0;
+        }
+    }
+    let g_polys: Vec<&Polygon> = match g {
+        Geometry::Polygon(p) => vec![p],
+        Geometry::MultiPolygon(ps) => ps.iter().collect(),
+        _ => Vec::new(),
+    };
+    if g_polys.iter().any(|gp| {
+        poly.exterior
+            .first()
+            .is_some_and(|c| point_in_polygon(*c, gp))
+    }) {
+        return 0.0;
+    }
+    for path in &gp {
+        for e in path.windows(2) {
+            for ring in poly.rings() {
+                for f in ring.windows(2) {
+                    if segments_intersect(e[0], e[1], f[0], f[1]) {
+                        return 0.0;
+                    }
+                }
+            }
+        }
+    }
+    let mut best = f64::INFINITY;
+    for path in &gp {
+        for c in path.iter() {
+            best = best.min(crate::geodesy::distance_to_polygon(*c, poly));
+        }
+    }
+    for c in poly.rings().flatten() {
+        for path in &gp {
+            let d = if path.len() == 1 {
+                geodesic_distance(*c, path[0])
+            } else {
+                crate::geodesy::distance_to_linestring(*c, path)
+            };
+            best = best.min(d);
+        }
+    }
+    best
+}
