@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod check;
+
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
 #[derive(Debug, Parser)]
 #[command(name = "demine", version, about, long_about = None)]
@@ -12,7 +14,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Is this place safe? Check points, a batch of points or a route against the hazardous areas.
+    Check(check::CheckArgs),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -21,6 +26,8 @@ fn main() -> anyhow::Result<()> {
             println!("demine {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Check(args) => check::run(args),
+        },
     }
 }
