@@ -644,6 +644,16 @@ impl HazardIndex {
         if points.is_empty() || self.entries.is_empty() {
             return Vec::new();
         }
+        const MAX_RUN: usize = u32::MAX as usize;
+        if points.len() > MAX_RUN {
+            // Point positions are packed into 32 bits below: run in slices.
+            let mut all: Vec<Flag> = points
+                .chunks(MAX_RUN)
+                .flat_map(|c| self.check_points(c, within, mode, threads))
+                .collect();
+            all.sort_by_key(|f| f.point_id);
+            return all;
+        }
         // Sort the points along the same Hilbert curve as the entries (in parallel parts, then
         // one stable merge of the sorted runs).
         let ext = self.tree_extent();
@@ -675,9 +685,30 @@ impl HazardIndex {
                 .collect()
         });
         order.sort();
+        // Gather the points in curve order once (a tight loop lets the cache misses overlap),
+        // so the query loop below reads them sequentially.
+        let sorted: Vec<(Coord, u32)> = std::thread::scope(|s| {
+            let hs: Vec<_> = order
+                .chunks(part)
+                .map(|c| {
+                    s.spawn(move || {
+                        c.iter()
+                            .map(|&key| {
+                                let idx = (key & 0xFFFF_FFFF) as usize;
+                                (points[idx].coord, idx as u32)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        drop(order);
         const BLOCK: usize = 4096;
         let next = AtomicUsize::new(0);
-        let order = &order;
+        let sorted = &sorted;
         let next = &next;
         let mut flags: Vec<(usize, u32, f64)> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
@@ -689,16 +720,14 @@ impl HazardIndex {
                         loop {
                             let b = next.fetch_add(1, Ordering::Relaxed);
                             let lo = b * BLOCK;
-                            if lo >= order.len() {
+                            if lo >= sorted.len() {
                                 break;
                             }
-                            for &key in &order[lo..(lo + BLOCK).min(order.len())] {
-                                let idx = (key & 0xFFFF_FFFF) as usize;
-                                let p = points[idx].coord;
+                            for &(p, idx) in &sorted[lo..(lo + BLOCK).min(sorted.len())] {
                                 if let Some((h, d)) =
                                     self.nearest_one(p, within, mode, &mut stack, &mut cands)
                                 {
-                                    out.push((idx, h, d));
+                                    out.push((idx as usize, h, d));
                                 }
                             }
                         }
@@ -710,15 +739,24 @@ impl HazardIndex {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        flags.sort_unstable_by_key(|&(idx, _, _)| (points[idx].id, idx));
-        flags
+        // Input order first (sequential reads of the points), then by id.
+        flags.sort_unstable_by_key(|&(idx, _, _)| idx);
+        let mut keyed: Vec<(i64, usize, Flag)> = flags
             .into_iter()
-            .map(|(idx, h, d)| Flag {
-                point_id: points[idx].id,
-                hazard_id: self.hazards[h as usize].id,
-                distance_m: d,
+            .map(|(idx, h, d)| {
+                let point_id = points[idx].id;
+                let f = Flag {
+                    point_id,
+                    hazard_id: self.hazards[h as usize].id,
+                    distance_m: d,
+                };
+                (point_id, idx, f)
             })
-            .collect()
+            .collect();
+        if !keyed.is_sorted_by_key(|k| (k.0, k.1)) {
+            keyed.sort_unstable_by_key(|k| (k.0, k.1));
+        }
+        keyed.into_iter().map(|k| k.2).collect()
     }
 
     fn tree_extent(&self) -> Rect {
