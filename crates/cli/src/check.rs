@@ -21,18 +21,16 @@ use demine_geo::{
 /// Arguments of `demine check`.
 #[derive(Debug, Args)]
 #[command(
-    about = "Is this place safe? Check a point, a batch of points or a route against the hazardous areas",
-    long_about = "Is this place safe? Checks a point, a batch of points or a route (or site) against \
-every hazardous area that still counts as a hazard: areas whose status is cleared, cancelled, \
-closed, handed over or released are left out. Distances are geodesic on the WGS84 ellipsoid \
-(within 0.5 m up to 5 km); a place inside a hazard is at 0 m.\n\n\
-Exactly one of --lon/--lat, --points or --route.\n\n\
-Output: for a point or a route, a report (or with --json: {\"safe\": bool, \"hazards\": [{\"id\", \
-\"status\", \"type\", \"geometry\", \"distance_m\"}]}, nearest first). For --points, one line per \
+    after_help = "Checks against every hazardous area that still counts as a hazard: areas \
+whose status is cleared, cancelled, closed, handed over or released are left out. Distances are \
+geodesic on the WGS84 ellipsoid (within 0.5 m up to 5 km); a place inside a hazard is at 0 m.\n\n\
+Give exactly one of --lon/--lat, --points or --route.\n\n\
+Output: for a point or a route, a report, or with --json: {\"safe\": bool, \"hazards\": [{\"id\", \
+\"status\", \"type\", \"geometry\", \"distance_m\"}]}, nearest first. For --points, one line per \
 flagged point, sorted by point id: `id,hazard_id,distance_m` (the nearest hazard), or only the id \
 with --ids-only.\n\n\
-Exit status: 0 when nothing is within the distance, 3 when a hazard is within it (or a point \
-is flagged), 1 on an error (bad file, bad feature), 2 on bad usage."
+Exit status: 0 when nothing is within the distance, 3 when a hazard is within it (or a point is \
+flagged), 1 on an error (a bad file or feature, named in the message), 2 on bad usage."
 )]
 pub struct CheckArgs {
     /// Longitude of the place to check, in WGS84 degrees (east positive).
@@ -139,9 +137,16 @@ impl Clock {
 /// Runs `demine check`.
 pub fn run(args: CheckArgs) -> Result<()> {
     if !(args.within.is_finite() && args.within >= 0.0) {
-        bail!("--within must be a non-negative number of metres, not {}", args.within);
+        bail!(
+            "--within must be a non-negative number of metres, not {}",
+            args.within
+        );
     }
-    let modes = [args.lon.is_some(), args.points.is_some(), args.route.is_some()];
+    let modes = [
+        args.lon.is_some(),
+        args.points.is_some(),
+        args.route.is_some(),
+    ];
     if modes.iter().filter(|m| **m).count() != 1 {
         bail!("give exactly one of --lon/--lat, --points or --route (see demine check --help)");
     }
@@ -200,7 +205,10 @@ fn print_hits(what: &str, within: f64, hits: &[Hit<'_>]) {
         println!("SAFE: no hazard within {within} m of {what}");
         return;
     }
-    println!("NOT SAFE: {} hazard(s) within {within} m of {what}:", hits.len());
+    println!(
+        "NOT SAFE: {} hazard(s) within {within} m of {what}:",
+        hits.len()
+    );
     for h in hits {
         let place = if h.distance_m == 0.0 {
             "inside".to_string()
@@ -228,7 +236,11 @@ fn check_point(index: &HazardIndex, lon: f64, lat: f64, args: &CheckArgs) -> Res
     if !(lat.is_finite() && lat.abs() <= 90.0) {
         bail!(
             "--lat {lat} is out of range -90..90{}",
-            if lon.abs() <= 90.0 { " (are --lon and --lat swapped?)" } else { "" }
+            if lon.abs() <= 90.0 {
+                " (are --lon and --lat swapped?)"
+            } else {
+                ""
+            }
         );
     }
     let hits = index.query_point(Coord::new(lon, lat), args.within);

@@ -102,9 +102,13 @@ fn point_from_fields(fields: &[&str], cols: PointCols) -> Result<BatchPoint, Str
     })
 }
 
+/// What parsing one piece gives: None when a quote was seen, else the points and line count or
+/// the first bad line.
+type PieceResult = Option<Result<(Vec<BatchPoint>, u64), LineErr>>;
+
 /// Parses one piece of plain lines. Returns the points and the number of lines, or None when a
 /// quote was seen (the caller then uses the csv crate).
-fn parse_piece(text: &str, cols: PointCols) -> Option<Result<(Vec<BatchPoint>, u64), LineErr>> {
+fn parse_piece(text: &str, cols: PointCols) -> PieceResult {
     let mut out = Vec::with_capacity(text.len() / 28);
     let mut fields: Vec<&str> = Vec::with_capacity(8);
     let mut n = 0u64;
@@ -172,7 +176,7 @@ pub fn read_points(
     }
     cuts.push(body.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
-    let results: Vec<Option<Result<(Vec<BatchPoint>, u64), LineErr>>> = if pieces.len() == 1 {
+    let results: Vec<PieceResult> = if pieces.len() == 1 {
         vec![parse_piece(pieces[0], cols)]
     } else {
         std::thread::scope(|s| {

@@ -127,12 +127,21 @@ mod tests {
         assert_eq!(c.features.len(), 3);
         assert_eq!(c.features[0].id, Some(FeatureId::Int(9)));
         assert_eq!(c.features[0].properties.radius_m, Some(25.0));
-        assert_eq!(c.features[0].geometry, Some(Geometry::Point(Coord::new(104.9, 12.5))));
+        assert_eq!(
+            c.features[0].geometry,
+            Some(Geometry::Point(Coord::new(104.9, 12.5)))
+        );
         assert_eq!(
             c.features[1].geometry,
-            Some(Geometry::LineString(vec![Coord::new(104.0, 12.0), Coord::new(104.1, 12.1)]))
+            Some(Geometry::LineString(vec![
+                Coord::new(104.0, 12.0),
+                Coord::new(104.1, 12.1)
+            ]))
         );
-        assert!(matches!(c.features[2].geometry, Some(Geometry::LineString(_))));
+        assert!(matches!(
+            c.features[2].geometry,
+            Some(Geometry::LineString(_))
+        ));
     }
 
     #[test]

@@ -17,7 +17,11 @@ pub(crate) fn parse_kml_coords(t: &str) -> Result<Vec<Coord>, String> {
         let lat = it.next().and_then(|v| v.trim().parse::<f64>().ok());
         match (lon, lat) {
             (Some(lon), Some(lat)) => out.push(Coord::new(lon, lat)),
-            _ => return Err(format!("bad coordinate tuple {tuple:?} (expected lon,lat[,alt])")),
+            _ => {
+                return Err(format!(
+                    "bad coordinate tuple {tuple:?} (expected lon,lat[,alt])"
+                ));
+            }
         }
     }
     Ok(out)
@@ -54,7 +58,10 @@ impl Placemark {
 
     fn into_feature(self, index: usize) -> Result<Feature, String> {
         let radius_m = match self.datum(&["radius", "radius_m"]) {
-            Some(r) => Some(r.parse::<f64>().map_err(|_| format!("radius {r:?} is not a number"))?),
+            Some(r) => Some(
+                r.parse::<f64>()
+                    .map_err(|_| format!("radius {r:?} is not a number"))?,
+            ),
             None => None,
         };
         let id = self
@@ -118,13 +125,19 @@ pub fn read_kml(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> 
             XmlEvent::Start(name, attrs) => {
                 if name == "Placemark" {
                     cur = Some(Placemark {
-                        attr_id: attrs.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()),
+                        attr_id: attrs
+                            .iter()
+                            .find(|(k, _)| k == "id")
+                            .map(|(_, v)| v.clone()),
                         ..Placemark::default()
                     });
                 } else if let Some(pm) = cur.as_mut()
                     && (name == "Data" || name == "SimpleData")
                 {
-                    pm.data_name = attrs.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone());
+                    pm.data_name = attrs
+                        .iter()
+                        .find(|(k, _)| k == "name")
+                        .map(|(_, v)| v.clone());
                 }
             }
             XmlEvent::End(name, t) => {
@@ -219,11 +232,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_place() {
-        let e = read_kml("b.kml", b"<kml><Placemark><Point><coordinates>1;2</coordinates></Point></Placemark></kml>")
-            .unwrap_err();
+        let e = read_kml(
+            "b.kml",
+            b"<kml><Placemark><Point><coordinates>1;2</coordinates></Point></Placemark></kml>",
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("b.kml: line 1"), "{e}");
         assert!(e.to_string().contains("bad coordinate tuple"), "{e}");
         let e = read_kml("b.kml", b"<kml><Placemark>").unwrap_err();
-        assert!(e.to_string().contains("never closed") || e.to_string().contains("XML"), "{e}");
+        assert!(
+            e.to_string().contains("never closed") || e.to_string().contains("XML"),
+            "{e}"
+        );
     }
 }

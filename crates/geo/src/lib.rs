@@ -15,15 +15,15 @@ pub mod geodesy;
 pub mod geojson;
 pub mod geom;
 pub mod gpx;
-pub mod kml;
 pub mod index;
 mod json;
+pub mod kml;
 mod rtree;
-mod xml;
 pub mod status;
 pub mod validate;
 pub mod wkb;
 pub mod wkt;
+mod xml;
 
 pub use error::{Fault, FaultKind, GeoError, Severity};
 pub use feature::{

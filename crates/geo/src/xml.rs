@@ -100,7 +100,9 @@ pub(crate) fn walk(
                             .map_err(|x| err_at(pos, format!("XML entity: {x}")))?;
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(v) => buf.push_str(v),
-                            None => return Err(err_at(pos, format!("unknown XML entity &{name};"))),
+                            None => {
+                                return Err(err_at(pos, format!("unknown XML entity &{name};")));
+                            }
                         }
                     }
                 }
@@ -110,7 +112,10 @@ pub(crate) fn walk(
         }
     }
     if let Some(open) = path.last() {
-        return Err(err_at(text.len() as u64, format!("element <{open}> is never closed")));
+        return Err(err_at(
+            text.len() as u64,
+            format!("element <{open}> is never closed"),
+        ));
     }
     Ok(())
 }
