@@ -20,8 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::GeoError;
 use crate::feature::{HazardRecord, HazardShape};
 use crate::geodesy::{
-    degree_margins, distance_to_geometry, geodesic_distance, metres_per_degree, nearest_on_segment,
-    wrap_dlon,
+    degree_margins, distance_to_geometry, geodesic_distance, nearest_on_segment, wrap_dlon,
 };
 use crate::geom::{Coord, Geometry, Polygon, point_in_polygon, segments_intersect};
 use crate::rtree::{PackedRTree, Rect, grid16, hilbert16};
@@ -114,11 +113,27 @@ struct Probe {
 
 impl Probe {
     fn new(p: Coord, within: f64) -> Self {
-        let (kx, ky) = metres_per_degree(p.lat);
-        let tan_lat = p.lat.to_radians().tan().abs().min(1e6);
+        let (s, c) = p.lat.to_radians().sin_cos();
+        let w2 = 1.0 - crate::geodesy::WGS84_E2 * s * s;
+        let w = w2.sqrt();
+        let n = crate::geodesy::WGS84_A / w;
+        let m = crate::geodesy::WGS84_A * (1.0 - crate::geodesy::WGS84_E2) / (w2 * w);
+        let k = std::f64::consts::PI / 180.0;
+        let (kx, ky) = (n * c * k, m * k);
+        let tan_lat = if c > 1e-6 { (s / c).abs() } else { 1e6 };
         let within = within.max(0.0);
         let limit = within + 2.0 * frame_err(within, tan_lat) + 1e-3;
-        let (dlon, dlat) = degree_margins(p.lat, limit);
+        // Margins as in `degree_margins`, bounded without more trigonometry: over the latitude band
+        // |φ| + dφ the parallel's radius is at least N(φ)·(cos φ·(1 − dφ²/2) − |sin φ|·dφ).
+        let m_min = crate::geodesy::WGS84_A * (1.0 - crate::geodesy::WGS84_E2);
+        let dphi = limit / m_min * (1.0 + 1e-9);
+        let dlat = dphi.to_degrees() + 1e-12;
+        let cos_far = c * (1.0 - dphi * dphi / 2.0) - s.abs() * dphi;
+        let dlon = if cos_far > 1e-9 && p.lat.abs() + dlat < 89.999_999 {
+            ((limit / (n * cos_far)).to_degrees() * (1.0 + 1e-9) + 1e-12).min(360.0)
+        } else {
+            360.0
+        };
         Self {
             p,
             kx,
@@ -128,6 +143,17 @@ impl Probe {
             dlon,
             dlat,
         }
+    }
+
+    /// The probe's own box when one box without a shift covers it.
+    fn simple_box(&self) -> Option<Rect> {
+        let (lo, hi) = (self.p.lon - self.dlon, self.p.lon + self.dlon);
+        (self.dlon < 180.0 && lo >= -180.0 && hi <= 180.0).then_some([
+            lo,
+            self.p.lat - self.dlat,
+            hi,
+            self.p.lat + self.dlat,
+        ])
     }
 
     /// The boxes to search (more than one across the antimeridian), with the longitude shift that
@@ -547,8 +573,20 @@ impl HazardIndex {
         let pr = Probe::new(p, within);
         cands.clear();
         self.candidates(&pr, stack, |i, s| cands.push((i as u32, s)));
+        self.best_of(&pr, cands.iter().copied(), mode)
+    }
+
+    /// The best (nearest, ties by smallest id; or in `Any` mode the first) of the candidate
+    /// entries (entry, longitude shift) within the probe's distance.
+    #[inline]
+    fn best_of(
+        &self,
+        pr: &Probe,
+        cands: impl Iterator<Item = (u32, f64)>,
+        mode: BatchMode,
+    ) -> Option<(u32, f64)> {
         let mut best: Option<(u32, f64, i64)> = None;
-        for &(i, s) in cands.iter() {
+        for (i, s) in cands {
             let e = &self.entries[i as usize];
             let cap = match best {
                 None => pr.within,
@@ -559,7 +597,7 @@ impl HazardIndex {
                     bd
                 }
             };
-            if let Some(d) = self.entry_distance(i as usize, &pr, s, cap) {
+            if let Some(d) = self.entry_distance(i as usize, pr, s, cap) {
                 let better = match best {
                     None => true,
                     Some((_, bd, bid)) => d < bd || (d == bd && e.hazard_id < bid),
@@ -573,6 +611,77 @@ impl HazardIndex {
             }
         }
         best.map(|(h, d, _)| (h, d))
+    }
+
+    /// Checks a run of points that are near each other (consecutive along the curve): one tree
+    /// search for the run's box serves every point, each point then filtering the shared list by
+    /// its own box. Points whose box would need an antimeridian shift go the single-point way.
+    #[allow(clippy::too_many_arguments)]
+    fn check_run(
+        &self,
+        run: &[(Coord, u32)],
+        within: f64,
+        mode: BatchMode,
+        stack: &mut Vec<(u32, u32)>,
+        cands: &mut Vec<(u32, f64)>,
+        shared: &mut Vec<(u32, Rect)>,
+        out: &mut Vec<(usize, u32, f64)>,
+    ) {
+        /// Largest extent of a run's box, in degrees.
+        const RUN_SPAN: f64 = 0.01;
+        const RUN_MAX: usize = 32;
+        let mut i = 0;
+        let mut probes: Vec<(Probe, Rect)> = Vec::with_capacity(RUN_MAX);
+        while i < run.len() {
+            probes.clear();
+            let mut gbox = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            let mut j = i;
+            while j < run.len() && j - i < RUN_MAX {
+                let pr = Probe::new(run[j].0, within);
+                let Some(b) = pr.simple_box() else {
+                    break;
+                };
+                let u = [
+                    gbox[0].min(b[0]),
+                    gbox[1].min(b[1]),
+                    gbox[2].max(b[2]),
+                    gbox[3].max(b[3]),
+                ];
+                if j > i && (u[2] - u[0] > RUN_SPAN || u[3] - u[1] > RUN_SPAN) {
+                    break;
+                }
+                gbox = u;
+                probes.push((pr, b));
+                j += 1;
+            }
+            if j == i {
+                // This point needs the general path.
+                let (p, idx) = run[i];
+                if let Some((h, d)) = self.nearest_one(p, within, mode, stack, cands) {
+                    out.push((idx as usize, h, d));
+                }
+                i += 1;
+                continue;
+            }
+            shared.clear();
+            self.tree
+                .search(&gbox, stack, |e| shared.push((e as u32, self.tree.item(e))));
+            for (k, (pr, b)) in probes.iter().enumerate() {
+                let mine = shared.iter().filter_map(|(e, r)| {
+                    (r[0] <= b[2] && b[0] <= r[2] && r[1] <= b[3] && b[1] <= r[3])
+                        .then_some((*e, 0.0))
+                });
+                if let Some((h, d)) = self.best_of(pr, mine, mode) {
+                    out.push((run[i + k].1 as usize, h, d));
+                }
+            }
+            i = j;
+        }
     }
 
     /// Every hazard within `within` metres of `p`, nearest first (ties by id); 0 m inside.
@@ -717,19 +826,23 @@ impl HazardIndex {
                         let mut out = Vec::new();
                         let mut stack = Vec::with_capacity(64);
                         let mut cands = Vec::with_capacity(64);
+                        let mut shared = Vec::with_capacity(256);
                         loop {
                             let b = next.fetch_add(1, Ordering::Relaxed);
                             let lo = b * BLOCK;
                             if lo >= sorted.len() {
                                 break;
                             }
-                            for &(p, idx) in &sorted[lo..(lo + BLOCK).min(sorted.len())] {
-                                if let Some((h, d)) =
-                                    self.nearest_one(p, within, mode, &mut stack, &mut cands)
-                                {
-                                    out.push((idx as usize, h, d));
-                                }
-                            }
+                            let run = &sorted[lo..(lo + BLOCK).min(sorted.len())];
+                            self.check_run(
+                                run,
+                                within,
+                                mode,
+                                &mut stack,
+                                &mut cands,
+                                &mut shared,
+                                &mut out,
+                            );
                         }
                         out
                     })
