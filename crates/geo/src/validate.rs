@@ -109,11 +109,81 @@ struct Edge {
     max_x: f64,
 }
 
+/// Whether edges `(er, ep)` and `(fr, fp)` (ring, position) are at fault: non-neighbouring edges
+/// of one ring that touch, neighbours that fold back on each other, or edges of two rings that
+/// cross. Returns the rings and a place.
+fn pair_fault(
+    rings: &[&Vec<Coord>],
+    (er, ep): (usize, usize),
+    (fr, fp): (usize, usize),
+) -> Option<(usize, usize, Coord)> {
+    let (a, b) = (rings[er][ep], rings[er][ep + 1]);
+    let (c, d) = (rings[fr][fp], rings[fr][fp + 1]);
+    if a.lat.max(b.lat) < c.lat.min(d.lat) || c.lat.max(d.lat) < a.lat.min(b.lat) {
+        return None;
+    }
+    if er == fr {
+        let n = rings[er].len() - 1;
+        let (lo, hi) = (ep.min(fp), ep.max(fp));
+        let adjacent = hi - lo == 1 || (lo == 0 && hi == n - 1);
+        if adjacent {
+            // Neighbours share one vertex; they are wrong only if they fold back on each other
+            // (a spike): collinear, with the far end of one lying on the other.
+            let (far_e, far_f) = if b == c { (a, d) } else { (b, c) };
+            if orient(a, b, far_f) == 0.0 && (within(a, b, far_f) || within(c, d, far_e)) {
+                return Some((er, fr, far_f));
+            }
+        } else if segments_intersect(a, b, c, d) {
+            return Some((er, fr, a));
+        }
+    } else if crosses(a, b, c, d) {
+        return Some((er.min(fr), er.max(fr), a));
+    }
+    None
+}
+
 /// Finds a place where edges of the polygon's rings cross or touch (other than neighbouring edges
-/// sharing their vertex). Sort-and-sweep along longitude.
+/// sharing their vertex). Small polygons: every pair, with a box test first and no allocation;
+/// larger ones: sort-and-sweep along longitude.
 pub(crate) fn find_self_intersection(poly: &Polygon) -> Option<(usize, usize, Coord)> {
-    let rings: Vec<&Vec<Coord>> = poly.rings().collect();
-    let mut edges = Vec::with_capacity(poly.vertex_count());
+    const SMALL: usize = 64;
+    let nedges: usize = poly.rings().map(|r| r.len().saturating_sub(1)).sum();
+    let mut ring_buf: [&Vec<Coord>; 4] = [&poly.exterior; 4];
+    let rings_vec: Vec<&Vec<Coord>>;
+    let rings: &[&Vec<Coord>] = if poly.holes.len() < 4 {
+        for (i, h) in poly.holes.iter().enumerate() {
+            ring_buf[i + 1] = h;
+        }
+        &ring_buf[..1 + poly.holes.len()]
+    } else {
+        rings_vec = poly.rings().collect();
+        &rings_vec
+    };
+    if nedges <= SMALL {
+        let mut id = [(0usize, 0usize); SMALL];
+        let mut bx = [[0.0f64; 2]; SMALL];
+        let mut k = 0;
+        for (r, ring) in rings.iter().enumerate() {
+            for (pos, w) in ring.windows(2).enumerate() {
+                id[k] = (r, pos);
+                bx[k] = [w[0].lon.min(w[1].lon), w[0].lon.max(w[1].lon)];
+                k += 1;
+            }
+        }
+        for i in 0..k {
+            let [lo, hi] = bx[i];
+            for j in i + 1..k {
+                if bx[j][0] <= hi
+                    && lo <= bx[j][1]
+                    && let Some(f) = pair_fault(rings, id[i], id[j])
+                {
+                    return Some(f);
+                }
+            }
+        }
+        return None;
+    }
+    let mut edges = Vec::with_capacity(nedges);
     for (r, ring) in rings.iter().enumerate() {
         for (pos, w) in ring.windows(2).enumerate() {
             edges.push(Edge {
@@ -126,31 +196,12 @@ pub(crate) fn find_self_intersection(poly: &Polygon) -> Option<(usize, usize, Co
     }
     edges.sort_unstable_by(|a, b| a.min_x.total_cmp(&b.min_x));
     for (i, e) in edges.iter().enumerate() {
-        let (a, b) = (rings[e.ring][e.pos], rings[e.ring][e.pos + 1]);
         for f in &edges[i + 1..] {
             if f.min_x > e.max_x {
                 break;
             }
-            let (c, d) = (rings[f.ring][f.pos], rings[f.ring][f.pos + 1]);
-            if a.lat.max(b.lat) < c.lat.min(d.lat) || c.lat.max(d.lat) < a.lat.min(b.lat) {
-                continue;
-            }
-            if e.ring == f.ring {
-                let n = rings[e.ring].len() - 1;
-                let (lo, hi) = (e.pos.min(f.pos), e.pos.max(f.pos));
-                let adjacent = hi - lo == 1 || (lo == 0 && hi == n - 1);
-                if adjacent {
-                    // Neighbours share one vertex; they are wrong only if they fold back on each
-                    // other (a spike): collinear, with the far end of one lying on the other.
-                    let (far_e, far_f) = if b == c { (a, d) } else { (b, c) };
-                    if orient(a, b, far_f) == 0.0 && (within(a, b, far_f) || within(c, d, far_e)) {
-                        return Some((e.ring, f.ring, far_f));
-                    }
-                } else if segments_intersect(a, b, c, d) {
-                    return Some((e.ring, f.ring, a));
-                }
-            } else if crosses(a, b, c, d) {
-                return Some((e.ring.min(f.ring), e.ring.max(f.ring), a));
+            if let Some(x) = pair_fault(rings, (e.ring, e.pos), (f.ring, f.pos)) {
+                return Some(x);
             }
         }
     }
@@ -433,6 +484,33 @@ mod tests {
                 .any(|x| matches!(x.kind, FaultKind::SelfIntersection { .. })),
             "{faults:?}"
         );
+    }
+
+    #[test]
+    fn large_rings_use_the_sweep_and_agree() {
+        let mut ring: Vec<Coord> = (0..100)
+            .map(|i| {
+                let t = f64::from(i) / 100.0 * std::f64::consts::TAU;
+                c(t.cos(), t.sin())
+            })
+            .collect();
+        ring.push(ring[0]);
+        let ok = Polygon::new(ring.clone());
+        assert_eq!(find_self_intersection(&ok), None);
+        ring.swap(10, 60);
+        let bad = Polygon::new(ring);
+        assert!(find_self_intersection(&bad).is_some());
+        // The small-polygon path agrees on the same shape with fewer vertices.
+        let mut small: Vec<Coord> = (0..20)
+            .map(|i| {
+                let t = f64::from(i) / 20.0 * std::f64::consts::TAU;
+                c(t.cos(), t.sin())
+            })
+            .collect();
+        small.push(small[0]);
+        assert_eq!(find_self_intersection(&Polygon::new(small.clone())), None);
+        small.swap(2, 12);
+        assert!(find_self_intersection(&Polygon::new(small)).is_some());
     }
 
     #[test]
