@@ -161,20 +161,28 @@ pub(crate) fn find_self_intersection(poly: &Polygon) -> Option<(usize, usize, Co
     };
     if nedges <= SMALL {
         let mut id = [(0usize, 0usize); SMALL];
-        let mut bx = [[0.0f64; 2]; SMALL];
+        let mut bx = [[0.0f64; 4]; SMALL];
         let mut k = 0;
         for (r, ring) in rings.iter().enumerate() {
             for (pos, w) in ring.windows(2).enumerate() {
                 id[k] = (r, pos);
-                bx[k] = [w[0].lon.min(w[1].lon), w[0].lon.max(w[1].lon)];
+                bx[k] = [
+                    w[0].lon.min(w[1].lon),
+                    w[0].lon.max(w[1].lon),
+                    w[0].lat.min(w[1].lat),
+                    w[0].lat.max(w[1].lat),
+                ];
                 k += 1;
             }
         }
         for i in 0..k {
-            let [lo, hi] = bx[i];
+            let [lo, hi, ylo, yhi] = bx[i];
             for j in i + 1..k {
-                if bx[j][0] <= hi
-                    && lo <= bx[j][1]
+                let o = &bx[j];
+                if o[0] <= hi
+                    && lo <= o[1]
+                    && o[2] <= yhi
+                    && ylo <= o[3]
                     && let Some(f) = pair_fault(rings, id[i], id[j])
                 {
                     return Some(f);
