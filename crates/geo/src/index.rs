@@ -302,19 +302,11 @@ impl HazardIndex {
                 }
             };
             for p in polys {
-                if p.exterior.len() < 4 || p.holes.iter().any(|h| h.len() < 4) {
-                    return Err(GeoError::Hazard {
-                        id: r.id,
-                        message: "a polygon ring has fewer than 4 positions".into(),
-                    });
-                }
-                for ring in p.rings() {
-                    check_coords(r.id, ring)?;
-                }
+                // Checked and measured below, in parallel.
                 parts.push(Part {
                     hazard: h,
                     hazard_id: r.id,
-                    rect: rect_of(&p.exterior),
+                    rect: [0.0; 4],
                     key: 0,
                     shape: PartShape::Poly(p),
                 });
@@ -325,6 +317,43 @@ impl HazardIndex {
                 hazard_type: r.hazard_type,
                 geometry_type,
             });
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 16);
+        // Check every polygon's rings and measure its box, in parallel.
+        let chunk = parts.len().div_ceil(threads).max(1);
+        let errors: Vec<GeoError> = std::thread::scope(|s| {
+            let hs: Vec<_> = parts
+                .chunks_mut(chunk)
+                .map(|c| {
+                    s.spawn(move || {
+                        for part in c.iter_mut() {
+                            if let PartShape::Poly(p) = &part.shape {
+                                if p.exterior.len() < 4 || p.holes.iter().any(|h| h.len() < 4) {
+                                    return Some(GeoError::Hazard {
+                                        id: part.hazard_id,
+                                        message: "a polygon ring has fewer than 4 positions".into(),
+                                    });
+                                }
+                                for ring in p.rings() {
+                                    if let Err(e) = check_coords(part.hazard_id, ring) {
+                                        return Some(e);
+                                    }
+                                }
+                                part.rect = rect_of(&p.exterior);
+                            }
+                        }
+                        None
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .filter_map(|h| h.join().ok().flatten())
+                .collect()
+        });
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
         }
         // Hilbert order over the extent of all parts.
         let ext = parts.iter().fold(
@@ -348,53 +377,130 @@ impl HazardIndex {
             let cy = (p.rect[1] + p.rect[3]) / 2.0;
             p.key = hilbert16(grid16(cx, ext[0], ext[2]), grid16(cy, ext[1], ext[3]));
         }
-        parts.sort_by_key(|p| p.key);
-        let nverts: usize = parts
+        parts.sort_unstable_by_key(|p| p.key);
+        let counts: Vec<(usize, usize)> = parts
             .iter()
             .map(|p| match &p.shape {
-                PartShape::Poly(poly) => poly.vertex_count(),
-                PartShape::Circle(..) => 0,
+                PartShape::Poly(poly) => (poly.vertex_count(), 1 + poly.holes.len()),
+                PartShape::Circle(..) => (0, 0),
             })
-            .sum();
+            .collect();
+        let nverts: usize = counts.iter().map(|c| c.0).sum();
         if nverts >= u32::MAX as usize {
             return Err(GeoError::Hazard {
                 id: parts.first().map_or(0, |p| p.hazard_id),
                 message: "too many vertices for one index".into(),
             });
         }
-        let mut verts = Vec::with_capacity(nverts);
-        let mut ring_start = vec![0u32];
-        let mut circles = Vec::new();
-        let mut entries = Vec::with_capacity(parts.len());
-        let mut rects = Vec::with_capacity(parts.len());
-        for p in parts {
-            rects.push(p.rect);
-            match p.shape {
-                PartShape::Poly(poly) => {
-                    let lo = (ring_start.len() - 1) as u32;
-                    for ring in poly.rings() {
-                        verts.extend(ring.iter().map(|c| [c.lon, c.lat]));
-                        ring_start.push(verts.len() as u32);
-                    }
-                    entries.push(Entry {
-                        hazard: p.hazard,
-                        hazard_id: p.hazard_id,
-                        ring_lo: lo,
-                        ring_hi: (ring_start.len() - 1) as u32,
-                        circle: NO_CIRCLE,
-                    });
+        let rects: Vec<Rect> = parts.iter().map(|p| p.rect).collect();
+        // Cut the sorted parts into runs of about equal vertex counts; each thread copies its
+        // run into its own slice of the vertex array (and frees the source polygons).
+        let mut runs: Vec<Vec<Part>> = Vec::new();
+        let mut bounds = vec![(0usize, 0usize, 0usize)]; // (part, vertex, ring) where runs start
+        {
+            let per = nverts.div_ceil(threads).max(1);
+            let (mut v, mut r, mut acc) = (0usize, 0usize, 0usize);
+            for (i, c) in counts.iter().enumerate() {
+                if acc >= per {
+                    bounds.push((i, v, r));
+                    acc = 0;
                 }
-                PartShape::Circle(c, r) => {
-                    entries.push(Entry {
-                        hazard: p.hazard,
-                        hazard_id: p.hazard_id,
-                        ring_lo: 0,
-                        ring_hi: 0,
-                        circle: circles.len() as u32,
-                    });
-                    circles.push((c, r));
-                }
+                v += c.0;
+                r += c.1;
+                acc += c.0;
             }
+            let mut rest = parts;
+            for b in bounds[1..].iter().rev() {
+                runs.push(rest.split_off(b.0));
+            }
+            runs.push(rest);
+            runs.reverse();
+        }
+        let mut verts = vec![[0.0f64; 2]; nverts];
+        let mut slices: Vec<&mut [[f64; 2]]> = Vec::with_capacity(runs.len());
+        {
+            let mut rest: &mut [[f64; 2]] = &mut verts;
+            for (k, run) in runs.iter().enumerate() {
+                let n: usize = counts[bounds[k].0..bounds[k].0 + run.len()]
+                    .iter()
+                    .map(|c| c.0)
+                    .sum();
+                let (a, b) = rest.split_at_mut(n);
+                slices.push(a);
+                rest = b;
+            }
+        }
+        type RunOut = (Vec<u32>, Vec<Entry>, Vec<(Coord, f64)>);
+        let outs: Vec<RunOut> = std::thread::scope(|s| {
+            let hs: Vec<_> = runs
+                .into_iter()
+                .zip(slices)
+                .zip(bounds.iter().copied())
+                .map(|((run, out), (_, v0, r0))| {
+                    s.spawn(move || {
+                        let mut ring_ends = Vec::new();
+                        let mut entries = Vec::with_capacity(run.len());
+                        let mut circles = Vec::new();
+                        let mut v = 0usize;
+                        let mut r = r0;
+                        for p in run {
+                            match p.shape {
+                                PartShape::Poly(poly) => {
+                                    let lo = r as u32;
+                                    for ring in poly.rings() {
+                                        for (dst, c) in out[v..v + ring.len()].iter_mut().zip(ring)
+                                        {
+                                            *dst = [c.lon, c.lat];
+                                        }
+                                        v += ring.len();
+                                        r += 1;
+                                        ring_ends.push((v0 + v) as u32);
+                                    }
+                                    entries.push(Entry {
+                                        hazard: p.hazard,
+                                        hazard_id: p.hazard_id,
+                                        ring_lo: lo,
+                                        ring_hi: r as u32,
+                                        circle: NO_CIRCLE,
+                                    });
+                                }
+                                PartShape::Circle(c, radius) => {
+                                    entries.push(Entry {
+                                        hazard: p.hazard,
+                                        hazard_id: p.hazard_id,
+                                        ring_lo: 0,
+                                        ring_hi: 0,
+                                        circle: circles.len() as u32,
+                                    });
+                                    circles.push((c, radius));
+                                }
+                            }
+                        }
+                        (ring_ends, entries, circles)
+                    })
+                })
+                .collect();
+            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        let mut ring_start = vec![0u32];
+        let mut entries = Vec::with_capacity(rects.len());
+        let mut circles = Vec::new();
+        for (ends, es, cs) in outs {
+            let base = circles.len() as u32;
+            ring_start.extend(ends);
+            entries.extend(es.into_iter().map(|mut e| {
+                if e.circle != NO_CIRCLE {
+                    e.circle += base;
+                }
+                e
+            }));
+            circles.extend(cs);
+        }
+        if entries.len() != rects.len() {
+            return Err(GeoError::Hazard {
+                id: 0,
+                message: "index build thread failed".into(),
+            });
         }
         Ok(Self {
             hazards,
