@@ -618,13 +618,14 @@ impl HazardIndex {
         let dx = (rect[0] - px).max(px - rect[2]).max(0.0) * pr.kx;
         let dy = (rect[1] - pr.p.lat).max(pr.p.lat - rect[3]).max(0.0) * pr.ky;
         let cap_frame = cap + 2.0 * frame_err(cap, pr.tan_lat) + 1e-3;
+        if dx * dx + dy * dy > cap_frame * cap_frame {
+            return None;
+        }
         if e.circle != NO_CIRCLE {
+            // The box holds the whole disc, so the test above is a lower bound here too.
             let (c, r) = self.circles[e.circle as usize];
             let d = (geodesic_distance(pr.p, c) - r).max(0.0);
             return (d <= cap).then_some(d);
-        }
-        if dx * dx + dy * dy > cap_frame * cap_frame {
-            return None;
         }
         if dx == 0.0 && dy == 0.0 && self.inside(e, px, pr.p.lat) {
             return Some(0.0);
