@@ -1132,3 +1132,47 @@ pub fn geometry_to_polygon(g: &Geometry, poly: &Polygon) -> f64 {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geodesy::LocalFrame;
+
+    /// The local frame's error stays under `frame_err` (which decides when to recompute exactly).
+    #[test]
+    fn frame_error_bound_holds() {
+        let mut worst: f64 = 0.0;
+        for lat in [
+            -85.0, -70.0, -45.0, -12.0, 0.0, 12.0, 30.0, 60.0, 75.0, 85.0,
+        ] {
+            for k in 0..72 {
+                let az = f64::from(k) * 5.0_f64.to_radians();
+                for d in [1.0, 50.0, 100.0, 500.0, 2000.0, 5000.0, 10_000.0] {
+                    let p = Coord::new(20.0, lat);
+                    let f = LocalFrame::at(p);
+                    let q = f.to_coord(d * az.cos(), d * az.sin());
+                    let (x, y) = f.to_xy(q);
+                    let frame = (x * x + y * y).sqrt();
+                    let exact = geodesic_distance(p, q);
+                    let tan = f64::to_radians(lat).tan().abs();
+                    let err = (frame - exact).abs();
+                    assert!(err <= frame_err(frame, tan), "lat {lat} d {d}: {err}");
+                    worst = worst.max(err / frame_err(frame, tan));
+                }
+            }
+        }
+        assert!(worst > 0.0);
+    }
+
+    #[test]
+    fn probe_margins_are_safe() {
+        for lat in [-89.0, -60.0, 0.0, 45.0, 80.0, 89.99] {
+            for within in [0.0, 10.0, 100.0, 5000.0] {
+                let pr = Probe::new(Coord::new(0.0, lat), within);
+                let (dlon, dlat) = degree_margins(lat, within);
+                assert!(pr.dlon >= dlon.min(360.0) - 1e-12, "{lat} {within}");
+                assert!(pr.dlat >= dlat - 1e-12);
+            }
+        }
+    }
+}
