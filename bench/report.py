@@ -12,6 +12,7 @@ import platform
 import re
 import statistics
 import subprocess
+import time
 
 # The kit's ANCHORS.md figures: (load s, query s median) per preset and anchor.
 ANCHORS_MD = {
@@ -155,7 +156,9 @@ def main():
     w(f"- Python {platform.python_version()}")
     w("")
     w("The machine is shared: other builds may have been running. The load average before and after")
-    w("each preset is shown; figures taken under load are slower than on an idle machine.")
+    w("each preset is shown; figures taken under load are slower than on an idle machine. Each row")
+    w("says when it was measured: an anchor skipped in a pass keeps the figures of its last run on")
+    w("the same data (its log), or, if it never ran here, the kit's ANCHORS.md figures.")
     w("")
     w("## Commands")
     w("")
@@ -205,9 +208,13 @@ def main():
         w("")
         chk = checks(os.path.join(logs, "check.log"))
         anchors = {}
-        anchors.update(result_jsons(os.path.join(logs, "shapely_t1.log")))
-        anchors.update(result_jsons(os.path.join(logs, "shapely_t2.log")))
-        anchors.update(result_jsons(os.path.join(logs, "postgis.log")))
+        when = {}
+        for log in ("shapely_t1.log", "shapely_t2.log", "postgis.log"):
+            path = os.path.join(logs, log)
+            got = result_jsons(path)
+            anchors.update(got)
+            for k in got:
+                when[k] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(path)))
         w("| system | load s | query s (median) | whole process s (median) | peak RSS MiB | flagged | false neg. | false pos. | check | source |")
         w("|---|---|---|---|---|---|---|---|---|---|")
         measured = {}
@@ -218,7 +225,7 @@ def main():
                 q = r.get("query_s", r.get("query_s_median"))
                 measured[key] = q
                 w(f"| {label} | {fmt_s(r.get('load_s'))} | {fmt_s(q)} | - | - | {r.get('flagged', '-'):,} | "
-                  f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here |")
+                  f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({when.get(key, '?')}) |")
             elif key in ANCHORS_MD.get(p, {}):
                 lo, q = ANCHORS_MD[p][key]
                 w(f"| {label} | {fmt_s(lo)} | {fmt_s(q)} | - | - | - | - | - | PASS (ANCHORS.md) | ANCHORS.md, not re-run |")
@@ -231,9 +238,10 @@ def main():
             rss = max(r["rss_kb"] for r in runs) / 1024
             c = chk.get(f"demine_{mode}.ids", {})
             dm[mode] = (wall, rss, c)
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(os.path.join(logs, f"demine_{mode}.runs"))))
             w(f"| **demine check --points ({mode})**, {os.cpu_count()} threads | - | - | **{fmt_s(wall)}** "
-              f"(all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
-              f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here |")
+              f"(min {fmt_s(min(r['wall'] for r in runs))}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
+              f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
         for mode, (wall, rss, c) in dm.items():
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
