@@ -870,17 +870,17 @@ impl HazardIndex {
             all.sort_by_key(|f| f.point_id);
             return all;
         }
-        // Sort the points along the same Hilbert curve as the entries (in parallel parts, then
-        // one stable merge of the sorted runs).
+        // Sort the points along the same Hilbert curve as the entries: keys in parallel, then a
+        // radix sort on the 32-bit curve position (stable, so equal keys keep input order).
         let ext = self.tree_extent();
         let part = points.len().div_ceil(threads);
-        let mut order: Vec<u64> = std::thread::scope(|s| {
+        let order: Vec<u64> = std::thread::scope(|s| {
             let hs: Vec<_> = points
                 .chunks(part)
                 .enumerate()
                 .map(|(k, chunk)| {
                     s.spawn(move || {
-                        let mut v: Vec<u64> = chunk
+                        chunk
                             .iter()
                             .enumerate()
                             .map(|(j, bp)| {
@@ -890,9 +890,7 @@ impl HazardIndex {
                                 );
                                 (key << 32) | (k * part + j) as u64
                             })
-                            .collect();
-                        v.sort_unstable();
-                        v
+                            .collect::<Vec<u64>>()
                     })
                 })
                 .collect();
@@ -900,7 +898,7 @@ impl HazardIndex {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        order.sort();
+        let order = radix_sort_high32(order);
         // Gather the points in curve order once (a tight loop lets the cache misses overlap),
         // so the query loop below reads them sequentially.
         let sorted: Vec<(Coord, u32)> = std::thread::scope(|s| {
@@ -926,7 +924,7 @@ impl HazardIndex {
         let next = AtomicUsize::new(0);
         let sorted = &sorted;
         let next = &next;
-        let mut flags: Vec<(usize, u32, f64)> = std::thread::scope(|s| {
+        let flags: Vec<(usize, u32, f64)> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(move || {
@@ -959,24 +957,28 @@ impl HazardIndex {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        // Input order first (sequential reads of the points), then by id.
-        flags.sort_unstable_by_key(|&(idx, _, _)| idx);
-        let mut keyed: Vec<(i64, usize, Flag)> = flags
-            .into_iter()
-            .map(|(idx, h, d)| {
-                let point_id = points[idx].id;
-                let f = Flag {
-                    point_id,
+        // Back to input order by scattering into a slot per point, then by id (input ids are
+        // usually ascending already, and then nothing more is sorted).
+        let mut slot: Vec<Option<(u32, f64)>> = vec![None; points.len()];
+        for &(idx, h, d) in &flags {
+            slot[idx] = Some((h, d));
+        }
+        drop(flags);
+        let mut out: Vec<Flag> = slot
+            .iter()
+            .zip(points)
+            .filter_map(|(s, bp)| {
+                s.map(|(h, d)| Flag {
+                    point_id: bp.id,
                     hazard_id: self.hazards[h as usize].id,
                     distance_m: d,
-                };
-                (point_id, idx, f)
+                })
             })
             .collect();
-        if !keyed.is_sorted_by_key(|k| (k.0, k.1)) {
-            keyed.sort_unstable_by_key(|k| (k.0, k.1));
+        if !out.is_sorted_by_key(|f| f.point_id) {
+            out.sort_by_key(|f| f.point_id);
         }
-        keyed.into_iter().map(|k| k.2).collect()
+        out
     }
 
     fn tree_extent(&self) -> Rect {
@@ -1062,6 +1064,32 @@ impl HazardIndex {
         });
         hits
     }
+}
+
+/// Sorts `(key << 32) | index` values by their upper 32 bits, stably (least significant digit
+/// first, 8 bits a pass).
+fn radix_sort_high32(mut v: Vec<u64>) -> Vec<u64> {
+    let mut tmp = vec![0u64; v.len()];
+    for pass in 0..4 {
+        let shift = 32 + pass * 8;
+        let mut count = [0usize; 257];
+        for &x in &v {
+            count[((x >> shift) & 0xFF) as usize + 1] += 1;
+        }
+        if count.contains(&v.len()) {
+            continue; // every value has the same digit: nothing moves
+        }
+        for i in 0..256 {
+            count[i + 1] += count[i];
+        }
+        for &x in &v {
+            let d = ((x >> shift) & 0xFF) as usize;
+            tmp[count[d]] = x;
+            count[d] += 1;
+        }
+        std::mem::swap(&mut v, &mut tmp);
+    }
+    v
 }
 
 /// The paths (point lists) of a geometry: each point alone, each line, each polygon ring.
@@ -1162,6 +1190,24 @@ mod tests {
             }
         }
         assert!(worst > 0.0);
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort_on_the_key() {
+        let mut x: u64 = 12345;
+        let mut v: Vec<u64> = (0..10_000u64)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 40) << 32) | i
+            })
+            .collect();
+        v.push(7u64 << 32);
+        let got = radix_sort_high32(v.clone());
+        v.sort_by_key(|k| k >> 32);
+        assert_eq!(got, v);
+        assert_eq!(radix_sort_high32(vec![3, 2, 1]), vec![3, 2, 1]);
     }
 
     #[test]
