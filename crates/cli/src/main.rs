@@ -6,6 +6,7 @@ mod registry;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod treaty;
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
@@ -23,6 +24,8 @@ enum Command {
     Treaty(treaty::TreatyArgs),
     #[command(flatten)]
     Registry(registry::RegistryCommand),
+    /// Is this place safe? Check points, a batch of points or a route against the hazardous areas.
+    Check(check::CheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +38,7 @@ fn main() -> anyhow::Result<()> {
         Some(command) => match command {
             Command::Treaty(args) => treaty::run(args),
             Command::Registry(c) => registry::run(&cli.db, c),
+            Command::Check(args) => check::run(args),
         },
     }
 }

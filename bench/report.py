@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md from the logs that bench/run leaves in DATA_ROOT/<preset>/logs.
+
+Standard library only. Anchors that were not run in this pass are taken from the kit's
+ANCHORS.md figures (copied below, measured 2026-11-21 on the same kind of machine) and marked
+as such in the report.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import time
+
+# The kit's ANCHORS.md figures: (load s, query s median) per preset and anchor.
+ANCHORS_MD = {
+    "small": {
+        "shapely_dwithin": (0.76, 0.253),
+        "shapely_dwithin_t2": (0.68, 0.155),
+        "postgis_geog_p0": (1.15, 1.445),
+        "postgis_geog_p2": (1.15, 0.601),
+        "postgis_utm_p0": (1.15, 1.523),
+        "postgis_utm_p2": (1.15, 0.705),
+    },
+    "large": {
+        "shapely_dwithin": (18.2, 25.71),
+        "shapely_dwithin_t2": (15.3, 11.71),
+        "postgis_geog_p0": (17.3, 120.30),
+        "postgis_geog_p2": (17.3, 55.24),
+        "postgis_utm_p0": (16.2, 58.03),
+        "postgis_utm_p2": (16.2, 30.74),
+    },
+}
+LABELS = {
+    "shapely_dwithin": "shapely 2.2 STRtree dwithin, UTM, 1 thread",
+    "shapely_dwithin_t2": "shapely 2.2 STRtree dwithin, UTM, 2 threads",
+    "postgis_geog_p0": "PostGIS geography ST_DWithin, p0",
+    "postgis_geog_p2": "PostGIS geography ST_DWithin, p2",
+    "postgis_utm_p0": "PostGIS UTM 32648 ST_DWithin, p0",
+    "postgis_utm_p2": "PostGIS UTM 32648 ST_DWithin, p2",
+}
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def result_jsons(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            if line.startswith("RESULT_JSON "):
+                r = json.loads(line[len("RESULT_JSON "):])
+                out[r["anchor"]] = r
+    return out
+
+
+def checks(path):
+    """{ids file name: (flagged, false negatives, false positives, verdict)}"""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    name = None
+    cur = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("== "):
+                name = line[3:].strip()
+                cur = out.setdefault(name, {})
+            elif name is None:
+                continue
+            elif line.startswith("flagged:"):
+                cur["flagged"] = int(line.split()[1])
+            elif line.startswith("false negatives:"):
+                cur["fn"] = int(line.split()[2])
+            elif line.startswith("false positives:"):
+                cur["fp"] = int(line.split()[2])
+            elif line.strip() in ("PASS", "FAIL"):
+                cur["verdict"] = line.strip()
+    return out
+
+
+def demine_runs(path):
+    runs = []
+    if not os.path.exists(path):
+        return runs
+    with open(path) as f:
+        for line in f:
+            parts = line.strip().split(" ", 2)
+            if len(parts) < 2:
+                continue
+            phases = {}
+            if len(parts) == 3:
+                for item in parts[2].split(";"):
+                    m = re.match(r"([a-z ]+): ([0-9.]+) s", item)
+                    if m:
+                        phases[m.group(1)] = float(m.group(2))
+            runs.append({"wall": float(parts[0]), "rss_kb": int(parts[1]), "phases": phases})
+    return runs
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def fmt_s(v):
+    return "-" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-root", required=True)
+    ap.add_argument("--kit", required=True)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("presets", nargs="+")
+    a = ap.parse_args()
+
+    cpu = ""
+    for line in read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = ""
+    for line in read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal"):
+            mem = f"{int(line.split()[1]) / 1048576:.1f} GiB"
+    L = []
+    w = L.append
+    w("# Benchmarks: the safety check")
+    w("")
+    w("Written by `bench/run` (do not edit by hand; run it again). The query: for every point, is the")
+    w("geodesic (WGS84) distance to the nearest hazard whose status is not `cleared` at most 100 m")
+    w("(inside = 0 m)? Workloads, reference and checker come from the shared benchmark kit")
+    w("(`gen_workload.py --seed 1`, `reference.py`, `check.py`); see its README and ANCHORS.md.")
+    w("")
+    w("## Machine and versions")
+    w("")
+    w(f"- CPU: {cpu or platform.processor()}; `nproc` = {os.cpu_count()}; memory {mem}")
+    w(f"- OS: {read('/etc/os-release').splitlines()[0] if read('/etc/os-release') else platform.system()}"
+      f" (Debian {read('/etc/debian_version', '?')}), kernel {platform.release()}")
+    w(f"- Rust: `{sh('rustc -V')}`; demine: `{sh(a.bin + ' --version')}` (release profile: thin LTO)")
+    w(f"- Python {platform.python_version()}")
+    w("")
+    w("The machine is shared: other builds may have been running. The load average before and after")
+    w("each preset is shown; figures taken under load are slower than on an idle machine. Each row")
+    w("says when it was measured: an anchor skipped in a pass keeps the figures of its last run on")
+    w("the same data (its log), or, if it never ran here, the kit's ANCHORS.md figures.")
+    w("")
+    w("## Commands")
+    w("")
+    w("```sh")
+    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat}; SHARED_BENCH={a.kit}")
+    w("# which runs, per preset (DATA=/tmp/bench-data/<preset>):")
+    w("$SHARED_BENCH/gen_workload.py --preset <preset> --seed 1 --out $DATA")
+    w("$SHARED_BENCH/reference.py $DATA")
+    w(f"$SHARED_BENCH/anchor_shapely.py $DATA --repeat {a.repeat} [--threads 2]")
+    w(f"REPEAT={a.repeat} $SHARED_BENCH/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
+    w("/usr/bin/time -v target/release/demine check --hazards $DATA/hazards.geojson \\")
+    w("    --points $DATA/points.csv --within 100 --timings [--ids-only] > $DATA/results/demine_<mode>.csv")
+    w("$SHARED_BENCH/check.py $DATA/results/<each>.ids --data $DATA")
+    w("```")
+    w("")
+    w("demine's figure is the **whole process**, wall clock from start to exit: reading and parsing")
+    w("hazards.geojson, validating every feature, building the index, reading points.csv, the check on")
+    w("every core, and writing the answer. Two output modes: `nearest` writes `id,hazard_id,distance_m`")
+    w("for every flagged point (the nearest hazard and its distance); `ids` (`--ids-only`) writes only")
+    w("the ids and stops at the first hazard found. The anchors' figures are their **query alone**")
+    w("(loading excluded), as the kit times them.")
+    w("")
+    summary = []
+    for p in a.presets:
+        d = os.path.join(a.data_root, p)
+        logs = os.path.join(d, "logs")
+        wl = json.loads(read(os.path.join(d, "workload.json"), "{}") or "{}")
+        ref = json.loads(read(os.path.join(d, "reference", "summary.json"), "{}") or "{}")
+        w(f"## {p}")
+        w("")
+        if wl:
+            sc = wl.get("status_count", {})
+            active = sum(v for k, v in sc.items() if k != "cleared")
+            w(f"- Input: {wl.get('hazards', 0):,} hazards ({active:,} not cleared), "
+              f"{wl.get('hazard_vertices_total', 0):,} vertices, {wl.get('points', 0):,} points; "
+              f"hazards.geojson {os.path.getsize(os.path.join(d, 'hazards.geojson')) / 1e6:.1f} MB, "
+              f"points.csv {os.path.getsize(os.path.join(d, 'points.csv')) / 1e6:.1f} MB")
+            w(f"- SHA-256 hazards.geojson `{wl['sha256']['hazards.geojson']}`, "
+              f"points.csv `{wl['sha256']['points.csv']}`")
+        if ref:
+            w(f"- Reference: {json.dumps({k: v for k, v in ref.items() if isinstance(v, (int, float))})}")
+        w(f"- Load average before: `{read(os.path.join(logs, 'load_before.txt'))}`")
+        w(f"- Load average after: `{read(os.path.join(logs, 'load_after.txt'))}`")
+        idx = read(os.path.join(logs, "demine_index.txt"))
+        if idx:
+            w(f"- demine {idx}")
+        w("")
+        chk = checks(os.path.join(logs, "check.log"))
+        anchors = {}
+        when = {}
+        for log in ("shapely_t1.log", "shapely_t2.log", "postgis.log"):
+            path = os.path.join(logs, log)
+            got = result_jsons(path)
+            anchors.update(got)
+            for k in got:
+                when[k] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(path)))
+        w("| system | load s | query s (median) | whole process s (median) | peak RSS MiB | flagged | false neg. | false pos. | check | source |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        measured = {}
+        for key, label in LABELS.items():
+            r = anchors.get(key)
+            c = chk.get(f"{key}.ids", {})
+            if r:
+                q = r.get("query_s", r.get("query_s_median"))
+                measured[key] = q
+                w(f"| {label} | {fmt_s(r.get('load_s'))} | {fmt_s(q)} | - | - | {r.get('flagged', '-'):,} | "
+                  f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({when.get(key, '?')}) |")
+            elif key in ANCHORS_MD.get(p, {}):
+                lo, q = ANCHORS_MD[p][key]
+                w(f"| {label} | {fmt_s(lo)} | {fmt_s(q)} | - | - | - | - | - | PASS (ANCHORS.md) | ANCHORS.md, not re-run |")
+        dm = {}
+        for mode in ("nearest", "ids"):
+            runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
+            if not runs:
+                continue
+            wall = statistics.median(r["wall"] for r in runs)
+            rss = max(r["rss_kb"] for r in runs) / 1024
+            c = chk.get(f"demine_{mode}.ids", {})
+            dm[mode] = (wall, rss, c)
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(os.path.join(logs, f"demine_{mode}.runs"))))
+            w(f"| **demine check --points ({mode})**, {os.cpu_count()} threads | - | - | **{fmt_s(wall)}** "
+              f"(min {fmt_s(min(r['wall'] for r in runs))}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
+              f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
+        w("")
+        for mode, (wall, rss, c) in dm.items():
+            runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
+            ph = {}
+            for r in runs:
+                for k, v in r["phases"].items():
+                    ph.setdefault(k, []).append(v)
+            if ph:
+                w(f"demine ({mode}) phases, median over runs (cumulative clock laps, seconds): "
+                  + ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in ph.items()))
+                w("")
+        # Ratios.
+        pg_keys = [k for k in LABELS if k.startswith("postgis")]
+        def best(src, keys):
+            vals = [(src[k], k) for k in keys if src.get(k) is not None]
+            return min(vals) if vals else None
+        md = {k: v[1] for k, v in ANCHORS_MD.get(p, {}).items()}
+        for mode, (wall, rss, c) in dm.items():
+            for src_name, src in (("measured here", measured), ("ANCHORS.md", md)):
+                pg = best(src, pg_keys)
+                sp = src.get("shapely_dwithin_t2")
+                if pg is None and sp is None:
+                    continue
+                parts = []
+                if pg:
+                    parts.append(f"fastest PostGIS query alone ({LABELS[pg[1]]}, {fmt_s(pg[0])} s) / demine = "
+                                 f"**{pg[0] / wall:.1f}x** (goal 10x)")
+                if sp:
+                    parts.append(f"shapely 2 threads' query alone ({fmt_s(sp)} s) / demine = "
+                                 f"**{sp / wall:.1f}x** (goal 2x)")
+                line = f"- demine ({mode}, whole process {fmt_s(wall)} s) vs anchors {src_name}: " + "; ".join(parts)
+                w(line)
+                summary.append(f"- {p}: " + line[2:])
+            w(f"- demine ({mode}): peak RSS {rss:.0f} MiB (goal: index under 1 GiB); checker: "
+              f"{c.get('fn', '?')} false negatives, {c.get('fp', '?')} false positives ({c.get('verdict', '?')})")
+        w("")
+        pv = read(os.path.join(logs, "postgis.log"))
+        vers = [l for l in pv.splitlines() if l.startswith(("PostgreSQL", "POSTGIS", "GDAL"))]
+        if vers:
+            w("PostGIS versions: " + "; ".join(f"`{v[:160]}`" for v in vers))
+            w("")
+        sv = anchors.get("shapely_dwithin", {}).get("versions")
+        if sv:
+            w("shapely run versions: " + ", ".join(f"{k} {v}" for k, v in sv.items()))
+            w("")
+    w("## Summary")
+    w("")
+    L.extend(summary)
+    w("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    main()

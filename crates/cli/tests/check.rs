@@ -1,0 +1,251 @@
+//! `demine check` run as a program: point, batch and route checks against hazard files, output
+//! formats, exit codes and error messages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const HAZARDS: &str = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":10,"status":"confirmed","hazard_type":"CHA"},"geometry":{"type":"Polygon","coordinates":[[[104.0,12.0],[104.01,12.0],[104.01,12.01],[104.0,12.01],[104.0,12.0]]]}},
+{"type":"Feature","properties":{"id":11,"status":"suspected"},"geometry":{"type":"Polygon","coordinates":[[[104.005,12.005],[104.02,12.005],[104.02,12.02],[104.005,12.02],[104.005,12.005]]]}},
+{"type":"Feature","properties":{"id":12,"status":"cleared"},"geometry":{"type":"Polygon","coordinates":[[[104.1,12.1],[104.11,12.1],[104.11,12.11],[104.1,12.11],[104.1,12.1]]]}}
+]}"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn demine() -> Command {
+    Command::cargo_bin("demine").unwrap()
+}
+
+#[test]
+fn point_inside_is_not_safe_json() {
+    let d = tempfile::tempdir().unwrap();
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    let out = demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--lon",
+            "104.008",
+            "--lat",
+            "12.008",
+            "--json",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["safe"], false);
+    let hz = v["hazards"].as_array().unwrap();
+    assert_eq!(hz.len(), 2);
+    // Both contain the point: distance 0, ties by id.
+    assert_eq!(hz[0]["id"], 10);
+    assert_eq!(hz[0]["distance_m"], 0.0);
+    assert_eq!(hz[0]["type"], "CHA");
+    assert_eq!(hz[0]["status"], "confirmed");
+    assert_eq!(hz[1]["id"], 11);
+}
+
+#[test]
+fn point_near_and_far() {
+    let d = tempfile::tempdir().unwrap();
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    // About 55 m west of hazard 10's western edge.
+    let out = demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--lon",
+            "103.9995",
+            "--lat",
+            "12.002",
+            "--within",
+            "100",
+            "--json",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let dist = v["hazards"][0]["distance_m"].as_f64().unwrap();
+    assert!((dist - 54.4).abs() < 1.0, "{dist}");
+    // Inside the cleared area only: safe, exit 0, text output.
+    demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--lon",
+            "104.105",
+            "--lat",
+            "12.105",
+            "--within",
+            "50",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("SAFE: no hazard within 50 m"));
+}
+
+#[test]
+fn batch_lines_sorted_by_id_and_ids_only() {
+    let d = tempfile::tempdir().unwrap();
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    let p = write(
+        d.path(),
+        "p.csv",
+        "id,lon,lat\n5,104.008,12.008\n2,103.9995,12.002\n9,104.3,12.3\n1,104.015,12.015\n7,104.105,12.105\n",
+    );
+    let out = demine()
+        .args(["check", "--hazards", &h, "--points", &p, "--within", "100"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "1,11,0.000");
+    assert!(lines[1].starts_with("2,10,54."), "{text}");
+    assert_eq!(lines[2], "5,10,0.000");
+    demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--points",
+            &p,
+            "--within",
+            "100",
+            "--ids-only",
+        ])
+        .assert()
+        .code(3)
+        .stdout("1\n2\n5\n");
+    demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--points",
+            &p,
+            "--within",
+            "10",
+            "--ids-only",
+            "--threads",
+            "1",
+        ])
+        .assert()
+        .code(3)
+        .stdout("1\n5\n");
+}
+
+#[test]
+fn route_with_buffer() {
+    let d = tempfile::tempdir().unwrap();
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    // A road running north 200 m east of hazard 11's eastern edge (104.02).
+    let r = write(
+        d.path(),
+        "road.geojson",
+        r#"{"type":"LineString","coordinates":[[104.02184,11.9],[104.02184,12.2]]}"#,
+    );
+    demine()
+        .args(["check", "--hazards", &h, "--route", &r, "--within", "150"])
+        .assert()
+        .success();
+    let out = demine()
+        .args([
+            "check",
+            "--hazards",
+            &h,
+            "--route",
+            &r,
+            "--within",
+            "250",
+            "--json",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["hazards"].as_array().unwrap().len(), 1);
+    assert_eq!(v["hazards"][0]["id"], 11);
+    let dist = v["hazards"][0]["distance_m"].as_f64().unwrap();
+    assert!((dist - 199.0).abs() < 3.0, "{dist}");
+}
+
+#[test]
+fn bad_inputs_fail_with_a_clear_message() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = write(
+        d.path(),
+        "bad.geojson",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":3},"geometry":{"type":"Point","coordinates":[12.0,104.9]}}]}"#,
+    );
+    demine()
+        .args(["check", "--hazards", &bad, "--lon", "1", "--lat", "1"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicates::str::contains("feature #0 (id 3)")
+                .and(predicates::str::contains("swapped")),
+        );
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    let p = write(d.path(), "p.csv", "id,lon,lat\n1,104,12\n2,104,north\n");
+    demine()
+        .args(["check", "--hazards", &h, "--points", &p])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("p.csv: line 3: field lat"));
+    demine()
+        .args(["check", "--hazards", &h, "--lon", "12", "--lat", "104"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("swapped"));
+    demine()
+        .args(["check", "--hazards", &h])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("exactly one of"));
+    demine()
+        .args([
+            "check",
+            "--hazards",
+            "missing.geojson",
+            "--lon",
+            "1",
+            "--lat",
+            "1",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("cannot read missing.geojson"));
+}
+
+#[test]
+fn help_describes_outputs_and_exit_codes() {
+    demine()
+        .args(["check", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicates::str::contains("Exit status").and(predicates::str::contains("--ids-only")),
+        );
+}

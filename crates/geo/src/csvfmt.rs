@@ -1,0 +1,436 @@
+//! CSV readers: batch points (`id,lon,lat`) and features with lon/lat or WKT geometry.
+//!
+//! The points reader is the batch check's input and is built for size: the text is cut at line
+//! breaks and the pieces are parsed on several threads. A file with quoted fields goes through the
+//! `csv` crate instead, sequentially.
+
+use std::io::Read;
+
+use crate::error::GeoError;
+use crate::feature::{Collection, Feature, FeatureId, Properties};
+use crate::geom::{Coord, Geometry};
+use crate::index::BatchPoint;
+use crate::json::Cursor;
+use crate::validate::validate;
+use crate::wkt::parse_wkt;
+
+/// Column positions of a points file.
+#[derive(Clone, Copy, Debug)]
+struct PointCols {
+    id: usize,
+    lon: usize,
+    lat: usize,
+}
+
+fn norm(h: &str) -> String {
+    h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()
+}
+
+fn find_col(headers: &[String], names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| names.contains(&h.as_str()))
+}
+
+const ID_NAMES: &[&str] = &["id", "point_id", "pid", "fid"];
+const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
+const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
+
+/// Works out the columns from a header line, or None when the first line is data.
+fn point_cols(source_name: &str, first: &str) -> Result<Option<PointCols>, GeoError> {
+    let headers: Vec<String> = first.split(',').map(norm).collect();
+    let looks_numeric = headers.iter().all(|h| h.parse::<f64>().is_ok());
+    if looks_numeric {
+        return Ok(None);
+    }
+    let miss = |what: &str| GeoError::Csv {
+        source_name: source_name.to_string(),
+        line: 1,
+        message: format!("header has no {what} column (found: {})", headers.join(",")),
+    };
+    Ok(Some(PointCols {
+        id: find_col(&headers, ID_NAMES).ok_or_else(|| miss("id"))?,
+        lon: find_col(&headers, LON_NAMES).ok_or_else(|| miss("lon"))?,
+        lat: find_col(&headers, LAT_NAMES).ok_or_else(|| miss("lat"))?,
+    }))
+}
+
+fn parse_f64(field: &str) -> Option<f64> {
+    let t = field.trim();
+    let mut c = Cursor::new(t.as_bytes(), 0);
+    match c.number() {
+        Ok(v) if c.i == t.len() => Some(v),
+        _ => t.parse::<f64>().ok(),
+    }
+}
+
+/// Why a point line was rejected (relative line within a piece).
+struct LineErr {
+    line: u64,
+    message: String,
+}
+
+fn point_from_fields(fields: &[&str], cols: PointCols) -> Result<BatchPoint, String> {
+    let get = |i: usize, name: &str| {
+        fields
+            .get(i)
+            .copied()
+            .ok_or_else(|| format!("missing field {name} (column {})", i + 1))
+    };
+    let id_s = get(cols.id, "id")?;
+    let id = id_s
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| format!("field id: {:?} is not an integer", id_s.trim()))?;
+    let lon_s = get(cols.lon, "lon")?;
+    let lat_s = get(cols.lat, "lat")?;
+    let lon =
+        parse_f64(lon_s).ok_or_else(|| format!("field lon: {:?} is not a number", lon_s.trim()))?;
+    let lat =
+        parse_f64(lat_s).ok_or_else(|| format!("field lat: {:?} is not a number", lat_s.trim()))?;
+    if !(lon.is_finite() && lat.is_finite()) || lon.abs() > 180.0 {
+        return Err(format!("longitude {lon} is out of range -180..180"));
+    }
+    if lat.abs() > 90.0 {
+        return Err(if lon.abs() <= 90.0 {
+            format!("latitude {lat} is beyond 90: are lon and lat swapped?")
+        } else {
+            format!("latitude {lat} is out of range -90..90")
+        });
+    }
+    Ok(BatchPoint {
+        id,
+        coord: Coord::new(lon, lat),
+    })
+}
+
+/// The common case `id,lon,lat` with plain numbers, parsed straight from the bytes. Anything else
+/// (including every fault) returns None and goes the general way, which names the fault.
+#[inline]
+fn fast_line(b: &[u8]) -> Option<BatchPoint> {
+    let (neg, mut i) = if b.first() == Some(&b'-') {
+        (true, 1)
+    } else {
+        (false, 0)
+    };
+    let start = i;
+    let mut id: i64 = 0;
+    while let Some(&ch) = b.get(i) {
+        let d = ch.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        id = id.checked_mul(10)?.checked_add(i64::from(d))?;
+        i += 1;
+    }
+    if i == start || b.get(i) != Some(&b',') {
+        return None;
+    }
+    let mut c = Cursor::new(b, i + 1);
+    let lon = c.number().ok()?;
+    if c.peek() != Some(b',') {
+        return None;
+    }
+    c.i += 1;
+    let lat = c.number().ok()?;
+    if c.i != b.len() || !(lon.abs() <= 180.0 && lat.abs() <= 90.0) {
+        return None;
+    }
+    Some(BatchPoint {
+        id: if neg { -id } else { id },
+        coord: Coord::new(lon, lat),
+    })
+}
+
+/// What parsing one piece gives: None when a quote was seen, else the points and line count or
+/// the first bad line.
+type PieceResult = Option<Result<(Vec<BatchPoint>, u64), LineErr>>;
+
+/// Parses one piece of plain lines. Returns the points and the number of lines, or None when a
+/// quote was seen (the caller then uses the csv crate).
+fn parse_piece(text: &str, cols: PointCols) -> PieceResult {
+    let mut out = Vec::with_capacity(text.len() / 28);
+    let mut fields: Vec<&str> = Vec::with_capacity(8);
+    let mut n = 0u64;
+    let fast = cols.id == 0 && cols.lon == 1 && cols.lat == 2;
+    for line in text.split_inclusive('\n') {
+        n += 1;
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.contains('"') {
+            return None;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        if fast && let Some(p) = fast_line(line.as_bytes()) {
+            out.push(p);
+            continue;
+        }
+        fields.clear();
+        fields.extend(line.split(','));
+        match point_from_fields(&fields, cols) {
+            Ok(p) => out.push(p),
+            Err(message) => return Some(Err(LineErr { line: n, message })),
+        }
+    }
+    Some(Ok((out, n)))
+}
+
+/// Reads batch points from CSV text: a header naming `id`, `lon`, `lat` columns (any order; also
+/// `longitude`/`latitude`, `x`/`y`), or no header and the columns `id,lon,lat`.
+pub fn read_points(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+) -> Result<Vec<BatchPoint>, GeoError> {
+    let text = std::str::from_utf8(text).map_err(|e| {
+        let (line, _) = crate::error::line_col(text, e.valid_up_to());
+        GeoError::Csv {
+            source_name: source_name.to_string(),
+            line: line as u64,
+            message: "not valid UTF-8".into(),
+        }
+    })?;
+    let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
+    let first = text[..first_end].trim_end_matches(['\n', '\r']);
+    let (cols, body, body_line) = match point_cols(source_name, first)? {
+        Some(c) => (c, &text[first_end..], 2u64),
+        None => (
+            PointCols {
+                id: 0,
+                lon: 1,
+                lat: 2,
+            },
+            text,
+            1u64,
+        ),
+    };
+    // Cut the body at line breaks.
+    let threads = threads.max(1);
+    let mut cuts = vec![0usize];
+    if threads > 1 && body.len() > 1 << 20 {
+        for k in 1..threads {
+            let mut p = body.len() / threads * k;
+            while p < body.len() && body.as_bytes()[p] != b'\n' {
+                p += 1;
+            }
+            if p < body.len() && p + 1 > cuts[cuts.len() - 1] {
+                cuts.push(p + 1);
+            }
+        }
+    }
+    cuts.push(body.len());
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+    let results: Vec<PieceResult> = if pieces.len() == 1 {
+        vec![parse_piece(pieces[0], cols)]
+    } else {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = pieces
+                .iter()
+                .map(|piece| s.spawn(move || parse_piece(piece, cols)))
+                .collect();
+            hs.into_iter().map(|h| h.join().ok().flatten()).collect()
+        })
+    };
+    if results.iter().any(Option::is_none) {
+        return read_points_quoted(source_name, text.as_bytes(), cols, body_line > 1);
+    }
+    let mut out = Vec::new();
+    let mut line_base = body_line;
+    for r in results.into_iter().flatten() {
+        match r {
+            Ok((pts, n)) => {
+                if out.is_empty() {
+                    out = pts;
+                } else {
+                    out.extend(pts);
+                }
+                line_base += n;
+            }
+            Err(e) => {
+                return Err(GeoError::Csv {
+                    source_name: source_name.to_string(),
+                    line: line_base + e.line - 1,
+                    message: e.message,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_points_quoted(
+    source_name: &str,
+    text: &[u8],
+    cols: PointCols,
+    has_header: bool,
+) -> Result<Vec<BatchPoint>, GeoError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(has_header)
+        .flexible(true)
+        .from_reader(text);
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_err(source_name, &e))?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let fields: Vec<&str> = rec.iter().collect();
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        out.push(
+            point_from_fields(&fields, cols).map_err(|message| GeoError::Csv {
+                source_name: source_name.to_string(),
+                line,
+                message,
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+fn csv_err(source_name: &str, e: &csv::Error) -> GeoError {
+    GeoError::Csv {
+        source_name: source_name.to_string(),
+        line: e.position().map_or(0, csv::Position::line),
+        message: e.to_string(),
+    }
+}
+
+/// Reads features from CSV with a header: an `id` column (optional), either `lon`+`lat` columns
+/// (points) or a `wkt`/`geometry`/`geom` column (any WKT geometry), and optional `status`,
+/// `type`/`hazard_type`, `name`, `radius`/`radius_m` columns. Validated like every reader.
+pub fn read_features_csv(source_name: &str, input: impl Read) -> Result<Collection, GeoError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_err(source_name, &e))?
+        .iter()
+        .map(norm)
+        .collect();
+    let id_c = find_col(&headers, ID_NAMES);
+    let wkt_c = find_col(&headers, &["wkt", "geometry", "geom", "the_geom"]);
+    let lon_c = find_col(&headers, LON_NAMES);
+    let lat_c = find_col(&headers, LAT_NAMES);
+    let status_c = find_col(&headers, &["status"]);
+    let type_c = find_col(&headers, &["type", "hazard_type"]);
+    let name_c = find_col(&headers, &["name"]);
+    let radius_c = find_col(&headers, &["radius", "radius_m"]);
+    if wkt_c.is_none() && (lon_c.is_none() || lat_c.is_none()) {
+        return Err(GeoError::Csv {
+            source_name: source_name.to_string(),
+            line: 1,
+            message: "header needs a wkt (or geometry) column, or lon and lat columns".into(),
+        });
+    }
+    let mut features = Vec::new();
+    for (index, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| csv_err(source_name, &e))?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let err = |message: String| GeoError::Csv {
+            source_name: source_name.to_string(),
+            line,
+            message,
+        };
+        let field = |c: Option<usize>| {
+            c.and_then(|c| rec.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let geometry = if let Some(w) = field(wkt_c) {
+            parse_wkt(w).map_err(|e| err(format!("field wkt: {e}")))?
+        } else {
+            let lon_s = field(lon_c).ok_or_else(|| err("field lon is empty".into()))?;
+            let lat_s = field(lat_c).ok_or_else(|| err("field lat is empty".into()))?;
+            let lon = parse_f64(lon_s)
+                .ok_or_else(|| err(format!("field lon: {lon_s:?} is not a number")))?;
+            let lat = parse_f64(lat_s)
+                .ok_or_else(|| err(format!("field lat: {lat_s:?} is not a number")))?;
+            Geometry::Point(Coord::new(lon, lat))
+        };
+        let radius_m = match field(radius_c) {
+            Some(r) => Some(
+                parse_f64(r).ok_or_else(|| err(format!("field radius: {r:?} is not a number")))?,
+            ),
+            None => None,
+        };
+        let id = field(id_c).map(|s| match s.parse::<i64>() {
+            Ok(i) => FeatureId::Int(i),
+            Err(_) => FeatureId::Str(s.to_string()),
+        });
+        features.push(Feature {
+            index,
+            id,
+            properties: Properties {
+                status: field(status_c).map(str::to_string),
+                hazard_type: field(type_c).map(str::to_string),
+                name: field(name_c).map(str::to_string),
+                radius_m,
+            },
+            geometry: Some(geometry),
+        });
+    }
+    validate(source_name, features, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_with_header_any_order() {
+        let p = read_points("p.csv", b"lat,id,lon\n10.5,7,102.25\n\n11,8,103\n", 1).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].id, 7);
+        assert_eq!(p[0].coord, Coord::new(102.25, 10.5));
+    }
+
+    #[test]
+    fn points_without_header_and_quoted() {
+        let p = read_points("p.csv", b"1,2.5,3.5\r\n2,4,5\r\n", 1).unwrap();
+        assert_eq!(p.len(), 2);
+        let q = read_points("p.csv", b"id,lon,lat\n\"1\",\"2.5\",3.5\n", 1).unwrap();
+        assert_eq!(q[0].coord, Coord::new(2.5, 3.5));
+    }
+
+    #[test]
+    fn point_errors_name_line_and_field() {
+        let e = read_points("p.csv", b"id,lon,lat\n1,2,3\n2,x,3\n", 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.csv: line 3: field lon: \"x\" is not a number"
+        );
+        let e = read_points("p.csv", b"id,lon,lat\n1,12.0,104.9\n", 1).unwrap_err();
+        assert!(e.to_string().contains("swapped"), "{e}");
+        let e = read_points("p.csv", b"id,lat\n1,2\n", 1).unwrap_err();
+        assert!(e.to_string().contains("no lon column"), "{e}");
+    }
+
+    #[test]
+    fn parallel_points_equal_sequential() {
+        let mut s = String::from("id,lon,lat\n");
+        for i in 0..60_000 {
+            s.push_str(&format!("{i},{}.1234567,{}.7654321\n", i % 170, i % 80));
+        }
+        let a = read_points("p", s.as_bytes(), 1).unwrap();
+        let b = read_points("p", s.as_bytes(), 4).unwrap();
+        assert_eq!(a.len(), 60_000);
+        assert_eq!(a, b);
+        s.push_str("60000,1,bad\n");
+        let e = read_points("p", s.as_bytes(), 4).unwrap_err();
+        assert!(e.to_string().contains("line 60002"), "{e}");
+    }
+
+    #[test]
+    fn features_from_wkt_and_lonlat() {
+        let t = "id,status,wkt\n1,suspected,\"POLYGON((0 0,1 0,1 1,0 0))\"\n2,cleared,POINT(5 5)\n";
+        let c = read_features_csv("h.csv", t.as_bytes()).unwrap();
+        assert_eq!(c.features.len(), 2);
+        assert!(matches!(c.features[0].geometry, Some(Geometry::Polygon(_))));
+        let t = "id,lon,lat,radius,status\n3,102.5,12.5,50,suspected\n";
+        let c = read_features_csv("h.csv", t.as_bytes()).unwrap();
+        assert_eq!(c.features[0].properties.radius_m, Some(50.0));
+        let e = read_features_csv("h.csv", "id,wkt\n1,POLYGON((0 0,1 0\n".as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("h.csv: line 2: field wkt:"),
+            "{e}"
+        );
+    }
+}

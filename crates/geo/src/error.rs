@@ -1,0 +1,280 @@
+//! The one error type of demine-geo.
+
+use std::fmt;
+
+use crate::geom::Coord;
+
+/// How serious a validation fault is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Fixed automatically; reported so the user knows the data changed.
+    Warning,
+    /// Stops the import.
+    Error,
+}
+
+/// What is wrong with a feature.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The feature has no geometry.
+    MissingGeometry,
+    /// The geometry type cannot be used here (for hazards: only polygons and points with a radius).
+    UnsupportedGeometry(String),
+    /// A coordinate is not a finite number.
+    NotFinite,
+    /// Latitude beyond ±90 while the longitude would be a valid latitude: axes swapped.
+    SwappedAxes(Coord),
+    /// A coordinate is out of range (longitude beyond ±180 or latitude beyond ±90).
+    OutOfRange(Coord),
+    /// A ring's last vertex differs from its first (fixed by adding the closing vertex).
+    UnclosedRing { ring: usize },
+    /// Consecutive repeated vertices (fixed by dropping the repeats).
+    RepeatedVertex { ring: usize, count: usize },
+    /// A ring has fewer than 3 distinct vertices (4 positions when closed).
+    TooShortRing { ring: usize, vertices: usize },
+    /// A line has fewer than 2 positions.
+    TooShortLine { positions: usize },
+    /// Two edges of a ring (or of two rings) cross or touch.
+    SelfIntersection {
+        ring: usize,
+        other_ring: usize,
+        at: Coord,
+    },
+    /// A ring ran the wrong way (fixed: exterior counter-clockwise, holes clockwise).
+    WrongOrientation { ring: usize },
+    /// The same id was used by an earlier feature.
+    DuplicateId { first_index: usize },
+    /// A radius that is negative or not a number.
+    BadRadius(f64),
+    /// The feature's id is not an integer (hazard ids are 64-bit integers).
+    BadId(String),
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultKind::MissingGeometry => write!(f, "no geometry"),
+            FaultKind::UnsupportedGeometry(t) => {
+                write!(f, "geometry type {t} is not supported here")
+            }
+            FaultKind::NotFinite => write!(f, "a coordinate is not a finite number"),
+            FaultKind::SwappedAxes(c) => write!(
+                f,
+                "latitude {} is beyond 90: coordinates look swapped (GeoJSON order is lon, lat)",
+                c.lat
+            ),
+            FaultKind::OutOfRange(c) => write!(
+                f,
+                "coordinate ({}, {}) is out of range (lon -180..180, lat -90..90)",
+                c.lon, c.lat
+            ),
+            FaultKind::UnclosedRing { ring } => {
+                write!(f, "ring {ring} was not closed (closing vertex added)")
+            }
+            FaultKind::RepeatedVertex { ring, count } => {
+                write!(
+                    f,
+                    "ring {ring} repeated a vertex {count} time(s) (repeats dropped)"
+                )
+            }
+            FaultKind::TooShortRing { ring, vertices } => write!(
+                f,
+                "ring {ring} has {vertices} distinct vertices; a ring needs at least 3"
+            ),
+            FaultKind::TooShortLine { positions } => {
+                write!(
+                    f,
+                    "line has {positions} position(s); a line needs at least 2"
+                )
+            }
+            FaultKind::SelfIntersection {
+                ring,
+                other_ring,
+                at,
+            } => {
+                if ring == other_ring {
+                    write!(
+                        f,
+                        "ring {ring} intersects itself near ({}, {})",
+                        at.lon, at.lat
+                    )
+                } else {
+                    write!(
+                        f,
+                        "rings {ring} and {other_ring} intersect near ({}, {})",
+                        at.lon, at.lat
+                    )
+                }
+            }
+            FaultKind::WrongOrientation { ring } => write!(
+                f,
+                "ring {ring} ran the wrong way (reversed: exterior counter-clockwise, holes clockwise)"
+            ),
+            FaultKind::DuplicateId { first_index } => {
+                write!(f, "duplicate id (first used by feature #{first_index})")
+            }
+            FaultKind::BadRadius(r) => {
+                write!(f, "radius {r} is not a non-negative number of metres")
+            }
+            FaultKind::BadId(s) => write!(f, "id {s:?} is not a 64-bit integer"),
+        }
+    }
+}
+
+/// One validation finding about one feature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// Position of the feature in its source, from 0.
+    pub index: usize,
+    /// The feature's id as written in the source, if it had one.
+    pub id: Option<String>,
+    /// For a polygon inside a multipolygon, its position (from 0).
+    pub part: Option<usize>,
+    /// What is wrong.
+    pub kind: FaultKind,
+    /// Whether it was fixed (warning) or stops the import (error).
+    pub severity: Severity,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{sev}: feature #{}", self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " (id {id})")?;
+        }
+        if let Some(p) = self.part {
+            write!(f, ", polygon {p}")?;
+        }
+        write!(f, ": {}", self.kind)
+    }
+}
+
+fn list_faults(faults: &[Fault]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = String::new();
+    for f in faults.iter().take(SHOWN) {
+        s.push_str("\n  ");
+        s.push_str(&f.to_string());
+    }
+    if faults.len() > SHOWN {
+        s.push_str(&format!("\n  ... and {} more", faults.len() - SHOWN));
+    }
+    s
+}
+
+/// Everything that can go wrong in demine-geo.
+#[derive(Debug, thiserror::Error)]
+pub enum GeoError {
+    /// The text is not well-formed in its format.
+    #[error("{source_name}: line {line}, column {column}: {message}")]
+    Syntax {
+        /// The file (or other source) being read.
+        source_name: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column in bytes, from 1.
+        column: usize,
+        /// What was expected or found.
+        message: String,
+    },
+    /// Well-formed, but features failed validation; nothing was imported.
+    #[error("{source_name}: {} feature fault(s), nothing imported:{}", .faults.len(), list_faults(.faults))]
+    Invalid {
+        /// The file (or other source) being read.
+        source_name: String,
+        /// Every error found (warnings are not repeated here).
+        faults: Vec<Fault>,
+    },
+    /// A CSV record could not be used.
+    #[error("{source_name}: line {line}: {message}")]
+    Csv {
+        /// The file being read.
+        source_name: String,
+        /// Line, from 1.
+        line: u64,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A WKB byte string could not be decoded.
+    #[error("WKB: at byte {offset}: {message}")]
+    Wkb {
+        /// Offset of the fault in the byte string.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A WKT string could not be parsed.
+    #[error("WKT: at character {offset}: {message}")]
+    Wkt {
+        /// Offset of the fault in the text.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A hazard record cannot go into the index.
+    #[error("hazard {id}: {message}")]
+    Hazard {
+        /// The hazard's id.
+        id: i64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading from a source failed.
+    #[error("{source_name}: {source}")]
+    Io {
+        /// The file (or other source) being read.
+        source_name: String,
+        /// The underlying failure.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Line and column (both from 1, column in bytes) of a byte offset in a text.
+pub(crate) fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let t = b"ab\ncd\nef";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 4), (2, 2));
+        assert_eq!(line_col(t, 6), (3, 1));
+    }
+
+    #[test]
+    fn fault_display_names_feature_and_fault() {
+        let f = Fault {
+            index: 3,
+            id: Some("17".into()),
+            part: None,
+            kind: FaultKind::TooShortRing {
+                ring: 0,
+                vertices: 2,
+            },
+            severity: Severity::Error,
+        };
+        assert_eq!(
+            f.to_string(),
+            "error: feature #3 (id 17): ring 0 has 2 distinct vertices; a ring needs at least 3"
+        );
+    }
+}

@@ -1,0 +1,644 @@
+//! GeoJSON (RFC 7946) reader: FeatureCollection, Feature or a bare geometry.
+//!
+//! Written for speed on large files: a byte-level parser with no intermediate JSON tree, and, for a
+//! large `features` array, parallel parsing. The array is cut at line breaks into one chunk per
+//! thread and each chunk is parsed on the guess that a feature starts there; a chunk's guess is
+//! accepted only if the chunk before it, parsed from a known boundary, ends exactly where it
+//! begins. Otherwise the rest is parsed sequentially, so the result never depends on the guess.
+//! (A raw line break cannot occur inside a JSON string, so every cut is between tokens.)
+
+use std::borrow::Cow;
+
+use crate::error::{GeoError, line_col};
+use crate::feature::{Collection, Feature, FeatureId, Properties};
+use crate::geom::{Coord, Geometry, Polygon};
+use crate::json::{Cursor, PErr, PResult};
+use crate::validate::validate;
+
+/// Below this many bytes of features, parsing stays on one thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 22;
+
+/// Reads and validates GeoJSON text. `source_name` names the input in messages; `threads` is the
+/// number of threads to parse and validate with (1 = sequential).
+pub fn read_geojson(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+) -> Result<Collection, GeoError> {
+    let features = parse_geojson(source_name, text, threads)?;
+    validate(source_name, features, threads)
+}
+
+/// Parses GeoJSON text into features without validating them.
+pub fn parse_geojson(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+) -> Result<Vec<Feature>, GeoError> {
+    let mut c = Cursor::new(text, 0);
+    // A UTF-8 byte order mark is tolerated.
+    if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        c.i = 3;
+    }
+    let r = top_level(&mut c, threads.max(1)).and_then(|f| {
+        c.ws();
+        if c.i < text.len() {
+            c.err("trailing characters after the GeoJSON object")
+        } else {
+            Ok(f)
+        }
+    });
+    r.map_err(|e| syntax(source_name, text, e))
+}
+
+fn syntax(source_name: &str, text: &[u8], e: PErr) -> GeoError {
+    let (line, column) = line_col(text, e.pos);
+    GeoError::Syntax {
+        source_name: source_name.to_string(),
+        line,
+        column,
+        message: e.msg,
+    }
+}
+
+/// Coordinates parsed at their nesting depth.
+enum Coords {
+    Empty,
+    P(Coord),
+    L1(Vec<Coord>),
+    L2(Vec<Vec<Coord>>),
+    L3(Vec<Vec<Vec<Coord>>>),
+}
+
+/// Everything a top-level object, a feature or a geometry can hold that we use.
+#[derive(Default)]
+struct Members {
+    type_: Option<String>,
+    type_pos: usize,
+    features: Option<Vec<Feature>>,
+    geometry: Option<Option<Geometry>>,
+    properties: Option<Properties>,
+    prop_id: Option<FeatureId>,
+    id: Option<FeatureId>,
+    coordinates: Option<(Coords, usize)>,
+}
+
+fn top_level(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
+    c.ws();
+    let start = c.i;
+    let m = members(c, threads, true)?;
+    let Some(t) = m.type_.as_deref() else {
+        c.i = start;
+        return c.err("the GeoJSON object has no \"type\"");
+    };
+    match t {
+        "FeatureCollection" => {
+            let Some(mut features) = m.features else {
+                c.i = start;
+                return c.err("FeatureCollection has no \"features\" array");
+            };
+            for (i, f) in features.iter_mut().enumerate() {
+                f.index = i;
+            }
+            Ok(features)
+        }
+        "Feature" => {
+            let mut f = feature_from(m, c)?;
+            f.index = 0;
+            Ok(vec![f])
+        }
+        _ => {
+            let g = geometry_from(m, c)?;
+            Ok(vec![Feature::new(0, g)])
+        }
+    }
+}
+
+/// Parses an object's members. `top` allows a `features` array.
+fn members(c: &mut Cursor<'_>, threads: usize, top: bool) -> PResult<Members> {
+    let mut m = Members::default();
+    if !c.open_object()? {
+        return Ok(m);
+    }
+    loop {
+        let k = c.key()?;
+        match k.as_ref() {
+            "type" => {
+                m.type_pos = c.i;
+                m.type_ = Some(c.string()?.into_owned());
+            }
+            "features" if top => m.features = Some(features_array(c, threads)?),
+            "geometry" => {
+                m.geometry = Some(if c.null() {
+                    None
+                } else {
+                    let gs = c.i;
+                    let gm = members(c, 1, false)?;
+                    let end = c.i;
+                    c.i = gs;
+                    let g = geometry_from(gm, c)?;
+                    c.i = end;
+                    Some(g)
+                })
+            }
+            "properties" => {
+                if !c.null() {
+                    let (p, pid) = properties(c)?;
+                    m.properties = Some(p);
+                    m.prop_id = pid;
+                }
+            }
+            "id" => m.id = Some(feature_id(c)?),
+            "coordinates" => {
+                let pos = c.i;
+                m.coordinates = Some((coordinates(c)?, pos));
+            }
+            "geometries" => {
+                return c.err(
+                    "GeometryCollection is not supported; use a MultiPolygon or separate features",
+                );
+            }
+            _ => c.skip_value()?,
+        }
+        if !c.next_or_close(b'}')? {
+            break;
+        }
+    }
+    Ok(m)
+}
+
+fn feature_id(c: &mut Cursor<'_>) -> PResult<FeatureId> {
+    c.ws();
+    match c.peek() {
+        Some(b'"') => Ok(FeatureId::Str(c.string()?.into_owned())),
+        _ => {
+            let pos = c.i;
+            let v = c.number()?;
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(FeatureId::Int(v as i64))
+            } else {
+                // Keep the id as written.
+                let s = std::str::from_utf8(&c.b[pos..c.i]).unwrap_or("?");
+                Ok(FeatureId::Str(s.to_string()))
+            }
+        }
+    }
+}
+
+fn opt_string(c: &mut Cursor<'_>, name: &str) -> PResult<Option<String>> {
+    if c.null() {
+        return Ok(None);
+    }
+    c.ws();
+    match c.peek() {
+        Some(b'"') => Ok(Some(c.string()?.into_owned())),
+        _ => c.err(format!("property \"{name}\" must be a string")),
+    }
+}
+
+fn properties(c: &mut Cursor<'_>) -> PResult<(Properties, Option<FeatureId>)> {
+    let mut p = Properties::default();
+    let mut id = None;
+    if !c.open_object()? {
+        return Ok((p, id));
+    }
+    loop {
+        let k: Cow<'_, str> = c.key()?;
+        match k.as_ref() {
+            "id" => {
+                if !c.null() {
+                    id = Some(feature_id(c)?);
+                }
+            }
+            "status" => p.status = opt_string(c, "status")?,
+            "hazard_type" | "hazardType" | "type" => p.hazard_type = opt_string(c, &k)?,
+            "name" => p.name = opt_string(c, "name")?,
+            "radius" | "radius_m" => {
+                if !c.null() {
+                    p.radius_m = Some(c.number()?);
+                }
+            }
+            _ => c.skip_value()?,
+        }
+        if !c.next_or_close(b'}')? {
+            break;
+        }
+    }
+    Ok((p, id))
+}
+
+fn feature_from(m: Members, c: &mut Cursor<'_>) -> PResult<Feature> {
+    let Some(geometry) = m.geometry else {
+        return c.err("Feature has no \"geometry\" member");
+    };
+    Ok(Feature {
+        index: 0,
+        id: m.id.or(m.prop_id),
+        properties: m.properties.unwrap_or_default(),
+        geometry,
+    })
+}
+
+fn geometry_from(m: Members, c: &mut Cursor<'_>) -> PResult<Geometry> {
+    let Some(t) = m.type_ else {
+        return c.err("geometry has no \"type\"");
+    };
+    let Some((coords, pos)) = m.coordinates else {
+        c.i = m.type_pos;
+        return c.err(format!("{t} has no \"coordinates\""));
+    };
+    let bad = |c: &mut Cursor<'_>, what: &str| -> PResult<Geometry> {
+        c.i = pos;
+        c.err(format!("{t} coordinates must be {what}"))
+    };
+    let g = match (t.as_str(), coords) {
+        ("Point", Coords::P(p)) => Geometry::Point(p),
+        ("Point", _) => return bad(c, "one position [lon, lat]"),
+        ("MultiPoint", Coords::L1(v)) => Geometry::MultiPoint(v),
+        ("MultiPoint", Coords::Empty) => Geometry::MultiPoint(Vec::new()),
+        ("MultiPoint", _) => return bad(c, "an array of positions"),
+        ("LineString", Coords::L1(v)) => Geometry::LineString(v),
+        ("LineString", Coords::Empty) => Geometry::LineString(Vec::new()),
+        ("LineString", _) => return bad(c, "an array of positions"),
+        ("MultiLineString", Coords::L2(v)) => Geometry::MultiLineString(v),
+        ("MultiLineString", Coords::Empty) => Geometry::MultiLineString(Vec::new()),
+        ("MultiLineString", _) => return bad(c, "an array of arrays of positions"),
+        ("Polygon", Coords::L2(v)) => match polygon(v) {
+            Some(p) => Geometry::Polygon(p),
+            None => return bad(c, "at least one ring"),
+        },
+        ("Polygon", _) => return bad(c, "an array of rings (arrays of positions)"),
+        ("MultiPolygon", Coords::L3(v)) => {
+            let mut ps = Vec::with_capacity(v.len());
+            for rings in v {
+                match polygon(rings) {
+                    Some(p) => ps.push(p),
+                    None => return bad(c, "polygons of at least one ring"),
+                }
+            }
+            Geometry::MultiPolygon(ps)
+        }
+        ("MultiPolygon", Coords::Empty) => Geometry::MultiPolygon(Vec::new()),
+        ("MultiPolygon", _) => return bad(c, "an array of polygons"),
+        (other, _) => {
+            c.i = m.type_pos;
+            return c.err(format!("unknown geometry type {other:?}"));
+        }
+    };
+    Ok(g)
+}
+
+fn polygon(mut rings: Vec<Vec<Coord>>) -> Option<Polygon> {
+    if rings.is_empty() {
+        return None;
+    }
+    let exterior = rings.remove(0);
+    Some(Polygon {
+        exterior,
+        holes: rings,
+    })
+}
+
+fn coordinates(c: &mut Cursor<'_>) -> PResult<Coords> {
+    c.ws();
+    // Depth = number of '[' before the first number.
+    let mut j = c.i;
+    let mut depth = 0;
+    while let Some(&ch) = c.b.get(j) {
+        match ch {
+            b'[' => depth += 1,
+            b' ' | b'\n' | b'\r' | b'\t' => {}
+            b']' => {
+                // An empty array at some level.
+                c.skip_value()?;
+                return Ok(Coords::Empty);
+            }
+            _ => break,
+        }
+        j += 1;
+    }
+    Ok(match depth {
+        1 => Coords::P(position(c)?),
+        2 => Coords::L1(positions(c)?),
+        3 => Coords::L2(list(c, positions)?),
+        4 => Coords::L3(list(c, |c| list(c, positions))?),
+        0 => return c.err("\"coordinates\" must be an array"),
+        _ => return c.err("\"coordinates\" are nested too deep"),
+    })
+}
+
+#[inline]
+fn position(c: &mut Cursor<'_>) -> PResult<Coord> {
+    c.expect(b'[')?;
+    let lon = c.number()?;
+    c.expect(b',')?;
+    let lat = c.number()?;
+    // Altitude and further values are allowed and ignored.
+    while c.next_or_close(b']')? {
+        c.number()?;
+    }
+    Ok(Coord::new(lon, lat))
+}
+
+fn positions(c: &mut Cursor<'_>) -> PResult<Vec<Coord>> {
+    let mut v = Vec::with_capacity(16);
+    c.expect(b'[')?;
+    c.ws();
+    if c.peek() == Some(b']') {
+        c.i += 1;
+        return Ok(v);
+    }
+    loop {
+        v.push(position(c)?);
+        if !c.next_or_close(b']')? {
+            break;
+        }
+    }
+    Ok(v)
+}
+
+fn list<T>(c: &mut Cursor<'_>, item: impl Fn(&mut Cursor<'_>) -> PResult<T>) -> PResult<Vec<T>> {
+    let mut v = Vec::new();
+    c.expect(b'[')?;
+    c.ws();
+    if c.peek() == Some(b']') {
+        c.i += 1;
+        return Ok(v);
+    }
+    loop {
+        v.push(item(c)?);
+        if !c.next_or_close(b']')? {
+            break;
+        }
+    }
+    Ok(v)
+}
+
+fn one_feature(c: &mut Cursor<'_>) -> PResult<Feature> {
+    c.ws();
+    let start = c.i;
+    let m = members(c, 1, false)?;
+    match m.type_.as_deref() {
+        Some("Feature") => feature_from(m, c),
+        Some(other) => {
+            c.i = start;
+            c.err(format!(
+                "expected a Feature in \"features\", found type {other:?}"
+            ))
+        }
+        None => {
+            c.i = start;
+            c.err("feature has no \"type\"")
+        }
+    }
+}
+
+/// What one parsing run over (part of) the features array produced.
+struct Run {
+    features: Vec<Feature>,
+    /// Where the run stopped: at the next element (after the comma) or just after ']'.
+    end: usize,
+    closed: bool,
+    err: Option<PErr>,
+}
+
+/// Parses features from `start` (an element boundary) until the array closes or, with `limit`,
+/// until the position after an element reaches `limit`.
+fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
+    let mut c = Cursor::new(b, start);
+    let mut features = Vec::new();
+    loop {
+        match one_feature(&mut c).and_then(|f| {
+            features.push(f);
+            c.next_or_close(b']')
+        }) {
+            Ok(true) => {
+                c.ws();
+                if let Some(l) = limit
+                    && c.i >= l
+                {
+                    return Run {
+                        features,
+                        end: c.i,
+                        closed: false,
+                        err: None,
+                    };
+                }
+            }
+            Ok(false) => {
+                return Run {
+                    features,
+                    end: c.i,
+                    closed: true,
+                    err: None,
+                };
+            }
+            Err(e) => {
+                return Run {
+                    features,
+                    end: c.i,
+                    closed: false,
+                    err: Some(e),
+                };
+            }
+        }
+    }
+}
+
+fn features_array(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
+    c.expect(b'[')?;
+    c.ws();
+    if c.peek() == Some(b']') {
+        c.i += 1;
+        return Ok(Vec::new());
+    }
+    let b = c.b;
+    let start = c.i;
+    let mut starts = vec![start];
+    if threads > 1 && b.len() - start >= PARALLEL_MIN_BYTES {
+        let span = b.len() - start;
+        for k in 1..threads {
+            let mut p = start + span / threads * k;
+            while p < b.len() && b[p] != b'\n' {
+                p += 1;
+            }
+            while p < b.len() && matches!(b[p], b'\n' | b'\r' | b' ' | b'\t') {
+                p += 1;
+            }
+            if p < b.len() && b[p] == b'{' && p > starts[starts.len() - 1] {
+                starts.push(p);
+            }
+        }
+    }
+    let runs: Vec<Run> = if starts.len() == 1 {
+        vec![run(b, start, None)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..starts.len())
+                .map(|k| {
+                    let from = starts[k];
+                    let limit = starts.get(k + 1).copied();
+                    s.spawn(move || run(b, from, limit))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Run {
+                        features: Vec::new(),
+                        end: start,
+                        closed: false,
+                        err: Some(PErr {
+                            pos: start,
+                            msg: "parser thread failed".into(),
+                        }),
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut out: Vec<Feature> = Vec::new();
+    let n = runs.len();
+    for (k, r) in runs.into_iter().enumerate() {
+        // This run started at a verified boundary (k = 0, or the previous run ended exactly here).
+        if let Some(e) = r.err {
+            return Err(e);
+        }
+        out.extend(r.features);
+        if r.closed {
+            c.i = r.end;
+            return Ok(out);
+        }
+        if k + 1 < n && r.end == starts[k + 1] {
+            continue;
+        }
+        // The guess for the next chunk was wrong: finish sequentially from here.
+        let rest = run(b, r.end, None);
+        if let Some(e) = rest.err {
+            return Err(e);
+        }
+        out.extend(rest.features);
+        c.i = rest.end;
+        return Ok(out);
+    }
+    // Unreachable in practice: the last run has no limit, so it closes or fails.
+    c.err("unterminated \"features\" array")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FC: &str = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":1,"status":"suspected"},"geometry":{"type":"Polygon","coordinates":[[[102.0,10.0],[102.01,10.0],[102.01,10.01],[102.0,10.0]]]}},
+{"type":"Feature","id":"a-2","properties":{"status":"cleared","name":"x"},"geometry":{"coordinates":[102.5,11.0,3.0],"type":"Point"}},
+{"type":"Feature","properties":null,"geometry":null}
+]}"#;
+
+    #[test]
+    fn reads_a_feature_collection() {
+        let f = parse_geojson("t", FC.as_bytes(), 1).unwrap();
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].id, Some(FeatureId::Int(1)));
+        assert_eq!(f[0].properties.status.as_deref(), Some("suspected"));
+        assert!(matches!(f[0].geometry, Some(Geometry::Polygon(_))));
+        assert_eq!(f[1].id, Some(FeatureId::Str("a-2".into())));
+        assert_eq!(
+            f[1].geometry,
+            Some(Geometry::Point(Coord::new(102.5, 11.0)))
+        );
+        assert_eq!(f[2].geometry, None);
+        assert_eq!(f[2].index, 2);
+    }
+
+    #[test]
+    fn reads_a_bare_geometry_and_a_feature() {
+        let g = parse_geojson(
+            "t",
+            br#"{"type":"LineString","coordinates":[[1,2],[3,4]]}"#,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            g[0].geometry,
+            Some(Geometry::LineString(vec![
+                Coord::new(1., 2.),
+                Coord::new(3., 4.)
+            ]))
+        );
+        let f = parse_geojson(
+            "t",
+            br#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]]]]},"properties":{"radius":5}}"#,
+            1,
+        )
+        .unwrap();
+        let Some(Geometry::MultiPolygon(ps)) = &f[0].geometry else {
+            panic!()
+        };
+        assert_eq!(ps.len(), 2);
+        assert_eq!(f[0].properties.radius_m, Some(5.0));
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let bad = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,]}}]}";
+        let e = parse_geojson("f.geojson", bad.as_bytes(), 1).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("f.geojson: line 2, column"), "{s}");
+        let e = parse_geojson("f", br#"{"type":"Point","coordinates":[[1,2]]}"#, 1).unwrap_err();
+        assert!(e.to_string().contains("Point coordinates must be"), "{e}");
+        let e = parse_geojson("f", br#"{"type":"Triangle","coordinates":[1,2]}"#, 1).unwrap_err();
+        assert!(e.to_string().contains("unknown geometry type"), "{e}");
+        assert!(parse_geojson("f", b"{} x", 1).is_err());
+    }
+
+    fn big_collection(n: usize, pretty: bool) -> String {
+        let mut s = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+        for i in 0..n {
+            let x = (i % 1000) as f64 * 0.01;
+            let feat = if pretty {
+                format!(
+                    "{{\n \"type\": \"Feature\",\n \"properties\": {{\"id\": {i}, \"status\": \"open\"}},\n \"geometry\": {{\n  \"type\": \"Polygon\",\n  \"coordinates\": [[[{x},0.0],[{},0.0],[{},0.005],[{x},0.0]]]\n }}\n}}",
+                    x + 0.005,
+                    x + 0.005
+                )
+            } else {
+                format!(
+                    "{{\"type\":\"Feature\",\"properties\":{{\"id\":{i},\"status\":\"open\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[[{x},0.0],[{},0.0],[{},0.005],[{x},0.0]]]}}}}",
+                    x + 0.005,
+                    x + 0.005
+                )
+            };
+            s.push_str(&feat);
+            if i + 1 < n {
+                s.push(',');
+            }
+            s.push('\n');
+        }
+        s.push_str("]}\n");
+        s
+    }
+
+    #[test]
+    fn parallel_parse_equals_sequential() {
+        for pretty in [false, true] {
+            let s = big_collection(60_000, pretty);
+            assert!(s.len() > PARALLEL_MIN_BYTES);
+            let a = parse_geojson("t", s.as_bytes(), 1).unwrap();
+            let b = parse_geojson("t", s.as_bytes(), 3).unwrap();
+            assert_eq!(a.len(), 60_000);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn parallel_parse_reports_the_real_error() {
+        let mut s = big_collection(60_000, false);
+        let at = s.len() * 3 / 4;
+        let nl = at + s[at..].find("\"status\"").unwrap();
+        s.replace_range(nl..nl + 8, "\"status\"\"");
+        let a = parse_geojson("t", s.as_bytes(), 1).unwrap_err().to_string();
+        let b = parse_geojson("t", s.as_bytes(), 2).unwrap_err().to_string();
+        assert_eq!(a, b);
+    }
+}
