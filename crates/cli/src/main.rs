@@ -31,10 +31,13 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        None => {
-            println!("demine {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
+        None => registry::run(
+            &cli.db,
+            registry::RegistryCommand::Summary(registry::SummaryArgs {
+                horizon: 365,
+                ..Default::default()
+            }),
+        ),
         Some(command) => match command {
             Command::Treaty(args) => treaty::run(args),
             Command::Registry(c) => registry::run(&cli.db, c),

@@ -90,6 +90,11 @@ column and reason, and nothing was changed); 4 not found; 5 the audit log does n
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
+    /// The world picture on one day: how many States hold each treaty status, withdrawals,
+    /// Art. 4 and Art. 5 deadlines falling due soon, and the world estimates with every source.
+    /// This is what `demine` prints when run without a command.
+    #[command(after_help = EXIT_CODES)]
+    Summary(SummaryArgs),
     /// Create the database and load the bundled reference data (States, the States Parties
     /// table, the 1997 seed figures, positions and commitments). Running it again is harmless.
     #[command(after_help = EXIT_CODES)]
@@ -115,6 +120,20 @@ pub enum RegistryCommand {
     /// Replace the whole database with a backup, all-or-nothing (the restore is logged).
     #[command(after_help = EXIT_CODES)]
     Restore(crate::io::BackupArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct SummaryArgs {
+    /// The date to answer for (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// How far ahead to list deadlines, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    pub horizon: i64,
+    /// Print JSON: as_of, states, status_counts, withdrawals, upcoming_deadlines
+    /// (iso3, name, obligation, article, deadline), horizon_days, world_estimates.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +251,23 @@ pub(crate) fn emit(text: &str) -> Result<()> {
 async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Result<i32> {
     let store = db.open().await?;
     match command {
+        RegistryCommand::Summary(a) => {
+            let as_of = a.as_of.unwrap_or_else(today);
+            let horizon = if a.horizon < 0 {
+                0
+            } else {
+                a.horizon.min(36_500)
+            };
+            let s = view::world_summary(&store, as_of, horizon)
+                .await
+                .map_err(exit_on)?;
+            if a.json {
+                let _ = writeln!(o, "{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print_summary(o, db, &s);
+            }
+            Ok(0)
+        }
         RegistryCommand::Init => {
             let states = view::states(&store, today(), None, true)
                 .await
@@ -362,6 +398,63 @@ impl DbArgs {
 
 fn date_or_dash(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+}
+
+fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
+    let _ = writeln!(
+        o,
+        "demine {}: the Mine Ban Treaty as of {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        s.as_of,
+        db.target_name()
+    );
+    let _ = writeln!(o, "\n{} States:", s.states);
+    for (status, n) in &s.status_counts {
+        let _ = writeln!(o, "  {n:>4}  {status}");
+    }
+    if !s.withdrawals.is_empty() {
+        let _ = writeln!(o, "\nWithdrawals (Art. 20):");
+        for w in &s.withdrawals {
+            let _ = writeln!(
+                o,
+                "  {} {:<28} {:<19} effective {}",
+                w.iso3,
+                w.name,
+                w.status,
+                date_or_dash(w.withdrawal_effective)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nDeadlines in the next {} days ({}):",
+        s.horizon_days,
+        s.upcoming_deadlines.len()
+    );
+    for d in &s.upcoming_deadlines {
+        let _ = writeln!(
+            o,
+            "  {} {} {:<28} {} (Art. {})",
+            d.deadline, d.iso3, d.name, d.obligation, d.article
+        );
+    }
+    let _ = writeln!(o, "\nWorld estimates (every source kept):");
+    for e in &s.world_estimates {
+        let range = if e.low == e.high {
+            format!("{}", e.low)
+        } else {
+            format!("{}-{}", e.low, e.high)
+        };
+        let _ = writeln!(
+            o,
+            "  {:<30} {:>20} {:<12} {:<10} {}",
+            e.measure, range, e.unit, e.as_of, e.source
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nMore: demine states, demine states show ISO3, demine treaty --help, demine --help"
+    );
 }
 
 fn print_states(o: &mut String, rows: &[StateRow]) {

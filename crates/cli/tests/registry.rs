@@ -526,3 +526,66 @@ fn a_killed_import_leaves_postgres_as_it_was() {
         c.close().await.unwrap();
     });
 }
+
+#[test]
+fn summary_counts_statuses_lists_withdrawals_and_keeps_every_world_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let s = json(&db, &["summary", "--as-of", "2026-11-21", "--json"]);
+    assert_eq!(s["states"], 197);
+    assert_eq!(s["status_counts"]["party"], 161);
+    assert_eq!(s["status_counts"]["withdrawn"], 5);
+    let withdrawn: Vec<&str> = s["withdrawals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["iso3"].as_str().unwrap())
+        .collect();
+    assert_eq!(withdrawn, ["EST", "FIN", "LTU", "LVA", "POL"]);
+    // Both 1997 figures for the world's mines stay: 80-110 million and 10 million.
+    let mines: Vec<(f64, f64)> = s["world_estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["measure"] == "mines_emplaced")
+        .map(|e| (e["low"].as_f64().unwrap(), e["high"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(mines, [(80e6, 110e6), (10e6, 10e6)]);
+
+    // On the day the Convention opened for signature nobody was bound yet.
+    let s = json(&db, &["summary", "--as-of", "1997-12-03", "--json"]);
+    assert!(s["status_counts"].get("party").is_none());
+
+    // Deadlines within the horizon: the Marshall Islands (in force 2025-09-01) must destroy
+    // stockpiles by 2029-09-01 under Art. 4.
+    let s = json(
+        &db,
+        &[
+            "summary",
+            "--as-of",
+            "2029-01-01",
+            "--horizon",
+            "365",
+            "--json",
+        ],
+    );
+    let due = s["upcoming_deadlines"].as_array().unwrap();
+    assert!(due.iter().any(|d| d["iso3"] == "MHL"
+        && d["obligation"] == "stockpile-destruction"
+        && d["deadline"] == "2029-09-01"));
+    assert!(
+        due.iter()
+            .all(|d| d["deadline"].as_str().unwrap() >= "2029-01-01"
+                && d["deadline"].as_str().unwrap() <= "2030-01-01")
+    );
+}
+
+#[test]
+fn demine_without_a_command_prints_the_summary_on_the_embedded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("default.db");
+    let out = stdout(&db, &[]);
+    assert!(out.contains("197 States:"), "{out}");
+    assert!(out.contains("party"), "{out}");
+    assert!(db.exists());
+}

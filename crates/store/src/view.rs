@@ -393,3 +393,84 @@ pub async fn estimates<S: Store>(
         .filter(|e| as_of.is_none_or(|d| e.as_of.start() <= d))
         .collect())
 }
+
+/// One deadline falling due soon: which State, which obligation, when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpcomingDeadline {
+    pub iso3: String,
+    pub name: String,
+    /// `clearance` (Art. 5, as extended) or `stockpile-destruction` (Art. 4).
+    pub obligation: String,
+    pub article: String,
+    pub deadline: NaiveDate,
+}
+
+/// `demine summary`: the world picture on one day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorldSummary {
+    pub as_of: NaiveDate,
+    /// How many of the 197 States hold each status (`party`, `signatory`, ...).
+    pub status_counts: std::collections::BTreeMap<String, usize>,
+    pub states: usize,
+    /// States whose withdrawal is deposited and not yet effective, or took effect.
+    pub withdrawals: Vec<StateRow>,
+    /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`.
+    pub upcoming_deadlines: Vec<UpcomingDeadline>,
+    pub horizon_days: i64,
+    /// The world-level estimates, every source kept.
+    pub world_estimates: Vec<Estimate>,
+}
+
+/// The world picture as of `as_of`, with deadlines falling in the next `horizon_days`.
+pub async fn world_summary<S: Store>(
+    store: &S,
+    as_of: NaiveDate,
+    horizon_days: i64,
+) -> Result<WorldSummary, StoreError> {
+    let rows = states(store, as_of, None, false).await?;
+    let mut status_counts = std::collections::BTreeMap::new();
+    for r in &rows {
+        *status_counts.entry(r.status.clone()).or_insert(0) += 1;
+    }
+    let horizon = as_of + chrono::Duration::days(horizon_days);
+    let mut upcoming = Vec::new();
+    for r in rows.iter().filter(|r| r.status == Status::Party.as_str()) {
+        let due = [
+            (
+                "stockpile-destruction",
+                "4",
+                r.stockpile_destruction_deadline,
+            ),
+            ("clearance", "5", r.clearance_deadline),
+        ];
+        for (obligation, article, deadline) in due {
+            if let Some(d) = deadline.filter(|d| *d >= as_of && *d <= horizon) {
+                upcoming.push(UpcomingDeadline {
+                    iso3: r.iso3.clone(),
+                    name: r.name.clone(),
+                    obligation: obligation.into(),
+                    article: article.into(),
+                    deadline: d,
+                });
+            }
+        }
+    }
+    upcoming.sort_by(|a, b| (a.deadline, &a.iso3).cmp(&(b.deadline, &b.iso3)));
+    let withdrawals = rows
+        .iter()
+        .filter(|r| {
+            r.status == Status::WithdrawalPending.as_str() || r.status == Status::Withdrawn.as_str()
+        })
+        .cloned()
+        .collect();
+    let world_estimates = estimates(store, Some("World"), None, Some(as_of)).await?;
+    Ok(WorldSummary {
+        as_of,
+        states: rows.len(),
+        status_counts,
+        withdrawals,
+        upcoming_deadlines: upcoming,
+        horizon_days,
+        world_estimates,
+    })
+}
