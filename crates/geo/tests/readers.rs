@@ -152,3 +152,39 @@ proptest! {
         prop_assert_eq!(p.exterior.first(), p.exterior.last());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Whatever the bytes, every reader answers with a value or an error, never a panic.
+    #[test]
+    fn readers_never_panic(
+        text in proptest::collection::vec(
+            prop_oneof![
+                Just("{".to_string()), Just("}".to_string()), Just("[".to_string()), Just("]".to_string()),
+                Just(",".to_string()), Just(":".to_string()), Just("\"type\"".to_string()),
+                Just("\"Feature\"".to_string()), Just("\"Polygon\"".to_string()),
+                Just("\"coordinates\"".to_string()), Just("\"features\"".to_string()),
+                Just("\"FeatureCollection\"".to_string()), Just("\"geometry\"".to_string()),
+                Just("<Placemark>".to_string()), Just("</Placemark>".to_string()),
+                Just("<coordinates>".to_string()), Just("</coordinates>".to_string()),
+                Just("<wpt lat=\"1\" lon=\"2\">".to_string()), Just("</wpt>".to_string()),
+                Just("POLYGON((".to_string()), Just(")".to_string()), Just("\n".to_string()),
+                (-200.0f64..200.0).prop_map(|v| v.to_string()),
+                "[a-z0-9 .,\"\\\\-]{0,6}",
+            ],
+            0..40,
+        ).prop_map(|v| v.concat()),
+        bytes in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let _ = demine_geo::geojson::parse_geojson("f", text.as_bytes(), 1);
+        let _ = read_geojson("f", text.as_bytes(), 2);
+        let _ = read_kml("f", text.as_bytes());
+        let _ = read_gpx("f", text.as_bytes());
+        let _ = demine_geo::parse_wkt(&text);
+        let _ = read_features_csv("f", text.as_bytes());
+        let _ = demine_geo::csvfmt::read_points("f", text.as_bytes(), 2);
+        let _ = demine_geo::decode_wkb(&bytes);
+        let _ = demine_geo::geojson::parse_geojson("f", &bytes, 1);
+    }
+}
