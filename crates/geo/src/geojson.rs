@@ -29,6 +29,16 @@ pub fn read_geojson(
     validate(source_name, features, threads)
 }
 
+/// Reads and validates GeoJSON from a reader (read whole, then parsed in parallel).
+pub fn read_geojson_from(
+    source_name: &str,
+    input: impl std::io::Read,
+    threads: usize,
+) -> Result<Collection, GeoError> {
+    let text = crate::error::read_source(source_name, input)?;
+    read_geojson(source_name, &text, threads)
+}
+
 /// Parses GeoJSON text into features without validating them.
 pub fn parse_geojson(
     source_name: &str,

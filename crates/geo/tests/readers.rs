@@ -54,7 +54,9 @@ fn the_same_hazard_in_every_format() {
 <Polygon><outerBoundaryIs><LinearRing><coordinates>104.0,12.0 104.01,12.0 104.01,12.01 104.0,12.01 104.0,12.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>"#;
     let csv = "id,status,wkt\n1,confirmed,\"POLYGON((104 12,104.01 12,104.01 12.01,104 12.01,104 12))\"\n";
     let gj = r#"{"type":"Feature","id":1,"properties":{"status":"confirmed"},"geometry":{"type":"Polygon","coordinates":[[[104.0,12.0],[104.01,12.0],[104.01,12.01],[104.0,12.01],[104.0,12.0]]]}}"#;
-    let a = read_kml("a.kml", kml.as_bytes()).unwrap().features;
+    let a = demine_geo::kml::read_kml_from("a.kml", kml.as_bytes())
+        .unwrap()
+        .features;
     let b = read_features_csv("a.csv", csv.as_bytes()).unwrap().features;
     let c = read_geojson("a.geojson", gj.as_bytes(), 1)
         .unwrap()
@@ -65,7 +67,13 @@ fn the_same_hazard_in_every_format() {
     assert_eq!(ra, rb);
     assert_eq!(rb, rc);
     let gpx = r#"<gpx><wpt lat="12.005" lon="104.05"><extensions><id>3</id><status>suspected</status><radius>150</radius></extensions></wpt></gpx>"#;
-    let g = hazard_records("g", read_gpx("g.gpx", gpx.as_bytes()).unwrap().features).unwrap();
+    let g = hazard_records(
+        "g",
+        demine_geo::gpx::read_gpx_from("g.gpx", gpx.as_bytes())
+            .unwrap()
+            .features,
+    )
+    .unwrap();
     assert_eq!(g[0].id, 3);
     assert!(
         matches!(g[0].shape, demine_geo::HazardShape::Circle { radius_m, .. } if radius_m == 150.0)
