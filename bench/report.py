@@ -230,6 +230,14 @@ def main():
             elif key in ANCHORS_MD.get(p, {}):
                 lo, q = ANCHORS_MD[p][key]
                 w(f"| {label} | {fmt_s(lo)} | {fmt_s(q)} | - | - | - | - | - | PASS (ANCHORS.md) | ANCHORS.md, not re-run |")
+        t1 = anchors.get("shapely_dwithin", {}).get("query_s")
+        t2 = anchors.get("shapely_dwithin_t2", {}).get("query_s")
+        notes = []
+        if t1 and t2 and t2 >= t1 * 0.8:
+            notes.append(f"Note: shapely with 2 threads ({fmt_s(t2)} s) was not clearly faster than with 1 ({fmt_s(t1)} s),")
+            notes.append("so it did not get two cores to itself: the machine was busy while it ran. On a quiet machine")
+            notes.append("ANCHORS.md measured 11.71 s (2 threads) and 25.71 s (1 thread) on large; compare with those too.")
+            notes.append("")
         dm = {}
         for mode in ("nearest", "ids"):
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
@@ -244,6 +252,7 @@ def main():
               f"(min {fmt_s(min(r['wall'] for r in runs))}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
               f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
+        L.extend(notes)
         for mode, (wall, rss, c) in dm.items():
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
             ph = {}
