@@ -117,8 +117,9 @@ type Parsed = (Vec<Feature>, Option<Vec<Fault>>);
 
 /// Everything a top-level object, a feature or a geometry can hold that we use.
 #[derive(Default)]
-struct Members {
-    type_: Option<String>,
+struct Members<'a> {
+    /// Borrowed from the text (no allocation) unless it held an escape.
+    type_: Option<Cow<'a, str>>,
     type_pos: usize,
     features: Option<Parsed>,
     geometry: Option<Option<Geometry>>,
@@ -160,7 +161,7 @@ fn top_level(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
 }
 
 /// Parses an object's members. `top` allows a `features` array.
-fn members(c: &mut Cursor<'_>, opts: Opts, top: bool) -> PResult<Members> {
+fn members<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Members<'a>> {
     let mut m = Members::default();
     if !c.open_object()? {
         return Ok(m);
@@ -170,7 +171,7 @@ fn members(c: &mut Cursor<'_>, opts: Opts, top: bool) -> PResult<Members> {
         match k.as_ref() {
             "type" => {
                 m.type_pos = c.i;
-                m.type_ = Some(c.string()?.into_owned());
+                m.type_ = Some(c.string()?);
             }
             "features" if top => m.features = Some(features_array(c, opts)?),
             "geometry" => {
@@ -279,7 +280,7 @@ fn properties(c: &mut Cursor<'_>) -> PResult<(Properties, Option<FeatureId>)> {
     Ok((p, id))
 }
 
-fn feature_from(m: Members, c: &mut Cursor<'_>) -> PResult<Feature> {
+fn feature_from(m: Members<'_>, c: &mut Cursor<'_>) -> PResult<Feature> {
     let Some(geometry) = m.geometry else {
         return c.err("Feature has no \"geometry\" member");
     };
@@ -291,7 +292,7 @@ fn feature_from(m: Members, c: &mut Cursor<'_>) -> PResult<Feature> {
     })
 }
 
-fn geometry_from(m: Members, c: &mut Cursor<'_>) -> PResult<Geometry> {
+fn geometry_from(m: Members<'_>, c: &mut Cursor<'_>) -> PResult<Geometry> {
     let Some(t) = m.type_ else {
         return c.err("geometry has no \"type\"");
     };
@@ -303,7 +304,7 @@ fn geometry_from(m: Members, c: &mut Cursor<'_>) -> PResult<Geometry> {
         c.i = pos;
         c.err(format!("{t} coordinates must be {what}"))
     };
-    let g = match (t.as_str(), coords) {
+    let g = match (t.as_ref(), coords) {
         ("Point", Coords::P(p)) => Geometry::Point(p),
         ("Point", _) => return bad(c, "one position [lon, lat]"),
         ("MultiPoint", Coords::L1(v)) => Geometry::MultiPoint(v),
