@@ -100,7 +100,7 @@ def demine_runs(path):
             phases = {}
             if len(parts) == 3:
                 for item in parts[2].split(";"):
-                    m = re.match(r"([a-z ]+): ([0-9.]+) s", item)
+                    m = re.match(r"([a-z ]+): ([0-9.]+) s", item.strip())
                     if m:
                         phases[m.group(1)] = float(m.group(2))
             runs.append({"wall": float(parts[0]), "rss_kb": int(parts[1]), "phases": phases})
@@ -125,6 +125,7 @@ def main():
     ap.add_argument("--kit", required=True)
     ap.add_argument("--bin", required=True)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--demine-repeat", type=int, default=5)
     ap.add_argument("--out", required=True)
     ap.add_argument("presets", nargs="+")
     a = ap.parse_args()
@@ -163,7 +164,7 @@ def main():
     w("## Commands")
     w("")
     w("```sh")
-    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat}; SHARED_BENCH={a.kit}")
+    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat}; SHARED_BENCH={a.kit}")
     w("# which runs, per preset (DATA=/tmp/bench-data/<preset>):")
     w("$SHARED_BENCH/gen_workload.py --preset <preset> --seed 1 --out $DATA")
     w("$SHARED_BENCH/reference.py $DATA")
@@ -179,7 +180,9 @@ def main():
     w("every core, and writing the answer. Two output modes: `nearest` writes `id,hazard_id,distance_m`")
     w("for every flagged point (the nearest hazard and its distance); `ids` (`--ids-only`) writes only")
     w("the ids and stops at the first hazard found. The anchors' figures are their **query alone**")
-    w("(loading excluded), as the kit times them.")
+    w("(loading excluded), as the kit times them. demine's CPU time (user + system, all threads) is")
+    w("shown too: unlike the wall clock it hardly depends on what else the machine is doing, and on two")
+    w("free cores the wall clock comes close to half of it.")
     w("")
     summary = []
     for p in a.presets:
@@ -229,6 +232,14 @@ def main():
             elif key in ANCHORS_MD.get(p, {}):
                 lo, q = ANCHORS_MD[p][key]
                 w(f"| {label} | {fmt_s(lo)} | {fmt_s(q)} | - | - | - | - | - | PASS (ANCHORS.md) | ANCHORS.md, not re-run |")
+        t1 = anchors.get("shapely_dwithin", {}).get("query_s")
+        t2 = anchors.get("shapely_dwithin_t2", {}).get("query_s")
+        notes = []
+        if t1 and t2 and t2 >= t1 * 0.8:
+            notes.append(f"Note: shapely with 2 threads ({fmt_s(t2)} s) was not clearly faster than with 1 ({fmt_s(t1)} s),")
+            notes.append("so it did not get two cores to itself: the machine was busy while it ran. On a quiet machine")
+            notes.append("ANCHORS.md measured 11.71 s (2 threads) and 25.71 s (1 thread) on large; compare with those too.")
+            notes.append("")
         dm = {}
         for mode in ("nearest", "ids"):
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
@@ -239,10 +250,13 @@ def main():
             c = chk.get(f"demine_{mode}.ids", {})
             dm[mode] = (wall, rss, c)
             stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(os.path.join(logs, f"demine_{mode}.runs"))))
+            cpus = [r["phases"]["cpu"] for r in runs if "cpu" in r["phases"]]
+            cpu_note = f"; CPU user+sys {statistics.median(cpus):.2f} s" if cpus else ""
             w(f"| **demine check --points ({mode})**, {os.cpu_count()} threads | - | - | **{fmt_s(wall)}** "
-              f"(min {fmt_s(min(r['wall'] for r in runs))}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
+              f"(min {fmt_s(min(r['wall'] for r in runs))}{cpu_note}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
               f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
+        L.extend(notes)
         for mode, (wall, rss, c) in dm.items():
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
             ph = {}
@@ -250,8 +264,8 @@ def main():
                 for k, v in r["phases"].items():
                     ph.setdefault(k, []).append(v)
             if ph:
-                w(f"demine ({mode}) phases, median over runs (cumulative clock laps, seconds): "
-                  + ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in ph.items()))
+                w(f"demine ({mode}) phases, median over runs (wall-clock laps, seconds): "
+                  + ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in ph.items() if k != "cpu"))
                 w("")
         # Ratios.
         pg_keys = [k for k in LABELS if k.startswith("postgis")]

@@ -75,18 +75,34 @@ fn threads(args: &CheckArgs) -> usize {
 
 /// Reads a geometry file by extension into validated features.
 fn read_features(path: &Path, threads: usize) -> Result<Collection> {
+    read_features_with(path, threads, &mut Vec::new())
+}
+
+/// Reads a whole file into `buf` (reusing its memory).
+fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    use std::io::Read;
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buf))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(())
+}
+
+/// [`read_features`] with a caller's buffer for the file's bytes.
+fn read_features_with(path: &Path, threads: usize, bytes: &mut Vec<u8>) -> Result<Collection> {
     let name = path.display().to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    read_file_into(path, bytes)?;
+    let bytes = bytes.as_slice();
     let c = match ext.as_str() {
-        "geojson" | "json" => read_geojson(&name, &bytes, threads)?,
-        "kml" => read_kml(&name, &bytes)?,
-        "gpx" => read_gpx(&name, &bytes)?,
-        "csv" => read_features_csv(&name, bytes.as_slice())?,
+        "geojson" | "json" => read_geojson(&name, bytes, threads)?,
+        "kml" => read_kml(&name, bytes)?,
+        "gpx" => read_gpx(&name, bytes)?,
+        "csv" => read_features_csv(&name, bytes)?,
         other => bail!(
             "{name}: unknown file type {other:?} (expected .geojson, .json, .kml, .gpx or .csv)"
         ),
@@ -108,9 +124,15 @@ fn report_warnings(name: &str, warnings: &[Fault]) {
 }
 
 /// The hazard records to check against. Today: a file; the store can take this place.
-pub fn load_hazard_records(path: &Path, threads: usize) -> Result<Vec<HazardRecord>> {
+/// `buf` holds the file's bytes while it is read; the caller may reuse it afterwards (a batch
+/// check reads its points into memory that is already mapped).
+pub fn load_hazard_records(
+    path: &Path,
+    threads: usize,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<HazardRecord>> {
     let name = path.display().to_string();
-    let c = read_features(path, threads)?;
+    let c = read_features_with(path, threads, buf)?;
     report_warnings(&name, &c.warnings);
     Ok(hazard_records(&name, c.features)?)
 }
@@ -155,7 +177,8 @@ pub fn run(args: CheckArgs) -> Result<()> {
         on: args.timings,
         t: Instant::now(),
     };
-    let records = load_hazard_records(&args.hazards, n)?;
+    let mut buf = Vec::new();
+    let records = load_hazard_records(&args.hazards, n, &mut buf)?;
     clock.lap("hazards read");
     let index = build_index(records)?;
     clock.lap("index built");
@@ -171,7 +194,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
     let unsafe_found = if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
         check_point(&index, lon, lat, &args)?
     } else if let Some(points) = &args.points {
-        check_batch(&index, points, &args, n, &mut clock)?
+        check_batch(&index, points, &args, n, &mut clock, &mut buf)?
     } else if let Some(route) = &args.route {
         check_route(&index, route, &args, n)?
     } else {
@@ -327,11 +350,12 @@ fn check_batch(
     args: &CheckArgs,
     n: usize,
     clock: &mut Clock,
+    buf: &mut Vec<u8>,
 ) -> Result<bool> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    let points = read_points(&name, &bytes, n)?;
-    drop(bytes);
+    read_file_into(path, buf)?;
+    let points = read_points(&name, buf, n)?;
+    *buf = Vec::new();
     clock.lap("points read");
     let mode = if args.ids_only {
         BatchMode::Any

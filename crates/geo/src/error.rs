@@ -234,6 +234,16 @@ pub enum GeoError {
     },
 }
 
+/// Reads a whole source into memory, naming it in the error.
+pub fn read_source(source_name: &str, mut input: impl std::io::Read) -> Result<Vec<u8>, GeoError> {
+    let mut buf = Vec::new();
+    input.read_to_end(&mut buf).map_err(|source| GeoError::Io {
+        source_name: source_name.to_string(),
+        source,
+    })?;
+    Ok(buf)
+}
+
 /// Line and column (both from 1, column in bytes) of a byte offset in a text.
 pub(crate) fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -96,6 +96,54 @@ impl HazardShape {
         }
     }
 
+    /// The shape's storage form: its WKB (a circle as its centre point) and, for a circle, the
+    /// radius in metres (kept beside the WKB, e.g. in its own column).
+    pub fn to_wkb(&self) -> (Vec<u8>, Option<f64>) {
+        let radius = match self {
+            HazardShape::Circle { radius_m, .. } => Some(*radius_m),
+            _ => None,
+        };
+        (crate::wkb::encode_wkb(&self.to_geometry()), radius)
+    }
+
+    /// The shape back from its storage form ([`HazardShape::to_wkb`]). A point becomes a circle
+    /// (radius 0 when none is given); lines are not hazard shapes.
+    pub fn from_wkb(bytes: &[u8], radius_m: Option<f64>) -> Result<Self, GeoError> {
+        let g = crate::wkb::decode_wkb(bytes)?;
+        Self::from_geometry(g, radius_m).map_err(|g| GeoError::Wkb {
+            offset: 0,
+            message: format!("a {} is not a hazard shape", g.type_name()),
+        })
+    }
+
+    /// The box that holds the whole shape (for a circle, the disc), in lon/lat degrees: what a
+    /// store's bounding-box index (SQLite R*Tree, PostGIS GiST) should hold.
+    pub fn bbox(&self) -> Option<crate::geom::Bbox> {
+        match self {
+            HazardShape::Circle { center, radius_m } => {
+                let (dlon, dlat) = crate::geodesy::degree_margins(center.lat, *radius_m);
+                let dlon = dlon.min(180.0);
+                Some(crate::geom::Bbox {
+                    min_lon: center.lon - dlon,
+                    min_lat: (center.lat - dlat).max(-90.0),
+                    max_lon: center.lon + dlon,
+                    max_lat: (center.lat + dlat).min(90.0),
+                })
+            }
+            other => other.to_geometry().bbox(),
+        }
+    }
+
+    /// Area in m² on the WGS84 ellipsoid (a circle: π r², exact enough for radii of metres to
+    /// kilometres).
+    pub fn area_m2(&self) -> f64 {
+        match self {
+            HazardShape::Polygon(p) => crate::geodesy::polygon_area_m2(p),
+            HazardShape::MultiPolygon(ps) => ps.iter().map(crate::geodesy::polygon_area_m2).sum(),
+            HazardShape::Circle { radius_m, .. } => std::f64::consts::PI * radius_m * radius_m,
+        }
+    }
+
     /// The shape of a geometry: polygons as they are, a point with the given radius (0 if none).
     pub fn from_geometry(g: Geometry, radius_m: Option<f64>) -> Result<Self, Geometry> {
         match g {
@@ -188,5 +236,77 @@ pub fn hazard_records(
             source_name: source_name.to_string(),
             faults,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square() -> Polygon {
+        Polygon::new(vec![
+            Coord::new(104.0, 12.0),
+            Coord::new(104.01, 12.0),
+            Coord::new(104.01, 12.01),
+            Coord::new(104.0, 12.01),
+            Coord::new(104.0, 12.0),
+        ])
+    }
+
+    #[test]
+    fn storage_round_trip_of_every_shape() {
+        for shape in [
+            HazardShape::Polygon(square()),
+            HazardShape::MultiPolygon(vec![square(), square()]),
+            HazardShape::Circle {
+                center: Coord::new(104.5, 12.5),
+                radius_m: 75.0,
+            },
+        ] {
+            let (wkb, radius) = shape.to_wkb();
+            assert_eq!(HazardShape::from_wkb(&wkb, radius).unwrap(), shape);
+        }
+        let line = crate::wkb::encode_wkb(&Geometry::LineString(vec![
+            Coord::new(0., 0.),
+            Coord::new(1., 1.),
+        ]));
+        assert!(HazardShape::from_wkb(&line, None).is_err());
+    }
+
+    #[test]
+    fn bbox_and_area() {
+        let c = HazardShape::Circle {
+            center: Coord::new(104.5, 12.5),
+            radius_m: 100.0,
+        };
+        let b = c.bbox().unwrap();
+        let east =
+            crate::geodesy::geodesic_distance(Coord::new(104.5, 12.5), Coord::new(b.max_lon, 12.5));
+        assert!((100.0..100.1).contains(&east), "{east}");
+        assert!((c.area_m2() - 31_415.93).abs() < 0.01);
+        let p = HazardShape::Polygon(square());
+        assert_eq!(p.bbox().unwrap().min_lon, 104.0);
+        // About 1088 m x 1106 m.
+        let a = p.area_m2();
+        assert!((a - 1_203_600.0).abs() / a < 0.01, "{a}");
+    }
+
+    #[test]
+    fn records_from_features_need_integer_ids_and_unique() {
+        let mut f = Feature::new(0, Geometry::Polygon(square()));
+        f.id = Some(FeatureId::Str("A-1".into()));
+        let e = hazard_records("h", vec![f]).unwrap_err();
+        assert!(e.to_string().contains("not a 64-bit integer"), "{e}");
+        let a = Feature::new(0, Geometry::Polygon(square()));
+        let mut b = Feature::new(1, Geometry::Polygon(square()));
+        b.id = Some(FeatureId::Int(1)); // collides with the position-based id of `a`
+        let e = hazard_records("h", vec![a, b]).unwrap_err();
+        assert!(e.to_string().contains("duplicate id"), "{e}");
+        let line = Feature::new(
+            0,
+            Geometry::LineString(vec![Coord::new(0., 0.), Coord::new(1., 1.)]),
+        );
+        let e = hazard_records("h", vec![line]).unwrap_err();
+        assert!(e.to_string().contains("LineString is not supported"), "{e}");
     }
 }

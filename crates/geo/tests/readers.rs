@@ -54,7 +54,9 @@ fn the_same_hazard_in_every_format() {
 <Polygon><outerBoundaryIs><LinearRing><coordinates>104.0,12.0 104.01,12.0 104.01,12.01 104.0,12.01 104.0,12.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>"#;
     let csv = "id,status,wkt\n1,confirmed,\"POLYGON((104 12,104.01 12,104.01 12.01,104 12.01,104 12))\"\n";
     let gj = r#"{"type":"Feature","id":1,"properties":{"status":"confirmed"},"geometry":{"type":"Polygon","coordinates":[[[104.0,12.0],[104.01,12.0],[104.01,12.01],[104.0,12.01],[104.0,12.0]]]}}"#;
-    let a = read_kml("a.kml", kml.as_bytes()).unwrap().features;
+    let a = demine_geo::kml::read_kml_from("a.kml", kml.as_bytes())
+        .unwrap()
+        .features;
     let b = read_features_csv("a.csv", csv.as_bytes()).unwrap().features;
     let c = read_geojson("a.geojson", gj.as_bytes(), 1)
         .unwrap()
@@ -65,7 +67,13 @@ fn the_same_hazard_in_every_format() {
     assert_eq!(ra, rb);
     assert_eq!(rb, rc);
     let gpx = r#"<gpx><wpt lat="12.005" lon="104.05"><extensions><id>3</id><status>suspected</status><radius>150</radius></extensions></wpt></gpx>"#;
-    let g = hazard_records("g", read_gpx("g.gpx", gpx.as_bytes()).unwrap().features).unwrap();
+    let g = hazard_records(
+        "g",
+        demine_geo::gpx::read_gpx_from("g.gpx", gpx.as_bytes())
+            .unwrap()
+            .features,
+    )
+    .unwrap();
     assert_eq!(g[0].id, 3);
     assert!(
         matches!(g[0].shape, demine_geo::HazardShape::Circle { radius_m, .. } if radius_m == 150.0)
@@ -150,5 +158,41 @@ proptest! {
         prop_assert!(demine_geo::geom::ring_is_ccw(&p.exterior));
         prop_assert!(!demine_geo::geom::ring_is_ccw(&p.holes[0]));
         prop_assert_eq!(p.exterior.first(), p.exterior.last());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Whatever the bytes, every reader answers with a value or an error, never a panic.
+    #[test]
+    fn readers_never_panic(
+        text in proptest::collection::vec(
+            prop_oneof![
+                Just("{".to_string()), Just("}".to_string()), Just("[".to_string()), Just("]".to_string()),
+                Just(",".to_string()), Just(":".to_string()), Just("\"type\"".to_string()),
+                Just("\"Feature\"".to_string()), Just("\"Polygon\"".to_string()),
+                Just("\"coordinates\"".to_string()), Just("\"features\"".to_string()),
+                Just("\"FeatureCollection\"".to_string()), Just("\"geometry\"".to_string()),
+                Just("<Placemark>".to_string()), Just("</Placemark>".to_string()),
+                Just("<coordinates>".to_string()), Just("</coordinates>".to_string()),
+                Just("<wpt lat=\"1\" lon=\"2\">".to_string()), Just("</wpt>".to_string()),
+                Just("POLYGON((".to_string()), Just(")".to_string()), Just("\n".to_string()),
+                (-200.0f64..200.0).prop_map(|v| v.to_string()),
+                "[a-z0-9 .,\"\\\\-]{0,6}",
+            ],
+            0..40,
+        ).prop_map(|v| v.concat()),
+        bytes in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let _ = demine_geo::geojson::parse_geojson("f", text.as_bytes(), 1);
+        let _ = read_geojson("f", text.as_bytes(), 2);
+        let _ = read_kml("f", text.as_bytes());
+        let _ = read_gpx("f", text.as_bytes());
+        let _ = demine_geo::parse_wkt(&text);
+        let _ = read_features_csv("f", text.as_bytes());
+        let _ = demine_geo::csvfmt::read_points("f", text.as_bytes(), 2);
+        let _ = demine_geo::decode_wkb(&bytes);
+        let _ = demine_geo::geojson::parse_geojson("f", &bytes, 1);
     }
 }
