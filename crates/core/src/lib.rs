@@ -9,6 +9,7 @@
 //!   treaty engine computed and the records the registry holds.
 
 pub mod compliance;
+pub mod hazard;
 mod date;
 mod error;
 mod iso3;
