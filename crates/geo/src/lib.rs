@@ -17,6 +17,7 @@ pub mod geom;
 pub mod gpx;
 pub mod index;
 mod json;
+pub mod ops;
 pub mod kml;
 mod rtree;
 pub mod status;
