@@ -107,6 +107,14 @@ fn redact(url: &str) -> String {
 }
 
 crate::backend::sql_backend!(PgStore, sqlx::Postgres);
+crate::hazards::hazard_backend!(
+    PgStore,
+    sqlx::Postgres,
+    geom_in = "ST_GeomFromWKB(?, 4326)",
+    geom_out = "ST_AsBinary(?)",
+    bbox = "geom && ST_MakeEnvelope({a}, {b}, {c}, {d}, 4326)",
+    rtree = None::<&str>
+);
 
 #[cfg(test)]
 mod tests {
