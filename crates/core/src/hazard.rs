@@ -31,10 +31,7 @@ fn norm(s: &str) -> String {
 fn bad(column: &str, value: &str, known: &[&str]) -> CoreError {
     CoreError::InvalidField {
         column: column.to_string(),
-        reason: format!(
-            "{column}: {value:?} is not one of {}",
-            known.join(", ")
-        ),
+        reason: format!("{column}: {value:?} is not one of {}", known.join(", ")),
     }
 }
 
@@ -429,7 +426,10 @@ impl Activity {
             {
                 return Err(err(
                     &format!("devices[{i}].destroyed"),
-                    format!("destroyed {day}, before the activity started ({})", self.start),
+                    format!(
+                        "destroyed {day}, before the activity started ({})",
+                        self.start
+                    ),
                 ));
             }
         }
@@ -487,11 +487,23 @@ mod tests {
 
     #[test]
     fn vocabularies_parse_loosely_and_print_canonically() {
-        assert_eq!("Handed over".parse::<AreaStatus>().unwrap(), AreaStatus::HandedOver);
-        assert_eq!("handed_over".parse::<AreaStatus>().unwrap().as_str(), "handed-over");
+        assert_eq!(
+            "Handed over".parse::<AreaStatus>().unwrap(),
+            AreaStatus::HandedOver
+        );
+        assert_eq!(
+            "handed_over".parse::<AreaStatus>().unwrap().as_str(),
+            "handed-over"
+        );
         assert_eq!("cha".parse::<HazardType>().unwrap(), HazardType::Cha);
-        assert_eq!("CMR".parse::<DeviceCategory>().unwrap(), DeviceCategory::ClusterMunitionRemnant);
-        assert_eq!("NTS".parse::<ActivityKind>().unwrap(), ActivityKind::NonTechnicalSurvey);
+        assert_eq!(
+            "CMR".parse::<DeviceCategory>().unwrap(),
+            DeviceCategory::ClusterMunitionRemnant
+        );
+        assert_eq!(
+            "NTS".parse::<ActivityKind>().unwrap(),
+            ActivityKind::NonTechnicalSurvey
+        );
         let e = "demolished".parse::<AreaStatus>().unwrap_err().to_string();
         assert!(e.contains("open, closed, handed-over"), "{e}");
         for k in ActivityKind::ALL {
@@ -501,11 +513,20 @@ mod tests {
 
     #[test]
     fn source_statuses_map() {
-        assert_eq!(map_source_status("suspected").hazard_type, Some(HazardType::Sha));
-        assert_eq!(map_source_status("Confirmed").hazard_type, Some(HazardType::Cha));
+        assert_eq!(
+            map_source_status("suspected").hazard_type,
+            Some(HazardType::Sha)
+        );
+        assert_eq!(
+            map_source_status("Confirmed").hazard_type,
+            Some(HazardType::Cha)
+        );
         assert_eq!(map_source_status("reduced").status, AreaStatus::Open);
         assert_eq!(map_source_status("cleared").status, AreaStatus::Closed);
-        assert_eq!(map_source_status("handed over").status, AreaStatus::HandedOver);
+        assert_eq!(
+            map_source_status("handed over").status,
+            AreaStatus::HandedOver
+        );
         assert_eq!(map_source_status("who knows").status, AreaStatus::Open);
     }
 
@@ -535,7 +556,10 @@ mod tests {
         assert_eq!(out["population"], json!(120.0));
         v.insert("land_use".to_string(), json!("forest"));
         let e = validate_custom(&defs, &v).unwrap_err().to_string();
-        assert!(e.contains("land_use") && e.contains("agriculture, housing"), "{e}");
+        assert!(
+            e.contains("land_use") && e.contains("agriculture, housing"),
+            "{e}"
+        );
         v.insert("land_use".to_string(), json!("housing"));
         v.insert("blocked_since".to_string(), json!("2019-02-30"));
         assert!(validate_custom(&defs, &v).is_err());

@@ -9,9 +9,9 @@
 //!   treaty engine computed and the records the registry holds.
 
 pub mod compliance;
-pub mod hazard;
 mod date;
 mod error;
+pub mod hazard;
 mod iso3;
 pub mod records;
 pub mod schema;

@@ -53,7 +53,11 @@ fn from_geo(mp: &geo::MultiPolygon<f64>) -> Vec<Polygon> {
     mp.0.iter()
         .map(|p| Polygon {
             exterior: ring_from_geo(p.exterior(), true),
-            holes: p.interiors().iter().map(|h| ring_from_geo(h, false)).collect(),
+            holes: p
+                .interiors()
+                .iter()
+                .map(|h| ring_from_geo(h, false))
+                .collect(),
         })
         .filter(|p| p.exterior.len() >= 4)
         .collect()
@@ -135,7 +139,8 @@ pub fn area_m2(polys: &[Polygon]) -> f64 {
             let holes: f64 = p.holes.iter().map(|h| ring_area_straight_m2(h)).sum();
             (ring_area_straight_m2(&p.exterior) - holes).max(0.0)
         })
-        .sum()
+        .sum::<f64>()
+        + 0.0 // an empty sum is -0.0
 }
 
 /// A circle of `radius_m` metres around `center` as a polygon of [`CIRCLE_VERTICES`] vertices
@@ -287,7 +292,11 @@ mod tests {
 
     #[test]
     fn straight_edge_area_agrees_with_geodesic_area_for_small_polygons() {
-        for (x, y, w) in [(104.0, 12.0, 0.01), (10.0, 60.0, 0.05), (-70.0, -33.0, 0.001)] {
+        for (x, y, w) in [
+            (104.0, 12.0, 0.01),
+            (10.0, 60.0, 0.05),
+            (-70.0, -33.0, 0.001),
+        ] {
             let p = rect(x, y, x + w, y + w);
             let a = area_m2(std::slice::from_ref(&p));
             let g = crate::geodesy::polygon_area_m2(&p);
@@ -309,7 +318,12 @@ mod tests {
     }
 
     fn arb_rect() -> impl Strategy<Value = Polygon> {
-        (0.0f64..0.02, 0.0f64..0.02, 0.0005f64..0.015, 0.0005f64..0.015)
+        (
+            0.0f64..0.02,
+            0.0f64..0.02,
+            0.0005f64..0.015,
+            0.0005f64..0.015,
+        )
             .prop_map(|(x, y, w, h)| rect(104.0 + x, 12.0 + y, 104.0 + x + w, 12.0 + y + h))
     }
 

@@ -169,8 +169,10 @@ pub trait HazardStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A State's custom fields.
-    fn fields(&self, iso3: &str)
-    -> impl Future<Output = Result<Vec<CustomField>, StoreError>> + Send;
+    fn fields(
+        &self,
+        iso3: &str,
+    ) -> impl Future<Output = Result<Vec<CustomField>, StoreError>> + Send;
 
     /// What the safety check needs, fast: every open area with land still hazardous, as its
     /// remaining geometry (the recorded one while nothing was released). One query; the WKB is

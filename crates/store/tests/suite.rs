@@ -855,7 +855,10 @@ mod hazards {
         assert!(recs.iter().all(|r| r.id != 6));
         // Every area is in the audit chain, and the chain verifies.
         let audit = s.audit_entries().await.unwrap();
-        assert_eq!(audit.iter().filter(|e| e.entity == "hazard_area").count(), 50);
+        assert_eq!(
+            audit.iter().filter(|e| e.entity == "hazard_area").count(),
+            50
+        );
         let rep = demine_store::ops::verify_audit(s).await.unwrap();
         assert!(rep.ok, "{rep:?}");
         // Importing the same again changes nothing.
@@ -968,10 +971,19 @@ mod hazards {
         assert_eq!(acts[1].activity.depth_cm, Some(20));
         let acc = hazards::accounting(s, 1).await.unwrap();
         assert!(acc.balances(1e-9), "{acc:?}");
-        assert!((acc.cancelled_m2 / acc.recorded_m2 - 0.5).abs() < 1e-3, "{acc:?}");
+        assert!(
+            (acc.cancelled_m2 / acc.recorded_m2 - 0.5).abs() < 1e-3,
+            "{acc:?}"
+        );
         // The clearance overlaps the cancelled half: only the eastern quarter of it counts.
-        assert!((acc.cleared_m2 / acc.recorded_m2 - 0.125).abs() < 1e-3, "{acc:?}");
-        assert!((acc.remaining_m2 / acc.recorded_m2 - 0.375).abs() < 1e-3, "{acc:?}");
+        assert!(
+            (acc.cleared_m2 / acc.recorded_m2 - 0.125).abs() < 1e-3,
+            "{acc:?}"
+        );
+        assert!(
+            (acc.remaining_m2 / acc.recorded_m2 - 0.375).abs() < 1e-3,
+            "{acc:?}"
+        );
         let stored = s.area(1).await.unwrap().unwrap();
         assert!((stored.remaining_m2.unwrap() - acc.remaining_m2).abs() < 1e-6);
         // The index built from the store now sees the released land as safe.
@@ -991,7 +1003,10 @@ mod hazards {
         assert_eq!(s.activities(1).await.unwrap().len(), 2);
         let audit = s.audit_entries().await.unwrap();
         assert_eq!(
-            audit.iter().filter(|e| e.entity == "release_activity").count(),
+            audit
+                .iter()
+                .filter(|e| e.entity == "release_activity")
+                .count(),
             2
         );
     }
