@@ -51,7 +51,9 @@ impl Db {
             .assert()
             .success()
             .stdout(predicate::str::contains("3 inserted"))
-            .stderr(predicate::str::contains("feature #1 (id 2): ring 0 was not closed"));
+            .stderr(predicate::str::contains(
+                "feature #1 (id 2): ring 0 was not closed",
+            ));
         d
     }
 
@@ -74,7 +76,13 @@ fn import_list_show_and_export_round_trip() {
     assert_eq!(list[2]["source_status"], "cleared");
     let open = d.json(&["hazards", "list", "--status", "open", "--json"]);
     assert_eq!(open.as_array().unwrap().len(), 2);
-    let boxed = d.json(&["hazards", "list", "--bbox", "104.915,11.5,105,11.6", "--json"]);
+    let boxed = d.json(&[
+        "hazards",
+        "list",
+        "--bbox",
+        "104.915,11.5,105,11.6",
+        "--json",
+    ]);
     let ids: Vec<i64> = boxed
         .as_array()
         .unwrap()
@@ -95,12 +103,16 @@ fn import_list_show_and_export_round_trip() {
             .args(["hazards", "import", &out])
             .assert()
             .success()
-            .stdout(predicate::str::contains("0 inserted, 0 updated (new versions), 3 unchanged"));
+            .stdout(predicate::str::contains(
+                "0 inserted, 0 updated (new versions), 3 unchanged",
+            ));
     }
     let gpx = d.dir.path().join("out.gpx").display().to_string();
     d.cmd().args(["hazards", "export", &gpx]).assert().success();
     let text = std::fs::read_to_string(&gpx).unwrap();
-    assert!(text.contains("<wpt lat=\"11.55\" lon=\"104.95\">") && text.contains("<radius>50</radius>"));
+    assert!(
+        text.contains("<wpt lat=\"11.55\" lon=\"104.95\">") && text.contains("<radius>50</radius>")
+    );
     assert!(text.contains("<trk>"));
     // Export all includes the hazards as GeoJSON.
     let dir = d.dir.path().join("all");
@@ -167,7 +179,13 @@ fn bad_files_name_the_feature_and_change_nothing() {
             "feature #0 (id 21): the area is outside THA",
         ));
     // Nothing of either was stored.
-    assert_eq!(d.json(&["hazards", "list", "--json"]).as_array().unwrap().len(), 3);
+    assert_eq!(
+        d.json(&["hazards", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     d.cmd()
         .args(["hazards", "import", "nope.geojson"])
         .assert()
@@ -212,7 +230,9 @@ fn release_accounting_and_the_check_from_the_store() {
         .stdout(predicate::str::contains("cleared released"));
     let v = d.json(&["check", p[0], p[1], p[2], p[3], "--within", "0", "--json"]);
     assert_eq!(v["safe"], true, "{v}");
-    let v = d.json(&["check", "--lon", "104.908", "--lat", "11.555", "--within", "0", "--json"]);
+    let v = d.json(&[
+        "check", "--lon", "104.908", "--lat", "11.555", "--within", "0", "--json",
+    ]);
     assert_eq!(v["safe"], false);
     // A non-technical survey from a GeoJSON file.
     let acts = r#"{"type":"FeatureCollection","features":[{"type":"Feature",
@@ -244,30 +264,53 @@ fn release_accounting_and_the_check_from_the_store() {
     let base = ["release", "add", "--area", "2", "--start", "2024-01-01"];
     d.cmd()
         .args(base)
-        .args(["--kind", "clearance", "--perimeter", "POLYGON((104.92 11.55, 104.93 11.55, 104.93 11.56, 104.92 11.55))"])
+        .args([
+            "--kind",
+            "clearance",
+            "--perimeter",
+            "POLYGON((104.92 11.55, 104.93 11.55, 104.93 11.56, 104.92 11.55))",
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("depth"));
     d.cmd()
         .args(base)
-        .args(["--kind", "technical-survey", "--perimeter", "POLYGON((100 10, 100.1 10, 100.1 10.1, 100 10))"])
+        .args([
+            "--kind",
+            "technical-survey",
+            "--perimeter",
+            "POLYGON((100 10, 100.1 10, 100.1 10.1, 100 10))",
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("releases nothing"));
     d.cmd()
-        .args(["release", "add", "--area", "99", "--start", "2024-01-01", "--kind", "technical-survey", "--perimeter", "POLYGON((100 10, 100.1 10, 100.1 10.1, 100 10))"])
+        .args([
+            "release",
+            "add",
+            "--area",
+            "99",
+            "--start",
+            "2024-01-01",
+            "--kind",
+            "technical-survey",
+            "--perimeter",
+            "POLYGON((100 10, 100.1 10, 100.1 10.1, 100 10))",
+        ])
         .assert()
         .code(4);
     d.cmd()
         .args(base)
-        .args(["--kind", "technical-survey", "--perimeter", "POLYGON((100 10"])
+        .args([
+            "--kind",
+            "technical-survey",
+            "--perimeter",
+            "POLYGON((100 10",
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("--perimeter"));
-    d.cmd()
-        .args(["release", "list", "99"])
-        .assert()
-        .code(4);
+    d.cmd().args(["release", "list", "99"]).assert().code(4);
 }
 
 #[test]
@@ -289,8 +332,16 @@ fn custom_fields_are_checked() {
     let d = Db::imported();
     d.cmd()
         .args([
-            "hazards", "define-field", "--iso3", "KHM", "--name", "land_use", "--type", "choice",
-            "--choices", "agriculture,housing",
+            "hazards",
+            "define-field",
+            "--iso3",
+            "KHM",
+            "--name",
+            "land_use",
+            "--type",
+            "choice",
+            "--choices",
+            "agriculture,housing",
         ])
         .assert()
         .success();
@@ -310,7 +361,16 @@ fn custom_fields_are_checked() {
         .code(3)
         .stderr(predicate::str::contains("no custom field"));
     d.cmd()
-        .args(["hazards", "define-field", "--iso3", "KHM", "--name", "x", "--type", "choice"])
+        .args([
+            "hazards",
+            "define-field",
+            "--iso3",
+            "KHM",
+            "--name",
+            "x",
+            "--type",
+            "choice",
+        ])
         .assert()
         .code(3);
     let show = d.json(&["hazards", "show", "1", "--json"]);
@@ -333,7 +393,10 @@ fn help_describes_the_commands() {
     c.args(["hazards", "import", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("self-intersection").and(predicate::str::contains("--tolerance-m")));
+        .stdout(
+            predicate::str::contains("self-intersection")
+                .and(predicate::str::contains("--tolerance-m")),
+        );
     let mut c = Command::cargo_bin("demine").unwrap();
     c.args(["release", "add", "--help"])
         .assert()

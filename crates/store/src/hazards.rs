@@ -335,10 +335,10 @@ custom, radius_m, geom, version, version_status, updated_at, updated_by";
 pub(crate) const AREA_INSERT_N: usize = 21;
 
 /// Areas per multi-row INSERT.
-pub(crate) const AREA_BATCH: usize = 200;
+pub(crate) const AREA_BATCH: usize = 24;
 
 /// Audit entries per multi-row INSERT.
-pub(crate) const AUDIT_BATCH: usize = 400;
+pub(crate) const AUDIT_BATCH: usize = 48;
 
 macro_rules! hazard_backend {
     ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr) => {
