@@ -326,7 +326,9 @@ fn to_areas(
     iso3: Option<&str>,
     tolerance_m: f64,
 ) -> Result<Vec<NewArea>> {
-    let extra: Vec<(usize, Option<String>, Option<String>, Option<String>)> = c
+    // Per feature: index, id as written, name, status (hazard_records keeps none of these).
+    type Extra = (usize, Option<String>, Option<String>, Option<String>);
+    let extra: Vec<Extra> = c
         .features
         .iter()
         .map(|f| {

@@ -270,18 +270,15 @@ pub(crate) fn perimeter_polygons(g: &Geometry) -> Result<Vec<Polygon>, StoreErro
     Ok(ps)
 }
 
-/// Decodes rows for the index on `threads` threads: (id, status, type, wkb, radius).
+/// A row of the index query: id, status, type, WKB, radius.
+pub(crate) type IndexRow = (i64, String, Option<String>, Vec<u8>, Option<f64>);
+
+/// Decodes rows for the index on `threads` threads.
 pub(crate) fn decode_index_rows(
-    rows: Vec<(i64, String, Option<String>, Vec<u8>, Option<f64>)>,
+    rows: Vec<IndexRow>,
     threads: usize,
 ) -> Result<Vec<HazardRecord>, StoreError> {
-    let one = |(id, status, hazard_type, wkb, radius): (
-        i64,
-        String,
-        Option<String>,
-        Vec<u8>,
-        Option<f64>,
-    )| {
+    let one = |(id, status, hazard_type, wkb, radius): IndexRow| {
         shape_from(id, &wkb, radius).map(|shape| HazardRecord {
             id,
             status,
@@ -456,6 +453,7 @@ macro_rules! hazard_backend {
                 })
             }
 
+            #[allow(clippy::too_many_arguments)]
             fn bind_area<'q>(
                 mut q: Q<'q>,
                 a: &HazardArea,
@@ -1247,7 +1245,7 @@ macro_rules! hazard_backend {
                          AND (remaining_m2 IS NULL OR remaining_m2 > 0)",
                         gout("COALESCE(remaining, geom)")
                     );
-                    let rows: Vec<(i64, String, Option<String>, Vec<u8>, Option<f64>)> =
+                    let rows: Vec<crate::hazards::IndexRow> =
                         sqlx::query_as(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&self.pool)
                             .await
