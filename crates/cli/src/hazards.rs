@@ -335,8 +335,8 @@ fn to_areas(
             (
                 f.index,
                 f.id.as_ref().map(ToString::to_string),
-                f.properties.name.clone(),
-                f.properties.status.clone(),
+                f.properties.name.clone().filter(|n| !n.trim().is_empty()),
+                f.properties.status.clone().filter(|n| !n.trim().is_empty()),
             )
         })
         .collect();

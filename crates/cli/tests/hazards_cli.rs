@@ -163,7 +163,7 @@ fn bad_files_name_the_feature_and_change_nothing() {
         .code(3)
         .stderr(
             predicate::str::contains("feature #1 (id 8)")
-                .and(predicate::str::contains("cross"))
+                .and(predicate::str::contains("intersects itself"))
                 .and(predicate::str::contains("feature #2 (id 9)"))
                 .and(predicate::str::contains("swapped"))
                 .and(predicate::str::contains("feature #3 (id 7)"))

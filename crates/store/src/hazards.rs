@@ -109,7 +109,8 @@ pub struct HazardImportReport {
 /// Persistence of hazardous areas and land release.
 pub trait HazardStore: Send + Sync {
     /// Imports areas in one transaction: a new id is inserted; an existing id becomes a new
-    /// version of that area (the previous version is kept) unless nothing changed. Duplicate ids
+    /// version of that area (the previous version is kept) unless nothing changed. For an
+    /// existing area, attributes the import leaves empty keep their current values. Duplicate ids
     /// or a refused row leave the database exactly as it was.
     fn import_areas(
         &self,
@@ -209,6 +210,38 @@ pub(crate) fn compute_release(
         })
         .collect();
     demine_geo::ops::release(&recorded, &list)
+}
+
+/// What an import of an existing area changes: what the file says. Attributes the file leaves
+/// empty (a file has no admin area, organisation, dates, notes, devices or custom values; no
+/// State unless one is given) keep their current values.
+pub(crate) fn merge_import(cur: &HazardArea, new: &NewArea) -> NewArea {
+    let mut a = new.area.clone();
+    let keep = |n: &mut Option<String>, c: &Option<String>| {
+        if n.is_none() {
+            n.clone_from(c);
+        }
+    };
+    keep(&mut a.reference, &cur.reference);
+    keep(&mut a.name, &cur.name);
+    keep(&mut a.source_status, &cur.source_status);
+    keep(&mut a.iso3, &cur.iso3);
+    keep(&mut a.admin_area, &cur.admin_area);
+    keep(&mut a.organisation, &cur.organisation);
+    keep(&mut a.notes, &cur.notes);
+    a.reported = a.reported.or(cur.reported);
+    a.surveyed = a.surveyed.or(cur.surveyed);
+    a.benchmark = a.benchmark.or(cur.benchmark);
+    if a.devices.is_empty() {
+        a.devices.clone_from(&cur.devices);
+    }
+    if a.custom.is_empty() {
+        a.custom.clone_from(&cur.custom);
+    }
+    NewArea {
+        area: a,
+        shape: new.shape.clone(),
+    }
 }
 
 /// The JSON the audit log keeps for an area: its attributes and a hash of its geometry (the
@@ -889,6 +922,8 @@ macro_rules! hazard_backend {
                         let Some(cur) = read_area(&mut tx, a.area.id).await? else {
                             continue;
                         };
+                        let merged = crate::hazards::merge_import(&cur.area, a);
+                        let a = &merged;
                         if cur.area == a.area && cur.shape == a.shape {
                             report.unchanged += 1;
                         } else {
