@@ -356,6 +356,120 @@ pub(crate) fn decode_index_rows(
     Ok(out)
 }
 
+/// How a column of a hazard table is carried in a [`crate::Dump`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DumpCol {
+    Int,
+    Real,
+    Text,
+    /// Geometry, as hex WKB.
+    Geom,
+}
+
+/// The hazard tables in a dump, parents first, with their columns.
+pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
+    use DumpCol::{Geom, Int, Real, Text};
+    &[
+        (
+            "custom_fields",
+            &[
+                ("iso3", Text),
+                ("name", Text),
+                ("kind", Text),
+                ("choices", Text),
+            ],
+        ),
+        (
+            "hazard_areas",
+            &[
+                ("id", Int),
+                ("reference", Text),
+                ("name", Text),
+                ("hazard_type", Text),
+                ("status", Text),
+                ("source_status", Text),
+                ("iso3", Text),
+                ("admin_area", Text),
+                ("organisation", Text),
+                ("reported", Text),
+                ("surveyed", Text),
+                ("notes", Text),
+                ("devices", Text),
+                ("benchmark", Text),
+                ("custom", Text),
+                ("radius_m", Real),
+                ("geom", Geom),
+                ("remaining", Geom),
+                ("remaining_m2", Real),
+                ("version", Int),
+                ("version_status", Text),
+                ("updated_at", Text),
+                ("updated_by", Text),
+            ],
+        ),
+        (
+            "hazard_area_versions",
+            &[
+                ("area_id", Int),
+                ("version", Int),
+                ("version_status", Text),
+                ("made_at", Text),
+                ("made_by", Text),
+                ("superseded_at", Text),
+                ("superseded_by", Text),
+                ("data", Text),
+                ("geom", Geom),
+            ],
+        ),
+        (
+            "release_activities",
+            &[
+                ("id", Int),
+                ("area_id", Int),
+                ("kind", Text),
+                ("start_date", Text),
+                ("end_date", Text),
+                ("organisation", Text),
+                ("method", Text),
+                ("depth_cm", Int),
+                ("perimeter", Geom),
+                ("perimeter_m2", Real),
+                ("released_m2", Real),
+                ("recorded_at", Text),
+                ("recorded_by", Text),
+            ],
+        ),
+        (
+            "device_finds",
+            &[
+                ("id", Int),
+                ("activity_id", Int),
+                ("category", Text),
+                ("model", Text),
+                ("lon", Real),
+                ("lat", Real),
+                ("depth_cm", Int),
+                ("condition", Text),
+                ("destroyed", Text),
+            ],
+        ),
+    ]
+};
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The columns of `hazard_areas` written on insert, in order (the geometry is the 17th).
 pub(crate) const AREA_INSERT_COLUMNS: &str = "id, reference, name, hazard_type, status, \
 source_status, iso3, admin_area, organisation, reported, surveyed, notes, devices, benchmark, \
@@ -371,7 +485,7 @@ pub(crate) const AREA_BATCH: usize = 24;
 pub(crate) const AUDIT_BATCH: usize = 48;
 
 macro_rules! hazard_backend {
-    ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr) => {
+    ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr, after_restore = $after:expr) => {
         mod hazard_impl {
             use demine_core::hazard::{
                 Activity, ActivityKind, AreaStatus, CustomField, DeviceCategory, DeviceFind,
@@ -840,6 +954,119 @@ macro_rules! hazard_backend {
                     .execute(&mut **tx)
                     .await
                     .map_err(db(format!("updating the remaining hazard of area {id}")))?;
+                Ok(())
+            }
+
+            /// Adds the hazard tables to a dump (inside the dump's snapshot).
+            pub(crate) async fn dump_hazards(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                dump: &mut crate::Dump,
+            ) -> Result<(), StoreError> {
+                use crate::hazards::DumpCol;
+                for (table, cols) in crate::hazards::DUMP_TABLES {
+                    let list: Vec<String> = cols
+                        .iter()
+                        .map(|(c, t)| if *t == DumpCol::Geom { gout(c) } else { (*c).to_string() })
+                        .collect();
+                    let sql = format!("SELECT {} FROM {table} ORDER BY 1, 2", list.join(", "));
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(db(format!("reading {table}")))?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let c = |e: sqlx::Error| corrupt(table, e);
+                        let mut m = serde_json::Map::new();
+                        for (i, (name, t)) in cols.iter().enumerate() {
+                            let v = match t {
+                                DumpCol::Int => serde_json::json!(r.try_get::<Option<i64>, _>(i).map_err(c)?),
+                                DumpCol::Real => serde_json::json!(r.try_get::<Option<f64>, _>(i).map_err(c)?),
+                                DumpCol::Text => serde_json::json!(r.try_get::<Option<String>, _>(i).map_err(c)?),
+                                DumpCol::Geom => serde_json::json!(r
+                                    .try_get::<Option<Vec<u8>>, _>(i)
+                                    .map_err(c)?
+                                    .map(|b| crate::hazards::hex(&b))),
+                            };
+                            m.insert((*name).to_string(), v);
+                        }
+                        out.push(m);
+                    }
+                    dump.tables.insert((*table).to_string(), out);
+                }
+                Ok(())
+            }
+
+            /// Replaces the hazard tables with a dump's (inside the restore's transaction).
+            pub(crate) async fn restore_hazards(tx: &mut Tx, dump: &crate::Dump) -> Result<(), StoreError> {
+                use crate::hazards::DumpCol;
+                let ctx = |s: &str| db(format!("restoring: {s}"));
+                let mut clear: Vec<&str> = crate::hazards::DUMP_TABLES.iter().rev().map(|(t, _)| *t).collect();
+                if let Some(rt) = $rtree {
+                    clear.push(rt);
+                }
+                for t in clear {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(ctx(t))?;
+                }
+                let bad = |table: &str, n: usize, col: &str, reason: String| StoreError::Invalid {
+                    file: "backup".into(),
+                    line: n as u64 + 1,
+                    column: format!("{table}.{col}"),
+                    reason,
+                };
+                let mut boxes = Vec::new();
+                for (table, cols) in crate::hazards::DUMP_TABLES {
+                    let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
+                    let params: Vec<String> = cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (_, t))| if *t == DumpCol::Geom { gin(i + 1) } else { format!("${}", i + 1) })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO {table} ({}) VALUES ({})",
+                        names.join(", "),
+                        params.join(", ")
+                    );
+                    for (n, row) in dump.tables.get(*table).map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                        for (name, t) in cols.iter() {
+                            let v = row.get(*name).unwrap_or(&serde_json::Value::Null);
+                            let wrong = |what: &str| bad(table, n, name, format!("{v} is not {what}"));
+                            q = match t {
+                                DumpCol::Int => q.bind(if v.is_null() { None } else { Some(v.as_i64().ok_or_else(|| wrong("an integer"))?) }),
+                                DumpCol::Real => q.bind(if v.is_null() { None } else { Some(v.as_f64().ok_or_else(|| wrong("a number"))?) }),
+                                DumpCol::Text => q.bind(if v.is_null() { None } else { Some(v.as_str().ok_or_else(|| wrong("text"))?.to_string()) }),
+                                DumpCol::Geom => {
+                                    let b = if v.is_null() {
+                                        None
+                                    } else {
+                                        let b = v.as_str().and_then(crate::hazards::unhex).ok_or_else(|| wrong("hex WKB"))?;
+                                        let g = demine_geo::decode_wkb(&b).map_err(|e| bad(table, n, name, e.to_string()))?;
+                                        if *table == "hazard_areas" && *name == "geom" {
+                                            let id = row.get("id").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                                            let radius = row.get("radius_m").and_then(serde_json::Value::as_f64);
+                                            if let Ok(shape) = demine_geo::HazardShape::from_geometry(g, radius) {
+                                                boxes.push((id, shape_bbox(&shape)));
+                                            }
+                                        }
+                                        Some(b)
+                                    };
+                                    q.bind(b)
+                                }
+                            };
+                        }
+                        q.execute(&mut **tx).await.map_err(|e| bad(table, n, "-", format!("the database refused the row: {e}")))?;
+                    }
+                }
+                set_bbox(tx, &boxes).await?;
+                for stmt in $after {
+                    sqlx::query(sqlx::AssertSqlSafe(stmt.to_string()))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(ctx("resetting sequences"))?;
+                }
                 Ok(())
             }
 

@@ -152,5 +152,6 @@ crate::hazards::hazard_backend!(
     geom_out = "?",
     bbox = "id IN (SELECT id FROM hazard_area_bbox WHERE max_lon >= {a} AND min_lon <= {c} \
             AND max_lat >= {b} AND min_lat <= {d})",
-    rtree = Some("hazard_area_bbox")
+    rtree = Some("hazard_area_bbox"),
+    after_restore = [""; 0]
 );

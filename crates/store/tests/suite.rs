@@ -764,6 +764,7 @@ mod hazards {
         versions_keep_history,
         activities_account_and_shrink_the_hazard,
         custom_fields_are_defined_and_audited,
+        backup_and_restore_keep_hazards,
     );
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
@@ -1034,5 +1035,93 @@ mod hazards {
                 .iter()
                 .any(|e| e.entity == "custom_field")
         );
+    }
+
+    async fn backup_and_restore_keep_hazards(f: &Fresh) {
+        let s = &f.store;
+        let areas: Vec<NewArea> = (1..=5)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        let mut b = areas[0].clone();
+        b.area.name = Some("renamed".into());
+        s.update_area(&b, VersionStatus::Draft, "qa").await.unwrap();
+        let act = Activity {
+            id: 0,
+            area_id: 2,
+            kind: ActivityKind::Clearance,
+            start: d("2024-01-01"),
+            end: None,
+            organisation: None,
+            method: None,
+            depth_cm: Some(10),
+            devices: vec![DeviceFind {
+                category: DeviceCategory::Ied,
+                model: None,
+                location: None,
+                depth_cm: None,
+                condition: None,
+                destroyed: None,
+            }],
+        };
+        let half = Geometry::Polygon(rect(104.2, 12.0, 104.205, 12.01));
+        s.record_activity(&act, &half, "t").await.unwrap();
+        let field = CustomField {
+            iso3: "KHM".into(),
+            name: "village".into(),
+            kind: FieldKind::Text,
+            choices: vec![],
+        };
+        s.define_field(&field, "t").await.unwrap();
+        let before_areas = s.areas(&AreaFilter::default()).await.unwrap();
+        let before_index = s.index_records(1).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup");
+        demine_store::ops::backup(s, &path).await.unwrap();
+        // Change everything after the backup, then restore.
+        let more: Vec<NewArea> = (6..=8).map(|i| area(i, 105.0, 12.0)).collect();
+        s.import_areas(&more, "t", &|_, _| {}).await.unwrap();
+        s.record_activity(&act, &half, "t").await.unwrap_err();
+        demine_store::ops::restore(s, &path, "admin").await.unwrap();
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap(), before_areas);
+        assert_eq!(s.index_records(1).await.unwrap(), before_index);
+        assert_eq!(s.history(1).await.unwrap().len(), 2);
+        let acts = s.activities(2).await.unwrap();
+        assert_eq!(acts.len(), 1);
+        assert_eq!(acts[0].activity.devices.len(), 1);
+        assert_eq!(s.fields("KHM").await.unwrap(), vec![field]);
+        // Box queries still work after a restore (SQLite rebuilds its R*Tree), and new
+        // activities get fresh ids (PostgreSQL's sequences follow the restored rows).
+        let hit = s
+            .areas(&AreaFilter {
+                bbox: Some(Bbox {
+                    min_lon: 104.405,
+                    min_lat: 11.9,
+                    max_lon: 104.55,
+                    max_lat: 12.1,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            hit.iter().map(|a| a.area.id).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        let other = Geometry::Polygon(rect(104.3, 12.0, 104.305, 12.01));
+        let st = s
+            .record_activity(
+                &Activity {
+                    area_id: 3,
+                    ..act.clone()
+                },
+                &other,
+                "t",
+            )
+            .await
+            .unwrap();
+        assert!(st.activity.id > acts[0].activity.id);
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
     }
 }
