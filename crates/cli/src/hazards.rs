@@ -207,7 +207,7 @@ pub enum ReleaseCommand {
     /// Record one activity on an area, with its perimeter as WKT.
     #[command(after_help = RELEASE_HELP)]
     Add(AddArgs),
-    /// Record activities from a GeoJSON file, all checked before any is stored: each feature's
+    /// Record activities from a GeoJSON file, all-or-nothing (in one transaction): each feature's
     /// geometry is the perimeter; properties area_id, kind, start, end, organisation, method,
     /// depth_cm, devices (a list of {category, model, location [lon, lat], depth_cm, condition,
     /// destroyed}).
@@ -1149,14 +1149,11 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
                     ));
                 }
             }
-            let mut n = 0.0;
-            for (act, g) in &todo {
-                let st = store
-                    .record_activity(act, g, &db.actor())
-                    .await
-                    .map_err(exit_on)?;
-                n += st.released_m2;
-            }
+            let stored = store
+                .record_activities(&todo, &db.actor())
+                .await
+                .map_err(exit_on)?;
+            let n: f64 = stored.iter().map(|s| s.released_m2).sum();
             let _ = writeln!(
                 o,
                 "{name}: {} activities recorded, {n:.1} m2 released",

@@ -147,14 +147,30 @@ pub trait HazardStore: Send + Sync {
     fn history(&self, id: i64)
     -> impl Future<Output = Result<Vec<AreaVersion>, StoreError>> + Send;
 
-    /// Records a land release activity on an area with its perimeter and devices found; updates
-    /// the area's remaining geometry. Returns the stored activity.
+    /// Records land release activities, each on its area with its perimeter and devices found,
+    /// in one transaction (all or none), in order; updates each area's remaining geometry.
+    fn record_activities(
+        &self,
+        list: &[(Activity, Geometry)],
+        actor: &str,
+    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
+
+    /// Records one activity (see [`HazardStore::record_activities`]).
     fn record_activity(
         &self,
         activity: &Activity,
         perimeter: &Geometry,
         actor: &str,
-    ) -> impl Future<Output = Result<StoredActivity, StoreError>> + Send;
+    ) -> impl Future<Output = Result<StoredActivity, StoreError>> + Send {
+        async move {
+            let list = [(activity.clone(), perimeter.clone())];
+            let mut v = self.record_activities(&list, actor).await?;
+            v.pop().ok_or_else(|| StoreError::Corrupt {
+                table: "release_activities".into(),
+                reason: "the activity was not returned".into(),
+            })
+        }
+    }
 
     /// The activities on an area, in the order they were recorded.
     fn activities(
@@ -1311,123 +1327,126 @@ macro_rules! hazard_backend {
                     Ok(out)
                 }
 
-                async fn record_activity(
+                async fn record_activities(
                     &self,
-                    activity: &Activity,
-                    perimeter: &Geometry,
+                    list: &[(Activity, Geometry)],
                     actor: &str,
-                ) -> Result<StoredActivity, StoreError> {
-                    let bad = |column: &str, reason: String| StoreError::Invalid {
-                        file: "activity".into(),
-                        line: 0,
-                        column: column.to_string(),
-                        reason,
-                    };
-                    activity.check().map_err(|e| match e {
-                        demine_core::CoreError::InvalidField { column, reason } => bad(&column, reason),
-                        other => bad("-", other.to_string()),
-                    })?;
-                    let polys = crate::hazards::perimeter_polygons(perimeter)?;
+                ) -> Result<Vec<StoredActivity>, StoreError> {
                     let mut tx = self.begin_write().await?;
-                    let id = activity.area_id;
-                    let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
-                        what: format!("hazardous area {id}"),
-                    })?;
-                    let mut acts = read_activities(&mut tx, id).await?;
-                    let at = now();
-                    acts.push(StoredActivity {
-                        activity: activity.clone(),
-                        perimeter: perimeter.clone(),
-                        perimeter_m2: 0.0,
-                        released_m2: 0.0,
-                        recorded_at: at.clone(),
-                        recorded_by: actor.to_string(),
-                    });
-                    let rel = crate::hazards::compute_release(&area.shape, &acts);
-                    let released = rel.per_activity_m2.last().copied().unwrap_or(0.0);
-                    if released <= 0.0 {
-                        return Err(bad(
-                            "perimeter",
-                            format!(
-                                "the perimeter releases nothing from area {id}: it does not \
-                                 overlap the land still hazardous there"
-                            ),
-                        ));
-                    }
-                    let perimeter_m2 = demine_geo::ops::area_m2(&polys);
-                    let sql = format!(
-                        "INSERT INTO release_activities (area_id, kind, start_date, end_date, \
-                         organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, \
-                         recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $9, \
-                         $10, $11, $12) RETURNING id",
-                        gin(8)
-                    );
-                    let new_id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .bind(id)
-                        .bind(activity.kind.as_str())
-                        .bind(activity.start.to_string())
-                        .bind(activity.end.map(|d| d.to_string()))
-                        .bind(activity.organisation.clone())
-                        .bind(activity.method.clone())
-                        .bind(activity.depth_cm.map(i64::from))
-                        .bind(demine_geo::encode_wkb(perimeter))
-                        .bind(perimeter_m2)
-                        .bind(released)
-                        .bind(at.clone())
-                        .bind(actor.to_string())
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(|e| bad("-", format!("the database refused the activity: {e}")))?;
-                    for d in &activity.devices {
-                        sqlx::query(
-                            "INSERT INTO device_finds (activity_id, category, model, lon, lat, \
-                             depth_cm, condition, destroyed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    let mut done = Vec::with_capacity(list.len());
+                    for (n, (activity, perimeter)) in list.iter().enumerate() {
+                        let bad = |column: &str, reason: String| StoreError::Invalid {
+                            file: "activities".into(),
+                            line: n as u64 + 1,
+                            column: column.to_string(),
+                            reason,
+                        };
+                        activity.check().map_err(|e| match e {
+                            demine_core::CoreError::InvalidField { column, reason } => bad(&column, reason),
+                            other => bad("-", other.to_string()),
+                        })?;
+                        let polys = crate::hazards::perimeter_polygons(perimeter)?;
+                        let id = activity.area_id;
+                        let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
+                            what: format!("hazardous area {id}"),
+                        })?;
+                        let mut acts = read_activities(&mut tx, id).await?;
+                        let at = now();
+                        acts.push(StoredActivity {
+                            activity: activity.clone(),
+                            perimeter: perimeter.clone(),
+                            perimeter_m2: 0.0,
+                            released_m2: 0.0,
+                            recorded_at: at.clone(),
+                            recorded_by: actor.to_string(),
+                        });
+                        let rel = crate::hazards::compute_release(&area.shape, &acts);
+                        let released = rel.per_activity_m2.last().copied().unwrap_or(0.0);
+                        if released <= 0.0 {
+                            return Err(bad(
+                                "perimeter",
+                                format!(
+                                    "the perimeter releases nothing from area {id}: it does not \
+                                     overlap the land still hazardous there"
+                                ),
+                            ));
+                        }
+                        let perimeter_m2 = demine_geo::ops::area_m2(&polys);
+                        let sql = format!(
+                            "INSERT INTO release_activities (area_id, kind, start_date, end_date, \
+                             organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, \
+                             recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $9, \
+                             $10, $11, $12) RETURNING id",
+                            gin(8)
+                        );
+                        let new_id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                            .bind(id)
+                            .bind(activity.kind.as_str())
+                            .bind(activity.start.to_string())
+                            .bind(activity.end.map(|d| d.to_string()))
+                            .bind(activity.organisation.clone())
+                            .bind(activity.method.clone())
+                            .bind(activity.depth_cm.map(i64::from))
+                            .bind(demine_geo::encode_wkb(perimeter))
+                            .bind(perimeter_m2)
+                            .bind(released)
+                            .bind(at.clone())
+                            .bind(actor.to_string())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(|e| bad("-", format!("the database refused the activity: {e}")))?;
+                        for d in &activity.devices {
+                            sqlx::query(
+                                "INSERT INTO device_finds (activity_id, category, model, lon, lat, \
+                                 depth_cm, condition, destroyed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            )
+                            .bind(new_id)
+                            .bind(d.category.as_str())
+                            .bind(d.model.clone())
+                            .bind(d.location.map(|l| l[0]))
+                            .bind(d.location.map(|l| l[1]))
+                            .bind(d.depth_cm.map(i64::from))
+                            .bind(d.condition.clone())
+                            .bind(d.destroyed.map(|x| x.to_string()))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
+                        }
+                        let g = demine_geo::ops::polygons_geometry(rel.remaining);
+                        let sql = format!(
+                            "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
+                            gin(1)
+                        );
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(demine_geo::encode_wkb(&g))
+                            .bind(rel.accounting.remaining_m2)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db(format!("updating the remaining hazard of area {id}")))?;
+                        let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
+                        stored.activity.id = new_id;
+                        stored.perimeter_m2 = perimeter_m2;
+                        stored.released_m2 = released;
+                        let after = serde_json::json!({
+                            "activity": stored.activity,
+                            "perimeter_wkt": demine_geo::to_wkt(perimeter),
+                            "released_m2": released,
+                            "remaining_m2": rel.accounting.remaining_m2,
+                        });
+                        audit_one(
+                            &mut tx,
+                            actor,
+                            "release_activity",
+                            &new_id.to_string(),
+                            None,
+                            Some(after.to_string()),
                         )
-                        .bind(new_id)
-                        .bind(d.category.as_str())
-                        .bind(d.model.clone())
-                        .bind(d.location.map(|l| l[0]))
-                        .bind(d.location.map(|l| l[1]))
-                        .bind(d.depth_cm.map(i64::from))
-                        .bind(d.condition.clone())
-                        .bind(d.destroyed.map(|x| x.to_string()))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
+                        .await?;
+                        done.push(stored);
                     }
-                    let g = demine_geo::ops::polygons_geometry(rel.remaining);
-                    let sql = format!(
-                        "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
-                        gin(1)
-                    );
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(demine_geo::encode_wkb(&g))
-                        .bind(rel.accounting.remaining_m2)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db(format!("updating the remaining hazard of area {id}")))?;
-                    let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
-                    stored.activity.id = new_id;
-                    stored.perimeter_m2 = perimeter_m2;
-                    stored.released_m2 = released;
-                    let after = serde_json::json!({
-                        "activity": stored.activity,
-                        "perimeter_wkt": demine_geo::to_wkt(perimeter),
-                        "released_m2": released,
-                        "remaining_m2": rel.accounting.remaining_m2,
-                    });
-                    audit_one(
-                        &mut tx,
-                        actor,
-                        "release_activity",
-                        &new_id.to_string(),
-                        None,
-                        Some(after.to_string()),
-                    )
-                    .await?;
-                    tx.commit().await.map_err(db("committing the activity"))?;
-                    Ok(stored)
+                    tx.commit().await.map_err(db("committing the activities"))?;
+                    Ok(done)
                 }
 
                 async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
@@ -1565,13 +1584,12 @@ impl HazardStore for crate::AnyStore {
         any_delegate!(self, s => s.history(id))
     }
 
-    async fn record_activity(
+    async fn record_activities(
         &self,
-        activity: &Activity,
-        perimeter: &Geometry,
+        list: &[(Activity, Geometry)],
         actor: &str,
-    ) -> Result<StoredActivity, StoreError> {
-        any_delegate!(self, s => s.record_activity(activity, perimeter, actor))
+    ) -> Result<Vec<StoredActivity>, StoreError> {
+        any_delegate!(self, s => s.record_activities(list, actor))
     }
 
     async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {

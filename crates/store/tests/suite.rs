@@ -1002,6 +1002,14 @@ mod hazards {
         missing.area_id = 99;
         assert!(s.record_activity(&missing, &south, "t").await.is_err());
         assert_eq!(s.activities(1).await.unwrap().len(), 2);
+        // A batch with a bad activity second stores none of them.
+        let east = Geometry::Polygon(rect(104.008, 12.0, 104.01, 12.01));
+        let e = s
+            .record_activities(&[(nts.clone(), east.clone()), (nts.clone(), outside)], "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(":2:"), "{e}");
+        assert_eq!(s.activities(1).await.unwrap().len(), 2);
         let audit = s.audit_entries().await.unwrap();
         assert_eq!(
             audit
