@@ -109,6 +109,16 @@ pub enum HazardsCommand {
         #[arg(long, value_delimiter = ',')]
         choices: Vec<String>,
     },
+    /// Change an area's status (a new version): open, closed (all land released) or
+    /// handed-over. Closed and handed-over areas are left out of the safety check.
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        /// The area's id.
+        id: i64,
+        /// open, closed or handed-over.
+        #[arg(value_parser = |s: &str| s.parse::<AreaStatus>())]
+        status: AreaStatus,
+    },
     /// Set custom field values of an area (a new version): NAME=VALUE, checked against the
     /// State's definitions.
     #[command(after_help = EXIT_CODES)]
@@ -717,6 +727,31 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 "{}: custom field {} ({}) defined",
                 f.iso3, f.name, f.kind
             );
+        }
+        HazardsCommand::Status { id, status } => {
+            let store = db.open().await?;
+            let s = store
+                .area(id)
+                .await
+                .map_err(exit_on)?
+                .unwrap_or_else(|| not_found(id));
+            let mut area = s.area.clone();
+            area.status = status;
+            // The source's status word described the old status; the model's word is now the
+            // truth (the old word stays in the area's history).
+            area.source_status = None;
+            let v = store
+                .update_area(
+                    &NewArea {
+                        area,
+                        shape: s.shape.clone(),
+                    },
+                    demine_core::hazard::VersionStatus::Draft,
+                    &db.actor(),
+                )
+                .await
+                .map_err(exit_on)?;
+            let _ = writeln!(o, "area {id}: status {status}, version {v} (draft)");
         }
         HazardsCommand::Set { id, values } => {
             let store = db.open().await?;

@@ -328,6 +328,33 @@ fn batch_check_from_the_store_leaves_closed_areas_out() {
 }
 
 #[test]
+fn closing_an_area_and_routes_from_the_store() {
+    let d = Db::imported();
+    let route = d.file(
+        "road.geojson",
+        r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[104.905,11.54],[104.905,11.57]]}}"#,
+    );
+    let v = d.json(&["check", "--route", &route, "--within", "50", "--json"]);
+    assert_eq!(v["safe"], false);
+    assert_eq!(v["hazards"][0]["id"], 1);
+    d.cmd()
+        .args(["hazards", "status", "1", "closed"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("status closed, version 2"));
+    let v = d.json(&["check", "--route", &route, "--within", "50", "--json"]);
+    assert_eq!(v["safe"], true, "{v}");
+    d.cmd()
+        .args(["hazards", "status", "1", "demolished"])
+        .assert()
+        .code(2);
+    d.cmd()
+        .args(["hazards", "status", "42", "open"])
+        .assert()
+        .code(4);
+}
+
+#[test]
 fn custom_fields_are_checked() {
     let d = Db::imported();
     d.cmd()
