@@ -632,4 +632,62 @@ mod tests {
         t.add(&a);
         assert_eq!(t.recorded_m2, 2000.0);
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn vocabulary_words_parse_whatever_their_case_and_separators(
+                i in 0usize..5, upper in proptest::collection::vec(any::<bool>(), 32), sep in "[-_ ]",
+            ) {
+                let c = DeviceCategory::ALL[i];
+                let word: String = c
+                    .as_str()
+                    .chars()
+                    .zip(upper.iter().cycle())
+                    .map(|(ch, up)| match ch {
+                        '-' => sep.chars().next().unwrap_or('-'),
+                        ch if *up => ch.to_ascii_uppercase(),
+                        ch => ch,
+                    })
+                    .collect();
+                prop_assert_eq!(word.parse::<DeviceCategory>().unwrap(), c);
+            }
+
+            #[test]
+            fn numbers_pass_and_words_do_not(x in -1e12f64..1e12, w in "[a-z]{1,8}") {
+                let f = CustomField {
+                    iso3: "AFG".into(),
+                    name: "n".into(),
+                    kind: FieldKind::Number,
+                    choices: vec![],
+                };
+                let v = f.validate(&serde_json::json!(x.to_string())).unwrap();
+                prop_assert_eq!(v.as_f64(), Some(x));
+                let is_number = w.parse::<f64>().is_ok_and(f64::is_finite);
+                prop_assert_eq!(f.validate(&serde_json::json!(w)).is_ok(), is_number);
+            }
+
+            #[test]
+            fn totals_of_balanced_books_balance(
+                parts in proptest::collection::vec((0.0f64..1e6, 0.0f64..1e6, 0.0f64..1e6, 0.0f64..1e6), 0..20),
+            ) {
+                let mut total = Accounting::default();
+                for (c, r, cl, rem) in parts {
+                    let a = Accounting {
+                        recorded_m2: c + r + cl + rem,
+                        cancelled_m2: c,
+                        reduced_m2: r,
+                        cleared_m2: cl,
+                        remaining_m2: rem,
+                    };
+                    prop_assert!(a.balances(1e-12));
+                    total.add(&a);
+                }
+                prop_assert!(total.balances(1e-12));
+            }
+        }
+    }
 }
