@@ -96,21 +96,54 @@ pub enum Placement {
 }
 
 impl Boundaries {
-    /// Whether `g` is within `tolerance_m` metres of the State `iso3`.
+    /// Whether `g` is within `tolerance_m` metres of the State `iso3`, judged on up to four
+    /// vertices spread along each polygon's exterior ring (a hazardous area is small beside a
+    /// State's boundary at 1:50m, whose own error is of the order of the tolerance).
     pub fn place(&self, iso3: &str, g: &Geometry, tolerance_m: f64) -> Placement {
         let Some(&n) = self.known.get(iso3) else {
             return Placement::Unknown;
         };
-        let hits = self.index.query_geometry(g, tolerance_m);
-        if hits.iter().any(|h| h.hazard.id == n as i64) {
-            Placement::Inside
-        } else {
-            Placement::Outside(
-                hits.iter()
-                    .filter_map(|h| self.iso3.get(h.hazard.id as usize).cloned())
-                    .collect(),
-            )
+        let mut probes = Vec::new();
+        let mut sample = |ring: &[demine_geo::Coord]| {
+            let k = ring.len().saturating_sub(1).max(1);
+            for i in [0, k / 4, k / 2, 3 * k / 4] {
+                if let Some(c) = ring.get(i)
+                    && !probes.contains(c)
+                {
+                    probes.push(*c);
+                }
+            }
+        };
+        match g {
+            Geometry::Polygon(p) => sample(&p.exterior),
+            Geometry::MultiPolygon(ps) => ps.iter().for_each(|p| sample(&p.exterior)),
+            other => other.for_each_coord(|c| probes.push(c)),
         }
+        let mut near = Vec::new();
+        for p in probes {
+            // Inside first (cheap), then within the tolerance.
+            if self
+                .index
+                .query_point(p, 0.0)
+                .iter()
+                .any(|h| h.hazard.id == n as i64)
+            {
+                continue;
+            }
+            let hits = self.index.query_point(p, tolerance_m);
+            if hits.iter().any(|h| h.hazard.id == n as i64) {
+                continue;
+            }
+            for h in hits {
+                if let Some(code) = self.iso3.get(h.hazard.id as usize)
+                    && !near.contains(code)
+                {
+                    near.push(code.clone());
+                }
+            }
+            return Placement::Outside(near);
+        }
+        Placement::Inside
     }
 }
 
