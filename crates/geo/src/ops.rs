@@ -57,6 +57,7 @@ fn from_geo(mp: &geo::MultiPolygon<f64>) -> Vec<Polygon> {
                 .interiors()
                 .iter()
                 .map(|h| ring_from_geo(h, false))
+                .filter(|h| h.len() >= 4)
                 .collect(),
         })
         .filter(|p| p.exterior.len() >= 4)

@@ -302,6 +302,18 @@ pub(crate) fn shape_from(
     })
 }
 
+/// Below this many m², what remains of an area is overlay dust, not a hazard.
+pub(crate) const DUST_M2: f64 = 1e-3;
+
+/// The remaining geometry as stored: empty when only dust remains.
+pub(crate) fn stored_remaining(remaining: Vec<Polygon>, remaining_m2: f64) -> Geometry {
+    if remaining_m2 < DUST_M2 {
+        Geometry::MultiPolygon(Vec::new())
+    } else {
+        demine_geo::ops::polygons_geometry(remaining)
+    }
+}
+
 /// Polygons of a perimeter geometry, or an error naming what is wrong with it.
 pub(crate) fn perimeter_polygons(g: &Geometry) -> Result<Vec<Polygon>, StoreError> {
     let ps = demine_geo::ops::geometry_polygons(g);
@@ -958,7 +970,7 @@ macro_rules! hazard_backend {
                     return Ok(());
                 }
                 let rel = crate::hazards::compute_release(shape, &acts);
-                let g = demine_geo::ops::polygons_geometry(rel.remaining);
+                let g = crate::hazards::stored_remaining(rel.remaining, rel.accounting.remaining_m2);
                 let sql = format!(
                     "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
                     gin(1)
@@ -1412,7 +1424,7 @@ macro_rules! hazard_backend {
                             .await
                             .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
                         }
-                        let g = demine_geo::ops::polygons_geometry(rel.remaining);
+                        let g = crate::hazards::stored_remaining(rel.remaining, rel.accounting.remaining_m2);
                         let sql = format!(
                             "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
                             gin(1)
@@ -1523,7 +1535,7 @@ macro_rules! hazard_backend {
                         "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
                          CASE WHEN remaining IS NULL THEN radius_m END \
                          FROM hazard_areas WHERE status = 'open' \
-                         AND (remaining_m2 IS NULL OR remaining_m2 > 0)",
+                         AND (remaining_m2 IS NULL OR remaining_m2 >= 0.001)",
                         gout("COALESCE(remaining, geom)")
                     );
                     let rows: Vec<crate::hazards::IndexRow> =

@@ -1018,6 +1018,17 @@ mod hazards {
                 .count(),
             2
         );
+        // Clearing what remains leaves nothing for the safety check, though the area stays open
+        // until the authority closes it.
+        let all = Geometry::Polygon(rect(103.9, 11.9, 104.1, 12.1));
+        s.record_activity(&clearance, &all, "t").await.unwrap();
+        let acc = hazards::accounting(s, 1).await.unwrap();
+        assert!(acc.remaining_m2 < 1e-3 && acc.balances(1e-9), "{acc:?}");
+        assert!(s.index_records(1).await.unwrap().is_empty());
+        assert_eq!(
+            s.area(1).await.unwrap().unwrap().area.status,
+            AreaStatus::Open
+        );
     }
 
     async fn custom_fields_are_defined_and_audited(f: &Fresh) {
