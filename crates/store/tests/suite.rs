@@ -923,6 +923,14 @@ mod hazards {
         let rep = demine_store::ops::verify_audit(s).await.unwrap();
         assert!(rep.ok, "{rep:?}");
         assert!(s.history(99).await.is_err());
+        // An area changed behind demine's back breaks the audit.
+        f.exec("UPDATE hazard_areas SET name = 'forged' WHERE id = 7")
+            .await
+            .unwrap();
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(!rep.ok);
+        let b = rep.first_broken.unwrap();
+        assert_eq!((b.entity.as_str(), b.key.as_str()), ("hazard_area", "7"));
     }
 
     async fn activities_account_and_shrink_the_hazard(f: &Fresh) {
