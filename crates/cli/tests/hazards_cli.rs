@@ -430,3 +430,58 @@ fn help_describes_the_commands() {
         .success()
         .stdout(predicate::str::contains("non-technical-survey"));
 }
+
+#[test]
+fn release_import_is_all_or_nothing_and_errors_name_the_feature() {
+    let d = Db::imported();
+    let acts = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"area_id":1,"kind":"technical-survey","start":"2024-03-01"},
+ "geometry":{"type":"Polygon","coordinates":[[[104.90,11.55],[104.905,11.55],[104.905,11.56],[104.90,11.56],[104.90,11.55]]]}},
+{"type":"Feature","properties":{"area_id":2,"kind":"technical-survey","start":"2024-03-01"},
+ "geometry":{"type":"Polygon","coordinates":[[[100.0,10.0],[100.1,10.0],[100.1,10.1],[100.0,10.0]]]}}
+]}"#;
+    let f = d.file("acts.geojson", acts);
+    d.cmd()
+        .args(["release", "import", &f])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("activities:2")
+                .and(predicate::str::contains("releases nothing")),
+        );
+    assert_eq!(
+        d.json(&["release", "list", "1", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let bad_kind = acts.replacen("technical-survey", "demolition", 1);
+    let f = d.file("bad.geojson", &bad_kind);
+    d.cmd()
+        .args(["release", "import", &f])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("feature #0"));
+    let f = d.file("broken.geojson", "{\"type\": ");
+    d.cmd()
+        .args(["release", "import", &f])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("line 1"));
+    d.cmd()
+        .args(["hazards", "accounting", "99"])
+        .assert()
+        .code(4);
+    d.cmd()
+        .args(["hazards", "export", "--format", "kml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "<Placemark><name>rice field</name>",
+        ));
+    d.cmd()
+        .args(["hazards", "list", "--bbox", "1,2,3"])
+        .assert()
+        .code(2);
+}
