@@ -55,7 +55,9 @@ impl GeoFormat {
 pub enum HazardsCommand {
     /// Import hazardous areas from a file, all-or-nothing. Each feature's id (an integer) is the
     /// area's id: a new id adds an area, an existing one makes a new version of it (the previous
-    /// version is kept). Properties read: id, status, type (SHA/CHA), name, radius (for points).
+    /// version is kept). Properties read: id, status, type (SHA/CHA), name, radius (for points);
+    /// from GeoJSON also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
+    /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields).
     #[command(after_help = IMPORT_HELP)]
     Import(ImportArgs),
     /// Export hazardous areas (GeoJSON by default; the format also follows the file's extension).
@@ -330,11 +332,118 @@ fn report_warnings(name: &str, warnings: &[Fault]) {
 }
 
 /// Turns validated features into areas (ids, statuses, types), checking them against the State.
+/// The properties of each feature of a GeoJSON text, by position (the fast reader keeps only the
+/// few the safety check needs). Geometry is skipped unparsed.
+fn geojson_properties(bytes: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    #[derive(serde::Deserialize)]
+    struct F {
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        geometry: serde::de::IgnoredAny,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fc {
+        #[serde(default)]
+        features: Option<Vec<F>>,
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    // The file has already been read and validated by demine's own reader, so a failure here
+    // only means there are no properties to add.
+    match serde_json::from_slice::<Fc>(bytes) {
+        Ok(Fc {
+            features: Some(fs), ..
+        }) => fs
+            .into_iter()
+            .map(|f| f.properties.unwrap_or_default())
+            .collect(),
+        Ok(Fc { properties, .. }) => vec![properties.unwrap_or_default()],
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What a feature's properties say beyond id, status, type, name and radius.
+fn extra_attributes(
+    area: &mut HazardArea,
+    p: &serde_json::Map<String, serde_json::Value>,
+    iso3: Option<&str>,
+    fields: &BTreeMap<String, Vec<CustomField>>,
+) -> std::result::Result<(), String> {
+    use serde_json::Value as J;
+    let text = |k: &str| {
+        p.get(k)
+            .and_then(J::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let date = |k: &str| -> std::result::Result<Option<chrono::NaiveDate>, String> {
+        text(k)
+            .map(|s| {
+                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| format!("{k} {s:?} is not a date YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    area.iso3 = match (iso3, text("iso3")) {
+        (Some(c), Some(x)) if !x.eq_ignore_ascii_case(c) => {
+            return Err(format!("its iso3 property {x:?} is not --iso3 {c}"));
+        }
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(x)) => Some(
+            x.parse::<demine_core::Iso3>()
+                .map_err(|e| e.to_string())?
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    area.admin_area = text("admin_area");
+    area.organisation = text("organisation");
+    area.notes = text("notes");
+    area.reported = date("reported")?;
+    area.surveyed = date("surveyed")?;
+    if let Some(v) = p.get("devices").filter(|v| !v.is_null()) {
+        let list = v.as_array().ok_or("devices must be a list of categories")?;
+        for d in list {
+            let s = d.as_str().ok_or("devices must be a list of categories")?;
+            area.devices.push(
+                s.parse()
+                    .map_err(|e: demine_core::CoreError| e.to_string())?,
+            );
+        }
+    }
+    if let Some(v) = p.get("benchmark").filter(|v| !v.is_null()) {
+        let b: [f64; 2] = serde_json::from_value(v.clone())
+            .map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
+        if !(b[0].abs() <= 180.0 && b[1].abs() <= 90.0) {
+            return Err(format!("benchmark {v} is not a longitude/latitude"));
+        }
+        area.benchmark = Some(b);
+    }
+    if let Some(v) = p.get("custom").filter(|v| !v.is_null()) {
+        let m: BTreeMap<String, serde_json::Value> = serde_json::from_value(v.clone())
+            .map_err(|_| format!("custom {v} is not an object"))?;
+        if !m.is_empty() {
+            let Some(code) = &area.iso3 else {
+                return Err("custom field values need a State (iso3)".into());
+            };
+            let defs = fields.get(code).map(Vec::as_slice).unwrap_or(&[]);
+            area.custom =
+                demine_core::hazard::validate_custom(defs, &m).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 fn to_areas(
     name: &str,
     c: Collection,
     iso3: Option<&str>,
     tolerance_m: f64,
+    props: &[serde_json::Map<String, serde_json::Value>],
+    fields: &BTreeMap<String, Vec<CustomField>>,
 ) -> Result<Vec<NewArea>> {
     // Per feature: index, id as written, name, status (hazard_records keeps none of these).
     type Extra = (usize, Option<String>, Option<String>, Option<String>);
@@ -353,10 +462,16 @@ fn to_areas(
     let records = hazard_records(name, c.features).unwrap_or_else(|e| geo_fail(e));
     let mut out = Vec::with_capacity(records.len());
     let mut faults = Vec::new();
-    let boundaries = match iso3 {
-        Some(_) => Some(boundaries::get()?),
-        None => None,
+    let any_state = iso3.is_some()
+        || props
+            .iter()
+            .any(|p| p.get("iso3").is_some_and(|v| !v.is_null()));
+    let boundaries = if any_state {
+        Some(boundaries::get()?)
+    } else {
+        None
     };
+    let empty = serde_json::Map::new();
     let mut unknown_warned = false;
     for (r, (index, reference, fname, status)) in records.into_iter().zip(extra) {
         let mapped = map_source_status(status.as_deref().unwrap_or(""));
@@ -371,7 +486,33 @@ fn to_areas(
             }
             None => mapped.hazard_type.unwrap_or(HazardType::Sha),
         };
-        if let (Some(code), Some(b)) = (iso3, boundaries) {
+        let mut area = HazardArea {
+            id: r.id,
+            reference: reference.clone(),
+            name: fname,
+            hazard_type,
+            status: mapped.status,
+            source_status: status,
+            devices: vec![],
+            benchmark: None,
+            iso3: None,
+            admin_area: None,
+            organisation: None,
+            reported: None,
+            surveyed: None,
+            notes: None,
+            custom: BTreeMap::new(),
+        };
+        if let Err(e) =
+            extra_attributes(&mut area, props.get(index).unwrap_or(&empty), iso3, fields)
+        {
+            faults.push(format!(
+                "feature #{index} (id {}): {e}",
+                reference.as_deref().unwrap_or("-")
+            ));
+            continue;
+        }
+        if let (Some(code), Some(b)) = (area.iso3.as_deref(), boundaries) {
             let g = match &r.shape {
                 HazardShape::Circle { center, .. } => Geometry::Point(*center),
                 s => s.to_geometry(),
@@ -403,23 +544,7 @@ fn to_areas(
             }
         }
         out.push(NewArea {
-            area: HazardArea {
-                id: r.id,
-                reference,
-                name: fname,
-                hazard_type,
-                status: mapped.status,
-                source_status: status,
-                devices: vec![],
-                benchmark: None,
-                iso3: iso3.map(str::to_string),
-                admin_area: None,
-                organisation: None,
-                reported: None,
-                surveyed: None,
-                notes: None,
-                custom: BTreeMap::new(),
-            },
+            area,
             shape: r.shape,
         });
     }
@@ -475,8 +600,27 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             let c = read_collection(&a.file, a.format)?;
             report_warnings(&name, &c.warnings);
             let warnings = c.warnings.len();
-            let areas = to_areas(&name, c, iso3.as_deref(), a.tolerance_m)?;
+            let format = a.format.or_else(|| GeoFormat::from_path(&a.file));
+            let props = if format == Some(GeoFormat::Geojson) {
+                let bytes =
+                    std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
+                geojson_properties(&bytes)
+            } else {
+                Vec::new()
+            };
             let store = db.open().await?;
+            let mut codes: std::collections::BTreeSet<String> = props
+                .iter()
+                .filter_map(|p| p.get("iso3").and_then(serde_json::Value::as_str))
+                .map(str::to_ascii_uppercase)
+                .collect();
+            codes.extend(iso3.clone());
+            let mut fields = BTreeMap::new();
+            for code in codes {
+                let f = store.fields(&code).await.map_err(exit_on)?;
+                fields.insert(code, f);
+            }
+            let areas = to_areas(&name, c, iso3.as_deref(), a.tolerance_m, &props, &fields)?;
             let bar = std::sync::OnceLock::new();
             let progress = |done: u64, total: u64| {
                 if total >= 10_000 {
@@ -944,6 +1088,7 @@ pub fn export_text(areas: &[StoredArea], format: GeoFormat) -> Result<String> {
                         "devices": a.devices,
                         "reported": a.reported,
                         "surveyed": a.surveyed,
+                        "benchmark": a.benchmark,
                         "notes": a.notes,
                         "custom": a.custom,
                         "radius_m": radius(&x.shape),

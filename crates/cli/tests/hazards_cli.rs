@@ -485,3 +485,80 @@ fn release_import_is_all_or_nothing_and_errors_name_the_feature() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn geojson_carries_the_whole_area() {
+    let d = Db::new();
+    d.cmd()
+        .args([
+            "hazards",
+            "define-field",
+            "--iso3",
+            "KHM",
+            "--name",
+            "village",
+            "--type",
+            "text",
+        ])
+        .assert()
+        .success();
+    let full = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":5,"status":"confirmed","name":"school path","iso3":"KHM",
+ "admin_area":"Kandal","organisation":"CMAC","reported":"2023-05-01","surveyed":"2023-06-02",
+ "notes":"near the pagoda","devices":["ap-mine","erw-uxo"],"benchmark":[104.9001,11.5501],
+ "custom":{"village":"Phum Thmei"}},
+ "geometry":{"type":"Polygon","coordinates":[[[104.90,11.55],[104.91,11.55],[104.91,11.56],[104.90,11.56],[104.90,11.55]]]}}]}"#;
+    let f = d.file("full.geojson", full);
+    d.cmd().args(["hazards", "import", &f]).assert().success();
+    let show = d.json(&["hazards", "show", "5", "--json"]);
+    let a = &show["area"];
+    assert_eq!(a["iso3"], "KHM");
+    assert_eq!(a["admin_area"], "Kandal");
+    assert_eq!(a["organisation"], "CMAC");
+    assert_eq!(a["reported"], "2023-05-01");
+    assert_eq!(a["devices"], serde_json::json!(["ap-mine", "erw-uxo"]));
+    assert_eq!(a["benchmark"], serde_json::json!([104.9001, 11.5501]));
+    assert_eq!(a["custom"]["village"], "Phum Thmei");
+    assert_eq!(a["hazard_type"], "CHA");
+    // Exported and imported again: nothing changes.
+    let out = d.dir.path().join("out.geojson").display().to_string();
+    d.cmd().args(["hazards", "export", &out]).assert().success();
+    d.cmd()
+        .args(["hazards", "import", &out])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 unchanged"));
+    // Each bad attribute names the feature.
+    for (from, to, says) in [
+        ("\"2023-05-01\"", "\"2023-02-30\"", "reported"),
+        ("\"erw-uxo\"", "\"landmine\"", "landmine"),
+        ("\"village\"", "\"colour\"", "no custom field"),
+        ("[104.9001,11.5501]", "[11.5501]", "benchmark"),
+    ] {
+        let f = d.file("bad.geojson", &full.replace(from, to));
+        d.cmd()
+            .args(["hazards", "import", &f])
+            .assert()
+            .code(3)
+            .stderr(
+                predicate::str::contains("feature #0 (id 5)").and(predicate::str::contains(says)),
+            );
+    }
+    let tha = full
+        .replace("\"iso3\":\"KHM\"", "\"iso3\":\"THA\"")
+        .replace("{\"village\":\"Phum Thmei\"}", "{}");
+    let f = d.file("bad.geojson", &tha);
+    d.cmd()
+        .args(["hazards", "import", &f])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "feature #0 (id 5): the area is outside THA",
+        ));
+    let f = d.file("bad.geojson", full);
+    d.cmd()
+        .args(["hazards", "import", &f, "--iso3", "VNM"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("is not --iso3 VNM"));
+}
