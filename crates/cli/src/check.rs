@@ -1,8 +1,9 @@
 //! `demine check`: is a place safe? One point, a batch of points from CSV, or a route/site
 //! geometry, against every hazardous area that still counts as a hazard.
 //!
-//! The hazards come from a file for now (`--hazards`); [`load_hazard_records`] is the one place
-//! that turns a source into [`HazardRecord`]s, so another source (the store) can replace it.
+//! The hazards come from the store (the database chosen by --db/--database-url): every open area
+//! with land still hazardous, as its remaining geometry (released land is not a hazard). With
+//! `--hazards FILE` they come from a file instead.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,12 +22,15 @@ use demine_geo::{
 /// Arguments of `demine check`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Checks against every hazardous area that still counts as a hazard: areas \
-whose status is cleared, cancelled, closed, handed over or released are left out. Distances are \
+    after_help = "Checks against every hazardous area in the database that still counts as a \
+hazard: closed and handed-over areas are left out, and land released by survey or clearance is \
+cut out of its area (the check uses each area's remaining hazard). With --hazards FILE, the \
+areas of the file instead, leaving out those whose status is cleared, cancelled, closed, handed \
+over or released. Distances are \
 geodesic on the WGS84 ellipsoid (within 0.5 m up to 5 km); a place inside a hazard is at 0 m.\n\n\
 Give exactly one of --lon/--lat, --points or --route.\n\n\
 Output: for a point or a route, a report, or with --json: {\"safe\": bool, \"hazards\": [{\"id\", \
-\"status\", \"type\", \"geometry\", \"distance_m\"}]}, nearest first. For --points, one line per \
+\"status\", \"type\", \"distance_m\"}]}, nearest first. For --points, one line per \
 flagged point, sorted by point id: `id,hazard_id,distance_m` (the nearest hazard), or only the id \
 with --ids-only.\n\n\
 Exit status: 0 when nothing is within the distance, 3 when a hazard is within it (or a point is \
@@ -46,10 +50,11 @@ pub struct CheckArgs {
     /// routes, CSV with a wkt column) is checked with the distance as a buffer.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["lon", "lat"])]
     route: Option<PathBuf>,
-    /// The hazardous areas: GeoJSON (.geojson/.json), KML (.kml), GPX (.gpx: waypoints with a
-    /// radius) or CSV (.csv: id, status, and a wkt column or lon/lat with a radius column).
+    /// Check against the hazardous areas of a file instead of the database: GeoJSON
+    /// (.geojson/.json), KML (.kml), GPX (.gpx: waypoints with a radius) or CSV (.csv: id,
+    /// status, and a wkt column or lon/lat with a radius column).
     #[arg(long, value_name = "FILE")]
-    hazards: PathBuf,
+    hazards: Option<PathBuf>,
     /// Safety distance in metres.
     #[arg(long, value_name = "METRES", default_value_t = 100.0)]
     within: f64,
@@ -156,8 +161,24 @@ impl Clock {
     }
 }
 
+/// The hazard records of the store: one query, decoded on `threads` threads.
+fn store_records(db: &crate::registry::DbArgs, threads: usize) -> Result<Vec<HazardRecord>> {
+    use demine_store::HazardStore;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let store = db.open_existing().await?;
+        store
+            .index_records(threads)
+            .await
+            .map_err(crate::registry::exit_on)
+    })
+}
+
 /// Runs `demine check`.
-pub fn run(args: CheckArgs) -> Result<()> {
+pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
     if !(args.within.is_finite() && args.within >= 0.0) {
         bail!(
             "--within must be a non-negative number of metres, not {}",
@@ -178,7 +199,10 @@ pub fn run(args: CheckArgs) -> Result<()> {
         t: Instant::now(),
     };
     let mut buf = Vec::new();
-    let records = load_hazard_records(&args.hazards, n, &mut buf)?;
+    let records = match &args.hazards {
+        Some(path) => load_hazard_records(path, n, &mut buf)?,
+        None => store_records(db, n)?,
+    };
     clock.lap("hazards read");
     let index = build_index(records)?;
     clock.lap("index built");
@@ -215,7 +239,6 @@ fn hits_json(hits: &[Hit<'_>]) -> serde_json::Value {
                     "id": h.hazard.id,
                     "status": h.hazard.status,
                     "type": h.hazard.hazard_type,
-                    "geometry": h.hazard.geometry_type,
                     "distance_m": (h.distance_m * 1000.0).round() / 1000.0,
                 })
             })

@@ -203,5 +203,6 @@ async fn export_all(store: &AnyStore, a: ExportArgs) -> Result<()> {
         let path = dir.join(format!("{kind}.{ext}"));
         std::fs::write(&path, &buf).with_context(|| format!("writing {}", path.display()))?;
     }
+    crate::hazards::export_all_geojson(store, &dir.join("hazards.geojson")).await?;
     Ok(())
 }

@@ -6,7 +6,9 @@ mod registry;
 
 use clap::{Parser, Subcommand};
 
+mod boundaries;
 mod check;
+mod hazards;
 mod treaty;
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
@@ -26,6 +28,12 @@ enum Command {
     Registry(registry::RegistryCommand),
     /// Is this place safe? Check points, a batch of points or a route against the hazardous areas.
     Check(check::CheckArgs),
+    /// Hazardous areas: import, export, list, show with history, accounting, custom fields.
+    #[command(subcommand)]
+    Hazards(hazards::HazardsCommand),
+    /// Land release activities (non-technical survey, technical survey, clearance) on an area.
+    #[command(subcommand)]
+    Release(hazards::ReleaseCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,7 +49,9 @@ fn main() -> anyhow::Result<()> {
         Some(command) => match command {
             Command::Treaty(args) => treaty::run(args),
             Command::Registry(c) => registry::run(&cli.db, c),
-            Command::Check(args) => check::run(args),
+            Command::Check(args) => check::run(&cli.db, args),
+            Command::Hazards(c) => hazards::run(&cli.db, c),
+            Command::Release(c) => hazards::run_release(&cli.db, c),
         },
     }
 }

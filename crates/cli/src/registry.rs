@@ -47,6 +47,19 @@ impl DbArgs {
             .unwrap_or_else(|| "unknown".to_string())
     }
 
+    /// Opens a database that must already exist (a SQLite file that is missing is an error, not
+    /// a new empty database), without loading the bundled data.
+    pub(crate) async fn open_existing(&self) -> Result<AnyStore> {
+        let target = self.target();
+        if !target.contains("://") && !std::path::Path::new(&target).exists() {
+            anyhow::bail!(
+                "no database at {target}: give --db (or --database-url), import areas with \
+                 `demine hazards import`, or check against a file with --hazards"
+            );
+        }
+        AnyStore::open(&target).await.map_err(exit_on)
+    }
+
     /// Opens the database, creating it and loading the bundled data on first use.
     pub(crate) async fn open(&self) -> Result<AnyStore> {
         let target = self.target();

@@ -254,7 +254,9 @@ fn export_import_round_trip_through_files() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 10);
+    // Ten kinds as CSV, and the hazardous areas as GeoJSON.
+    assert_eq!(names.len(), 11);
+    assert!(names.contains(&"hazards.geojson".to_string()));
     assert!(!names.contains(&"victims.csv".to_string()));
     let c = dir.path().join("c.db");
     for kind in [

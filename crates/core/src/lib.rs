@@ -11,6 +11,7 @@
 pub mod compliance;
 mod date;
 mod error;
+pub mod hazard;
 mod iso3;
 pub mod records;
 pub mod schema;

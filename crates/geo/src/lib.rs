@@ -65,6 +65,7 @@ pub mod gpx;
 pub mod index;
 mod json;
 pub mod kml;
+pub mod ops;
 mod rtree;
 pub mod status;
 pub mod validate;

@@ -421,6 +421,7 @@ macro_rules! sql_backend {
                         rows.iter().map(|r| table.to_json(r)).collect(),
                     );
                 }
+                hazard_impl::dump_hazards(&mut tx, &mut dump).await?;
                 dump.audit = read_audit(&mut tx).await?;
                 let meta = sqlx::query("SELECT key, value FROM meta ORDER BY key")
                     .fetch_all(&mut *tx)
@@ -486,6 +487,7 @@ macro_rules! sql_backend {
                         insert_record(&mut tx, table, &sql, r).await.map_err(ctx(table.sql))?;
                     }
                 }
+                hazard_impl::restore_hazards(&mut tx, dump).await?;
                 for e in &dump.audit {
                     insert_audit(&mut tx, e).await?;
                 }

@@ -15,6 +15,7 @@ mod audit;
 mod backend;
 pub mod bundled;
 mod error;
+pub mod hazards;
 pub mod io;
 pub mod ops;
 mod postgres;
@@ -31,6 +32,9 @@ pub use audit::{AuditEntry, AuditReport, Broken};
 pub use bundled::{BUNDLED, BundledFile, ImportKind};
 pub use demine_core::schema::{Kind, Value};
 pub use error::StoreError;
+pub use hazards::{
+    AreaFilter, AreaVersion, HazardImportReport, HazardStore, NewArea, StoredActivity, StoredArea,
+};
 pub use io::{Batch, Format, Row};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -205,7 +205,9 @@ fn verify_dump(dump: &Dump) -> AuditReport {
         }
         rows.push((kind, list));
     }
-    let result = audit::verify_chain(entries).and_then(|()| audit::verify_rows(entries, &rows));
+    let result = audit::verify_chain(entries)
+        .and_then(|()| audit::verify_rows(entries, &rows))
+        .and_then(|()| crate::hazards::verify_dump_areas(dump));
     AuditReport {
         entries: entries.len() as u64,
         ok: result.is_ok(),

@@ -107,6 +107,20 @@ fn redact(url: &str) -> String {
 }
 
 crate::backend::sql_backend!(PgStore, sqlx::Postgres);
+crate::hazards::hazard_backend!(
+    PgStore,
+    sqlx::Postgres,
+    geom_in = "ST_GeomFromWKB(?, 4326)",
+    geom_out = "ST_AsBinary(?)",
+    bbox = "geom && ST_MakeEnvelope({a}, {b}, {c}, {d}, 4326)",
+    rtree = None::<&str>,
+    after_restore = [
+        "SELECT setval(pg_get_serial_sequence('release_activities', 'id'), \
+         GREATEST((SELECT MAX(id) FROM release_activities), 1))",
+        "SELECT setval(pg_get_serial_sequence('device_finds', 'id'), \
+         GREATEST((SELECT MAX(id) FROM device_finds), 1))",
+    ]
+);
 
 #[cfg(test)]
 mod tests {

@@ -145,3 +145,13 @@ pub(crate) fn temp_beside(path: &Path) -> PathBuf {
 }
 
 crate::backend::sql_backend!(SqliteStore, sqlx::Sqlite);
+crate::hazards::hazard_backend!(
+    SqliteStore,
+    sqlx::Sqlite,
+    geom_in = "?",
+    geom_out = "?",
+    bbox = "id IN (SELECT id FROM hazard_area_bbox WHERE max_lon >= {a} AND min_lon <= {c} \
+            AND max_lat >= {b} AND min_lat <= {d})",
+    rtree = Some("hazard_area_bbox"),
+    after_restore = [""; 0]
+);

@@ -745,3 +745,410 @@ async fn withdrawal_held_back_by_armed_conflict(f: &Fresh) {
     .unwrap();
     assert!(during.iter().any(|r| r.iso3 == "UKR"));
 }
+
+// ---- Hazardous areas and land release (issue 4) ----
+
+mod hazards {
+    use demine_core::hazard::{
+        Activity, ActivityKind, AreaStatus, CustomField, DeviceCategory, DeviceFind, FieldKind,
+        HazardArea, HazardType, VersionStatus,
+    };
+    use demine_geo::{Bbox, Coord, Geometry, HazardIndex, HazardShape, Polygon};
+    use demine_store::{AreaFilter, HazardStore, NewArea, Store, hazards};
+
+    use super::{Fresh, d};
+
+    both!(
+        import_list_and_bbox,
+        import_is_all_or_nothing,
+        versions_keep_history,
+        activities_account_and_shrink_the_hazard,
+        custom_fields_are_defined_and_audited,
+        backup_and_restore_keep_hazards,
+    );
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
+        Polygon::new(vec![
+            Coord::new(x0, y0),
+            Coord::new(x1, y0),
+            Coord::new(x1, y1),
+            Coord::new(x0, y1),
+            Coord::new(x0, y0),
+        ])
+    }
+
+    pub fn area(id: i64, x: f64, y: f64) -> NewArea {
+        NewArea {
+            area: HazardArea {
+                id,
+                reference: Some(format!("KH-{id}")),
+                name: Some(format!("area {id}")),
+                hazard_type: HazardType::Cha,
+                status: AreaStatus::Open,
+                source_status: Some("confirmed".into()),
+                devices: vec![DeviceCategory::ApMine],
+                benchmark: Some([x, y]),
+                iso3: Some("KHM".into()),
+                admin_area: Some("Battambang".into()),
+                organisation: Some("CMAC".into()),
+                reported: Some(d("2020-01-02")),
+                surveyed: None,
+                notes: None,
+                custom: Default::default(),
+            },
+            shape: HazardShape::Polygon(rect(x, y, x + 0.01, y + 0.01)),
+        }
+    }
+
+    async fn import_list_and_bbox(f: &Fresh) {
+        let s = &f.store;
+        let mut areas: Vec<NewArea> = (1..=50)
+            .map(|i| area(i, 100.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        areas[3].shape = HazardShape::Circle {
+            center: Coord::new(100.4, 12.0),
+            radius_m: 250.0,
+        };
+        areas[4].area.iso3 = Some("THA".into());
+        areas[5].area.status = AreaStatus::Closed;
+        let r = s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        assert_eq!((r.inserted, r.updated, r.unchanged), (50, 0, 0));
+        let all = s.areas(&AreaFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 50);
+        assert_eq!(all[0].area, areas[0].area);
+        assert_eq!(all[0].shape, areas[0].shape);
+        assert_eq!(all[3].shape, areas[3].shape);
+        // Box queries use the R*Tree / GiST index: areas 10..=12 start at 101.0..101.2.
+        let bbox = Bbox {
+            min_lon: 101.005,
+            min_lat: 11.9,
+            max_lon: 101.2,
+            max_lat: 12.1,
+        };
+        let hit = s
+            .areas(&AreaFilter {
+                bbox: Some(bbox),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<i64> = hit.iter().map(|a| a.area.id).collect();
+        assert_eq!(ids, vec![10, 11, 12]);
+        let tha = s
+            .areas(&AreaFilter {
+                iso3: Some("THA".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(tha.len(), 1);
+        let closed = s
+            .areas(&AreaFilter {
+                status: Some(AreaStatus::Closed),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(closed.len(), 1);
+        // The index loader leaves the closed area out.
+        let recs = s.index_records(2).await.unwrap();
+        assert_eq!(recs.len(), 49);
+        assert!(recs.iter().all(|r| r.id != 6));
+        // Every area is in the audit chain, and the chain verifies.
+        let audit = s.audit_entries().await.unwrap();
+        assert_eq!(
+            audit.iter().filter(|e| e.entity == "hazard_area").count(),
+            50
+        );
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+        // Importing the same again changes nothing.
+        let r = s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 50));
+    }
+
+    async fn import_is_all_or_nothing(f: &Fresh) {
+        let s = &f.store;
+        let mut areas: Vec<NewArea> = (1..=600).map(|i| area(i, 100.0, 12.0)).collect();
+        // A bad row in the middle (in the third batch of 200): a duplicate id.
+        areas[450].area.id = 3;
+        let e = s.import_areas(&areas, "t", &|_, _| {}).await.unwrap_err();
+        assert!(e.to_string().contains("duplicate id 3"), "{e}");
+        assert!(s.areas(&AreaFilter::default()).await.unwrap().is_empty());
+        areas[450].area.id = 451;
+        // Fill the table partly, then a failing second import must leave it as it was.
+        s.import_areas(&areas[..10], "t", &|_, _| {}).await.unwrap();
+        let before = s.audit_entries().await.unwrap().len();
+        let mut more: Vec<NewArea> = (11..=600).map(|i| area(i, 100.0, 12.0)).collect();
+        more[300].area.id = 20;
+        assert!(s.import_areas(&more, "t", &|_, _| {}).await.is_err());
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap().len(), 10);
+        assert_eq!(s.audit_entries().await.unwrap().len(), before);
+    }
+
+    async fn versions_keep_history(f: &Fresh) {
+        let s = &f.store;
+        let a = area(7, 104.0, 12.0);
+        s.import_areas(std::slice::from_ref(&a), "surveyor", &|_, _| {})
+            .await
+            .unwrap();
+        let mut b = a.clone();
+        b.area.hazard_type = HazardType::Sha;
+        b.shape = HazardShape::Polygon(rect(104.0, 12.0, 104.02, 12.01));
+        let v = s.update_area(&b, VersionStatus::Draft, "qa").await.unwrap();
+        assert_eq!(v, 2);
+        s.approve_area(7, "authority").await.unwrap();
+        let h = s.history(7).await.unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].version, 1);
+        assert_eq!(h[0].made_by, "surveyor");
+        assert_eq!(h[0].superseded_by.as_deref(), Some("qa"));
+        assert_eq!(h[0].area.hazard_type, HazardType::Cha);
+        assert_eq!(h[1].version_status, VersionStatus::Approved);
+        assert!(h[1].geometry_wkt.contains("104.02"));
+        // The bbox index follows the new geometry.
+        let hit = s
+            .areas(&AreaFilter {
+                bbox: Some(Bbox {
+                    min_lon: 104.015,
+                    min_lat: 12.0,
+                    max_lon: 104.03,
+                    max_lat: 12.01,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(hit.len(), 1);
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+        assert!(s.history(99).await.is_err());
+        // An area changed behind demine's back breaks the audit.
+        f.exec("UPDATE hazard_areas SET name = 'forged' WHERE id = 7")
+            .await
+            .unwrap();
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(!rep.ok);
+        let b = rep.first_broken.unwrap();
+        assert_eq!((b.entity.as_str(), b.key.as_str()), ("hazard_area", "7"));
+    }
+
+    async fn activities_account_and_shrink_the_hazard(f: &Fresh) {
+        let s = &f.store;
+        let a = area(1, 104.0, 12.0);
+        s.import_areas(std::slice::from_ref(&a), "t", &|_, _| {})
+            .await
+            .unwrap();
+        let idx = HazardIndex::build(s.index_records(1).await.unwrap()).unwrap();
+        // A point in the western half is inside the hazard.
+        let west = Coord::new(104.002, 12.005);
+        assert!(!idx.query_point(west, 0.0).is_empty());
+        let nts = Activity {
+            id: 0,
+            area_id: 1,
+            kind: ActivityKind::NonTechnicalSurvey,
+            start: d("2024-01-01"),
+            end: Some(d("2024-01-05")),
+            organisation: Some("CMAC".into()),
+            method: Some("interviews".into()),
+            depth_cm: None,
+            devices: vec![],
+        };
+        let west_half = Geometry::Polygon(rect(103.99, 11.99, 104.005, 12.02));
+        let st = s.record_activity(&nts, &west_half, "t").await.unwrap();
+        assert!(st.activity.id > 0);
+        let clearance = Activity {
+            kind: ActivityKind::Clearance,
+            depth_cm: Some(20),
+            devices: vec![DeviceFind {
+                category: DeviceCategory::ApMine,
+                model: Some("PMN-2".into()),
+                location: Some([104.006, 12.001]),
+                depth_cm: Some(8),
+                condition: Some("intact".into()),
+                destroyed: Some(d("2024-02-03")),
+            }],
+            start: d("2024-02-01"),
+            end: Some(d("2024-02-10")),
+            ..nts.clone()
+        };
+        let south = Geometry::Polygon(rect(104.0, 12.0, 104.01, 12.0025));
+        s.record_activity(&clearance, &south, "t").await.unwrap();
+        let acts = s.activities(1).await.unwrap();
+        assert_eq!(acts.len(), 2);
+        assert_eq!(acts[1].activity.devices, clearance.devices);
+        assert_eq!(acts[1].activity.depth_cm, Some(20));
+        let acc = hazards::accounting(s, 1).await.unwrap();
+        assert!(acc.balances(1e-9), "{acc:?}");
+        assert!(
+            (acc.cancelled_m2 / acc.recorded_m2 - 0.5).abs() < 1e-3,
+            "{acc:?}"
+        );
+        // The clearance overlaps the cancelled half: only the eastern quarter of it counts.
+        assert!(
+            (acc.cleared_m2 / acc.recorded_m2 - 0.125).abs() < 1e-3,
+            "{acc:?}"
+        );
+        assert!(
+            (acc.remaining_m2 / acc.recorded_m2 - 0.375).abs() < 1e-3,
+            "{acc:?}"
+        );
+        let stored = s.area(1).await.unwrap().unwrap();
+        assert!((stored.remaining_m2.unwrap() - acc.remaining_m2).abs() < 1e-6);
+        // The index built from the store now sees the released land as safe.
+        let idx = HazardIndex::build(s.index_records(1).await.unwrap()).unwrap();
+        assert!(idx.query_point(west, 0.0).is_empty());
+        assert!(!idx.query_point(Coord::new(104.008, 12.008), 0.0).is_empty());
+        // Bad activities change nothing.
+        let outside = Geometry::Polygon(rect(105.0, 12.0, 105.01, 12.01));
+        let e = s.record_activity(&nts, &outside, "t").await.unwrap_err();
+        assert!(e.to_string().contains("releases nothing"), "{e}");
+        let mut no_depth = clearance.clone();
+        no_depth.depth_cm = None;
+        assert!(s.record_activity(&no_depth, &south, "t").await.is_err());
+        let mut missing = nts.clone();
+        missing.area_id = 99;
+        assert!(s.record_activity(&missing, &south, "t").await.is_err());
+        assert_eq!(s.activities(1).await.unwrap().len(), 2);
+        // A batch with a bad activity second stores none of them.
+        let east = Geometry::Polygon(rect(104.008, 12.0, 104.01, 12.01));
+        let e = s
+            .record_activities(&[(nts.clone(), east.clone()), (nts.clone(), outside)], "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(":2:"), "{e}");
+        assert_eq!(s.activities(1).await.unwrap().len(), 2);
+        let audit = s.audit_entries().await.unwrap();
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|e| e.entity == "release_activity")
+                .count(),
+            2
+        );
+        // Clearing what remains leaves nothing for the safety check, though the area stays open
+        // until the authority closes it.
+        let all = Geometry::Polygon(rect(103.9, 11.9, 104.1, 12.1));
+        s.record_activity(&clearance, &all, "t").await.unwrap();
+        let acc = hazards::accounting(s, 1).await.unwrap();
+        assert!(acc.remaining_m2 < 1e-3 && acc.balances(1e-9), "{acc:?}");
+        assert!(s.index_records(1).await.unwrap().is_empty());
+        assert_eq!(
+            s.area(1).await.unwrap().unwrap().area.status,
+            AreaStatus::Open
+        );
+    }
+
+    async fn custom_fields_are_defined_and_audited(f: &Fresh) {
+        let s = &f.store;
+        let field = CustomField {
+            iso3: "KHM".into(),
+            name: "land_use".into(),
+            kind: FieldKind::Choice,
+            choices: vec!["agriculture".into(), "housing".into()],
+        };
+        s.define_field(&field, "authority").await.unwrap();
+        let bad = CustomField {
+            choices: vec![],
+            ..field.clone()
+        };
+        assert!(s.define_field(&bad, "authority").await.is_err());
+        assert_eq!(s.fields("KHM").await.unwrap(), vec![field]);
+        assert!(s.fields("THA").await.unwrap().is_empty());
+        assert!(
+            s.audit_entries()
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.entity == "custom_field")
+        );
+    }
+
+    async fn backup_and_restore_keep_hazards(f: &Fresh) {
+        let s = &f.store;
+        let areas: Vec<NewArea> = (1..=5)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        let mut b = areas[0].clone();
+        b.area.name = Some("renamed".into());
+        s.update_area(&b, VersionStatus::Draft, "qa").await.unwrap();
+        let act = Activity {
+            id: 0,
+            area_id: 2,
+            kind: ActivityKind::Clearance,
+            start: d("2024-01-01"),
+            end: None,
+            organisation: None,
+            method: None,
+            depth_cm: Some(10),
+            devices: vec![DeviceFind {
+                category: DeviceCategory::Ied,
+                model: None,
+                location: None,
+                depth_cm: None,
+                condition: None,
+                destroyed: None,
+            }],
+        };
+        let half = Geometry::Polygon(rect(104.2, 12.0, 104.205, 12.01));
+        s.record_activity(&act, &half, "t").await.unwrap();
+        let field = CustomField {
+            iso3: "KHM".into(),
+            name: "village".into(),
+            kind: FieldKind::Text,
+            choices: vec![],
+        };
+        s.define_field(&field, "t").await.unwrap();
+        let before_areas = s.areas(&AreaFilter::default()).await.unwrap();
+        let before_index = s.index_records(1).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup");
+        demine_store::ops::backup(s, &path).await.unwrap();
+        // Change everything after the backup, then restore.
+        let more: Vec<NewArea> = (6..=8).map(|i| area(i, 105.0, 12.0)).collect();
+        s.import_areas(&more, "t", &|_, _| {}).await.unwrap();
+        s.record_activity(&act, &half, "t").await.unwrap_err();
+        demine_store::ops::restore(s, &path, "admin").await.unwrap();
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap(), before_areas);
+        assert_eq!(s.index_records(1).await.unwrap(), before_index);
+        assert_eq!(s.history(1).await.unwrap().len(), 2);
+        let acts = s.activities(2).await.unwrap();
+        assert_eq!(acts.len(), 1);
+        assert_eq!(acts[0].activity.devices.len(), 1);
+        assert_eq!(s.fields("KHM").await.unwrap(), vec![field]);
+        // Box queries still work after a restore (SQLite rebuilds its R*Tree), and new
+        // activities get fresh ids (PostgreSQL's sequences follow the restored rows).
+        let hit = s
+            .areas(&AreaFilter {
+                bbox: Some(Bbox {
+                    min_lon: 104.405,
+                    min_lat: 11.9,
+                    max_lon: 104.55,
+                    max_lat: 12.1,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            hit.iter().map(|a| a.area.id).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        let other = Geometry::Polygon(rect(104.3, 12.0, 104.305, 12.01));
+        let st = s
+            .record_activity(
+                &Activity {
+                    area_id: 3,
+                    ..act.clone()
+                },
+                &other,
+                "t",
+            )
+            .await
+            .unwrap();
+        assert!(st.activity.id > acts[0].activity.id);
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+    }
+}

@@ -1,0 +1,1404 @@
+//! `demine hazards ...` and `demine release ...`: hazardous areas and land release in the store.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use demine_core::hazard::{
+    Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind, HazardArea,
+    HazardType, map_source_status,
+};
+use demine_geo::{
+    Bbox, Collection, Coord, Fault, FeatureId, GeoError, Geometry, HazardShape, Polygon,
+    hazard_records,
+};
+use demine_store::hazards::accounting;
+use demine_store::{AnyStore, AreaFilter, HazardStore, NewArea, StoredArea};
+
+use crate::boundaries::{self, Placement};
+use crate::registry::{DbArgs, emit, exit_on};
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file \
+unreadable, ...); 2 bad command line; 3 bad input data (the message names the file, the feature \
+by index and id, and the fault; nothing was changed); 4 not found.";
+
+/// File formats for hazardous areas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeoFormat {
+    /// GeoJSON (RFC 7946).
+    Geojson,
+    /// KML (Google Earth, field devices).
+    Kml,
+    /// GPX: waypoints with a radius (import and export); polygons are exported as closed tracks.
+    Gpx,
+    /// CSV with a WKT geometry column (or lon/lat and radius columns on import).
+    Csv,
+}
+
+impl GeoFormat {
+    fn from_path(p: &Path) -> Option<GeoFormat> {
+        let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "geojson" | "json" => Some(GeoFormat::Geojson),
+            "kml" => Some(GeoFormat::Kml),
+            "gpx" => Some(GeoFormat::Gpx),
+            "csv" => Some(GeoFormat::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// Hazardous areas: import, export, list, show (with history), accounting.
+#[derive(Debug, Subcommand)]
+pub enum HazardsCommand {
+    /// Import hazardous areas from a file, all-or-nothing. Each feature's id (an integer) is the
+    /// area's id: a new id adds an area, an existing one makes a new version of it (the previous
+    /// version is kept). Properties read: id, status, type (SHA/CHA), name, radius (for points);
+    /// from GeoJSON also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
+    /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields).
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Export hazardous areas (GeoJSON by default; the format also follows the file's extension).
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
+    /// List hazardous areas.
+    #[command(after_help = EXIT_CODES)]
+    List(ListArgs),
+    /// One area in full: attributes, geometry, remaining hazard, activities and every version.
+    #[command(after_help = EXIT_CODES)]
+    Show {
+        /// The area's id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Land release accounting in m² on the WGS84 ellipsoid: recorded = cancelled + reduced +
+    /// cleared + remaining, for one area or every area of a State.
+    #[command(after_help = EXIT_CODES)]
+    Accounting {
+        /// The area's id.
+        #[arg(required_unless_present = "iso3", conflicts_with = "iso3")]
+        id: Option<i64>,
+        /// Every area of this State, with the State's total.
+        #[arg(long, value_name = "ISO3")]
+        iso3: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve the current version of an area (field reports are entered as drafts).
+    #[command(after_help = EXIT_CODES)]
+    Approve {
+        /// The area's id.
+        id: i64,
+    },
+    /// Define (or redefine) a custom field of a State's hazardous areas.
+    #[command(after_help = EXIT_CODES)]
+    DefineField {
+        /// The State.
+        #[arg(long, value_name = "ISO3")]
+        iso3: String,
+        /// The field's name.
+        #[arg(long)]
+        name: String,
+        /// Its type.
+        #[arg(long = "type", value_name = "TYPE", value_parser = |s: &str| s.parse::<FieldKind>())]
+        kind: FieldKind,
+        /// For a choice field: the choices, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        choices: Vec<String>,
+    },
+    /// Change an area's status (a new version): open, closed (all land released) or
+    /// handed-over. Closed and handed-over areas are left out of the safety check.
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        /// The area's id.
+        id: i64,
+        /// open, closed or handed-over.
+        #[arg(value_parser = |s: &str| s.parse::<AreaStatus>())]
+        status: AreaStatus,
+    },
+    /// Set custom field values of an area (a new version): NAME=VALUE, checked against the
+    /// State's definitions.
+    #[command(after_help = EXIT_CODES)]
+    Set {
+        /// The area's id.
+        id: i64,
+        /// NAME=VALUE pairs.
+        #[arg(required = true, value_name = "NAME=VALUE")]
+        values: Vec<String>,
+    },
+}
+
+const IMPORT_HELP: &str = "Validation names each faulty feature by index (from 0) and id: \
+unclosed ring (fixed, warned), wrong ring orientation (fixed, warned), repeated vertices (fixed, \
+warned), too-short ring, self-intersection, coordinates out of range or swapped (latitude beyond \
+90), duplicate ids, a geometry that cannot be an area, and with --iso3 an area farther than \
+--tolerance-m from that State's boundary (the bundled Natural Earth 1:50m boundaries). Any error \
+stops the import and nothing is stored.\n\n\
+Statuses: the file's status word is kept as given; suspected/confirmed are open SHA/CHA, reduced \
+is open, cleared/cancelled/released/closed are closed, handed over is handed-over; anything else \
+is open (when in doubt, a place is a hazard).\n\n\
+Exit codes: 0 success; 1 failure; 2 bad command line; 3 bad input data (nothing was changed).";
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: GeoJSON, KML, GPX (waypoints with a radius) or CSV (wkt, or lon/lat + radius).
+    pub file: PathBuf,
+    /// The format (default: from the file's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<GeoFormat>,
+    /// The State the areas are in: each is checked against its boundary.
+    #[arg(long, value_name = "ISO3")]
+    pub iso3: Option<String>,
+    /// How far outside the State's boundary an area may reach, in metres (border areas; the
+    /// boundaries are 1:50m).
+    #[arg(long, value_name = "METRES", default_value_t = 1000.0)]
+    pub tolerance_m: f64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (default: standard output).
+    pub file: Option<PathBuf>,
+    /// The format (default: from the file's extension, else GeoJSON).
+    #[arg(long, value_enum)]
+    pub format: Option<GeoFormat>,
+    /// Only this State's areas.
+    #[arg(long, value_name = "ISO3")]
+    pub iso3: Option<String>,
+    /// Only areas with this status (open, closed, handed-over).
+    #[arg(long, value_parser = |s: &str| s.parse::<AreaStatus>())]
+    pub status: Option<AreaStatus>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this State's areas.
+    #[arg(long, value_name = "ISO3")]
+    pub iso3: Option<String>,
+    /// Only areas with this status (open, closed, handed-over).
+    #[arg(long, value_parser = |s: &str| s.parse::<AreaStatus>())]
+    pub status: Option<AreaStatus>,
+    /// Only areas whose bounding box meets this box: WEST,SOUTH,EAST,NORTH in degrees.
+    #[arg(long, value_name = "W,S,E,N", value_parser = parse_bbox, allow_hyphen_values = true)]
+    pub bbox: Option<Bbox>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_bbox(s: &str) -> Result<Bbox, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{s:?}: expected four numbers WEST,SOUTH,EAST,NORTH"))?;
+    match v[..] {
+        [w, so, e, n] if w <= e && so <= n => Ok(Bbox {
+            min_lon: w,
+            min_lat: so,
+            max_lon: e,
+            max_lat: n,
+        }),
+        _ => Err(format!(
+            "{s:?}: expected WEST,SOUTH,EAST,NORTH with WEST <= EAST and SOUTH <= NORTH"
+        )),
+    }
+}
+
+/// Land release activities.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Record one activity on an area, with its perimeter as WKT.
+    #[command(after_help = RELEASE_HELP)]
+    Add(AddArgs),
+    /// Record activities from a GeoJSON file, all-or-nothing (in one transaction): each feature's
+    /// geometry is the perimeter; properties area_id, kind, start, end, organisation, method,
+    /// depth_cm, devices (a list of {category, model, location [lon, lat], depth_cm, condition,
+    /// destroyed}).
+    #[command(after_help = RELEASE_HELP)]
+    Import {
+        /// The GeoJSON file.
+        file: PathBuf,
+    },
+    /// The activities on an area.
+    #[command(after_help = EXIT_CODES)]
+    List {
+        /// The area's id.
+        area: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const RELEASE_HELP: &str = "Kinds: non-technical-survey (cancels land), technical-survey \
+(reduces land), clearance (clears land, to --depth-cm). The perimeter is clipped to what is still \
+hazardous in the area; land is counted once, to the first activity that released it. The area's \
+remaining hazard (what the safety check uses) is updated at once.\n\n\
+Exit codes: 0 success; 1 failure; 2 bad command line; 3 bad input (nothing was changed); 4 no \
+such area.";
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The hazardous area.
+    #[arg(long, value_name = "ID")]
+    pub area: i64,
+    /// non-technical-survey, technical-survey or clearance.
+    #[arg(long, value_parser = |s: &str| s.parse::<ActivityKind>())]
+    pub kind: ActivityKind,
+    /// Start date (YYYY-MM-DD).
+    #[arg(long, value_parser = crate::registry::parse_date)]
+    pub start: chrono::NaiveDate,
+    /// End date (YYYY-MM-DD).
+    #[arg(long, value_parser = crate::registry::parse_date)]
+    pub end: Option<chrono::NaiveDate>,
+    /// The organisation.
+    #[arg(long)]
+    pub organisation: Option<String>,
+    /// The method (manual, mechanical, dogs, ...).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Clearance depth in centimetres (clearance only, and required for it).
+    #[arg(long, value_name = "CM")]
+    pub depth_cm: Option<u32>,
+    /// The perimeter as WKT (POLYGON or MULTIPOLYGON, lon lat).
+    #[arg(long, value_name = "WKT")]
+    pub perimeter: String,
+    /// A device found, as JSON: {"category": "ap-mine", "model": "PMN-2", "location": [lon, lat],
+    /// "depth_cm": 5, "condition": "intact", "destroyed": "2024-01-20"}. Repeatable.
+    #[arg(long, value_name = "JSON")]
+    pub device: Vec<String>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Bad input: the message, exit code 3.
+fn bad_input(msg: impl std::fmt::Display) -> ! {
+    eprintln!("error: {msg}");
+    std::process::exit(3)
+}
+
+fn geo_fail(e: GeoError) -> ! {
+    bad_input(e)
+}
+
+/// Reads and validates a file of features.
+pub fn read_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collection> {
+    let name = path.display().to_string();
+    let format = match format.or_else(|| GeoFormat::from_path(path)) {
+        Some(f) => f,
+        None => bail!(
+            "{name}: cannot tell the format from the extension; give --format geojson|kml|gpx|csv"
+        ),
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let r = match format {
+        GeoFormat::Geojson => demine_geo::geojson::read_geojson(&name, &bytes, threads()),
+        GeoFormat::Kml => demine_geo::kml::read_kml(&name, &bytes),
+        GeoFormat::Gpx => demine_geo::gpx::read_gpx(&name, &bytes),
+        GeoFormat::Csv => demine_geo::csvfmt::read_features_csv(&name, bytes.as_slice()),
+    };
+    Ok(r.unwrap_or_else(|e| geo_fail(e)))
+}
+
+fn report_warnings(name: &str, warnings: &[Fault]) {
+    if warnings.is_empty() {
+        return;
+    }
+    eprintln!("{name}: {} fix(es) made while reading:", warnings.len());
+    for w in warnings.iter().take(10) {
+        eprintln!("  {w}");
+    }
+    if warnings.len() > 10 {
+        eprintln!("  ... and {} more", warnings.len() - 10);
+    }
+}
+
+/// Turns validated features into areas (ids, statuses, types), checking them against the State.
+/// The properties of each feature of a GeoJSON text, by position (the fast reader keeps only the
+/// few the safety check needs). Geometry is skipped unparsed.
+fn geojson_properties(bytes: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    #[derive(serde::Deserialize)]
+    struct F {
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        geometry: serde::de::IgnoredAny,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fc {
+        #[serde(default)]
+        features: Option<Vec<F>>,
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    // The file has already been read and validated by demine's own reader, so a failure here
+    // only means there are no properties to add.
+    match serde_json::from_slice::<Fc>(bytes) {
+        Ok(Fc {
+            features: Some(fs), ..
+        }) => fs
+            .into_iter()
+            .map(|f| f.properties.unwrap_or_default())
+            .collect(),
+        Ok(Fc { properties, .. }) => vec![properties.unwrap_or_default()],
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What a feature's properties say beyond id, status, type, name and radius.
+fn extra_attributes(
+    area: &mut HazardArea,
+    p: &serde_json::Map<String, serde_json::Value>,
+    iso3: Option<&str>,
+    fields: &BTreeMap<String, Vec<CustomField>>,
+) -> std::result::Result<(), String> {
+    use serde_json::Value as J;
+    let text = |k: &str| {
+        p.get(k)
+            .and_then(J::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let date = |k: &str| -> std::result::Result<Option<chrono::NaiveDate>, String> {
+        text(k)
+            .map(|s| {
+                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| format!("{k} {s:?} is not a date YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    area.iso3 = match (iso3, text("iso3")) {
+        (Some(c), Some(x)) if !x.eq_ignore_ascii_case(c) => {
+            return Err(format!("its iso3 property {x:?} is not --iso3 {c}"));
+        }
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(x)) => Some(
+            x.parse::<demine_core::Iso3>()
+                .map_err(|e| e.to_string())?
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    area.admin_area = text("admin_area");
+    area.organisation = text("organisation");
+    area.notes = text("notes");
+    area.reported = date("reported")?;
+    area.surveyed = date("surveyed")?;
+    if let Some(v) = p.get("devices").filter(|v| !v.is_null()) {
+        let list = v.as_array().ok_or("devices must be a list of categories")?;
+        for d in list {
+            let s = d.as_str().ok_or("devices must be a list of categories")?;
+            area.devices.push(
+                s.parse()
+                    .map_err(|e: demine_core::CoreError| e.to_string())?,
+            );
+        }
+    }
+    if let Some(v) = p.get("benchmark").filter(|v| !v.is_null()) {
+        let b: [f64; 2] = serde_json::from_value(v.clone())
+            .map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
+        if !(b[0].abs() <= 180.0 && b[1].abs() <= 90.0) {
+            return Err(format!("benchmark {v} is not a longitude/latitude"));
+        }
+        area.benchmark = Some(b);
+    }
+    if let Some(v) = p.get("custom").filter(|v| !v.is_null()) {
+        let m: BTreeMap<String, serde_json::Value> = serde_json::from_value(v.clone())
+            .map_err(|_| format!("custom {v} is not an object"))?;
+        if !m.is_empty() {
+            let Some(code) = &area.iso3 else {
+                return Err("custom field values need a State (iso3)".into());
+            };
+            let defs = fields.get(code).map(Vec::as_slice).unwrap_or(&[]);
+            area.custom =
+                demine_core::hazard::validate_custom(defs, &m).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn to_areas(
+    name: &str,
+    c: Collection,
+    iso3: Option<&str>,
+    tolerance_m: f64,
+    props: &[serde_json::Map<String, serde_json::Value>],
+    fields: &BTreeMap<String, Vec<CustomField>>,
+) -> Result<Vec<NewArea>> {
+    // Per feature: index, id as written, name, status (hazard_records keeps none of these).
+    type Extra = (usize, Option<String>, Option<String>, Option<String>);
+    let extra: Vec<Extra> = c
+        .features
+        .iter()
+        .map(|f| {
+            (
+                f.index,
+                f.id.as_ref().map(ToString::to_string),
+                f.properties.name.clone().filter(|n| !n.trim().is_empty()),
+                f.properties.status.clone().filter(|n| !n.trim().is_empty()),
+            )
+        })
+        .collect();
+    let records = hazard_records(name, c.features).unwrap_or_else(|e| geo_fail(e));
+    let mut out = Vec::with_capacity(records.len());
+    let mut faults = Vec::new();
+    let any_state = iso3.is_some()
+        || props
+            .iter()
+            .any(|p| p.get("iso3").is_some_and(|v| !v.is_null()));
+    let boundaries = if any_state {
+        Some(boundaries::get()?)
+    } else {
+        None
+    };
+    let empty = serde_json::Map::new();
+    let mut unknown_warned = false;
+    for (r, (index, reference, fname, status)) in records.into_iter().zip(extra) {
+        let mapped = map_source_status(status.as_deref().unwrap_or(""));
+        let hazard_type = match r.hazard_type.as_deref().map(str::parse::<HazardType>) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                faults.push(format!(
+                    "feature #{index} (id {}): {e}",
+                    reference.as_deref().unwrap_or("-")
+                ));
+                continue;
+            }
+            None => mapped.hazard_type.unwrap_or(HazardType::Sha),
+        };
+        let mut area = HazardArea {
+            id: r.id,
+            reference: reference.clone(),
+            name: fname,
+            hazard_type,
+            status: mapped.status,
+            source_status: status,
+            devices: vec![],
+            benchmark: None,
+            iso3: None,
+            admin_area: None,
+            organisation: None,
+            reported: None,
+            surveyed: None,
+            notes: None,
+            custom: BTreeMap::new(),
+        };
+        if let Err(e) =
+            extra_attributes(&mut area, props.get(index).unwrap_or(&empty), iso3, fields)
+        {
+            faults.push(format!(
+                "feature #{index} (id {}): {e}",
+                reference.as_deref().unwrap_or("-")
+            ));
+            continue;
+        }
+        if let (Some(code), Some(b)) = (area.iso3.as_deref(), boundaries) {
+            let g = match &r.shape {
+                HazardShape::Circle { center, .. } => Geometry::Point(*center),
+                s => s.to_geometry(),
+            };
+            let slack = match &r.shape {
+                HazardShape::Circle { radius_m, .. } => *radius_m,
+                _ => 0.0,
+            };
+            match b.place(code, &g, tolerance_m + slack) {
+                Placement::Inside => {}
+                Placement::Unknown => {
+                    if !unknown_warned {
+                        eprintln!(
+                            "warning: the bundled boundaries have no {code}; areas not checked against it"
+                        );
+                        unknown_warned = true;
+                    }
+                }
+                Placement::Outside(near) => faults.push(format!(
+                    "feature #{index} (id {}): the area is outside {code} (more than {tolerance_m} m \
+                     from its boundary){}",
+                    reference.as_deref().unwrap_or("-"),
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; it is in or near {}", near.join(", "))
+                    }
+                )),
+            }
+        }
+        out.push(NewArea {
+            area,
+            shape: r.shape,
+        });
+    }
+    if !faults.is_empty() {
+        let mut msg = format!(
+            "{name}: {} feature fault(s), nothing imported:",
+            faults.len()
+        );
+        for f in faults.iter().take(20) {
+            let _ = write!(msg, "\n  error: {f}");
+        }
+        if faults.len() > 20 {
+            let _ = write!(msg, "\n  ... and {} more", faults.len() - 20);
+        }
+        bad_input(msg);
+    }
+    Ok(out)
+}
+
+fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {human_pos}/{human_len} areas, {eta} left",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(format!("importing {}", file.display()));
+    bar
+}
+
+/// Runs `demine hazards ...`.
+pub fn run(db: &DbArgs, command: HazardsCommand) -> Result<()> {
+    let rt = runtime()?;
+    let mut out = String::new();
+    rt.block_on(run_async(db, command, &mut out))?;
+    emit(&out)
+}
+
+async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Result<()> {
+    match command {
+        HazardsCommand::Import(a) => {
+            let name = a.file.display().to_string();
+            let iso3 = a
+                .iso3
+                .as_deref()
+                .map(|s| s.parse::<demine_core::Iso3>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--iso3: {e}"))?
+                .map(|c| c.to_string());
+            if !(a.tolerance_m.is_finite() && a.tolerance_m >= 0.0) {
+                bail!("--tolerance-m must be a non-negative number of metres");
+            }
+            let c = read_collection(&a.file, a.format)?;
+            report_warnings(&name, &c.warnings);
+            let warnings = c.warnings.len();
+            let format = a.format.or_else(|| GeoFormat::from_path(&a.file));
+            let props = if format == Some(GeoFormat::Geojson) {
+                let bytes =
+                    std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
+                geojson_properties(&bytes)
+            } else {
+                Vec::new()
+            };
+            let store = db.open().await?;
+            let mut codes: std::collections::BTreeSet<String> = props
+                .iter()
+                .filter_map(|p| p.get("iso3").and_then(serde_json::Value::as_str))
+                .map(str::to_ascii_uppercase)
+                .collect();
+            codes.extend(iso3.clone());
+            let mut fields = BTreeMap::new();
+            for code in codes {
+                let f = store.fields(&code).await.map_err(exit_on)?;
+                fields.insert(code, f);
+            }
+            let areas = to_areas(&name, c, iso3.as_deref(), a.tolerance_m, &props, &fields)?;
+            let bar = std::sync::OnceLock::new();
+            let progress = |done: u64, total: u64| {
+                if total >= 10_000 {
+                    bar.get_or_init(|| progress_bar(total, &a.file))
+                        .set_position(done);
+                }
+            };
+            let r = store.import_areas(&areas, &db.actor(), &progress).await;
+            if let Some(b) = bar.get() {
+                b.finish_and_clear();
+            }
+            let r = r.map_err(exit_on)?;
+            if a.json {
+                let v = serde_json::json!({
+                    "file": name, "areas": r.areas, "inserted": r.inserted,
+                    "updated": r.updated, "unchanged": r.unchanged, "fixes": warnings,
+                });
+                let _ = writeln!(o, "{v}");
+            } else {
+                let _ = writeln!(
+                    o,
+                    "{name}: {} areas: {} inserted, {} updated (new versions), {} unchanged; {warnings} fix(es)",
+                    r.areas, r.inserted, r.updated, r.unchanged
+                );
+            }
+        }
+        HazardsCommand::Export(a) => {
+            let store = db.open().await?;
+            let areas = store
+                .areas(&AreaFilter {
+                    iso3: a.iso3.clone(),
+                    status: a.status,
+                    bbox: None,
+                })
+                .await
+                .map_err(exit_on)?;
+            let file = a.file.filter(|f| f.as_os_str() != "-");
+            let format = a
+                .format
+                .or_else(|| file.as_deref().and_then(GeoFormat::from_path))
+                .unwrap_or(GeoFormat::Geojson);
+            let text = export_text(&areas, format)?;
+            match file {
+                Some(p) => {
+                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => o.push_str(&text),
+            }
+        }
+        HazardsCommand::List(a) => {
+            let store = db.open().await?;
+            let areas = store
+                .areas(&AreaFilter {
+                    iso3: a.iso3,
+                    status: a.status,
+                    bbox: a.bbox,
+                })
+                .await
+                .map_err(exit_on)?;
+            if a.json {
+                let v: Vec<_> = areas.iter().map(summary_json).collect();
+                let _ = writeln!(o, "{}", serde_json::Value::Array(v));
+            } else {
+                let _ = writeln!(
+                    o,
+                    "{:>8}  {:4}  {:11}  {:10}  {:4}  {:>14}  name",
+                    "id", "type", "status", "source", "iso3", "area m2"
+                );
+                for s in &areas {
+                    let _ = writeln!(
+                        o,
+                        "{:>8}  {:4}  {:11}  {:10}  {:4}  {:>14.1}  {}",
+                        s.area.id,
+                        s.area.hazard_type.as_str(),
+                        s.area.status.as_str(),
+                        s.area.source_status.as_deref().unwrap_or("-"),
+                        s.area.iso3.as_deref().unwrap_or("-"),
+                        recorded_m2(s),
+                        s.area.name.as_deref().unwrap_or("")
+                    );
+                }
+                let _ = writeln!(o, "{} area(s)", areas.len());
+            }
+        }
+        HazardsCommand::Show { id, json } => {
+            let store = db.open().await?;
+            let s = store
+                .area(id)
+                .await
+                .map_err(exit_on)?
+                .unwrap_or_else(|| not_found(id));
+            let history = store.history(id).await.map_err(exit_on)?;
+            let acts = store.activities(id).await.map_err(exit_on)?;
+            let acc = accounting(&store, id).await.map_err(exit_on)?;
+            if json {
+                let v = serde_json::json!({
+                    "area": s.area,
+                    "geometry": geometry_json(&s.shape.to_geometry()),
+                    "radius_m": radius(&s.shape),
+                    "remaining": s.remaining.as_ref().map(geometry_json),
+                    "version": s.version,
+                    "version_status": s.version_status,
+                    "updated_at": s.updated_at,
+                    "updated_by": s.updated_by,
+                    "accounting": acc,
+                    "activities": acts.iter().map(|a| serde_json::json!({
+                        "activity": a.activity,
+                        "perimeter": geometry_json(&a.perimeter),
+                        "perimeter_m2": a.perimeter_m2,
+                        "released_m2": a.released_m2,
+                        "recorded_at": a.recorded_at,
+                        "recorded_by": a.recorded_by,
+                    })).collect::<Vec<_>>(),
+                    "history": history,
+                });
+                let _ = writeln!(o, "{v}");
+            } else {
+                let a = &s.area;
+                let _ = writeln!(
+                    o,
+                    "hazardous area {} ({})",
+                    a.id,
+                    a.name.as_deref().unwrap_or("unnamed")
+                );
+                let _ = writeln!(
+                    o,
+                    "  type {}, status {}{}",
+                    a.hazard_type,
+                    a.status,
+                    a.source_status
+                        .as_deref()
+                        .map(|x| format!(" (source: {x})"))
+                        .unwrap_or_default()
+                );
+                let _ = writeln!(
+                    o,
+                    "  State {}, admin area {}, organisation {}",
+                    a.iso3.as_deref().unwrap_or("-"),
+                    a.admin_area.as_deref().unwrap_or("-"),
+                    a.organisation.as_deref().unwrap_or("-")
+                );
+                if !a.custom.is_empty() {
+                    let _ = writeln!(o, "  custom fields: {}", serde_json::json!(a.custom));
+                }
+                let _ = writeln!(
+                    o,
+                    "  geometry: {}",
+                    demine_geo::to_wkt(&s.shape.to_geometry())
+                );
+                print_accounting(o, "  ", &acc);
+                let _ = writeln!(o, "  activities: {}", acts.len());
+                for x in &acts {
+                    let _ = writeln!(
+                        o,
+                        "    #{} {} {}..{} by {}: released {:.1} m2 of a {:.1} m2 perimeter, {} device(s)",
+                        x.activity.id,
+                        x.activity.kind,
+                        x.activity.start,
+                        x.activity.end.map(|d| d.to_string()).unwrap_or_default(),
+                        x.activity.organisation.as_deref().unwrap_or("-"),
+                        x.released_m2,
+                        x.perimeter_m2,
+                        x.activity.devices.len()
+                    );
+                }
+                let _ = writeln!(o, "  history ({} version(s)):", history.len());
+                for v in &history {
+                    let _ = writeln!(
+                        o,
+                        "    v{} {} made {} by {}{}",
+                        v.version,
+                        v.version_status.as_str(),
+                        v.made_at,
+                        v.made_by,
+                        v.superseded_at
+                            .as_deref()
+                            .map(|t| format!(
+                                ", superseded {t} by {}",
+                                v.superseded_by.as_deref().unwrap_or("?")
+                            ))
+                            .unwrap_or_else(|| " (current)".into())
+                    );
+                }
+            }
+        }
+        HazardsCommand::Accounting { id, iso3, json } => {
+            let store = db.open().await?;
+            let ids: Vec<i64> = match (id, &iso3) {
+                (Some(id), _) => vec![id],
+                (None, Some(code)) => store
+                    .areas(&AreaFilter {
+                        iso3: Some(code.to_ascii_uppercase()),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(exit_on)?
+                    .iter()
+                    .map(|a| a.area.id)
+                    .collect(),
+                (None, None) => bail!("give an area id or --iso3"),
+            };
+            let mut total = Accounting::default();
+            let mut per = Vec::new();
+            for i in &ids {
+                let a = accounting(&store, *i).await.map_err(exit_on)?;
+                total.add(&a);
+                per.push((*i, a));
+            }
+            if json {
+                let v = serde_json::json!({
+                    "areas": per.iter().map(|(i, a)| serde_json::json!({"id": i, "accounting": a})).collect::<Vec<_>>(),
+                    "total": total,
+                    "balances": total.balances(1e-9),
+                });
+                let _ = writeln!(o, "{v}");
+            } else {
+                for (i, a) in &per {
+                    let _ = writeln!(o, "area {i}:");
+                    print_accounting(o, "  ", a);
+                }
+                if iso3.is_some() {
+                    let _ = writeln!(o, "total over {} area(s):", per.len());
+                    print_accounting(o, "  ", &total);
+                }
+            }
+        }
+        HazardsCommand::Approve { id } => {
+            let store = db.open().await?;
+            store.approve_area(id, &db.actor()).await.map_err(exit_on)?;
+            let _ = writeln!(o, "area {id}: current version approved");
+        }
+        HazardsCommand::DefineField {
+            iso3,
+            name,
+            kind,
+            choices,
+        } => {
+            let store = db.open().await?;
+            let f = CustomField {
+                iso3: iso3.to_ascii_uppercase(),
+                name,
+                kind,
+                choices,
+            };
+            store.define_field(&f, &db.actor()).await.map_err(exit_on)?;
+            let _ = writeln!(
+                o,
+                "{}: custom field {} ({}) defined",
+                f.iso3, f.name, f.kind
+            );
+        }
+        HazardsCommand::Status { id, status } => {
+            let store = db.open().await?;
+            let s = store
+                .area(id)
+                .await
+                .map_err(exit_on)?
+                .unwrap_or_else(|| not_found(id));
+            let mut area = s.area.clone();
+            area.status = status;
+            // The source's status word described the old status; the model's word is now the
+            // truth (the old word stays in the area's history).
+            area.source_status = None;
+            let v = store
+                .update_area(
+                    &NewArea {
+                        area,
+                        shape: s.shape.clone(),
+                    },
+                    demine_core::hazard::VersionStatus::Draft,
+                    &db.actor(),
+                )
+                .await
+                .map_err(exit_on)?;
+            let _ = writeln!(o, "area {id}: status {status}, version {v} (draft)");
+        }
+        HazardsCommand::Set { id, values } => {
+            let store = db.open().await?;
+            let s = store
+                .area(id)
+                .await
+                .map_err(exit_on)?
+                .unwrap_or_else(|| not_found(id));
+            let Some(code) = s.area.iso3.clone() else {
+                bad_input(format!(
+                    "area {id} has no State; custom fields are defined per State"
+                ));
+            };
+            let defs = store.fields(&code).await.map_err(exit_on)?;
+            let mut custom = s.area.custom.clone();
+            for kv in &values {
+                let Some((k, v)) = kv.split_once('=') else {
+                    bad_input(format!("{kv:?}: expected NAME=VALUE"));
+                };
+                custom.insert(
+                    k.trim().to_string(),
+                    serde_json::Value::String(v.to_string()),
+                );
+            }
+            let custom = demine_core::hazard::validate_custom(&defs, &custom)
+                .unwrap_or_else(|e| bad_input(format!("area {id}: {e}")));
+            let mut area = s.area.clone();
+            area.custom = custom;
+            let v = store
+                .update_area(
+                    &NewArea {
+                        area,
+                        shape: s.shape.clone(),
+                    },
+                    demine_core::hazard::VersionStatus::Draft,
+                    &db.actor(),
+                )
+                .await
+                .map_err(exit_on)?;
+            let _ = writeln!(o, "area {id}: version {v} (draft)");
+        }
+    }
+    Ok(())
+}
+
+fn not_found(id: i64) -> ! {
+    eprintln!("error: not found: hazardous area {id}");
+    std::process::exit(4)
+}
+
+fn print_accounting(o: &mut String, pad: &str, a: &Accounting) {
+    let _ = writeln!(o, "{pad}recorded  {:>16.1} m2", a.recorded_m2);
+    let _ = writeln!(
+        o,
+        "{pad}cancelled {:>16.1} m2 (non-technical survey)",
+        a.cancelled_m2
+    );
+    let _ = writeln!(
+        o,
+        "{pad}reduced   {:>16.1} m2 (technical survey)",
+        a.reduced_m2
+    );
+    let _ = writeln!(o, "{pad}cleared   {:>16.1} m2 (clearance)", a.cleared_m2);
+    let _ = writeln!(o, "{pad}remaining {:>16.1} m2", a.remaining_m2);
+    let _ = writeln!(
+        o,
+        "{pad}balance: recorded - released - remaining = {:.3} m2",
+        a.imbalance_m2()
+    );
+}
+
+fn radius(shape: &HazardShape) -> Option<f64> {
+    match shape {
+        HazardShape::Circle { radius_m, .. } => Some(*radius_m),
+        _ => None,
+    }
+}
+
+fn recorded_m2(s: &StoredArea) -> f64 {
+    demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(&s.shape))
+}
+
+fn summary_json(s: &StoredArea) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.area.id,
+        "reference": s.area.reference,
+        "name": s.area.name,
+        "type": s.area.hazard_type,
+        "status": s.area.status,
+        "source_status": s.area.source_status,
+        "iso3": s.area.iso3,
+        "recorded_m2": recorded_m2(s),
+        "remaining_m2": s.remaining_m2,
+        "version": s.version,
+        "version_status": s.version_status,
+    })
+}
+
+fn ring_json(r: &[Coord]) -> serde_json::Value {
+    serde_json::Value::Array(
+        r.iter()
+            .map(|c| serde_json::json!([c.lon, c.lat]))
+            .collect(),
+    )
+}
+
+fn poly_json(p: &Polygon) -> serde_json::Value {
+    serde_json::Value::Array(p.rings().map(|r| ring_json(r)).collect())
+}
+
+/// A geometry as a GeoJSON geometry object.
+pub fn geometry_json(g: &Geometry) -> serde_json::Value {
+    match g {
+        Geometry::Point(c) => serde_json::json!({"type": "Point", "coordinates": [c.lon, c.lat]}),
+        Geometry::MultiPoint(cs) => {
+            serde_json::json!({"type": "MultiPoint", "coordinates": ring_json(cs)})
+        }
+        Geometry::LineString(cs) => {
+            serde_json::json!({"type": "LineString", "coordinates": ring_json(cs)})
+        }
+        Geometry::MultiLineString(ls) => {
+            serde_json::json!({"type": "MultiLineString", "coordinates": ls.iter().map(|l| ring_json(l)).collect::<Vec<_>>()})
+        }
+        Geometry::Polygon(p) => serde_json::json!({"type": "Polygon", "coordinates": poly_json(p)}),
+        Geometry::MultiPolygon(ps) => {
+            serde_json::json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
+        }
+    }
+}
+
+/// The status word written on export: the source's word when there is one (so that a file
+/// round-trips), else the model's status.
+fn export_status(a: &HazardArea) -> String {
+    a.source_status
+        .clone()
+        .unwrap_or_else(|| a.status.as_str().to_string())
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn kml_coords(r: &[Coord]) -> String {
+    r.iter()
+        .map(|c| format!("{},{}", c.lon, c.lat))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn kml_polygon(p: &Polygon) -> String {
+    let mut s = format!(
+        "<Polygon><outerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></outerBoundaryIs>",
+        kml_coords(&p.exterior)
+    );
+    for h in &p.holes {
+        let _ = write!(
+            s,
+            "<innerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></innerBoundaryIs>",
+            kml_coords(h)
+        );
+    }
+    s.push_str("</Polygon>");
+    s
+}
+
+/// The areas as text in a format.
+pub fn export_text(areas: &[StoredArea], format: GeoFormat) -> Result<String> {
+    let mut s = String::new();
+    match format {
+        GeoFormat::Geojson => {
+            s.push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
+            for (i, x) in areas.iter().enumerate() {
+                let a = &x.area;
+                let f = serde_json::json!({
+                    "type": "Feature",
+                    "id": a.id,
+                    "properties": {
+                        "id": a.id,
+                        "reference": a.reference,
+                        "name": a.name,
+                        "type": a.hazard_type,
+                        "status": export_status(a),
+                        "area_status": a.status,
+                        "iso3": a.iso3,
+                        "admin_area": a.admin_area,
+                        "organisation": a.organisation,
+                        "devices": a.devices,
+                        "reported": a.reported,
+                        "surveyed": a.surveyed,
+                        "benchmark": a.benchmark,
+                        "notes": a.notes,
+                        "custom": a.custom,
+                        "radius_m": radius(&x.shape),
+                        "remaining_m2": x.remaining_m2,
+                        "version": x.version,
+                        "version_status": x.version_status,
+                    },
+                    "geometry": geometry_json(&x.shape.to_geometry()),
+                });
+                if i > 0 {
+                    s.push_str(",\n");
+                }
+                s.push_str(&f.to_string());
+            }
+            s.push_str("\n]}\n");
+        }
+        GeoFormat::Kml => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document><name>demine hazardous areas</name>\n");
+            for x in areas {
+                let a = &x.area;
+                let _ = write!(
+                    s,
+                    "<Placemark><name>{}</name><ExtendedData>",
+                    xml_escape(a.name.as_deref().unwrap_or(""))
+                );
+                let mut data = vec![
+                    ("id", a.id.to_string()),
+                    ("status", export_status(a)),
+                    ("hazard_type", a.hazard_type.to_string()),
+                ];
+                if let Some(r) = radius(&x.shape) {
+                    data.push(("radius", r.to_string()));
+                }
+                if let Some(i) = &a.iso3 {
+                    data.push(("iso3", i.clone()));
+                }
+                for (k, v) in data {
+                    let _ = write!(
+                        s,
+                        "<Data name=\"{k}\"><value>{}</value></Data>",
+                        xml_escape(&v)
+                    );
+                }
+                s.push_str("</ExtendedData>");
+                match &x.shape {
+                    HazardShape::Polygon(p) => s.push_str(&kml_polygon(p)),
+                    HazardShape::MultiPolygon(ps) => {
+                        s.push_str("<MultiGeometry>");
+                        for p in ps {
+                            s.push_str(&kml_polygon(p));
+                        }
+                        s.push_str("</MultiGeometry>");
+                    }
+                    HazardShape::Circle { center, .. } => {
+                        let _ = write!(
+                            s,
+                            "<Point><coordinates>{},{}</coordinates></Point>",
+                            center.lon, center.lat
+                        );
+                    }
+                }
+                s.push_str("</Placemark>\n");
+            }
+            s.push_str("</Document></kml>\n");
+        }
+        GeoFormat::Gpx => {
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"demine\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n");
+            let ext = |a: &HazardArea, r: Option<f64>| {
+                format!(
+                    "<extensions><id>{}</id><status>{}</status><hazard_type>{}</hazard_type>{}</extensions>",
+                    a.id,
+                    xml_escape(&export_status(a)),
+                    a.hazard_type,
+                    r.map(|r| format!("<radius>{r}</radius>"))
+                        .unwrap_or_default()
+                )
+            };
+            // Waypoints first (GPX orders wpt before trk).
+            for x in areas {
+                if let HazardShape::Circle { center, radius_m } = &x.shape {
+                    let _ = writeln!(
+                        s,
+                        "<wpt lat=\"{}\" lon=\"{}\"><name>{}</name>{}</wpt>",
+                        center.lat,
+                        center.lon,
+                        xml_escape(x.area.name.as_deref().unwrap_or("")),
+                        ext(&x.area, Some(*radius_m))
+                    );
+                }
+            }
+            for x in areas {
+                let polys = match &x.shape {
+                    HazardShape::Polygon(p) => vec![p.clone()],
+                    HazardShape::MultiPolygon(ps) => ps.clone(),
+                    HazardShape::Circle { .. } => continue,
+                };
+                let _ = write!(
+                    s,
+                    "<trk><name>{}</name>{}",
+                    xml_escape(x.area.name.as_deref().unwrap_or("")),
+                    ext(&x.area, None)
+                );
+                for p in &polys {
+                    s.push_str("<trkseg>");
+                    for c in &p.exterior {
+                        let _ = write!(s, "<trkpt lat=\"{}\" lon=\"{}\"/>", c.lat, c.lon);
+                    }
+                    s.push_str("</trkseg>");
+                }
+                s.push_str("</trk>\n");
+            }
+            s.push_str("</gpx>\n");
+        }
+        GeoFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([
+                "id",
+                "status",
+                "hazard_type",
+                "name",
+                "iso3",
+                "radius_m",
+                "wkt",
+            ])?;
+            for x in areas {
+                let a = &x.area;
+                w.write_record([
+                    a.id.to_string(),
+                    export_status(a),
+                    a.hazard_type.to_string(),
+                    a.name.clone().unwrap_or_default(),
+                    a.iso3.clone().unwrap_or_default(),
+                    radius(&x.shape).map(|r| r.to_string()).unwrap_or_default(),
+                    demine_geo::to_wkt(&x.shape.to_geometry()),
+                ])?;
+            }
+            s = String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        }
+    }
+    Ok(s)
+}
+
+/// Writes every area as GeoJSON into `path` (for `demine export all`).
+pub async fn export_all_geojson(store: &AnyStore, path: &Path) -> Result<usize> {
+    let areas = store.areas(&AreaFilter::default()).await.map_err(exit_on)?;
+    let text = export_text(&areas, GeoFormat::Geojson)?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(areas.len())
+}
+
+/// Runs `demine release ...`.
+pub fn run_release(db: &DbArgs, command: ReleaseCommand) -> Result<()> {
+    let rt = runtime()?;
+    let mut out = String::new();
+    rt.block_on(release_async(db, command, &mut out))?;
+    emit(&out)
+}
+
+fn parse_device(s: &str) -> Result<DeviceFind> {
+    serde_json::from_str(s).map_err(|e| anyhow::anyhow!("--device {s}: {e}"))
+}
+
+async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> Result<()> {
+    match command {
+        ReleaseCommand::Add(a) => {
+            let perimeter = demine_geo::parse_wkt(&a.perimeter)
+                .unwrap_or_else(|e| bad_input(format!("--perimeter: {e}")));
+            let mut devices = Vec::new();
+            for d in &a.device {
+                devices.push(parse_device(d).unwrap_or_else(|e| bad_input(e)));
+            }
+            let act = Activity {
+                id: 0,
+                area_id: a.area,
+                kind: a.kind,
+                start: a.start,
+                end: a.end,
+                organisation: a.organisation,
+                method: a.method,
+                depth_cm: a.depth_cm,
+                devices,
+            };
+            let perimeter = validated_perimeter("--perimeter", 0, perimeter);
+            let store = db.open().await?;
+            let st = store
+                .record_activity(&act, &perimeter, &db.actor())
+                .await
+                .map_err(exit_on)?;
+            let _ = writeln!(
+                o,
+                "activity {} on area {}: {} released {:.1} m2",
+                st.activity.id,
+                st.activity.area_id,
+                st.activity.kind.released_as(),
+                st.released_m2
+            );
+        }
+        ReleaseCommand::Import { file } => {
+            let name = file.display().to_string();
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+                bad_input(format!(
+                    "{name}: line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ))
+            });
+            let features = v["features"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| bad_input(format!("{name}: not a GeoJSON FeatureCollection")));
+            let mut todo = Vec::new();
+            for (i, f) in features.iter().enumerate() {
+                let where_ = format!("{name}: feature #{i}");
+                let act: Activity = serde_json::from_value(f["properties"].clone())
+                    .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")));
+                act.check()
+                    .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")));
+                let g = demine_geo::geojson::parse_geojson(
+                    &name,
+                    f["geometry"].to_string().as_bytes(),
+                    1,
+                )
+                .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")))
+                .into_iter()
+                .next()
+                .and_then(|f| f.geometry)
+                .unwrap_or_else(|| bad_input(format!("{where_}: no perimeter geometry")));
+                todo.push((act, validated_perimeter(&where_, i, g)));
+            }
+            let store = db.open().await?;
+            for (i, (act, _)) in todo.iter().enumerate() {
+                if store.area(act.area_id).await.map_err(exit_on)?.is_none() {
+                    bad_input(format!(
+                        "{name}: feature #{i}: no hazardous area {}",
+                        act.area_id
+                    ));
+                }
+            }
+            let stored = store
+                .record_activities(&todo, &db.actor())
+                .await
+                .map_err(exit_on)?;
+            let n: f64 = stored.iter().map(|s| s.released_m2).sum();
+            let _ = writeln!(
+                o,
+                "{name}: {} activities recorded, {n:.1} m2 released",
+                todo.len()
+            );
+        }
+        ReleaseCommand::List { area, json } => {
+            let store = db.open().await?;
+            if store.area(area).await.map_err(exit_on)?.is_none() {
+                not_found(area);
+            }
+            let acts = store.activities(area).await.map_err(exit_on)?;
+            if json {
+                let v: Vec<_> = acts
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "activity": a.activity,
+                            "perimeter": geometry_json(&a.perimeter),
+                            "perimeter_m2": a.perimeter_m2,
+                            "released_m2": a.released_m2,
+                            "recorded_at": a.recorded_at,
+                            "recorded_by": a.recorded_by,
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(o, "{}", serde_json::Value::Array(v));
+            } else {
+                for a in &acts {
+                    let _ = writeln!(
+                        o,
+                        "#{} {} {} released {:.1} m2, {} device(s)",
+                        a.activity.id,
+                        a.activity.kind,
+                        a.activity.start,
+                        a.released_m2,
+                        a.activity.devices.len()
+                    );
+                }
+                let _ = writeln!(o, "{} activit(ies)", acts.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validates a perimeter like any imported feature; faults stop with exit code 3.
+fn validated_perimeter(what: &str, index: usize, g: Geometry) -> Geometry {
+    let mut f = demine_geo::Feature::new(index, g);
+    f.id = Some(FeatureId::Str(what.to_string()));
+    let faults = demine_geo::validate::validate_feature(&mut f);
+    let errors: Vec<String> = faults
+        .iter()
+        .filter(|x| x.severity == demine_geo::Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    if !errors.is_empty() {
+        bad_input(format!("{what}: {}", errors.join("; ")));
+    }
+    match f.geometry {
+        Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) => g,
+        Some(g) => bad_input(format!(
+            "{what}: a perimeter must be a Polygon or MultiPolygon, not a {}",
+            g.type_name()
+        )),
+        None => bad_input(format!("{what}: no perimeter")),
+    }
+}
