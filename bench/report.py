@@ -119,6 +119,13 @@ def fmt_s(v):
     return "-" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.2f}")
 
 
+MODE_LABELS = {
+    "nearest": "demine check --points --hazards FILE (nearest)",
+    "ids": "demine check --points --hazards FILE (ids)",
+    "store": "demine check --points, index from the SQLite store (ids)",
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-root", required=True)
@@ -172,14 +179,19 @@ def main():
     w(f"REPEAT={a.repeat} $SHARED_BENCH/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
     w("/usr/bin/time -v target/release/demine check --hazards $DATA/hazards.geojson \\")
     w("    --points $DATA/points.csv --within 100 --timings [--ids-only] > $DATA/results/demine_<mode>.csv")
+    w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db hazards import $DATA/hazards.geojson")
+    w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db check \\")
+    w("    --points $DATA/points.csv --within 100 --timings --ids-only > $DATA/results/demine_store.csv")
     w("$SHARED_BENCH/check.py $DATA/results/<each>.ids --data $DATA")
     w("```")
     w("")
     w("demine's figure is the **whole process**, wall clock from start to exit: reading and parsing")
     w("hazards.geojson, validating every feature, building the index, reading points.csv, the check on")
-    w("every core, and writing the answer. Two output modes: `nearest` writes `id,hazard_id,distance_m`")
+    w("every core, and writing the answer. Three modes: `nearest` writes `id,hazard_id,distance_m`")
     w("for every flagged point (the nearest hazard and its distance); `ids` (`--ids-only`) writes only")
-    w("the ids and stops at the first hazard found. The anchors' figures are their **query alone**")
+    w("the ids and stops at the first hazard found; `store` is `ids` with the index built from the")
+    w("SQLite store that `demine hazards import` filled (one query, WKB decoded on every core), as the")
+    w("program runs by default. The anchors' figures are their **query alone**")
     w("(loading excluded), as the kit times them. demine's CPU time (user + system, all threads) is")
     w("shown too: unlike the wall clock it hardly depends on what else the machine is doing, and on two")
     w("free cores the wall clock comes close to half of it.")
@@ -241,7 +253,7 @@ def main():
             notes.append("ANCHORS.md measured 11.71 s (2 threads) and 25.71 s (1 thread) on large; compare with those too.")
             notes.append("")
         dm = {}
-        for mode in ("nearest", "ids"):
+        for mode in ("nearest", "ids", "store"):
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
             if not runs:
                 continue
@@ -252,11 +264,21 @@ def main():
             stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(os.path.join(logs, f"demine_{mode}.runs"))))
             cpus = [r["phases"]["cpu"] for r in runs if "cpu" in r["phases"]]
             cpu_note = f"; CPU user+sys {statistics.median(cpus):.2f} s" if cpus else ""
-            w(f"| **demine check --points ({mode})**, {os.cpu_count()} threads | - | - | **{fmt_s(wall)}** "
+            w(f"| **{MODE_LABELS[mode]}**, {os.cpu_count()} threads | - | - | **{fmt_s(wall)}** "
               f"(min {fmt_s(min(r['wall'] for r in runs))}{cpu_note}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
               f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
         L.extend(notes)
+        imports = demine_runs(os.path.join(logs, "demine_import.runs"))
+        if imports:
+            iw = statistics.median(r["wall"] for r in imports)
+            irss = max(r["rss_kb"] for r in imports) / 1024
+            line = (f"demine hazards import of hazards.geojson into a fresh SQLite store (whole process, every "
+                    f"feature validated, one transaction): **{fmt_s(iw)} s** median of {len(imports)} "
+                    f"(all: {' '.join(fmt_s(r['wall']) for r in imports)}), peak RSS {irss:.0f} MiB (goal on large: under 30 s)")
+            w("- " + line)
+            w("")
+            summary.append(f"- {p}: " + line)
         for mode, (wall, rss, c) in dm.items():
             runs = demine_runs(os.path.join(logs, f"demine_{mode}.runs"))
             ph = {}
