@@ -10,9 +10,9 @@ use demine_core::hazard::{
     Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind, HazardArea,
     HazardType, map_source_status,
 };
+use demine_geo::write::{FileFormat, geometry_json, radius};
 use demine_geo::{
-    Bbox, Collection, Coord, Fault, FeatureId, GeoError, Geometry, HazardShape, Polygon,
-    hazard_records,
+    Bbox, Collection, Fault, FeatureId, GeoError, Geometry, HazardShape, hazard_records,
 };
 use demine_store::hazards::accounting;
 use demine_store::{AnyStore, AreaFilter, HazardStore, NewArea, StoredArea};
@@ -39,13 +39,22 @@ pub enum GeoFormat {
 
 impl GeoFormat {
     fn from_path(p: &Path) -> Option<GeoFormat> {
-        let ext = p.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "geojson" | "json" => Some(GeoFormat::Geojson),
-            "kml" => Some(GeoFormat::Kml),
-            "gpx" => Some(GeoFormat::Gpx),
-            "csv" => Some(GeoFormat::Csv),
-            _ => None,
+        demine_geo::write::FileFormat::from_path(p).map(|f| match f {
+            FileFormat::Geojson => GeoFormat::Geojson,
+            FileFormat::Kml => GeoFormat::Kml,
+            FileFormat::Gpx => GeoFormat::Gpx,
+            FileFormat::Csv => GeoFormat::Csv,
+        })
+    }
+}
+
+impl From<GeoFormat> for FileFormat {
+    fn from(f: GeoFormat) -> FileFormat {
+        match f {
+            GeoFormat::Geojson => FileFormat::Geojson,
+            GeoFormat::Kml => FileFormat::Kml,
+            GeoFormat::Gpx => FileFormat::Gpx,
+            GeoFormat::Csv => FileFormat::Csv,
         }
     }
 }
@@ -967,13 +976,6 @@ fn print_accounting(o: &mut String, pad: &str, a: &Accounting) {
     );
 }
 
-fn radius(shape: &HazardShape) -> Option<f64> {
-    match shape {
-        HazardShape::Circle { radius_m, .. } => Some(*radius_m),
-        _ => None,
-    }
-}
-
 fn recorded_m2(s: &StoredArea) -> f64 {
     demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(&s.shape))
 }
@@ -994,241 +996,9 @@ fn summary_json(s: &StoredArea) -> serde_json::Value {
     })
 }
 
-fn ring_json(r: &[Coord]) -> serde_json::Value {
-    serde_json::Value::Array(
-        r.iter()
-            .map(|c| serde_json::json!([c.lon, c.lat]))
-            .collect(),
-    )
-}
-
-fn poly_json(p: &Polygon) -> serde_json::Value {
-    serde_json::Value::Array(p.rings().map(|r| ring_json(r)).collect())
-}
-
-/// A geometry as a GeoJSON geometry object.
-pub fn geometry_json(g: &Geometry) -> serde_json::Value {
-    match g {
-        Geometry::Point(c) => serde_json::json!({"type": "Point", "coordinates": [c.lon, c.lat]}),
-        Geometry::MultiPoint(cs) => {
-            serde_json::json!({"type": "MultiPoint", "coordinates": ring_json(cs)})
-        }
-        Geometry::LineString(cs) => {
-            serde_json::json!({"type": "LineString", "coordinates": ring_json(cs)})
-        }
-        Geometry::MultiLineString(ls) => {
-            serde_json::json!({"type": "MultiLineString", "coordinates": ls.iter().map(|l| ring_json(l)).collect::<Vec<_>>()})
-        }
-        Geometry::Polygon(p) => serde_json::json!({"type": "Polygon", "coordinates": poly_json(p)}),
-        Geometry::MultiPolygon(ps) => {
-            serde_json::json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
-        }
-    }
-}
-
-/// The status word written on export: the source's word when there is one (so that a file
-/// round-trips), else the model's status.
-fn export_status(a: &HazardArea) -> String {
-    a.source_status
-        .clone()
-        .unwrap_or_else(|| a.status.as_str().to_string())
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn kml_coords(r: &[Coord]) -> String {
-    r.iter()
-        .map(|c| format!("{},{}", c.lon, c.lat))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn kml_polygon(p: &Polygon) -> String {
-    let mut s = format!(
-        "<Polygon><outerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></outerBoundaryIs>",
-        kml_coords(&p.exterior)
-    );
-    for h in &p.holes {
-        let _ = write!(
-            s,
-            "<innerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></innerBoundaryIs>",
-            kml_coords(h)
-        );
-    }
-    s.push_str("</Polygon>");
-    s
-}
-
 /// The areas as text in a format.
 pub fn export_text(areas: &[StoredArea], format: GeoFormat) -> Result<String> {
-    let mut s = String::new();
-    match format {
-        GeoFormat::Geojson => {
-            s.push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
-            for (i, x) in areas.iter().enumerate() {
-                let a = &x.area;
-                let f = serde_json::json!({
-                    "type": "Feature",
-                    "id": a.id,
-                    "properties": {
-                        "id": a.id,
-                        "reference": a.reference,
-                        "name": a.name,
-                        "type": a.hazard_type,
-                        "status": export_status(a),
-                        "area_status": a.status,
-                        "iso3": a.iso3,
-                        "admin_area": a.admin_area,
-                        "organisation": a.organisation,
-                        "devices": a.devices,
-                        "reported": a.reported,
-                        "surveyed": a.surveyed,
-                        "benchmark": a.benchmark,
-                        "notes": a.notes,
-                        "custom": a.custom,
-                        "radius_m": radius(&x.shape),
-                        "remaining_m2": x.remaining_m2,
-                        "version": x.version,
-                        "version_status": x.version_status,
-                    },
-                    "geometry": geometry_json(&x.shape.to_geometry()),
-                });
-                if i > 0 {
-                    s.push_str(",\n");
-                }
-                s.push_str(&f.to_string());
-            }
-            s.push_str("\n]}\n");
-        }
-        GeoFormat::Kml => {
-            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document><name>demine hazardous areas</name>\n");
-            for x in areas {
-                let a = &x.area;
-                let _ = write!(
-                    s,
-                    "<Placemark><name>{}</name><ExtendedData>",
-                    xml_escape(a.name.as_deref().unwrap_or(""))
-                );
-                let mut data = vec![
-                    ("id", a.id.to_string()),
-                    ("status", export_status(a)),
-                    ("hazard_type", a.hazard_type.to_string()),
-                ];
-                if let Some(r) = radius(&x.shape) {
-                    data.push(("radius", r.to_string()));
-                }
-                if let Some(i) = &a.iso3 {
-                    data.push(("iso3", i.clone()));
-                }
-                for (k, v) in data {
-                    let _ = write!(
-                        s,
-                        "<Data name=\"{k}\"><value>{}</value></Data>",
-                        xml_escape(&v)
-                    );
-                }
-                s.push_str("</ExtendedData>");
-                match &x.shape {
-                    HazardShape::Polygon(p) => s.push_str(&kml_polygon(p)),
-                    HazardShape::MultiPolygon(ps) => {
-                        s.push_str("<MultiGeometry>");
-                        for p in ps {
-                            s.push_str(&kml_polygon(p));
-                        }
-                        s.push_str("</MultiGeometry>");
-                    }
-                    HazardShape::Circle { center, .. } => {
-                        let _ = write!(
-                            s,
-                            "<Point><coordinates>{},{}</coordinates></Point>",
-                            center.lon, center.lat
-                        );
-                    }
-                }
-                s.push_str("</Placemark>\n");
-            }
-            s.push_str("</Document></kml>\n");
-        }
-        GeoFormat::Gpx => {
-            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"demine\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n");
-            let ext = |a: &HazardArea, r: Option<f64>| {
-                format!(
-                    "<extensions><id>{}</id><status>{}</status><hazard_type>{}</hazard_type>{}</extensions>",
-                    a.id,
-                    xml_escape(&export_status(a)),
-                    a.hazard_type,
-                    r.map(|r| format!("<radius>{r}</radius>"))
-                        .unwrap_or_default()
-                )
-            };
-            // Waypoints first (GPX orders wpt before trk).
-            for x in areas {
-                if let HazardShape::Circle { center, radius_m } = &x.shape {
-                    let _ = writeln!(
-                        s,
-                        "<wpt lat=\"{}\" lon=\"{}\"><name>{}</name>{}</wpt>",
-                        center.lat,
-                        center.lon,
-                        xml_escape(x.area.name.as_deref().unwrap_or("")),
-                        ext(&x.area, Some(*radius_m))
-                    );
-                }
-            }
-            for x in areas {
-                let polys = match &x.shape {
-                    HazardShape::Polygon(p) => vec![p.clone()],
-                    HazardShape::MultiPolygon(ps) => ps.clone(),
-                    HazardShape::Circle { .. } => continue,
-                };
-                let _ = write!(
-                    s,
-                    "<trk><name>{}</name>{}",
-                    xml_escape(x.area.name.as_deref().unwrap_or("")),
-                    ext(&x.area, None)
-                );
-                for p in &polys {
-                    s.push_str("<trkseg>");
-                    for c in &p.exterior {
-                        let _ = write!(s, "<trkpt lat=\"{}\" lon=\"{}\"/>", c.lat, c.lon);
-                    }
-                    s.push_str("</trkseg>");
-                }
-                s.push_str("</trk>\n");
-            }
-            s.push_str("</gpx>\n");
-        }
-        GeoFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "id",
-                "status",
-                "hazard_type",
-                "name",
-                "iso3",
-                "radius_m",
-                "wkt",
-            ])?;
-            for x in areas {
-                let a = &x.area;
-                w.write_record([
-                    a.id.to_string(),
-                    export_status(a),
-                    a.hazard_type.to_string(),
-                    a.name.clone().unwrap_or_default(),
-                    a.iso3.clone().unwrap_or_default(),
-                    radius(&x.shape).map(|r| r.to_string()).unwrap_or_default(),
-                    demine_geo::to_wkt(&x.shape.to_geometry()),
-                ])?;
-            }
-            s = String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
-        }
-    }
-    Ok(s)
+    Ok(demine_store::hazards_io::export_text(areas, format.into())?)
 }
 
 /// Writes every area as GeoJSON into `path` (for `demine export all`).

@@ -71,6 +71,7 @@ pub mod status;
 pub mod validate;
 pub mod wkb;
 pub mod wkt;
+pub mod write;
 mod xml;
 
 pub use error::{Fault, FaultKind, GeoError, Severity};

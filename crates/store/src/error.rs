@@ -48,6 +48,9 @@ pub enum StoreError {
     /// The database URL names a backend this program does not have.
     #[error("unsupported database URL {url:?}: use a file path (SQLite) or postgres://...")]
     UnsupportedUrl { url: String },
+    /// Geometry could not be read, checked or written.
+    #[error(transparent)]
+    Geo(#[from] demine_geo::GeoError),
 }
 
 pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -16,6 +16,7 @@ mod backend;
 pub mod bundled;
 mod error;
 pub mod hazards;
+pub mod hazards_io;
 pub mod io;
 pub mod ops;
 mod postgres;
