@@ -14,10 +14,10 @@ use demine_geo::write::{FileFormat, geometry_json, radius};
 use demine_geo::{
     Bbox, Collection, Fault, FeatureId, GeoError, Geometry, HazardShape, hazard_records,
 };
+use demine_store::boundaries::{self, Placement};
 use demine_store::hazards::accounting;
 use demine_store::{AnyStore, AreaFilter, HazardStore, NewArea, StoredArea};
 
-use crate::boundaries::{self, Placement};
 use crate::registry::{DbArgs, emit, exit_on};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file \

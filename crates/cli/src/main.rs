@@ -6,7 +6,6 @@ mod registry;
 
 use clap::{Parser, Subcommand};
 
-mod boundaries;
 mod check;
 mod hazards;
 mod treaty;

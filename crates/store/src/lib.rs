@@ -13,6 +13,7 @@
 
 mod audit;
 mod backend;
+pub mod boundaries;
 pub mod bundled;
 mod error;
 pub mod hazards;

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use anyhow::{Context, Result};
 use demine_geo::{Geometry, HazardIndex, HazardRecord, HazardShape};
+
+use crate::StoreError;
 
 const COUNTRIES: &str = include_str!("../../../data/countries_50m.geojson");
 
@@ -26,9 +27,14 @@ impl std::fmt::Debug for Boundaries {
 
 static BOUNDARIES: OnceLock<Boundaries> = OnceLock::new();
 
-fn build() -> Result<Boundaries> {
+const NAME: &str = "countries_50m.geojson";
+
+fn build() -> Result<Boundaries, StoreError> {
     let v: serde_json::Value =
-        serde_json::from_str(COUNTRIES).context("the bundled country boundaries do not parse")?;
+        serde_json::from_str(COUNTRIES).map_err(|e| StoreError::BadFile {
+            file: NAME.into(),
+            reason: format!("the bundled country boundaries do not parse: {e}"),
+        })?;
     let features = v["features"].as_array().cloned().unwrap_or_default();
     let mut iso3 = Vec::with_capacity(features.len());
     let mut known = HashMap::new();
@@ -42,15 +48,14 @@ fn build() -> Result<Boundaries> {
         let text =
             serde_json::json!({"type": "Feature", "properties": {}, "geometry": f["geometry"]})
                 .to_string();
-        let c = demine_geo::geojson::read_geojson("countries_50m.geojson", text.as_bytes(), 1)
-            .or_else(|_| {
-                demine_geo::geojson::parse_geojson("countries_50m.geojson", text.as_bytes(), 1).map(
-                    |features| demine_geo::Collection {
-                        features,
-                        warnings: vec![],
-                    },
-                )
-            })?;
+        let c = demine_geo::geojson::read_geojson(NAME, text.as_bytes(), 1).or_else(|_| {
+            demine_geo::geojson::parse_geojson(NAME, text.as_bytes(), 1).map(|features| {
+                demine_geo::Collection {
+                    features,
+                    warnings: vec![],
+                }
+            })
+        })?;
         let Some(g) = c.features.into_iter().next().and_then(|f| f.geometry) else {
             continue;
         };
@@ -76,7 +81,7 @@ fn build() -> Result<Boundaries> {
 }
 
 /// The boundaries, built on first use.
-pub fn get() -> Result<&'static Boundaries> {
+pub fn get() -> Result<&'static Boundaries, StoreError> {
     if let Some(b) = BOUNDARIES.get() {
         return Ok(b);
     }
