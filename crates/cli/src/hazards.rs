@@ -7,16 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use demine_core::hazard::{
-    Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind, HazardArea,
-    HazardType, map_source_status,
+    Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind,
 };
 use demine_geo::write::{FileFormat, geometry_json, radius};
-use demine_geo::{
-    Bbox, Collection, Fault, FeatureId, GeoError, Geometry, HazardShape, hazard_records,
-};
-use demine_store::boundaries::{self, Placement};
+use demine_geo::{Bbox, Collection, Fault, GeoError};
 use demine_store::hazards::accounting;
-use demine_store::{AnyStore, AreaFilter, HazardStore, NewArea, StoredArea};
+use demine_store::{
+    AnyStore, AreaFilter, HazardStore, NewArea, StoreError, StoredArea, hazards_io,
+};
 
 use crate::registry::{DbArgs, emit, exit_on};
 
@@ -340,239 +338,6 @@ fn report_warnings(name: &str, warnings: &[Fault]) {
     }
 }
 
-/// Turns validated features into areas (ids, statuses, types), checking them against the State.
-/// The properties of each feature of a GeoJSON text, by position (the fast reader keeps only the
-/// few the safety check needs). Geometry is skipped unparsed.
-fn geojson_properties(bytes: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    #[derive(serde::Deserialize)]
-    struct F {
-        #[serde(default)]
-        properties: Option<serde_json::Map<String, serde_json::Value>>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        geometry: serde::de::IgnoredAny,
-    }
-    #[derive(serde::Deserialize)]
-    struct Fc {
-        #[serde(default)]
-        features: Option<Vec<F>>,
-        #[serde(default)]
-        properties: Option<serde_json::Map<String, serde_json::Value>>,
-    }
-    // The file has already been read and validated by demine's own reader, so a failure here
-    // only means there are no properties to add.
-    match serde_json::from_slice::<Fc>(bytes) {
-        Ok(Fc {
-            features: Some(fs), ..
-        }) => fs
-            .into_iter()
-            .map(|f| f.properties.unwrap_or_default())
-            .collect(),
-        Ok(Fc { properties, .. }) => vec![properties.unwrap_or_default()],
-        Err(_) => Vec::new(),
-    }
-}
-
-/// What a feature's properties say beyond id, status, type, name and radius.
-fn extra_attributes(
-    area: &mut HazardArea,
-    p: &serde_json::Map<String, serde_json::Value>,
-    iso3: Option<&str>,
-    fields: &BTreeMap<String, Vec<CustomField>>,
-) -> std::result::Result<(), String> {
-    use serde_json::Value as J;
-    let text = |k: &str| {
-        p.get(k)
-            .and_then(J::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let date = |k: &str| -> std::result::Result<Option<chrono::NaiveDate>, String> {
-        text(k)
-            .map(|s| {
-                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                    .map_err(|_| format!("{k} {s:?} is not a date YYYY-MM-DD"))
-            })
-            .transpose()
-    };
-    area.iso3 = match (iso3, text("iso3")) {
-        (Some(c), Some(x)) if !x.eq_ignore_ascii_case(c) => {
-            return Err(format!("its iso3 property {x:?} is not --iso3 {c}"));
-        }
-        (Some(c), _) => Some(c.to_string()),
-        (None, Some(x)) => Some(
-            x.parse::<demine_core::Iso3>()
-                .map_err(|e| e.to_string())?
-                .to_string(),
-        ),
-        (None, None) => None,
-    };
-    area.admin_area = text("admin_area");
-    area.organisation = text("organisation");
-    area.notes = text("notes");
-    area.reported = date("reported")?;
-    area.surveyed = date("surveyed")?;
-    if let Some(v) = p.get("devices").filter(|v| !v.is_null()) {
-        let list = v.as_array().ok_or("devices must be a list of categories")?;
-        for d in list {
-            let s = d.as_str().ok_or("devices must be a list of categories")?;
-            area.devices.push(
-                s.parse()
-                    .map_err(|e: demine_core::CoreError| e.to_string())?,
-            );
-        }
-    }
-    if let Some(v) = p.get("benchmark").filter(|v| !v.is_null()) {
-        let b: [f64; 2] = serde_json::from_value(v.clone())
-            .map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
-        if !(b[0].abs() <= 180.0 && b[1].abs() <= 90.0) {
-            return Err(format!("benchmark {v} is not a longitude/latitude"));
-        }
-        area.benchmark = Some(b);
-    }
-    if let Some(v) = p.get("custom").filter(|v| !v.is_null()) {
-        let m: BTreeMap<String, serde_json::Value> = serde_json::from_value(v.clone())
-            .map_err(|_| format!("custom {v} is not an object"))?;
-        if !m.is_empty() {
-            let Some(code) = &area.iso3 else {
-                return Err("custom field values need a State (iso3)".into());
-            };
-            let defs = fields.get(code).map(Vec::as_slice).unwrap_or(&[]);
-            area.custom =
-                demine_core::hazard::validate_custom(defs, &m).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-fn to_areas(
-    name: &str,
-    c: Collection,
-    iso3: Option<&str>,
-    tolerance_m: f64,
-    props: &[serde_json::Map<String, serde_json::Value>],
-    fields: &BTreeMap<String, Vec<CustomField>>,
-) -> Result<Vec<NewArea>> {
-    // Per feature: index, id as written, name, status (hazard_records keeps none of these).
-    type Extra = (usize, Option<String>, Option<String>, Option<String>);
-    let extra: Vec<Extra> = c
-        .features
-        .iter()
-        .map(|f| {
-            (
-                f.index,
-                f.id.as_ref().map(ToString::to_string),
-                f.properties.name.clone().filter(|n| !n.trim().is_empty()),
-                f.properties.status.clone().filter(|n| !n.trim().is_empty()),
-            )
-        })
-        .collect();
-    let records = hazard_records(name, c.features).unwrap_or_else(|e| geo_fail(e));
-    let mut out = Vec::with_capacity(records.len());
-    let mut faults = Vec::new();
-    let any_state = iso3.is_some()
-        || props
-            .iter()
-            .any(|p| p.get("iso3").is_some_and(|v| !v.is_null()));
-    let boundaries = if any_state {
-        Some(boundaries::get()?)
-    } else {
-        None
-    };
-    let empty = serde_json::Map::new();
-    let mut unknown_warned = false;
-    for (r, (index, reference, fname, status)) in records.into_iter().zip(extra) {
-        let mapped = map_source_status(status.as_deref().unwrap_or(""));
-        let hazard_type = match r.hazard_type.as_deref().map(str::parse::<HazardType>) {
-            Some(Ok(t)) => t,
-            Some(Err(e)) => {
-                faults.push(format!(
-                    "feature #{index} (id {}): {e}",
-                    reference.as_deref().unwrap_or("-")
-                ));
-                continue;
-            }
-            None => mapped.hazard_type.unwrap_or(HazardType::Sha),
-        };
-        let mut area = HazardArea {
-            id: r.id,
-            reference: reference.clone(),
-            name: fname,
-            hazard_type,
-            status: mapped.status,
-            source_status: status,
-            devices: vec![],
-            benchmark: None,
-            iso3: None,
-            admin_area: None,
-            organisation: None,
-            reported: None,
-            surveyed: None,
-            notes: None,
-            custom: BTreeMap::new(),
-        };
-        if let Err(e) =
-            extra_attributes(&mut area, props.get(index).unwrap_or(&empty), iso3, fields)
-        {
-            faults.push(format!(
-                "feature #{index} (id {}): {e}",
-                reference.as_deref().unwrap_or("-")
-            ));
-            continue;
-        }
-        if let (Some(code), Some(b)) = (area.iso3.as_deref(), boundaries) {
-            let g = match &r.shape {
-                HazardShape::Circle { center, .. } => Geometry::Point(*center),
-                s => s.to_geometry(),
-            };
-            let slack = match &r.shape {
-                HazardShape::Circle { radius_m, .. } => *radius_m,
-                _ => 0.0,
-            };
-            match b.place(code, &g, tolerance_m + slack) {
-                Placement::Inside => {}
-                Placement::Unknown => {
-                    if !unknown_warned {
-                        eprintln!(
-                            "warning: the bundled boundaries have no {code}; areas not checked against it"
-                        );
-                        unknown_warned = true;
-                    }
-                }
-                Placement::Outside(near) => faults.push(format!(
-                    "feature #{index} (id {}): the area is outside {code} (more than {tolerance_m} m \
-                     from its boundary){}",
-                    reference.as_deref().unwrap_or("-"),
-                    if near.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; it is in or near {}", near.join(", "))
-                    }
-                )),
-            }
-        }
-        out.push(NewArea {
-            area,
-            shape: r.shape,
-        });
-    }
-    if !faults.is_empty() {
-        let mut msg = format!(
-            "{name}: {} feature fault(s), nothing imported:",
-            faults.len()
-        );
-        for f in faults.iter().take(20) {
-            let _ = write!(msg, "\n  error: {f}");
-        }
-        if faults.len() > 20 {
-            let _ = write!(msg, "\n  ... and {} more", faults.len() - 20);
-        }
-        bad_input(msg);
-    }
-    Ok(out)
-}
-
 fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -613,7 +378,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             let props = if format == Some(GeoFormat::Geojson) {
                 let bytes =
                     std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
-                geojson_properties(&bytes)
+                hazards_io::geojson_properties(&bytes)
             } else {
                 Vec::new()
             };
@@ -629,7 +394,24 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 let f = store.fields(&code).await.map_err(exit_on)?;
                 fields.insert(code, f);
             }
-            let areas = to_areas(&name, c, iso3.as_deref(), a.tolerance_m, &props, &fields)?;
+            let areas = match hazards_io::to_areas(
+                &name,
+                c,
+                iso3.as_deref(),
+                a.tolerance_m,
+                &props,
+                &fields,
+                |code| {
+                    eprintln!(
+                        "warning: the bundled boundaries have no {code}; areas not checked against it"
+                    )
+                },
+            ) {
+                Ok(areas) => areas,
+                Err(StoreError::Geo(e)) => geo_fail(e),
+                Err(e @ StoreError::Features { .. }) => bad_input(e),
+                Err(e) => return Err(e.into()),
+            };
             let bar = std::sync::OnceLock::new();
             let progress = |done: u64, total: u64| {
                 if total >= 10_000 {
@@ -1041,7 +823,8 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
                 depth_cm: a.depth_cm,
                 devices,
             };
-            let perimeter = validated_perimeter("--perimeter", 0, perimeter);
+            let perimeter = hazards_io::validated_perimeter("--perimeter", 0, perimeter)
+                .unwrap_or_else(|e| bad_input(e));
             let store = db.open().await?;
             let st = store
                 .record_activity(&act, &perimeter, &db.actor())
@@ -1088,7 +871,9 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
                 .next()
                 .and_then(|f| f.geometry)
                 .unwrap_or_else(|| bad_input(format!("{where_}: no perimeter geometry")));
-                todo.push((act, validated_perimeter(&where_, i, g)));
+                let g =
+                    hazards_io::validated_perimeter(&where_, i, g).unwrap_or_else(|e| bad_input(e));
+                todo.push((act, g));
             }
             let store = db.open().await?;
             for (i, (act, _)) in todo.iter().enumerate() {
@@ -1148,27 +933,4 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
         }
     }
     Ok(())
-}
-
-/// Validates a perimeter like any imported feature; faults stop with exit code 3.
-fn validated_perimeter(what: &str, index: usize, g: Geometry) -> Geometry {
-    let mut f = demine_geo::Feature::new(index, g);
-    f.id = Some(FeatureId::Str(what.to_string()));
-    let faults = demine_geo::validate::validate_feature(&mut f);
-    let errors: Vec<String> = faults
-        .iter()
-        .filter(|x| x.severity == demine_geo::Severity::Error)
-        .map(ToString::to_string)
-        .collect();
-    if !errors.is_empty() {
-        bad_input(format!("{what}: {}", errors.join("; ")));
-    }
-    match f.geometry {
-        Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) => g,
-        Some(g) => bad_input(format!(
-            "{what}: a perimeter must be a Polygon or MultiPolygon, not a {}",
-            g.type_name()
-        )),
-        None => bad_input(format!("{what}: no perimeter")),
-    }
 }

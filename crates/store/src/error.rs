@@ -48,9 +48,51 @@ pub enum StoreError {
     /// The database URL names a backend this program does not have.
     #[error("unsupported database URL {url:?}: use a file path (SQLite) or postgres://...")]
     UnsupportedUrl { url: String },
+    /// Features of an imported file are wrong; nothing of the import was stored.
+    #[error("{file}: {} feature fault(s), nothing imported:{}", .faults.len(), list_faults(.faults))]
+    Features {
+        file: String,
+        faults: Vec<FeatureFault>,
+    },
     /// Geometry could not be read, checked or written.
     #[error(transparent)]
     Geo(#[from] demine_geo::GeoError),
+}
+
+/// What is wrong with one feature of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureFault {
+    /// Its position in the file, from 0.
+    pub index: usize,
+    /// Its id as written, if any.
+    pub id: Option<String>,
+    /// What is wrong, naming the property at fault.
+    pub reason: String,
+}
+
+impl std::fmt::Display for FeatureFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "feature #{} (id {}): {}",
+            self.index,
+            self.id.as_deref().unwrap_or("-"),
+            self.reason
+        )
+    }
+}
+
+fn list_faults(faults: &[FeatureFault]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = String::new();
+    for f in faults.iter().take(SHOWN) {
+        s.push_str("\n  error: ");
+        s.push_str(&f.to_string());
+    }
+    if faults.len() > SHOWN {
+        s.push_str(&format!("\n  ... and {} more", faults.len() - SHOWN));
+    }
+    s
 }
 
 pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -1,11 +1,18 @@
-//! Hazardous areas to and from files: the store's areas as the plain features the format
-//! writers of `demine_geo::write` take.
+//! Hazardous areas to and from files: features read by `demine_geo`'s readers turned into areas
+//! (with their attributes, custom values and the check against the State's boundary), land
+//! release perimeters validated, and the store's areas as the plain features the format writers
+//! of `demine_geo::write` take.
 
-use demine_core::hazard::HazardArea;
+use std::collections::BTreeMap;
+
+use demine_core::hazard::{CustomField, HazardArea, HazardType, map_source_status};
 use demine_geo::write::{FileFormat, OutFeature, radius, write_features};
+use demine_geo::{Collection, FeatureId, Geometry, HazardShape, hazard_records};
 
 use crate::StoreError;
-use crate::hazards::StoredArea;
+use crate::boundaries::{self, Placement};
+use crate::error::FeatureFault;
+use crate::hazards::{NewArea, StoredArea};
 
 /// The status word written on export: the source's word when there is one (so that a file
 /// round-trips), else the model's status.
@@ -58,4 +65,393 @@ pub fn out_feature(x: &StoredArea) -> OutFeature<'_> {
 pub fn export_text(areas: &[StoredArea], format: FileFormat) -> Result<String, StoreError> {
     let features: Vec<OutFeature<'_>> = areas.iter().map(out_feature).collect();
     Ok(write_features(&features, format)?)
+}
+
+/// The properties of each feature of a GeoJSON text, by position (the fast reader keeps only the
+/// few the safety check needs). Geometry is skipped unparsed.
+pub fn geojson_properties(bytes: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    #[derive(serde::Deserialize)]
+    struct F {
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        geometry: serde::de::IgnoredAny,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fc {
+        #[serde(default)]
+        features: Option<Vec<F>>,
+        #[serde(default)]
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    // The file has already been read and validated by demine's own reader, so a failure here
+    // only means there are no properties to add.
+    match serde_json::from_slice::<Fc>(bytes) {
+        Ok(Fc {
+            features: Some(fs), ..
+        }) => fs
+            .into_iter()
+            .map(|f| f.properties.unwrap_or_default())
+            .collect(),
+        Ok(Fc { properties, .. }) => vec![properties.unwrap_or_default()],
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What a feature's properties say beyond id, status, type, name and radius.
+fn extra_attributes(
+    area: &mut HazardArea,
+    p: &serde_json::Map<String, serde_json::Value>,
+    iso3: Option<&str>,
+    fields: &BTreeMap<String, Vec<CustomField>>,
+) -> Result<(), String> {
+    use serde_json::Value as J;
+    let text = |k: &str| {
+        p.get(k)
+            .and_then(J::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let date = |k: &str| -> Result<Option<chrono::NaiveDate>, String> {
+        text(k)
+            .map(|s| {
+                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| format!("{k} {s:?} is not a date YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    area.iso3 = match (iso3, text("iso3")) {
+        (Some(c), Some(x)) if !x.eq_ignore_ascii_case(c) => {
+            return Err(format!("its iso3 property {x:?} is not --iso3 {c}"));
+        }
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(x)) => Some(
+            x.parse::<demine_core::Iso3>()
+                .map_err(|e| e.to_string())?
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    area.admin_area = text("admin_area");
+    area.organisation = text("organisation");
+    area.notes = text("notes");
+    area.reported = date("reported")?;
+    area.surveyed = date("surveyed")?;
+    if let Some(v) = p.get("devices").filter(|v| !v.is_null()) {
+        let list = v.as_array().ok_or("devices must be a list of categories")?;
+        for d in list {
+            let s = d.as_str().ok_or("devices must be a list of categories")?;
+            area.devices.push(
+                s.parse()
+                    .map_err(|e: demine_core::CoreError| e.to_string())?,
+            );
+        }
+    }
+    if let Some(v) = p.get("benchmark").filter(|v| !v.is_null()) {
+        let b: [f64; 2] = serde_json::from_value(v.clone())
+            .map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
+        if !(b[0].abs() <= 180.0 && b[1].abs() <= 90.0) {
+            return Err(format!("benchmark {v} is not a longitude/latitude"));
+        }
+        area.benchmark = Some(b);
+    }
+    if let Some(v) = p.get("custom").filter(|v| !v.is_null()) {
+        let m: BTreeMap<String, serde_json::Value> = serde_json::from_value(v.clone())
+            .map_err(|_| format!("custom {v} is not an object"))?;
+        if !m.is_empty() {
+            let Some(code) = &area.iso3 else {
+                return Err("custom field values need a State (iso3)".into());
+            };
+            let defs = fields.get(code).map(Vec::as_slice).unwrap_or(&[]);
+            area.custom =
+                demine_core::hazard::validate_custom(defs, &m).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns validated features into areas (ids, statuses, types, and from GeoJSON `props` every
+/// other attribute), checking custom values against the States' `fields` and each area against
+/// its State's boundary (`tolerance_m` metres of slack, plus a point's radius). A State the
+/// bundled boundaries do not have is reported once through `on_unknown_state` and not checked.
+/// All-or-nothing: every faulty feature is named in one [`StoreError::Features`].
+pub fn to_areas(
+    name: &str,
+    c: Collection,
+    iso3: Option<&str>,
+    tolerance_m: f64,
+    props: &[serde_json::Map<String, serde_json::Value>],
+    fields: &BTreeMap<String, Vec<CustomField>>,
+    mut on_unknown_state: impl FnMut(&str),
+) -> Result<Vec<NewArea>, StoreError> {
+    // Per feature: index, id as written, name, status (hazard_records keeps none of these).
+    type Extra = (usize, Option<String>, Option<String>, Option<String>);
+    let extra: Vec<Extra> = c
+        .features
+        .iter()
+        .map(|f| {
+            (
+                f.index,
+                f.id.as_ref().map(ToString::to_string),
+                f.properties.name.clone().filter(|n| !n.trim().is_empty()),
+                f.properties.status.clone().filter(|n| !n.trim().is_empty()),
+            )
+        })
+        .collect();
+    let records = hazard_records(name, c.features)?;
+    let mut out = Vec::with_capacity(records.len());
+    let mut faults = Vec::new();
+    let any_state = iso3.is_some()
+        || props
+            .iter()
+            .any(|p| p.get("iso3").is_some_and(|v| !v.is_null()));
+    let boundaries = if any_state {
+        Some(boundaries::get()?)
+    } else {
+        None
+    };
+    let empty = serde_json::Map::new();
+    let mut unknown_warned = false;
+    for (r, (index, reference, fname, status)) in records.into_iter().zip(extra) {
+        let mapped = map_source_status(status.as_deref().unwrap_or(""));
+        let hazard_type = match r.hazard_type.as_deref().map(str::parse::<HazardType>) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                faults.push(FeatureFault {
+                    index,
+                    id: reference.clone(),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+            None => mapped.hazard_type.unwrap_or(HazardType::Sha),
+        };
+        let mut area = HazardArea {
+            id: r.id,
+            reference: reference.clone(),
+            name: fname,
+            hazard_type,
+            status: mapped.status,
+            source_status: status,
+            devices: vec![],
+            benchmark: None,
+            iso3: None,
+            admin_area: None,
+            organisation: None,
+            reported: None,
+            surveyed: None,
+            notes: None,
+            custom: BTreeMap::new(),
+        };
+        if let Err(e) =
+            extra_attributes(&mut area, props.get(index).unwrap_or(&empty), iso3, fields)
+        {
+            faults.push(FeatureFault {
+                index,
+                id: reference.clone(),
+                reason: e,
+            });
+            continue;
+        }
+        if let (Some(code), Some(b)) = (area.iso3.as_deref(), boundaries) {
+            let g = match &r.shape {
+                HazardShape::Circle { center, .. } => Geometry::Point(*center),
+                s => s.to_geometry(),
+            };
+            let slack = match &r.shape {
+                HazardShape::Circle { radius_m, .. } => *radius_m,
+                _ => 0.0,
+            };
+            match b.place(code, &g, tolerance_m + slack) {
+                Placement::Inside => {}
+                Placement::Unknown => {
+                    if !unknown_warned {
+                        on_unknown_state(code);
+                        unknown_warned = true;
+                    }
+                }
+                Placement::Outside(near) => faults.push(FeatureFault {
+                    index,
+                    id: reference.clone(),
+                    reason: format!(
+                        "the area is outside {code} (more than {tolerance_m} m from its boundary){}",
+                        if near.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; it is in or near {}", near.join(", "))
+                        }
+                    ),
+                }),
+            }
+        }
+        out.push(NewArea {
+            area,
+            shape: r.shape,
+        });
+    }
+    if !faults.is_empty() {
+        return Err(StoreError::Features {
+            file: name.to_string(),
+            faults,
+        });
+    }
+    Ok(out)
+}
+
+/// Validates a land release perimeter like any imported feature: fixable faults are fixed, the
+/// rest (and anything but a polygon or multipolygon) are a [`StoreError::BadFile`] naming `what`.
+pub fn validated_perimeter(what: &str, index: usize, g: Geometry) -> Result<Geometry, StoreError> {
+    let bad = |reason: String| StoreError::BadFile {
+        file: what.to_string(),
+        reason,
+    };
+    let mut f = demine_geo::Feature::new(index, g);
+    f.id = Some(FeatureId::Str(what.to_string()));
+    let faults = demine_geo::validate::validate_feature(&mut f);
+    let errors: Vec<String> = faults
+        .iter()
+        .filter(|x| x.severity == demine_geo::Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    if !errors.is_empty() {
+        return Err(bad(errors.join("; ")));
+    }
+    match f.geometry {
+        Some(g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_))) => Ok(g),
+        Some(g) => Err(bad(format!(
+            "a perimeter must be a Polygon or MultiPolygon, not a {}",
+            g.type_name()
+        ))),
+        None => Err(bad("no perimeter".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use demine_geo::{Coord, Polygon};
+
+    const FILE: &str = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","id":1,"properties":{"status":"confirmed","iso3":"KHM",
+        "reported":"2024-02-03","devices":["ap-mine"],"benchmark":[104.9,11.5]},
+       "geometry":{"type":"Point","coordinates":[104.92,11.56]}},
+      {"type":"Feature","id":2,"properties":{"status":"suspected","iso3":"KHM","reported":"03/02/2024"},
+       "geometry":{"type":"Point","coordinates":[104.92,11.57]}},
+      {"type":"Feature","id":3,"properties":{"status":"suspected","iso3":"THA"},
+       "geometry":{"type":"Point","coordinates":[104.93,11.56]}},
+      {"type":"Feature","id":4,"properties":{"status":"suspected","iso3":"ZZZ"},
+       "geometry":{"type":"Point","coordinates":[104.93,11.58]}}
+    ]}"#;
+
+    fn read(text: &str) -> Collection {
+        demine_geo::geojson::read_geojson("f.geojson", text.as_bytes(), 1).unwrap()
+    }
+
+    #[test]
+    fn properties_come_by_position() {
+        let p = geojson_properties(FILE.as_bytes());
+        assert_eq!(p.len(), 4);
+        assert_eq!(p[0]["iso3"], "KHM");
+        assert_eq!(p[2]["iso3"], "THA");
+        assert!(geojson_properties(b"not json").is_empty());
+    }
+
+    #[test]
+    fn faults_name_file_feature_id_and_field() {
+        let mut unknown = Vec::new();
+        let e = to_areas(
+            "f.geojson",
+            read(FILE),
+            None,
+            1000.0,
+            &geojson_properties(FILE.as_bytes()),
+            &BTreeMap::new(),
+            |c| unknown.push(c.to_string()),
+        )
+        .unwrap_err();
+        let StoreError::Features { file, faults } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(file, "f.geojson");
+        assert_eq!(faults.len(), 2, "{e}");
+        assert_eq!((faults[0].index, faults[0].id.as_deref()), (1, Some("2")));
+        assert!(faults[0].reason.contains("reported"), "{e}");
+        assert_eq!((faults[1].index, faults[1].id.as_deref()), (2, Some("3")));
+        assert!(faults[1].reason.contains("outside THA"), "{e}");
+        assert!(e.to_string().starts_with(
+            "f.geojson: 2 feature fault(s), nothing imported:\n  error: feature #1 (id 2): reported"
+        ));
+        assert_eq!(unknown, ["ZZZ"]);
+    }
+
+    #[test]
+    fn good_features_become_areas() {
+        let text = FILE
+            .replace("03/02/2024", "2024-02-03")
+            .replace("THA", "KHM");
+        let areas = to_areas(
+            "f.geojson",
+            read(&text),
+            Some("KHM"),
+            1000.0,
+            &geojson_properties(text.as_bytes()),
+            &BTreeMap::new(),
+            |_| {},
+        );
+        // Feature 4 says ZZZ while --iso3 says KHM.
+        let e = areas.unwrap_err().to_string();
+        assert!(
+            e.contains("feature #3 (id 4): its iso3 property \"ZZZ\" is not --iso3 KHM"),
+            "{e}"
+        );
+        let text = text.replace("ZZZ", "KHM");
+        let areas = to_areas(
+            "f.geojson",
+            read(&text),
+            Some("KHM"),
+            1000.0,
+            &geojson_properties(text.as_bytes()),
+            &BTreeMap::new(),
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(areas.len(), 4);
+        let a = &areas[0].area;
+        assert_eq!((a.id, a.iso3.as_deref()), (1, Some("KHM")));
+        assert_eq!(a.benchmark, Some([104.9, 11.5]));
+        assert_eq!(a.devices.len(), 1);
+        assert_eq!(a.source_status.as_deref(), Some("confirmed"));
+    }
+
+    #[test]
+    fn perimeters_must_be_valid_areas() {
+        let sq = Polygon::new(vec![
+            Coord::new(0.0, 0.0),
+            Coord::new(1.0, 0.0),
+            Coord::new(1.0, 1.0),
+            Coord::new(0.0, 1.0),
+            Coord::new(0.0, 0.0),
+        ]);
+        assert!(validated_perimeter("p", 0, Geometry::Polygon(sq)).is_ok());
+        let e = validated_perimeter("--perimeter", 0, Geometry::Point(Coord::new(0.0, 0.0)))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--perimeter: a perimeter must be a Polygon or MultiPolygon, not a Point"
+        );
+        let bowtie = Polygon::new(vec![
+            Coord::new(0.0, 0.0),
+            Coord::new(1.0, 1.0),
+            Coord::new(1.0, 0.0),
+            Coord::new(0.0, 1.0),
+            Coord::new(0.0, 0.0),
+        ]);
+        let e = validated_perimeter("x", 3, Geometry::Polygon(bowtie))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("x: error: feature #3"), "{e}");
+    }
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{AuditEntry, AuditReport, Broken};
 pub use bundled::{BUNDLED, BundledFile, ImportKind};
 pub use demine_core::schema::{Kind, Value};
-pub use error::StoreError;
+pub use error::{FeatureFault, StoreError};
 pub use hazards::{
     AreaFilter, AreaVersion, HazardImportReport, HazardStore, NewArea, StoredActivity, StoredArea,
 };
