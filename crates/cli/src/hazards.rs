@@ -843,38 +843,7 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
             let name = file.display().to_string();
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
-            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-                bad_input(format!(
-                    "{name}: line {}, column {}: {e}",
-                    e.line(),
-                    e.column()
-                ))
-            });
-            let features = v["features"]
-                .as_array()
-                .cloned()
-                .unwrap_or_else(|| bad_input(format!("{name}: not a GeoJSON FeatureCollection")));
-            let mut todo = Vec::new();
-            for (i, f) in features.iter().enumerate() {
-                let where_ = format!("{name}: feature #{i}");
-                let act: Activity = serde_json::from_value(f["properties"].clone())
-                    .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")));
-                act.check()
-                    .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")));
-                let g = demine_geo::geojson::parse_geojson(
-                    &name,
-                    f["geometry"].to_string().as_bytes(),
-                    1,
-                )
-                .unwrap_or_else(|e| bad_input(format!("{where_}: {e}")))
-                .into_iter()
-                .next()
-                .and_then(|f| f.geometry)
-                .unwrap_or_else(|| bad_input(format!("{where_}: no perimeter geometry")));
-                let g =
-                    hazards_io::validated_perimeter(&where_, i, g).unwrap_or_else(|e| bad_input(e));
-                todo.push((act, g));
-            }
+            let todo = hazards_io::read_activities(&name, &text).unwrap_or_else(|e| bad_input(e));
             let store = db.open().await?;
             for (i, (act, _)) in todo.iter().enumerate() {
                 if store.area(act.area_id).await.map_err(exit_on)?.is_none() {

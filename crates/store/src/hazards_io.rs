@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use demine_core::hazard::{CustomField, HazardArea, HazardType, map_source_status};
+use demine_core::hazard::{Activity, CustomField, HazardArea, HazardType, map_source_status};
 use demine_geo::write::{FileFormat, OutFeature, radius, write_features};
 use demine_geo::{Collection, FeatureId, Geometry, HazardShape, hazard_records};
 
@@ -328,6 +328,40 @@ pub fn validated_perimeter(what: &str, index: usize, g: Geometry) -> Result<Geom
     }
 }
 
+/// Land release activities from a GeoJSON FeatureCollection: each feature's properties are an
+/// [`Activity`] (checked), its geometry the perimeter (validated). All-or-nothing: the first
+/// fault is a [`StoreError::BadFile`] naming the file and the feature by index.
+pub fn read_activities(name: &str, text: &str) -> Result<Vec<(Activity, Geometry)>, StoreError> {
+    let bad = |file: &str, reason: String| StoreError::BadFile {
+        file: file.to_string(),
+        reason,
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        bad(
+            name,
+            format!("line {}, column {}: {e}", e.line(), e.column()),
+        )
+    })?;
+    let features = v["features"]
+        .as_array()
+        .ok_or_else(|| bad(name, "not a GeoJSON FeatureCollection".into()))?;
+    let mut out = Vec::with_capacity(features.len());
+    for (i, f) in features.iter().enumerate() {
+        let where_ = format!("{name}: feature #{i}");
+        let act: Activity = serde_json::from_value(f["properties"].clone())
+            .map_err(|e| bad(&where_, e.to_string()))?;
+        act.check().map_err(|e| bad(&where_, e.to_string()))?;
+        let g = demine_geo::geojson::parse_geojson(name, f["geometry"].to_string().as_bytes(), 1)
+            .map_err(|e| bad(&where_, e.to_string()))?
+            .into_iter()
+            .next()
+            .and_then(|f| f.geometry)
+            .ok_or_else(|| bad(&where_, "no perimeter geometry".into()))?;
+        out.push((act, validated_perimeter(&where_, i, g)?));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +457,33 @@ mod tests {
         assert_eq!(a.benchmark, Some([104.9, 11.5]));
         assert_eq!(a.devices.len(), 1);
         assert_eq!(a.source_status.as_deref(), Some("confirmed"));
+    }
+
+    #[test]
+    fn activities_name_the_faulty_feature() {
+        let good = r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+          "properties":{"area_id":1,"kind":"clearance","start":"2024-01-02","depth_cm":20},
+          "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}}]}"#;
+        let acts = read_activities("r.geojson", good).unwrap();
+        assert_eq!(acts.len(), 1);
+        assert_eq!(acts[0].0.area_id, 1);
+        assert!(matches!(acts[0].1, Geometry::Polygon(_)));
+        let e = read_activities("r.geojson", "{\n nope").unwrap_err();
+        assert!(
+            e.to_string().starts_with("r.geojson: line 2, column"),
+            "{e}"
+        );
+        let e = read_activities("r.geojson", "{}").unwrap_err();
+        assert_eq!(e.to_string(), "r.geojson: not a GeoJSON FeatureCollection");
+        let point = good.replace(
+            r#""type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]"#,
+            r#""type":"Point","coordinates":[0,0]"#,
+        );
+        let e = read_activities("r.geojson", &point).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "r.geojson: feature #0: a perimeter must be a Polygon or MultiPolygon, not a Point"
+        );
     }
 
     #[test]
