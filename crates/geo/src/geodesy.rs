@@ -154,14 +154,20 @@ impl Nearest {
         let mut prev: Option<(f64, f64)> = None;
         for c in path {
             let (x, y) = self.frame.to_xy(*c);
-            let (nx, ny, d2) = match prev {
-                Some((px, py)) => nearest_on_segment(px, py, x, y),
-                None => (x, y, x * x + y * y),
-            };
-            if d2 < self.best2 {
-                self.best2 = d2;
+            // The vertex itself is a candidate too: near the poles the frame's nearest point of
+            // an edge can lie a little inside it while the geodesically nearest is its end.
+            let v2 = x * x + y * y;
+            self.cands.push((x, y, v2));
+            if v2 < self.best2 {
+                self.best2 = v2;
             }
-            self.cands.push((nx, ny, d2));
+            if let Some((px, py)) = prev {
+                let (nx, ny, d2) = nearest_on_segment(px, py, x, y);
+                if d2 < self.best2 {
+                    self.best2 = d2;
+                }
+                self.cands.push((nx, ny, d2));
+            }
             prev = Some((x, y));
         }
     }
