@@ -16,7 +16,8 @@ use demine_geo::geojson::read_geojson;
 use demine_geo::gpx::read_gpx;
 use demine_geo::kml::read_kml;
 use demine_geo::{
-    BatchMode, Collection, Coord, Fault, Geometry, HazardIndex, HazardRecord, Hit, hazard_records,
+    BatchMode, BatchPoint, Collection, Coord, Fault, Geometry, HazardIndex, HazardRecord, Hit,
+    hazard_records,
 };
 
 /// Arguments of `demine check`.
@@ -199,9 +200,19 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
         t: Instant::now(),
     };
     let mut buf = Vec::new();
-    let records = match &args.hazards {
-        Some(path) => load_hazard_records(path, n, &mut buf)?,
-        None => store_records(db, n)?,
+    // From the store, the points file is read on another thread meanwhile: loading the hazards
+    // keeps mostly one core busy. From a file, both readings share one buffer, one after the other.
+    let (records, early_points) = match (&args.hazards, &args.points) {
+        (Some(path), _) => (load_hazard_records(path, n, &mut buf)?, None),
+        (None, Some(points)) => std::thread::scope(|s| {
+            let reader = s.spawn(|| read_batch_points(points, n, &mut Vec::new()));
+            let records = store_records(db, n);
+            let points = reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("reading {} stopped", points.display()));
+            Ok::<_, anyhow::Error>((records?, Some(points??)))
+        })?,
+        (None, None) => (store_records(db, n)?, None),
     };
     clock.lap("hazards read");
     let index = build_index(records)?;
@@ -217,8 +228,13 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
     }
     let unsafe_found = if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
         check_point(&index, lon, lat, &args)?
-    } else if let Some(points) = &args.points {
-        check_batch(&index, points, &args, n, &mut clock, &mut buf)?
+    } else if let Some(path) = &args.points {
+        let points = match early_points {
+            Some(points) => points,
+            None => read_batch_points(path, n, &mut buf)?,
+        };
+        clock.lap("points read");
+        check_batch(&index, points, &args, n, &mut clock)?
     } else if let Some(route) = &args.route {
         check_route(&index, route, &args, n)?
     } else {
@@ -367,19 +383,22 @@ fn push_metres(buf: &mut Vec<u8>, d: f64) {
     ]);
 }
 
-fn check_batch(
-    index: &HazardIndex,
-    path: &Path,
-    args: &CheckArgs,
-    n: usize,
-    clock: &mut Clock,
-    buf: &mut Vec<u8>,
-) -> Result<bool> {
+/// Reads and parses the CSV of points to check, using `buf` for the file's bytes (released after).
+fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<Vec<BatchPoint>> {
     let name = path.display().to_string();
     read_file_into(path, buf)?;
     let points = read_points(&name, buf, n)?;
     *buf = Vec::new();
-    clock.lap("points read");
+    Ok(points)
+}
+
+fn check_batch(
+    index: &HazardIndex,
+    points: Vec<BatchPoint>,
+    args: &CheckArgs,
+    n: usize,
+    clock: &mut Clock,
+) -> Result<bool> {
     let mode = if args.ids_only {
         BatchMode::Any
     } else {

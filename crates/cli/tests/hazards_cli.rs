@@ -325,6 +325,19 @@ fn batch_check_from_the_store_leaves_closed_areas_out() {
         .assert()
         .code(3)
         .stdout("1\n3\n");
+    // The points file is read beside the store's hazards: its faults are still named.
+    let bad = d.file("bad.csv", "id,lon,lat\n1,104.905,11.555\n2,east,11.55\n");
+    d.cmd()
+        .args(["check", "--points", &bad, "--within", "10"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.csv"))
+        .stderr(predicate::str::contains("3"));
+    d.cmd()
+        .args(["check", "--points", "no-such-points.csv", "--within", "10"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no-such-points.csv"));
 }
 
 #[test]
