@@ -116,7 +116,8 @@ fn read_features_with(path: &Path, threads: usize, bytes: &mut Vec<u8>) -> Resul
     Ok(c)
 }
 
-fn report_warnings(name: &str, warnings: &[Fault]) {
+/// Prints the fixes a reader made (orientation, closing vertex, ...), at most ten of them.
+pub(crate) fn report_warnings(name: &str, warnings: &[Fault]) {
     if warnings.is_empty() {
         return;
     }
@@ -129,7 +130,7 @@ fn report_warnings(name: &str, warnings: &[Fault]) {
     }
 }
 
-/// The hazard records to check against. Today: a file; the store can take this place.
+/// The hazard records of a file given with `--hazards` (the store is the default source).
 /// `buf` holds the file's bytes while it is read; the caller may reuse it afterwards (a batch
 /// check reads its points into memory that is already mapped).
 pub fn load_hazard_records(

@@ -10,7 +10,7 @@ use demine_core::hazard::{
     Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind,
 };
 use demine_geo::write::{FileFormat, geometry_json, radius};
-use demine_geo::{Bbox, Collection, Fault, GeoError};
+use demine_geo::{Bbox, Collection, GeoError};
 use demine_store::hazards::accounting;
 use demine_store::{
     AnyStore, AreaFilter, HazardStore, NewArea, StoreError, StoredArea, hazards_io,
@@ -325,19 +325,6 @@ pub fn read_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collect
     Ok(r.unwrap_or_else(|e| geo_fail(e)))
 }
 
-fn report_warnings(name: &str, warnings: &[Fault]) {
-    if warnings.is_empty() {
-        return;
-    }
-    eprintln!("{name}: {} fix(es) made while reading:", warnings.len());
-    for w in warnings.iter().take(10) {
-        eprintln!("  {w}");
-    }
-    if warnings.len() > 10 {
-        eprintln!("  ... and {} more", warnings.len() - 10);
-    }
-}
-
 fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -372,7 +359,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 bail!("--tolerance-m must be a non-negative number of metres");
             }
             let c = read_collection(&a.file, a.format)?;
-            report_warnings(&name, &c.warnings);
+            crate::check::report_warnings(&name, &c.warnings);
             let warnings = c.warnings.len();
             let format = a.format.or_else(|| GeoFormat::from_path(&a.file));
             let props = if format == Some(GeoFormat::Geojson) {
