@@ -11,13 +11,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use demine_geo::csvfmt::{read_features_csv, read_points};
-use demine_geo::geojson::read_geojson;
-use demine_geo::gpx::read_gpx;
-use demine_geo::kml::read_kml;
+use demine_geo::csvfmt::read_points;
 use demine_geo::{
-    BatchMode, BatchPoint, Collection, Coord, Fault, Geometry, HazardIndex, HazardRecord, Hit,
-    hazard_records,
+    BatchMode, BatchPoint, Collection, Coord, Fault, FileFormat, Geometry, HazardIndex,
+    HazardRecord, Hit, hazard_records, read_features,
 };
 
 /// Arguments of `demine check`.
@@ -80,7 +77,7 @@ fn threads(args: &CheckArgs) -> usize {
 }
 
 /// Reads a geometry file by extension into validated features.
-fn read_features(path: &Path, threads: usize) -> Result<Collection> {
+fn read_feature_file(path: &Path, threads: usize) -> Result<Collection> {
     read_features_with(path, threads, &mut Vec::new())
 }
 
@@ -94,25 +91,19 @@ fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// [`read_features`] with a caller's buffer for the file's bytes.
+/// [`read_feature_file`] with a caller's buffer for the file's bytes.
 fn read_features_with(path: &Path, threads: usize, bytes: &mut Vec<u8>) -> Result<Collection> {
     let name = path.display().to_string();
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    read_file_into(path, bytes)?;
-    let bytes = bytes.as_slice();
-    let c = match ext.as_str() {
-        "geojson" | "json" => read_geojson(&name, bytes, threads)?,
-        "kml" => read_kml(&name, bytes)?,
-        "gpx" => read_gpx(&name, bytes)?,
-        "csv" => read_features_csv(&name, bytes)?,
-        other => bail!(
-            "{name}: unknown file type {other:?} (expected .geojson, .json, .kml, .gpx or .csv)"
-        ),
+    let Some(format) = FileFormat::from_path(path) else {
+        let other = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        bail!("{name}: unknown file type {other:?} (expected .geojson, .json, .kml, .gpx or .csv)");
     };
+    read_file_into(path, bytes)?;
+    let c = read_features(format, &name, bytes, threads)?;
     Ok(c)
 }
 
@@ -318,7 +309,7 @@ fn check_point(index: &HazardIndex, lon: f64, lat: f64, args: &CheckArgs) -> Res
 
 fn check_route(index: &HazardIndex, route: &Path, args: &CheckArgs, n: usize) -> Result<bool> {
     let name = route.display().to_string();
-    let c = read_features(route, n)?;
+    let c = read_feature_file(route, n)?;
     report_warnings(&name, &c.warnings);
     let geoms: Vec<Geometry> = c.features.into_iter().filter_map(|f| f.geometry).collect();
     if geoms.is_empty() {

@@ -316,12 +316,7 @@ pub fn read_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collect
         ),
     };
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    let r = match format {
-        GeoFormat::Geojson => demine_geo::geojson::read_geojson(&name, &bytes, threads()),
-        GeoFormat::Kml => demine_geo::kml::read_kml(&name, &bytes),
-        GeoFormat::Gpx => demine_geo::gpx::read_gpx(&name, &bytes),
-        GeoFormat::Csv => demine_geo::csvfmt::read_features_csv(&name, bytes.as_slice()),
-    };
+    let r = demine_geo::read_features(format.into(), &name, &bytes, threads());
     Ok(r.unwrap_or_else(|e| geo_fail(e)))
 }
 

@@ -86,3 +86,4 @@ pub use index::{BatchMode, BatchPoint, Flag, HazardIndex, HazardInfo, Hit};
 pub use status::counts_as_hazard;
 pub use wkb::{decode_wkb, encode_wkb};
 pub use wkt::{parse_wkt, to_wkt};
+pub use write::{FileFormat, read_features};

@@ -38,6 +38,22 @@ impl FileFormat {
     }
 }
 
+/// Reads features in `format` from a file's bytes (`name` labels faults), validated; the
+/// GeoJSON reader parses on `threads` threads.
+pub fn read_features(
+    format: FileFormat,
+    name: &str,
+    bytes: &[u8],
+    threads: usize,
+) -> Result<crate::Collection, crate::GeoError> {
+    match format {
+        FileFormat::Geojson => crate::geojson::read_geojson(name, bytes, threads),
+        FileFormat::Kml => crate::kml::read_kml(name, bytes),
+        FileFormat::Gpx => crate::gpx::read_gpx(name, bytes),
+        FileFormat::Csv => crate::csvfmt::read_features_csv(name, bytes),
+    }
+}
+
 /// One feature to write.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutFeature<'a> {
@@ -359,13 +375,7 @@ mod tests {
     }
 
     fn read_back(format: FileFormat, text: &str) -> Vec<HazardRecord> {
-        let c = match format {
-            FileFormat::Geojson => crate::geojson::read_geojson("t", text.as_bytes(), 1),
-            FileFormat::Kml => crate::kml::read_kml("t", text.as_bytes()),
-            FileFormat::Gpx => crate::gpx::read_gpx("t", text.as_bytes()),
-            FileFormat::Csv => crate::csvfmt::read_features_csv("t", text.as_bytes()),
-        }
-        .unwrap();
+        let c = read_features(format, "t", text.as_bytes(), 1).unwrap();
         assert!(c.warnings.is_empty(), "{format:?}: {:?}", c.warnings);
         let mut r = hazard_records("t", c.features).unwrap();
         r.sort_by_key(|r| r.id);
