@@ -60,9 +60,12 @@ impl From<GeoFormat> for FileFormat {
 /// Hazardous areas: import, export, list, show (with history), accounting.
 #[derive(Debug, Subcommand)]
 pub enum HazardsCommand {
-    /// Import hazardous areas from a file, all-or-nothing. Each feature's id (an integer) is the
-    /// area's id: a new id adds an area, an existing one makes a new version of it (the previous
-    /// version is kept). Properties read: id, status, type (SHA/CHA), name, radius (for points);
+    /// Import hazardous areas from a file, all-or-nothing. A feature's id (a whole number from 1)
+    /// is the area's id: an existing id makes a new version of that area (the previous version is
+    /// kept), an id not stored adds the area with that id. A feature without an id is a new area
+    /// with a new id from the store (never the area whose id is its position in the file). The
+    /// report lists the ids inserted, updated and left unchanged; --dry-run prints it without
+    /// writing. Every State (--iso3 or a feature's iso3) must be in the registry. Properties read: id, status, type (SHA/CHA), name, radius (for points);
     /// from GeoJSON also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
     /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields).
     #[command(after_help = IMPORT_HELP)]
@@ -168,6 +171,10 @@ pub struct ImportArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Check everything and print what the import would insert, update (by id) and leave
+    /// unchanged, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +372,21 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 Vec::new()
             };
             let store = db.open().await?;
+            let states: std::collections::BTreeSet<String> =
+                demine_store::Store::records(&store, demine_store::Kind::States, None)
+                    .await
+                    .map_err(exit_on)?
+                    .iter()
+                    .filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string))
+                    .collect();
+            if let Some(code) = &iso3
+                && !states.contains(code)
+            {
+                bad_input(format!(
+                    "{name}: --iso3 {code}: unknown ISO3 code, no such State in the registry \
+                     (`demine states --all` lists them); nothing was imported"
+                ));
+            }
             let mut codes: std::collections::BTreeSet<String> = props
                 .iter()
                 .filter_map(|p| p.get("iso3").and_then(serde_json::Value::as_str))
@@ -383,6 +405,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 a.tolerance_m,
                 &props,
                 &fields,
+                Some(&states),
                 |code| {
                     eprintln!(
                         "warning: the bundled boundaries have no {code}; areas not checked against it"
@@ -401,23 +424,47 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                         .set_position(done);
                 }
             };
-            let r = store.import_areas(&areas, &db.actor(), &progress).await;
+            let r = if a.dry_run {
+                store.plan_import(&areas, &db.actor()).await
+            } else {
+                store.import_areas(&areas, &db.actor(), &progress).await
+            };
             if let Some(b) = bar.get() {
                 b.finish_and_clear();
             }
-            let r = r.map_err(exit_on)?;
+            let r = match r {
+                Err(StoreError::Features { faults, .. }) => bad_input(StoreError::Features {
+                    file: name.clone(),
+                    faults,
+                }),
+                r => r.map_err(exit_on)?,
+            };
             if a.json {
                 let v = serde_json::json!({
-                    "file": name, "areas": r.areas, "inserted": r.inserted,
-                    "updated": r.updated, "unchanged": r.unchanged, "fixes": warnings,
+                    "file": name, "dry_run": r.dry_run, "areas": r.areas,
+                    "inserted": r.inserted, "updated": r.updated, "unchanged": r.unchanged,
+                    "inserted_ids": r.inserted_ids, "updated_ids": r.updated_ids,
+                    "unchanged_ids": r.unchanged_ids, "fixes": warnings,
                 });
                 let _ = writeln!(o, "{v}");
             } else {
+                let (would, inserted, updated) = if r.dry_run {
+                    (
+                        "dry run, nothing written: would be ",
+                        "would insert",
+                        "would update",
+                    )
+                } else {
+                    ("", "inserted", "updated")
+                };
                 let _ = writeln!(
                     o,
-                    "{name}: {} areas: {} inserted, {} updated (new versions), {} unchanged; {warnings} fix(es)",
-                    r.areas, r.inserted, r.updated, r.unchanged
+                    "{name}: {}{} areas: {} {inserted}, {} {updated} (new versions), {} unchanged; {warnings} fix(es)",
+                    would, r.areas, r.inserted, r.updated, r.unchanged
                 );
+                let _ = writeln!(o, "  {inserted}: {}", id_list(&r.inserted_ids));
+                let _ = writeln!(o, "  {updated}: {}", id_list(&r.updated_ids));
+                let _ = writeln!(o, "  unchanged: {}", id_list(&r.unchanged_ids));
             }
         }
         HazardsCommand::Export(a) => {
@@ -659,10 +706,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             area.source_status = None;
             let v = store
                 .update_area(
-                    &NewArea {
-                        area,
-                        shape: s.shape.clone(),
-                    },
+                    &NewArea::with_id(area, s.shape.clone()),
                     demine_core::hazard::VersionStatus::Draft,
                     &db.actor(),
                 )
@@ -699,10 +743,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             area.custom = custom;
             let v = store
                 .update_area(
-                    &NewArea {
-                        area,
-                        shape: s.shape.clone(),
-                    },
+                    &NewArea::with_id(area, s.shape.clone()),
                     demine_core::hazard::VersionStatus::Draft,
                     &db.actor(),
                 )
@@ -712,6 +753,30 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
     }
     Ok(())
+}
+
+/// Ids as ranges: `1-3, 7, 9-12` (or `none`).
+fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let start = ids[i];
+        let mut end = start;
+        while i + 1 < ids.len() && ids[i + 1] == end + 1 {
+            i += 1;
+            end = ids[i];
+        }
+        parts.push(if end == start {
+            format!("{start}")
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
 }
 
 fn not_found(id: i64) -> ! {

@@ -351,7 +351,42 @@ fn backup_and_restore_from_the_command_line() {
         .assert()
         .success();
     assert_ne!(stdout(&db, &["export", "reports"]), before);
-    demine(&db).arg("restore").arg(&backup).assert().success();
+    // The restore would remove the report imported since: it says so and needs --force.
+    let mut c = demine(&db);
+    c.arg("restore").arg(&backup);
+    fails_with(
+        c,
+        3,
+        "would remove what the database holds now: 1 audit_log, 1 reports",
+    );
+    assert_ne!(stdout(&db, &["export", "reports"]), before);
+    let out = demine(&db)
+        .arg("restore")
+        .arg(&backup)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("removed or replaced (--force): 1 audit_log, 1 reports"),
+        "{text}"
+    );
+    // The database as it was is kept beside it, and named.
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("r.db.before-restore-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(
+        text.contains(&kept[0].path().display().to_string()),
+        "{text}"
+    );
     assert_eq!(stdout(&db, &["export", "reports"]), before);
     let ok = json(&db, &["audit", "verify", "--json"]);
     assert_eq!(ok["ok"], true);

@@ -33,5 +33,7 @@ pub(crate) fn merge_import(cur: &HazardArea, new: &NewArea) -> NewArea {
     NewArea {
         area: a,
         shape: new.shape.clone(),
+        id_given: new.id_given,
+        feature: new.feature,
     }
 }

@@ -17,27 +17,41 @@ use demine_geo::{Geometry, HazardRecord};
 
 use crate::{Progress, StoreError};
 
-pub(crate) use audit::{audit_json, verify_dump_areas};
+pub(crate) use audit::{BBOX_TABLE, Stamp, activity_json, audit_json, verify_hazards};
 pub(crate) use dump::{DUMP_TABLES, DumpCol, hex, unhex};
 pub(crate) use merge::merge_import;
 pub(crate) use shape::{
-    IndexRow, compute_release, decode_index_rows, perimeter_polygons, shape_from, shape_parts,
-    stored_remaining,
+    IndexRow, compute_release, decode_index_rows, perimeter_polygons, shape_bbox, shape_from,
+    shape_parts, stored_remaining,
 };
-pub(crate) use sql::{AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, AUDIT_BATCH, hazard_backend};
-pub use types::{AreaFilter, AreaVersion, HazardImportReport, NewArea, StoredActivity, StoredArea};
+pub(crate) use sql::{AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, hazard_backend};
+pub use types::{
+    AreaFilter, AreaVersion, HazardImportReport, MAX_AREA_ID, NewArea, StoredActivity, StoredArea,
+};
 
 /// Persistence of hazardous areas and land release.
 pub trait HazardStore: Send + Sync {
-    /// Imports areas in one transaction: a new id is inserted; an existing id becomes a new
-    /// version of that area (the previous version is kept) unless nothing changed. For an
-    /// existing area, attributes the import leaves empty keep their current values. Duplicate ids
-    /// or a refused row leave the database exactly as it was.
+    /// Imports areas in one transaction. An area without an id (`id_given` false) is a new area
+    /// with a new id from the store (one more than the largest id stored or in the import); an
+    /// area with an id not stored is inserted with that id; an existing id becomes a new version
+    /// of that area (the previous version is kept) unless nothing changed. For an existing area,
+    /// attributes the import leaves empty keep their current values. Ids outside 1..=
+    /// [`MAX_AREA_ID`], duplicate ids, a State (ISO3) the registry does not have, or a refused
+    /// row leave the database exactly as it was. The report lists the ids inserted, updated and
+    /// left unchanged.
     fn import_areas(
         &self,
         areas: &[NewArea],
         actor: &str,
         progress: Progress<'_>,
+    ) -> impl Future<Output = Result<HazardImportReport, StoreError>> + Send;
+
+    /// What [`HazardStore::import_areas`] would do, with the same checks, writing nothing (the
+    /// import runs in a transaction that is rolled back): a dry run.
+    fn plan_import(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
     ) -> impl Future<Output = Result<HazardImportReport, StoreError>> + Send;
 
     /// Changes one area (a new version, the previous kept), as a draft or approved.
@@ -148,6 +162,14 @@ impl HazardStore for crate::AnyStore {
         progress: Progress<'_>,
     ) -> Result<HazardImportReport, StoreError> {
         any_delegate!(self, s => s.import_areas(areas, actor, progress))
+    }
+
+    async fn plan_import(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
+    ) -> Result<HazardImportReport, StoreError> {
+        any_delegate!(self, s => s.plan_import(areas, actor))
     }
 
     async fn update_area(

@@ -24,6 +24,27 @@ pub(crate) fn compute_release(
     demine_geo::ops::release(&recorded, &list)
 }
 
+/// The bounding box the store indexes for a shape (a circle's includes its radius).
+pub(crate) fn shape_bbox(shape: &HazardShape) -> demine_geo::Bbox {
+    match shape {
+        HazardShape::Circle { center, radius_m } => {
+            let (dx, dy) = demine_geo::degree_margins(center.lat, *radius_m);
+            demine_geo::Bbox {
+                min_lon: center.lon - dx,
+                min_lat: center.lat - dy,
+                max_lon: center.lon + dx,
+                max_lat: center.lat + dy,
+            }
+        }
+        s => s.to_geometry().bbox().unwrap_or(demine_geo::Bbox {
+            min_lon: 0.0,
+            min_lat: 0.0,
+            max_lon: 0.0,
+            max_lat: 0.0,
+        }),
+    }
+}
+
 /// Splits a shape into (WKB of its geometry, radius for a circle).
 pub(crate) fn shape_parts(shape: &HazardShape) -> (Vec<u8>, Option<f64>) {
     let radius = match shape {

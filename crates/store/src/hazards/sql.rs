@@ -13,9 +13,6 @@ pub(crate) const AREA_INSERT_N: usize = 21;
 /// Areas per multi-row INSERT.
 pub(crate) const AREA_BATCH: usize = 24;
 
-/// Audit entries per multi-row INSERT.
-pub(crate) const AUDIT_BATCH: usize = 48;
-
 macro_rules! hazard_backend {
     ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr, after_restore = $after:expr) => {
         mod hazard_impl {
@@ -27,11 +24,11 @@ macro_rules! hazard_backend {
             use sqlx::Row as _;
 
             use crate::hazards::{
-                AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, AUDIT_BATCH, AreaFilter,
-                AreaVersion, HazardImportReport, NewArea, StoredActivity, StoredArea, audit_json,
+                AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, AreaFilter, AreaVersion,
+                HazardImportReport, NewArea, Stamp, StoredActivity, StoredArea, audit_json,
                 shape_from, shape_parts,
             };
-            use crate::{AuditEntry, StoreError};
+            use crate::StoreError;
 
             type Tx = sqlx::Transaction<'static, $db>;
             type Q<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
@@ -192,59 +189,7 @@ macro_rules! hazard_backend {
                 s
             }
 
-            fn insert_audit_sql(rows: usize) -> String {
-                let mut s = format!(
-                    "INSERT INTO audit_log ({}) VALUES ",
-                    crate::backend::AUDIT_COLUMNS
-                );
-                for r in 0..rows {
-                    if r > 0 {
-                        s.push_str(", ");
-                    }
-                    let p: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
-                    s.push_str(&format!("({})", p.join(", ")));
-                }
-                s
-            }
-
-            async fn last_audit(tx: &mut Tx) -> Result<(i64, String), StoreError> {
-                let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db("reading the last audit entry"))?;
-                match row {
-                    None => Ok((0, crate::audit::GENESIS.to_string())),
-                    Some(r) => Ok((
-                        r.try_get(0).map_err(db("reading the last audit entry"))?,
-                        r.try_get(1).map_err(db("reading the last audit entry"))?,
-                    )),
-                }
-            }
-
-            async fn write_audit(tx: &mut Tx, entries: &[AuditEntry]) -> Result<(), StoreError> {
-                for chunk in entries.chunks(AUDIT_BATCH) {
-                    let sql = insert_audit_sql(chunk.len());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for e in chunk {
-                        q = q
-                            .bind(e.seq)
-                            .bind(e.at.clone())
-                            .bind(e.actor.clone())
-                            .bind(e.entity.clone())
-                            .bind(e.key.clone())
-                            .bind(e.before.clone())
-                            .bind(e.after.clone())
-                            .bind(e.prev_hash.clone())
-                            .bind(e.hash.clone());
-                    }
-                    q.execute(&mut **tx)
-                        .await
-                        .map_err(db("appending to the audit log"))?;
-                }
-                Ok(())
-            }
-
-            /// Appends one audit entry after the last.
+            /// Appends one audit entry after the last, through the backend's one audit writer.
             async fn audit_one(
                 tx: &mut Tx,
                 actor: &str,
@@ -253,9 +198,9 @@ macro_rules! hazard_backend {
                 before: Option<String>,
                 after: Option<String>,
             ) -> Result<(), StoreError> {
-                let prev = last_audit(tx).await?;
-                let e = AuditEntry::next((prev.0, &prev.1), actor, entity, key, before, after);
-                write_audit(tx, std::slice::from_ref(&e)).await
+                let mut chain = super::last_audit(tx).await?;
+                chain.append(actor, entity, key, before, after);
+                super::flush_audit(tx, &mut chain).await
             }
 
             async fn set_bbox(tx: &mut Tx, rows: &[(i64, demine_geo::Bbox)]) -> Result<(), StoreError> {
@@ -294,25 +239,7 @@ macro_rules! hazard_backend {
                 Ok(())
             }
 
-            fn shape_bbox(shape: &demine_geo::HazardShape) -> demine_geo::Bbox {
-                match shape {
-                    demine_geo::HazardShape::Circle { center, radius_m } => {
-                        let (dx, dy) = demine_geo::degree_margins(center.lat, *radius_m);
-                        demine_geo::Bbox {
-                            min_lon: center.lon - dx,
-                            min_lat: center.lat - dy,
-                            max_lon: center.lon + dx,
-                            max_lat: center.lat + dy,
-                        }
-                    }
-                    s => s.to_geometry().bbox().unwrap_or(demine_geo::Bbox {
-                        min_lon: 0.0,
-                        min_lat: 0.0,
-                        max_lon: 0.0,
-                        max_lat: 0.0,
-                    }),
-                }
-            }
+            use crate::hazards::shape_bbox;
 
             async fn read_area(tx: &mut Tx, id: i64) -> Result<Option<StoredArea>, StoreError> {
                 let row = sqlx::query(sqlx::AssertSqlSafe(area_select(" WHERE id = $1")))
@@ -383,13 +310,25 @@ macro_rules! hazard_backend {
                     set_bbox(tx, &[(id, shape_bbox(&new.shape))]).await?;
                     recompute_remaining(tx, id, &new.shape).await?;
                 }
+                let old_stamp = Stamp {
+                    version: old.version,
+                    status: old.version_status,
+                    at: &old.updated_at,
+                    by: &old.updated_by,
+                };
+                let new_stamp = Stamp {
+                    version,
+                    status,
+                    at,
+                    by: actor,
+                };
                 audit_one(
                     tx,
                     actor,
                     "hazard_area",
                     &id.to_string(),
-                    Some(audit_json(&old.area, &old_wkb, old_radius)),
-                    Some(audit_json(&new.area, &wkb, radius)),
+                    Some(audit_json(&old.area, &old_wkb, old_radius, &old_stamp)),
+                    Some(audit_json(&new.area, &wkb, radius, &new_stamp)),
                 )
                 .await?;
                 Ok(version)
@@ -525,6 +464,27 @@ macro_rules! hazard_backend {
                     }
                     dump.tables.insert((*table).to_string(), out);
                 }
+                // The spatial index is derived data, but what is stored is what box queries see:
+                // the dump carries it so that `audit verify` can recompute it (a restore does not
+                // read it back; it rebuilds the boxes from the geometry).
+                if let Some(rt) = $rtree {
+                    let sql = format!("SELECT id, min_lon, max_lon, min_lat, max_lat FROM {rt} ORDER BY id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(db(format!("reading {rt}")))?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let c = |e: sqlx::Error| corrupt(rt, e);
+                        let mut m = serde_json::Map::new();
+                        m.insert("id".into(), serde_json::json!(r.try_get::<i64, _>(0).map_err(c)?));
+                        for (i, k) in ["min_lon", "max_lon", "min_lat", "max_lat"].iter().enumerate() {
+                            m.insert((*k).into(), serde_json::json!(r.try_get::<f64, _>(i + 1).map_err(c)?));
+                        }
+                        out.push(m);
+                    }
+                    dump.tables.insert(crate::hazards::BBOX_TABLE.to_string(), out);
+                }
                 Ok(())
             }
 
@@ -602,6 +562,177 @@ macro_rules! hazard_backend {
                 Ok(())
             }
 
+            /// Imports areas in one transaction, committed when `commit`, else rolled back (a dry
+            /// run: the report says what the import would do, and nothing is written).
+            async fn import(
+                store: &super::$store,
+                areas: &[NewArea],
+                actor: &str,
+                progress: crate::Progress<'_>,
+                commit: bool,
+            ) -> Result<HazardImportReport, StoreError> {
+                use std::collections::{HashMap, HashSet};
+                let total = areas.len() as u64;
+                let fault = |a: &NewArea, reason: String| crate::FeatureFault {
+                    index: a.feature.unwrap_or(0),
+                    id: a.id_given.then(|| a.area.id.to_string()),
+                    reason,
+                };
+                let refuse = |faults: Vec<crate::FeatureFault>| StoreError::Features {
+                    file: "hazardous areas".into(),
+                    faults,
+                };
+                let mut faults = Vec::new();
+                let mut seen: HashMap<i64, &NewArea> = HashMap::with_capacity(areas.len());
+                for a in areas.iter().filter(|a| a.id_given) {
+                    let id = a.area.id;
+                    if !(1..=crate::hazards::MAX_AREA_ID).contains(&id) {
+                        faults.push(fault(
+                            a,
+                            format!(
+                                "id {id}: an area id is a whole number from 1 to {}",
+                                crate::hazards::MAX_AREA_ID
+                            ),
+                        ));
+                    } else if let Some(first) = seen.insert(id, a) {
+                        faults.push(fault(
+                            a,
+                            format!("duplicate id {id}: {} has it too", first.describe()),
+                        ));
+                    }
+                }
+                if !faults.is_empty() {
+                    return Err(refuse(faults));
+                }
+                let mut tx = store.begin_write().await?;
+                let states: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT iso3 FROM states")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("reading the States"))?
+                    .into_iter()
+                    .collect();
+                for a in areas {
+                    if let Some(code) = a.area.iso3.as_deref()
+                        && !states.contains(code)
+                    {
+                        faults.push(fault(
+                            a,
+                            format!("unknown ISO3 code {code:?}: no such State in the registry"),
+                        ));
+                    }
+                }
+                if !faults.is_empty() {
+                    return Err(refuse(faults));
+                }
+                let existing: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM hazard_areas")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("reading the area ids"))?
+                    .into_iter()
+                    .collect();
+                // New ids for features without one: after every id stored or in the file.
+                let mut next_id = existing
+                    .iter()
+                    .chain(seen.keys())
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                let at = now();
+                let mut report = HazardImportReport {
+                    dry_run: !commit,
+                    areas: total,
+                    ..Default::default()
+                };
+                let mut fresh: Vec<NewArea> = Vec::new();
+                let mut old: Vec<&NewArea> = Vec::new();
+                for a in areas {
+                    if a.id_given && existing.contains(&a.area.id) {
+                        old.push(a);
+                    } else {
+                        let mut a = a.clone();
+                        if !a.id_given {
+                            next_id += 1;
+                            if next_id > crate::hazards::MAX_AREA_ID {
+                                return Err(refuse(vec![fault(
+                                    &a,
+                                    "no area id is left to give a new area".into(),
+                                )]));
+                            }
+                            a.area.id = next_id;
+                        }
+                        fresh.push(a);
+                    }
+                }
+                let mut chain = super::last_audit(&mut tx).await?;
+                let mut done = 0u64;
+                for chunk in fresh.chunks(AREA_BATCH) {
+                    let sql = insert_area_sql(chunk.len());
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut boxes = Vec::with_capacity(chunk.len());
+                    let stamp = Stamp {
+                        version: 1,
+                        status: VersionStatus::Draft,
+                        at: &at,
+                        by: actor,
+                    };
+                    for a in chunk {
+                        let (wkb, radius) = shape_parts(&a.shape);
+                        chain.append(
+                            actor,
+                            "hazard_area",
+                            &a.area.id.to_string(),
+                            None,
+                            Some(audit_json(&a.area, &wkb, radius, &stamp)),
+                        );
+                        boxes.push((a.area.id, crate::hazards::shape_bbox(&a.shape)));
+                        report.inserted_ids.push(a.area.id);
+                        q = bind_area(q, &a.area, wkb, radius, 1, VersionStatus::Draft, &at, actor);
+                    }
+                    q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
+                        file: "hazardous areas".into(),
+                        line: 0,
+                        column: format!(
+                            "areas {}..{}",
+                            chunk.first().map_or(0, |a| a.area.id),
+                            chunk.last().map_or(0, |a| a.area.id)
+                        ),
+                        reason: format!("the database refused them: {e}"),
+                    })?;
+                    set_bbox(&mut tx, &boxes).await?;
+                    super::flush_audit(&mut tx, &mut chain).await?;
+                    report.inserted += chunk.len() as u64;
+                    done += chunk.len() as u64;
+                    progress(done, total);
+                }
+                for a in old {
+                    let Some(cur) = read_area(&mut tx, a.area.id).await? else {
+                        continue;
+                    };
+                    let merged = crate::hazards::merge_import(&cur.area, a);
+                    let a = &merged;
+                    if cur.area == a.area && cur.shape == a.shape {
+                        report.unchanged += 1;
+                        report.unchanged_ids.push(a.area.id);
+                    } else {
+                        new_version(&mut tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
+                        report.updated += 1;
+                        report.updated_ids.push(a.area.id);
+                    }
+                    done += 1;
+                    if done % 256 == 0 {
+                        progress(done, total);
+                    }
+                }
+                if commit {
+                    tx.commit().await.map_err(db("committing the import"))?;
+                    store.note_head().await?;
+                } else {
+                    tx.rollback().await.map_err(db("ending the dry run"))?;
+                }
+                progress(total, total);
+                Ok(report)
+            }
+
             impl crate::hazards::HazardStore for super::$store {
                 async fn import_areas(
                     &self,
@@ -609,94 +740,15 @@ macro_rules! hazard_backend {
                     actor: &str,
                     progress: crate::Progress<'_>,
                 ) -> Result<HazardImportReport, StoreError> {
-                    use std::collections::{HashMap, HashSet};
-                    let total = areas.len() as u64;
-                    let mut seen: HashMap<i64, usize> = HashMap::with_capacity(areas.len());
-                    for (i, a) in areas.iter().enumerate() {
-                        if let Some(first) = seen.insert(a.area.id, i) {
-                            return Err(StoreError::Invalid {
-                                file: "hazardous areas".into(),
-                                line: i as u64,
-                                column: "id".into(),
-                                reason: format!(
-                                    "feature #{i}: duplicate id {}: feature #{first} has it too",
-                                    a.area.id
-                                ),
-                            });
-                        }
-                    }
-                    let mut tx = self.begin_write().await?;
-                    let existing: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM hazard_areas")
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(db("reading the area ids"))?
-                        .into_iter()
-                        .collect();
-                    let at = now();
-                    let mut report = HazardImportReport {
-                        areas: total,
-                        ..Default::default()
-                    };
-                    let (fresh, old): (Vec<&NewArea>, Vec<&NewArea>) =
-                        areas.iter().partition(|a| !existing.contains(&a.area.id));
-                    let mut prev = last_audit(&mut tx).await?;
-                    let mut done = 0u64;
-                    for chunk in fresh.chunks(AREA_BATCH) {
-                        let sql = insert_area_sql(chunk.len());
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        let mut entries = Vec::with_capacity(chunk.len());
-                        let mut boxes = Vec::with_capacity(chunk.len());
-                        for a in chunk {
-                            let (wkb, radius) = shape_parts(&a.shape);
-                            let e = AuditEntry::next(
-                                (prev.0, &prev.1),
-                                actor,
-                                "hazard_area",
-                                &a.area.id.to_string(),
-                                None,
-                                Some(audit_json(&a.area, &wkb, radius)),
-                            );
-                            prev = (e.seq, e.hash.clone());
-                            entries.push(e);
-                            boxes.push((a.area.id, shape_bbox(&a.shape)));
-                            q = bind_area(q, &a.area, wkb, radius, 1, VersionStatus::Draft, &at, actor);
-                        }
-                        q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
-                            file: "hazardous areas".into(),
-                            line: 0,
-                            column: format!(
-                                "areas {}..{}",
-                                chunk.first().map_or(0, |a| a.area.id),
-                                chunk.last().map_or(0, |a| a.area.id)
-                            ),
-                            reason: format!("the database refused them: {e}"),
-                        })?;
-                        set_bbox(&mut tx, &boxes).await?;
-                        write_audit(&mut tx, &entries).await?;
-                        report.inserted += chunk.len() as u64;
-                        done += chunk.len() as u64;
-                        progress(done, total);
-                    }
-                    for a in old {
-                        let Some(cur) = read_area(&mut tx, a.area.id).await? else {
-                            continue;
-                        };
-                        let merged = crate::hazards::merge_import(&cur.area, a);
-                        let a = &merged;
-                        if cur.area == a.area && cur.shape == a.shape {
-                            report.unchanged += 1;
-                        } else {
-                            new_version(&mut tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
-                            report.updated += 1;
-                        }
-                        done += 1;
-                        if done % 256 == 0 {
-                            progress(done, total);
-                        }
-                    }
-                    tx.commit().await.map_err(db("committing the import"))?;
-                    progress(total, total);
-                    Ok(report)
+                    import(self, areas, actor, progress, true).await
+                }
+
+                async fn plan_import(
+                    &self,
+                    areas: &[NewArea],
+                    actor: &str,
+                ) -> Result<HazardImportReport, StoreError> {
+                    import(self, areas, actor, &|_, _| {}, false).await
                 }
 
                 async fn update_area(
@@ -713,6 +765,7 @@ macro_rules! hazard_backend {
                     })?;
                     let v = new_version(&mut tx, &cur, area, status, actor, &now()).await?;
                     tx.commit().await.map_err(db("committing the change"))?;
+                    self.note_head().await?;
                     Ok(v)
                 }
 
@@ -737,6 +790,7 @@ macro_rules! hazard_backend {
                     )
                     .await?;
                     tx.commit().await.map_err(db("committing the approval"))?;
+                    self.note_head().await?;
                     Ok(())
                 }
 
@@ -944,24 +998,29 @@ macro_rules! hazard_backend {
                         stored.activity.id = new_id;
                         stored.perimeter_m2 = perimeter_m2;
                         stored.released_m2 = released;
-                        let after = serde_json::json!({
-                            "activity": stored.activity,
-                            "perimeter_wkt": demine_geo::to_wkt(perimeter),
-                            "released_m2": released,
-                            "remaining_m2": rel.accounting.remaining_m2,
-                        });
+                        let after = crate::hazards::activity_json(
+                            &stored.activity,
+                            &demine_geo::encode_wkb(perimeter),
+                            &demine_geo::to_wkt(perimeter),
+                            perimeter_m2,
+                            released,
+                            rel.accounting.remaining_m2,
+                            &at,
+                            actor,
+                        );
                         audit_one(
                             &mut tx,
                             actor,
                             "release_activity",
                             &new_id.to_string(),
                             None,
-                            Some(after.to_string()),
+                            Some(after),
                         )
                         .await?;
                         done.push(stored);
                     }
                     tx.commit().await.map_err(db("committing the activities"))?;
+                    self.note_head().await?;
                     Ok(done)
                 }
 
@@ -1010,6 +1069,7 @@ macro_rules! hazard_backend {
                     )
                     .await?;
                     tx.commit().await.map_err(db("committing the custom field"))?;
+                    self.note_head().await?;
                     Ok(())
                 }
 

@@ -11,7 +11,41 @@ pub struct NewArea {
     pub area: HazardArea,
     /// The recorded shape.
     pub shape: HazardShape,
+    /// Whether `area.id` names the area. A feature without an id has none: it becomes a new area
+    /// with an id the store assigns (and `area.id` is ignored), never the id of its position.
+    pub id_given: bool,
+    /// Its position in the imported file (from 0), for messages; None when not from a file.
+    pub feature: Option<usize>,
 }
+
+impl NewArea {
+    /// An area whose `area.id` names it (an update, or an insert with that id).
+    pub fn with_id(area: HazardArea, shape: HazardShape) -> NewArea {
+        NewArea {
+            area,
+            shape,
+            id_given: true,
+            feature: None,
+        }
+    }
+
+    /// How messages name it: its feature and id, or "a new area".
+    pub fn describe(&self) -> String {
+        let id = if self.id_given {
+            format!("id {}", self.area.id)
+        } else {
+            "no id".to_string()
+        };
+        match self.feature {
+            Some(i) => format!("feature #{i} ({id})"),
+            None if self.id_given => format!("area {}", self.area.id),
+            None => "a new area".to_string(),
+        }
+    }
+}
+
+/// The largest area id accepted: 2^53 - 1, the largest integer every JSON reader keeps exactly.
+pub const MAX_AREA_ID: i64 = (1 << 53) - 1;
 
 /// An area as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,9 +117,11 @@ pub struct AreaFilter {
     pub bbox: Option<Bbox>,
 }
 
-/// What an import did.
+/// What an import did (or, for a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HazardImportReport {
+    /// Whether this was a dry run: nothing was written.
+    pub dry_run: bool,
     /// Areas in the import.
     pub areas: u64,
     /// New areas.
@@ -94,4 +130,11 @@ pub struct HazardImportReport {
     pub updated: u64,
     /// Existing areas identical to the import.
     pub unchanged: u64,
+    /// The ids of the new areas, in the file's order (ids the store assigned to features without
+    /// one included).
+    pub inserted_ids: Vec<i64>,
+    /// The ids of the areas that got a new version.
+    pub updated_ids: Vec<i64>,
+    /// The ids of the areas left unchanged.
+    pub unchanged_ids: Vec<i64>,
 }
