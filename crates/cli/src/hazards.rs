@@ -448,19 +448,15 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 });
                 let _ = writeln!(o, "{v}");
             } else {
-                let (would, inserted, updated) = if r.dry_run {
-                    (
-                        "dry run, nothing written: would be ",
-                        "would insert",
-                        "would update",
-                    )
+                let (head, inserted, updated) = if r.dry_run {
+                    ("dry run, nothing written: ", "to insert", "to update")
                 } else {
                     ("", "inserted", "updated")
                 };
                 let _ = writeln!(
                     o,
-                    "{name}: {}{} areas: {} {inserted}, {} {updated} (new versions), {} unchanged; {warnings} fix(es)",
-                    would, r.areas, r.inserted, r.updated, r.unchanged
+                    "{name}: {head}{} areas: {} {inserted}, {} {updated} (new versions), {} unchanged; {warnings} fix(es)",
+                    r.areas, r.inserted, r.updated, r.unchanged
                 );
                 let _ = writeln!(o, "  {inserted}: {}", id_list(&r.inserted_ids));
                 let _ = writeln!(o, "  {updated}: {}", id_list(&r.updated_ids));

@@ -441,7 +441,19 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
                         let _ = writeln!(o, "  {} {} ({at}): {}", b.entity, b.key, b.reason);
                     }
                     let _ = writeln!(o, "  head: {}", r.head);
-                } else {
+                }
+                if let Some(b) = &r.first_broken {
+                    eprintln!(
+                        "error: the audit log does not verify: {} {}: {}{}",
+                        b.entity,
+                        b.key,
+                        b.reason,
+                        match r.differences.len() {
+                            1 => String::new(),
+                            n => format!(" (and {} more difference(s))", n - 1),
+                        }
+                    );
+                } else if !json {
                     let _ = writeln!(
                         o,
                         "audit log verified: {} entries, chain intact, data matches; head: {}",

@@ -394,7 +394,15 @@ fn compare_entity(
     }
     let mut present = std::collections::HashSet::new();
     for (key, json) in list {
-        present.insert(*key);
+        if !present.insert(*key) {
+            out.push(Broken {
+                seq: None,
+                entity: entity.into(),
+                key: (*key).to_string(),
+                reason: "the key appears twice: a table holds one row per key".into(),
+            });
+            continue;
+        }
         match last.get(key) {
             None => out.push(Broken {
                 seq: None,

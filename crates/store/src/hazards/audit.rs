@@ -218,6 +218,16 @@ fn diff(seq: Option<i64>, table: &str, key: impl Into<String>, reason: String) -
     }
 }
 
+/// A row whose key another row of the table has too.
+fn twice(table: &str, key: &str) -> Broken {
+    diff(
+        None,
+        table,
+        key,
+        "the key appears twice: a table holds one row per key".into(),
+    )
+}
+
 fn rows<'a>(dump: &'a Dump, table: &str) -> &'a [Map<String, J>] {
     dump.tables.get(table).map(Vec::as_slice).unwrap_or(&[])
 }
@@ -272,7 +282,10 @@ fn verify_areas(dump: &Dump, trails: &HashMap<&str, AreaTrail<'_>>, out: &mut Ve
     let mut present = std::collections::HashSet::new();
     for row in rows(dump, t) {
         let key = row.get("id").map(ToString::to_string).unwrap_or_default();
-        present.insert(key.clone());
+        if !present.insert(key.clone()) {
+            out.push(twice(t, &key));
+            continue;
+        }
         let (area, wkb, radius) = match area_from_dump(row) {
             Ok(x) => x,
             Err(r) => {
@@ -349,7 +362,10 @@ fn verify_versions(dump: &Dump, trails: &HashMap<&str, AreaTrail<'_>>, out: &mut
         let area_id = int(row, "area_id").unwrap_or(0);
         let version = int(row, "version").unwrap_or(0);
         let key = format!("{area_id} v{version}");
-        present.insert((area_id.to_string(), version));
+        if !present.insert((area_id.to_string(), version)) {
+            out.push(twice(t, &key));
+            continue;
+        }
         let Some((before, at, by, seq)) = trails
             .get(area_id.to_string().as_str())
             .and_then(|tr| tr.superseded.get(&version))
@@ -471,7 +487,10 @@ fn verify_activities(
     for row in list {
         let id = int(row, "id").unwrap_or(0);
         let key = id.to_string();
-        present.insert(key.clone());
+        if !present.insert(key.clone()) {
+            out.push(twice(t, &key));
+            continue;
+        }
         let mut devs = devices.remove(&id).unwrap_or_default();
         devs.sort_by_key(|(i, _)| *i);
         let activity = serde_json::json!({
@@ -759,7 +778,10 @@ fn verify_fields(
     let mut present = std::collections::HashSet::new();
     for row in rows(dump, t) {
         let key = format!("{}+{}", text(row, "iso3"), text(row, "name"));
-        present.insert(key.clone());
+        if !present.insert(key.clone()) {
+            out.push(twice(t, &key));
+            continue;
+        }
         let choices: Result<Vec<String>, _> = serde_json::from_str(text(row, "choices"));
         let field = serde_json::json!({
             "iso3": row.get("iso3"),
