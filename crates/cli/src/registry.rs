@@ -125,7 +125,8 @@ fn today() -> NaiveDate {
 /// What the exit codes mean, shown under each registry command's help.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file unreadable, ...); \
 2 bad command line; 3 bad input data (an import or restore file; the message names file, line, \
-column and reason, and nothing was changed); 4 not found; 5 the audit log does not verify.";
+column and reason, and nothing was changed), or a restore that would remove data without --force; \
+4 not found; 5 the audit log does not verify (or does not hold its head).";
 
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
