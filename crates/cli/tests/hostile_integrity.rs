@@ -34,7 +34,11 @@ const ACTIVITY: &str = r#"{"type":"FeatureCollection","features":[{"type":"Featu
 
 fn demine(db: &Path) -> Command {
     let mut c = Command::cargo_bin("demine").unwrap();
-    c.arg("--db").arg(db).args(["--actor", "tester"]);
+    c.arg("--db")
+        .arg(db)
+        .args(["--actor", "tester"])
+        .env_remove("DEMINE_DATABASE_URL")
+        .env_remove("DEMINE_AUDIT_HEAD");
     c
 }
 
