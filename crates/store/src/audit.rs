@@ -518,4 +518,73 @@ mod tests {
                 .contains("missing")
         );
     }
+
+    #[test]
+    fn heads_parse_and_catch_truncation_and_rewriting() {
+        let c = chain(4);
+        let h = Head::of(&c);
+        assert_eq!(h.entries, Some(4));
+        assert_eq!(Head::parse(&h.line()).unwrap(), h);
+        assert!(h.check(&c).is_ok());
+        // A longer chain still holds an older head.
+        let longer = chain(6);
+        let old = Head::of(&longer[..3]);
+        assert!(old.check(&longer).is_ok());
+        // Truncated: the head names an entry the log no longer has.
+        let e = Head::of(&longer).check(&longer[..5]).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+        // Rewritten: same length, another last hash.
+        let mut other = Chain::after(0, GENESIS.to_string());
+        for i in 0..4 {
+            other.append("mallory", "states", &format!("K{i}"), None, None);
+        }
+        let e = Head::of(&other.take()).check(&c).unwrap_err();
+        assert!(e.contains("rewound or rewritten"), "{e}");
+        // A bare hash must be somewhere in the chain.
+        let bare = Head::parse(&c[1].hash).unwrap();
+        assert_eq!(bare.entries, None);
+        assert!(bare.check(&c).is_ok());
+        assert!(Head::parse(&longer[5].hash).unwrap().check(&c).is_err());
+        // The empty chain's head is the genesis hash.
+        assert!(Head::of(&[]).check(&c).is_ok());
+        for bad in ["", "x", "12", "-1 00", &format!("-1 {GENESIS}"), "1 2 3"] {
+            assert!(Head::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_chain_appends_linked_entries() {
+        let mut ch = Chain::after(0, GENESIS.to_string());
+        ch.append("a", "states", "AFG", None, Some("{}".into()));
+        ch.append("a", "meta", "seeded", None, Some("now".into()));
+        assert_eq!(ch.pending(), 2);
+        let entries = ch.take();
+        assert_eq!(ch.pending(), 0);
+        assert!(verify_chain(&entries).is_ok());
+        // Appending after a taken batch continues the same chain.
+        ch.append("a", "states", "AGO", None, Some("{}".into()));
+        let mut all = entries;
+        all.extend(ch.take());
+        assert!(verify_chain(&all).is_ok());
+        assert_eq!(all[2].seq, 3);
+    }
+
+    #[test]
+    fn meta_rows_are_checked_like_any_other() {
+        let mut ch = Chain::after(0, GENESIS.to_string());
+        ch.append(META_ACTOR, META_ENTITY, "seeded", None, Some("t1".into()));
+        let entries = ch.take();
+        let mut meta = std::collections::BTreeMap::new();
+        meta.insert("seeded".to_string(), "t1".to_string());
+        let mut out = Vec::new();
+        collect_meta_differences(&entries, &meta, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        meta.insert("seeded".to_string(), "t2".to_string());
+        meta.insert("forged".to_string(), "x".to_string());
+        collect_meta_differences(&entries, &meta, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        out.clear();
+        collect_meta_differences(&entries, &Default::default(), &mut out);
+        assert!(out[0].reason.contains("missing"), "{out:?}");
+    }
 }

@@ -1072,6 +1072,9 @@ mod hazards {
             s.area(1).await.unwrap().unwrap().area.status,
             AreaStatus::Open
         );
+        // The empty remainder is what the recorded geometry and the activities leave.
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
     }
 
     async fn custom_fields_are_defined_and_audited(f: &Fresh) {
