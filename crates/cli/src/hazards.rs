@@ -371,7 +371,13 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             } else {
                 Vec::new()
             };
-            let store = db.open().await?;
+            // A dry run compares the file with a database that exists; it creates none (and loads
+            // no bundled data into one).
+            let store = if a.dry_run {
+                db.open_existing().await?
+            } else {
+                db.open().await?
+            };
             let states: std::collections::BTreeSet<String> =
                 demine_store::Store::records(&store, demine_store::Kind::States, None)
                     .await
@@ -751,8 +757,10 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
     Ok(())
 }
 
-/// Ids as ranges: `1-3, 7, 9-12` (or `none`).
+/// Ids as ranges: `1-3, 7, 9-12` (or `none`); after 40 ranges, how many more ids there are
+/// (`--json` lists every id).
 fn id_list(ids: &[i64]) -> String {
+    const SHOWN: usize = 40;
     if ids.is_empty() {
         return "none".into();
     }
@@ -764,6 +772,11 @@ fn id_list(ids: &[i64]) -> String {
         while i + 1 < ids.len() && ids[i + 1] == end + 1 {
             i += 1;
             end = ids[i];
+        }
+        if parts.len() == SHOWN {
+            let more = ids.len() - i + (end - start) as usize;
+            parts.push(format!("... and {more} more (--json lists them all)"));
+            break;
         }
         parts.push(if end == start {
             format!("{start}")
@@ -945,4 +958,26 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_listed_as_ranges_and_capped() {
+        assert_eq!(super::id_list(&[]), "none");
+        assert_eq!(super::id_list(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
+        assert_eq!(super::id_list(&[5, 4]), "5, 4");
+        let many: Vec<i64> = (0..100).map(|i| i * 2).collect();
+        let s = super::id_list(&many);
+        assert!(
+            s.ends_with("... and 60 more (--json lists them all)"),
+            "{s}"
+        );
+        let runs: Vec<i64> = (0..45).flat_map(|i| [i * 10, i * 10 + 1]).collect();
+        let s = super::id_list(&runs);
+        assert!(
+            s.ends_with("390-391, ... and 10 more (--json lists them all)"),
+            "{s}"
+        );
+    }
 }

@@ -100,16 +100,48 @@ pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
     ]
 };
 
+/// Lower-case hexadecimal (without a `format!` per byte: dumps and the audit check hex every
+/// geometry of the database).
 pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 15)]));
+    }
+    s
 }
 
 pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+    b.chunks_exact(2)
+        .map(|p| Some((digit(p[0])? << 4) | digit(p[1])?))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        let b: Vec<u8> = (0..=255).collect();
+        let h = super::hex(&b);
+        assert_eq!(&h[..8], "00010203");
+        assert_eq!(&h[h.len() - 4..], "feff");
+        assert_eq!(super::unhex(&h), Some(b));
+        assert_eq!(super::unhex("0A"), Some(vec![10]));
+        for bad in ["0", "zz", "0g", "+1", " 1"] {
+            assert_eq!(super::unhex(bad), None, "{bad}");
+        }
+    }
 }
