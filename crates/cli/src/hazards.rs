@@ -184,7 +184,7 @@ pub struct ExportArgs {
     /// The format (default: from the file's extension, else GeoJSON).
     #[arg(long, value_enum)]
     pub format: Option<GeoFormat>,
-    /// Only this State's areas.
+    /// Only this State's areas (a State the registry has; an unknown code is refused).
     #[arg(long, value_name = "ISO3")]
     pub iso3: Option<String>,
     /// Only areas with this status (open, closed, handed-over).
@@ -194,7 +194,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only this State's areas.
+    /// Only this State's areas (a State the registry has; an unknown code is refused).
     #[arg(long, value_name = "ISO3")]
     pub iso3: Option<String>,
     /// Only areas with this status (open, closed, handed-over).
@@ -471,9 +471,10 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
         HazardsCommand::Export(a) => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
-                    iso3: a.iso3.clone(),
+                    iso3,
                     status: a.status,
                     bbox: None,
                 })
@@ -494,9 +495,10 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
         HazardsCommand::List(a) => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
-                    iso3: a.iso3,
+                    iso3,
                     status: a.status,
                     bbox: a.bbox,
                 })
@@ -630,11 +632,12 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
         HazardsCommand::Accounting { id, iso3, json } => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, iso3.as_deref()).await?;
             let ids: Vec<i64> = match (id, &iso3) {
                 (Some(id), _) => vec![id],
                 (None, Some(code)) => store
                     .areas(&AreaFilter {
-                        iso3: Some(code.to_ascii_uppercase()),
+                        iso3: Some(code.clone()),
                         ..Default::default()
                     })
                     .await
@@ -681,8 +684,9 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             choices,
         } => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, Some(&iso3)).await?.unwrap_or_default();
             let f = CustomField {
-                iso3: iso3.to_ascii_uppercase(),
+                iso3,
                 name,
                 kind,
                 choices,
@@ -755,6 +759,23 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
     }
     Ok(())
+}
+
+/// A State named with --iso3, in upper case, which must be in the registry: a typo would
+/// otherwise read as a State without hazardous areas (or file a field under no State).
+async fn known_state(store: &AnyStore, code: Option<&str>) -> Result<Option<String>> {
+    let Some(code) = code else { return Ok(None) };
+    let code = code.trim().to_ascii_uppercase();
+    let found = demine_store::Store::records(store, demine_store::Kind::States, Some(&code))
+        .await
+        .map_err(exit_on)?;
+    if found.is_empty() {
+        bad_input(format!(
+            "--iso3 {code}: unknown ISO3 code, no such State in the registry (`demine states \
+             --all` lists them)"
+        ));
+    }
+    Ok(Some(code))
 }
 
 /// Ids as ranges: `1-3, 7, 9-12` (or `none`); after 40 ranges, how many more ids there are
