@@ -60,9 +60,12 @@ impl From<GeoFormat> for FileFormat {
 /// Hazardous areas: import, export, list, show (with history), accounting.
 #[derive(Debug, Subcommand)]
 pub enum HazardsCommand {
-    /// Import hazardous areas from a file, all-or-nothing. Each feature's id (an integer) is the
-    /// area's id: a new id adds an area, an existing one makes a new version of it (the previous
-    /// version is kept). Properties read: id, status, type (SHA/CHA), name, radius (for points);
+    /// Import hazardous areas from a file, all-or-nothing. A feature's id (a whole number from 1)
+    /// is the area's id: an existing id makes a new version of that area (the previous version is
+    /// kept), an id not stored adds the area with that id. A feature without an id is a new area
+    /// with a new id from the store (never the area whose id is its position in the file). The
+    /// report lists the ids inserted, updated and left unchanged; --dry-run prints it without
+    /// writing. Every State (--iso3 or a feature's iso3) must be in the registry. Properties read: id, status, type (SHA/CHA), name, radius (for points);
     /// from GeoJSON also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
     /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields).
     #[command(after_help = IMPORT_HELP)]
@@ -168,6 +171,10 @@ pub struct ImportArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Check everything and print what the import would insert, update (by id) and leave
+    /// unchanged, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,7 +184,7 @@ pub struct ExportArgs {
     /// The format (default: from the file's extension, else GeoJSON).
     #[arg(long, value_enum)]
     pub format: Option<GeoFormat>,
-    /// Only this State's areas.
+    /// Only this State's areas (a State the registry has; an unknown code is refused).
     #[arg(long, value_name = "ISO3")]
     pub iso3: Option<String>,
     /// Only areas with this status (open, closed, handed-over).
@@ -187,7 +194,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only this State's areas.
+    /// Only this State's areas (a State the registry has; an unknown code is refused).
     #[arg(long, value_name = "ISO3")]
     pub iso3: Option<String>,
     /// Only areas with this status (open, closed, handed-over).
@@ -364,7 +371,28 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             } else {
                 Vec::new()
             };
-            let store = db.open().await?;
+            // A dry run compares the file with a database that exists; it creates none (and loads
+            // no bundled data into one).
+            let store = if a.dry_run {
+                db.open_existing().await?
+            } else {
+                db.open().await?
+            };
+            let states: std::collections::BTreeSet<String> =
+                demine_store::Store::records(&store, demine_store::Kind::States, None)
+                    .await
+                    .map_err(exit_on)?
+                    .iter()
+                    .filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string))
+                    .collect();
+            if let Some(code) = &iso3
+                && !states.contains(code)
+            {
+                bad_input(format!(
+                    "{name}: --iso3 {code}: unknown ISO3 code, no such State in the registry \
+                     (`demine states --all` lists them); nothing was imported"
+                ));
+            }
             let mut codes: std::collections::BTreeSet<String> = props
                 .iter()
                 .filter_map(|p| p.get("iso3").and_then(serde_json::Value::as_str))
@@ -383,6 +411,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 a.tolerance_m,
                 &props,
                 &fields,
+                Some(&states),
                 |code| {
                     eprintln!(
                         "warning: the bundled boundaries have no {code}; areas not checked against it"
@@ -401,30 +430,51 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                         .set_position(done);
                 }
             };
-            let r = store.import_areas(&areas, &db.actor(), &progress).await;
+            let r = if a.dry_run {
+                store.plan_import(&areas, &db.actor()).await
+            } else {
+                store.import_areas(&areas, &db.actor(), &progress).await
+            };
             if let Some(b) = bar.get() {
                 b.finish_and_clear();
             }
-            let r = r.map_err(exit_on)?;
+            let r = match r {
+                Err(StoreError::Features { faults, .. }) => bad_input(StoreError::Features {
+                    file: name.clone(),
+                    faults,
+                }),
+                r => r.map_err(exit_on)?,
+            };
             if a.json {
                 let v = serde_json::json!({
-                    "file": name, "areas": r.areas, "inserted": r.inserted,
-                    "updated": r.updated, "unchanged": r.unchanged, "fixes": warnings,
+                    "file": name, "dry_run": r.dry_run, "areas": r.areas,
+                    "inserted": r.inserted, "updated": r.updated, "unchanged": r.unchanged,
+                    "inserted_ids": r.inserted_ids, "updated_ids": r.updated_ids,
+                    "unchanged_ids": r.unchanged_ids, "fixes": warnings,
                 });
                 let _ = writeln!(o, "{v}");
             } else {
+                let (head, inserted, updated) = if r.dry_run {
+                    ("dry run, nothing written: ", "to insert", "to update")
+                } else {
+                    ("", "inserted", "updated")
+                };
                 let _ = writeln!(
                     o,
-                    "{name}: {} areas: {} inserted, {} updated (new versions), {} unchanged; {warnings} fix(es)",
+                    "{name}: {head}{} areas: {} {inserted}, {} {updated} (new versions), {} unchanged; {warnings} fix(es)",
                     r.areas, r.inserted, r.updated, r.unchanged
                 );
+                let _ = writeln!(o, "  {inserted}: {}", id_list(&r.inserted_ids));
+                let _ = writeln!(o, "  {updated}: {}", id_list(&r.updated_ids));
+                let _ = writeln!(o, "  unchanged: {}", id_list(&r.unchanged_ids));
             }
         }
         HazardsCommand::Export(a) => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
-                    iso3: a.iso3.clone(),
+                    iso3,
                     status: a.status,
                     bbox: None,
                 })
@@ -445,9 +495,10 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
         HazardsCommand::List(a) => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
-                    iso3: a.iso3,
+                    iso3,
                     status: a.status,
                     bbox: a.bbox,
                 })
@@ -581,11 +632,12 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
         HazardsCommand::Accounting { id, iso3, json } => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, iso3.as_deref()).await?;
             let ids: Vec<i64> = match (id, &iso3) {
                 (Some(id), _) => vec![id],
                 (None, Some(code)) => store
                     .areas(&AreaFilter {
-                        iso3: Some(code.to_ascii_uppercase()),
+                        iso3: Some(code.clone()),
                         ..Default::default()
                     })
                     .await
@@ -632,8 +684,9 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             choices,
         } => {
             let store = db.open().await?;
+            let iso3 = known_state(&store, Some(&iso3)).await?.unwrap_or_default();
             let f = CustomField {
-                iso3: iso3.to_ascii_uppercase(),
+                iso3,
                 name,
                 kind,
                 choices,
@@ -659,10 +712,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             area.source_status = None;
             let v = store
                 .update_area(
-                    &NewArea {
-                        area,
-                        shape: s.shape.clone(),
-                    },
+                    &NewArea::with_id(area, s.shape.clone()),
                     demine_core::hazard::VersionStatus::Draft,
                     &db.actor(),
                 )
@@ -699,10 +749,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             area.custom = custom;
             let v = store
                 .update_area(
-                    &NewArea {
-                        area,
-                        shape: s.shape.clone(),
-                    },
+                    &NewArea::with_id(area, s.shape.clone()),
                     demine_core::hazard::VersionStatus::Draft,
                     &db.actor(),
                 )
@@ -712,6 +759,54 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         }
     }
     Ok(())
+}
+
+/// A State named with --iso3, in upper case, which must be in the registry: a typo would
+/// otherwise read as a State without hazardous areas (or file a field under no State).
+async fn known_state(store: &AnyStore, code: Option<&str>) -> Result<Option<String>> {
+    let Some(code) = code else { return Ok(None) };
+    let code = code.trim().to_ascii_uppercase();
+    let found = demine_store::Store::records(store, demine_store::Kind::States, Some(&code))
+        .await
+        .map_err(exit_on)?;
+    if found.is_empty() {
+        bad_input(format!(
+            "--iso3 {code}: unknown ISO3 code, no such State in the registry (`demine states \
+             --all` lists them)"
+        ));
+    }
+    Ok(Some(code))
+}
+
+/// Ids as ranges: `1-3, 7, 9-12` (or `none`); after 40 ranges, how many more ids there are
+/// (`--json` lists every id).
+fn id_list(ids: &[i64]) -> String {
+    const SHOWN: usize = 40;
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let start = ids[i];
+        let mut end = start;
+        while i + 1 < ids.len() && ids[i + 1] == end + 1 {
+            i += 1;
+            end = ids[i];
+        }
+        if parts.len() == SHOWN {
+            let more = ids.len() - i + (end - start) as usize;
+            parts.push(format!("... and {more} more (--json lists them all)"));
+            break;
+        }
+        parts.push(if end == start {
+            format!("{start}")
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
 }
 
 fn not_found(id: i64) -> ! {
@@ -884,4 +979,26 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_listed_as_ranges_and_capped() {
+        assert_eq!(super::id_list(&[]), "none");
+        assert_eq!(super::id_list(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
+        assert_eq!(super::id_list(&[5, 4]), "5, 4");
+        let many: Vec<i64> = (0..100).map(|i| i * 2).collect();
+        let s = super::id_list(&many);
+        assert!(
+            s.ends_with("... and 60 more (--json lists them all)"),
+            "{s}"
+        );
+        let runs: Vec<i64> = (0..45).flat_map(|i| [i * 10, i * 10 + 1]).collect();
+        let s = super::id_list(&runs);
+        assert!(
+            s.ends_with("390-391, ... and 10 more (--json lists them all)"),
+            "{s}"
+        );
+    }
 }

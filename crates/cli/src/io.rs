@@ -79,6 +79,16 @@ pub struct BackupArgs {
     pub file: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file (a SQLite database copy or a JSON dump, from either backend).
+    pub file: PathBuf,
+    /// Restore even though it removes rows or audit history the database holds now (the message
+    /// without it says what, per table). The current database is kept as a backup first.
+    #[arg(long)]
+    pub force: bool,
+}
+
 fn progress_bar(total: u64, file: &std::path::Path) -> ProgressBar {
     // Drawn on standard error, and only when it is a terminal.
     let bar = ProgressBar::new(total);
@@ -164,11 +174,36 @@ pub async fn backup(store: &AnyStore, a: BackupArgs, o: &mut String) -> Result<(
     Ok(())
 }
 
-pub async fn restore(store: &AnyStore, db: &DbArgs, a: BackupArgs, o: &mut String) -> Result<()> {
-    ops::restore(store, &a.file, &db.actor())
+pub async fn restore(store: &AnyStore, db: &DbArgs, a: RestoreArgs, o: &mut String) -> Result<()> {
+    let options = ops::RestoreOptions {
+        force: a.force,
+        keep_before: Some(store.before_restore_path(&a.file)),
+    };
+    let r = ops::restore(store, &a.file, &db.actor(), &options)
         .await
         .map_err(exit_on)?;
-    let _ = writeln!(o, "restored from {}", a.file.display());
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        if m.is_empty() {
+            "nothing".to_string()
+        } else {
+            m.iter()
+                .map(|(t, n)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let _ = writeln!(
+        o,
+        "restored from {}: {}",
+        a.file.display(),
+        list(&r.restored)
+    );
+    if !r.removed.is_empty() {
+        let _ = writeln!(o, "removed or replaced (--force): {}", list(&r.removed));
+    }
+    if let Some(p) = &r.kept_before {
+        let _ = writeln!(o, "the database as it was is kept in {}", p.display());
+    }
     Ok(())
 }
 

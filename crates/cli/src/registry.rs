@@ -23,6 +23,11 @@ pub struct DbArgs {
     /// Also read from the DEMINE_DATABASE_URL environment variable. Overrides --db.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Where to keep the audit chain's head (entries and last hash) after every write, so that
+    /// `audit verify` catches a truncated log. Default for SQLite: `<db>.audit-head` beside the
+    /// file; for PostgreSQL only where this (or DEMINE_AUDIT_HEAD) says.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_head: Option<PathBuf>,
     /// Who makes the changes, as the audit log records it (default: $USER).
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
@@ -57,13 +62,32 @@ impl DbArgs {
                  `demine hazards import`, or check against a file with --hazards"
             );
         }
-        AnyStore::open(&target).await.map_err(exit_on)
+        let mut store = AnyStore::open(&target).await.map_err(exit_on)?;
+        self.head_file(&mut store);
+        Ok(store)
+    }
+
+    fn head_file(&self, store: &mut AnyStore) {
+        let env = std::env::var_os("DEMINE_AUDIT_HEAD")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if let Some(p) = self.audit_head.clone().or(env) {
+            store.set_head_file(Some(p));
+        }
+    }
+
+    /// Opens the database without loading the bundled data (for a restore, which replaces it).
+    pub(crate) async fn open_unseeded(&self) -> Result<AnyStore> {
+        let mut store = AnyStore::open(&self.target()).await.map_err(exit_on)?;
+        self.head_file(&mut store);
+        Ok(store)
     }
 
     /// Opens the database, creating it and loading the bundled data on first use.
     pub(crate) async fn open(&self) -> Result<AnyStore> {
         let target = self.target();
-        let store = AnyStore::open(&target).await.map_err(exit_on)?;
+        let mut store = AnyStore::open(&target).await.map_err(exit_on)?;
+        self.head_file(&mut store);
         ops::seed(&store, "demine (bundled reference data)")
             .await
             .map_err(exit_on)?;
@@ -75,7 +99,10 @@ impl DbArgs {
 /// restore file), 4 not found, 5 the audit log does not verify.
 pub(crate) fn exit_on(e: StoreError) -> anyhow::Error {
     let code = match &e {
-        StoreError::Invalid { .. } | StoreError::BadFile { .. } => 3,
+        StoreError::Invalid { .. }
+        | StoreError::BadFile { .. }
+        | StoreError::Features { .. }
+        | StoreError::WouldRemove { .. } => 3,
         StoreError::NotFound { .. } => 4,
         _ => return anyhow::Error::new(e),
     };
@@ -98,7 +125,8 @@ fn today() -> NaiveDate {
 /// What the exit codes mean, shown under each registry command's help.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file unreadable, ...); \
 2 bad command line; 3 bad input data (an import or restore file; the message names file, line, \
-column and reason, and nothing was changed); 4 not found; 5 the audit log does not verify.";
+column and reason, and nothing was changed), or a restore that would remove data without --force; \
+4 not found; 5 the audit log does not verify (or does not hold its head).";
 
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
@@ -130,9 +158,13 @@ pub enum RegistryCommand {
     /// Write a consistent backup of the whole database while it stays in use.
     #[command(after_help = EXIT_CODES)]
     Backup(crate::io::BackupArgs),
-    /// Replace the whole database with a backup, all-or-nothing (the restore is logged).
+    /// Replace the whole database with a backup, all-or-nothing (the restore is logged). The
+    /// backup's audit chain and its rows are verified first, and a backup that does not verify is
+    /// refused. A restore that would remove rows or audit history present now says what, per
+    /// table, and needs --force. The database being replaced is first kept beside it
+    /// (`<db>.before-restore-<time>`; PostgreSQL: a JSON dump beside the backup file).
     #[command(after_help = EXIT_CODES)]
-    Restore(crate::io::BackupArgs),
+    Restore(crate::io::RestoreArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -214,10 +246,26 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain and that every stored row is what the log last recorded; report the
-    /// first broken entry. Exit code 5 when it does not verify.
+    /// Check the hash chain, then every table that holds a fact against it: the registry, the
+    /// meta table, hazardous areas (deleted ones included), their versions and approval state,
+    /// land release activities, device finds, custom fields, and the derived remaining geometry
+    /// and spatial index boxes (recomputed). Every difference is listed with its table, key and
+    /// what differs. The chain must also still hold its head as kept outside the database (--head,
+    /// else the audit head file), or a truncated log would pass. Exit code 5 when it does not
+    /// verify.
     Verify {
-        /// Print JSON: entries, ok, first_broken (seq, entity, key, reason).
+        /// The head to compare with: a file written by demine (or saved from `audit head`), or
+        /// `ENTRIES HASH`, or a bare HASH (then the chain must contain an entry with it).
+        #[arg(long, value_name = "FILE|HASH")]
+        head: Option<String>,
+        /// Print JSON: entries, ok, first_broken, differences (seq, entity, key, reason), head.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the chain's head: `ENTRIES HASH`. Keep it somewhere else (a notebook, another
+    /// machine): `audit verify --head` with it catches a log whose last entries were removed.
+    Head {
+        /// Print JSON: entries, hash.
         #[arg(long)]
         json: bool,
     },
@@ -262,6 +310,12 @@ pub(crate) fn emit(text: &str) -> Result<()> {
 
 /// Runs the command, writing what it prints to `o`; returns the exit code.
 async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Result<i32> {
+    if let RegistryCommand::Restore(a) = command {
+        // A restore replaces everything: the bundled data is not loaded first (it would only be
+        // removed again, and would make every restore into a new database look destructive).
+        let store = db.open_unseeded().await?;
+        return crate::io::restore(&store, db, a, o).await.map(|()| 0);
+    }
     let store = db.open().await?;
     match command {
         RegistryCommand::Summary(a) => {
@@ -343,30 +397,80 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
         RegistryCommand::Import(a) => crate::io::import(&store, db, a, o).await.map(|()| 0),
         RegistryCommand::Export(a) => crate::io::export(&store, a).await.map(|()| 0),
         RegistryCommand::Backup(a) => crate::io::backup(&store, a, o).await.map(|()| 0),
-        RegistryCommand::Restore(a) => crate::io::restore(&store, db, a, o).await.map(|()| 0),
+        RegistryCommand::Restore(_) => Ok(0),
         RegistryCommand::Audit(a) => match a.command {
-            AuditCommand::Verify { json } => {
-                let r = ops::verify_audit(&store).await.map_err(exit_on)?;
+            AuditCommand::Verify { head, json } => {
+                let given = match &head {
+                    Some(h) if std::path::Path::new(h).is_file() => {
+                        let p = std::path::Path::new(h);
+                        demine_store::read_head_file(p)
+                            .map_err(exit_on)?
+                            .map(|x| (x, format!("file {h}")))
+                    }
+                    Some(h) => match demine_store::Head::parse(h) {
+                        Ok(x) => Some((x, "--head".to_string())),
+                        Err(e) => {
+                            eprintln!("error: --head {h:?}: not a file, and {e}");
+                            std::process::exit(2);
+                        }
+                    },
+                    None => match store.head_file() {
+                        Some(p) => demine_store::read_head_file(p)
+                            .map_err(exit_on)?
+                            .map(|x| (x, format!("file {}", p.display()))),
+                        None => None,
+                    },
+                };
+                let r =
+                    ops::verify_audit_against(&store, given.as_ref().map(|(h, f)| (h, f.as_str())))
+                        .await
+                        .map_err(exit_on)?;
                 if json {
                     let _ = writeln!(o, "{}", serde_json::to_string_pretty(&r)?);
-                } else if let Some(b) = &r.first_broken {
-                    let at = b
-                        .seq
-                        .map(|s| format!("entry #{s}"))
-                        .unwrap_or("no entry".into());
+                } else if !r.ok {
                     let _ = writeln!(
                         o,
-                        "audit log does NOT verify ({} entries): first broken at {at}, {} {}: {}",
-                        r.entries, b.entity, b.key, b.reason
+                        "audit log does NOT verify ({} entries): {} difference(s)",
+                        r.entries,
+                        r.differences.len()
                     );
-                } else {
+                    for b in &r.differences {
+                        let at = b
+                            .seq
+                            .map(|s| format!("entry #{s}"))
+                            .unwrap_or("no entry".into());
+                        let _ = writeln!(o, "  {} {} ({at}): {}", b.entity, b.key, b.reason);
+                    }
+                    let _ = writeln!(o, "  head: {}", r.head);
+                }
+                if let Some(b) = &r.first_broken {
+                    eprintln!(
+                        "error: the audit log does not verify: {} {}: {}{}",
+                        b.entity,
+                        b.key,
+                        b.reason,
+                        match r.differences.len() {
+                            1 => String::new(),
+                            n => format!(" (and {} more difference(s))", n - 1),
+                        }
+                    );
+                } else if !json {
                     let _ = writeln!(
                         o,
-                        "audit log verified: {} entries, chain intact, data matches",
-                        r.entries
+                        "audit log verified: {} entries, chain intact, data matches; head: {}",
+                        r.entries, r.head
                     );
                 }
                 Ok(if r.ok { 0 } else { 5 })
+            }
+            AuditCommand::Head { json } => {
+                let h = store.audit_head().await.map_err(exit_on)?;
+                if json {
+                    let _ = writeln!(o, "{}", serde_json::to_string(&h)?);
+                } else {
+                    let _ = writeln!(o, "{}", h.line());
+                }
+                Ok(0)
             }
             AuditCommand::Log { last, json } => {
                 let mut log = demine_store::Store::audit_entries(&store)

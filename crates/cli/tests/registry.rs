@@ -351,7 +351,42 @@ fn backup_and_restore_from_the_command_line() {
         .assert()
         .success();
     assert_ne!(stdout(&db, &["export", "reports"]), before);
-    demine(&db).arg("restore").arg(&backup).assert().success();
+    // The restore would remove the report imported since: it says so and needs --force.
+    let mut c = demine(&db);
+    c.arg("restore").arg(&backup);
+    fails_with(
+        c,
+        3,
+        "would remove what the database holds now: 1 audit_log, 1 reports",
+    );
+    assert_ne!(stdout(&db, &["export", "reports"]), before);
+    let out = demine(&db)
+        .arg("restore")
+        .arg(&backup)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("removed or replaced (--force): 1 audit_log, 1 reports"),
+        "{text}"
+    );
+    // The database as it was is kept beside it, and named.
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("r.db.before-restore-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(
+        text.contains(&kept[0].path().display().to_string()),
+        "{text}"
+    );
     assert_eq!(stdout(&db, &["export", "reports"]), before);
     let ok = json(&db, &["audit", "verify", "--json"]);
     assert_eq!(ok["ok"], true);
@@ -590,4 +625,170 @@ fn demine_without_a_command_prints_the_summary_on_the_embedded_database() {
     assert!(out.contains("197 States:"), "{out}");
     assert!(out.contains("party"), "{out}");
     assert!(db.exists());
+}
+
+#[test]
+fn the_audit_head_is_kept_beside_the_database_and_catches_a_truncated_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let head = stdout(&db, &["audit", "head"]);
+    let file = dir.path().join("h.db.audit-head");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), head);
+    let (n, hash) = head.trim().split_once(' ').unwrap();
+    assert!(
+        n.parse::<u64>().unwrap() > 400 && hash.len() == 64,
+        "{head}"
+    );
+    // A report imported: the head moves on; the old head is still held by the longer chain.
+    let reports = dir.path().join("r.csv");
+    std::fs::write(
+        &reports,
+        "iso3,kind,year,received,source\nAFG,initial,2003,2003-09-01,test\n",
+    )
+    .unwrap();
+    demine(&db)
+        .args(["import", "reports"])
+        .arg(&reports)
+        .assert()
+        .success();
+    let now = stdout(&db, &["audit", "head"]);
+    assert_ne!(now, head);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), now);
+    demine(&db)
+        .args(["audit", "verify", "--head", head.trim()])
+        .assert()
+        .success();
+    // Someone removes the report and its entry: the chain and the rows agree, the head does not.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO meta (key, value) VALUES ('restoring', '1'); \
+             DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log); \
+             DELETE FROM transparency_reports WHERE source = 'test'; \
+             DELETE FROM meta WHERE key = 'restoring';",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    });
+    let out = demine(&db).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("audit_log head: the chain was truncated"),
+        "{err}"
+    );
+    // Against the older head it still verifies: that is what a kept head is for.
+    demine(&db)
+        .args(["audit", "verify", "--head", head.trim()])
+        .assert()
+        .success();
+    // --audit-head puts the head elsewhere.
+    let elsewhere = dir.path().join("kept-head.txt");
+    demine(&db)
+        .arg("--audit-head")
+        .arg(&elsewhere)
+        .args([
+            "hazards",
+            "define-field",
+            "--iso3",
+            "AFG",
+            "--name",
+            "x",
+            "--type",
+            "text",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        stdout(&db, &["audit", "head"])
+    );
+}
+
+#[test]
+fn postgres_keeps_its_head_where_told_and_restores_keep_a_dump_beside_the_backup() {
+    let Some(admin) = std::env::var("DEMINE_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        if std::env::var("DEMINE_SKIP_PG").as_deref() == Ok("1") {
+            return;
+        }
+        panic!("DEMINE_TEST_PG_URL is not set: run scripts/test, or set DEMINE_SKIP_PG=1");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("demine_cli_head_{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let admin_sql = |sql: String| {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        })
+    };
+    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    admin_sql(format!("CREATE DATABASE {name}"));
+    let slash = admin.rfind('/').unwrap();
+    let url = format!("{}/{name}", &admin[..slash]);
+    let head = dir.path().join("pg.audit-head");
+    let pg = |args: &[&str]| {
+        let mut c = Command::cargo_bin("demine").unwrap();
+        c.args(["--database-url", &url, "--actor", "tester", "--audit-head"])
+            .arg(&head)
+            .args(args);
+        c
+    };
+    pg(&["init"]).assert().success();
+    let line = String::from_utf8(pg(&["audit", "head"]).output().unwrap().stdout).unwrap();
+    assert_eq!(std::fs::read_to_string(&head).unwrap(), line);
+    let backup = dir.path().join("b.json");
+    pg(&["backup", backup.to_str().unwrap()]).assert().success();
+    let reports = dir.path().join("r.csv");
+    std::fs::write(
+        &reports,
+        "iso3,kind,year,received,source\nAFG,initial,2003,2003-09-01,test\n",
+    )
+    .unwrap();
+    pg(&["import", "reports", reports.to_str().unwrap()])
+        .assert()
+        .success();
+    let out = pg(&["restore", backup.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 audit_log, 1 reports"), "{err}");
+    let out = pg(&["restore", backup.to_str().unwrap(), "--force"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("b.json.before-restore-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{text}");
+    assert!(
+        text.contains(&kept[0].path().display().to_string()),
+        "{text}"
+    );
+    pg(&["audit", "verify"]).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(&head).unwrap(),
+        String::from_utf8(pg(&["audit", "head"]).output().unwrap().stdout).unwrap()
+    );
+    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }

@@ -8,6 +8,13 @@ use sha2::{Digest, Sha256};
 
 use demine_core::schema::Kind;
 
+/// The entity of the audit entries that record the meta table (their key is the meta key, their
+/// `after` the value as is).
+pub const META_ENTITY: &str = "meta";
+
+/// Who the audit log names for a meta fact demine itself records.
+pub const META_ACTOR: &str = "demine";
+
 /// The hash the first entry chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -111,6 +118,188 @@ impl AuditEntry {
     }
 }
 
+/// The one place audit entries are made: the chain's current head (the last entry's sequence
+/// number and hash) and the entries appended after it that are not yet written. Both the
+/// registry's and the hazard store's writes append through it, and the backends write what it
+/// holds with one function (`write_audit` in `backend.rs`), so the entry format, the hashing and
+/// the linking to the previous hash exist once.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    seq: i64,
+    hash: String,
+    pending: Vec<AuditEntry>,
+}
+
+impl Chain {
+    /// A chain whose last entry is `seq` with `hash` (0 and [`GENESIS`] when the log is empty).
+    pub fn after(seq: i64, hash: String) -> Chain {
+        Chain {
+            seq,
+            hash,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Appends an entry stamped now, linked to the previous one.
+    pub fn append(
+        &mut self,
+        actor: &str,
+        entity: &str,
+        key: &str,
+        before: Option<String>,
+        after: Option<String>,
+    ) {
+        let e = AuditEntry::next((self.seq, &self.hash), actor, entity, key, before, after);
+        self.seq = e.seq;
+        self.hash.clone_from(&e.hash);
+        self.pending.push(e);
+    }
+
+    /// The entries appended and not yet written, leaving none.
+    pub fn take(&mut self) -> Vec<AuditEntry> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// How many entries wait to be written.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// The chain's head: how many entries it has and the last one's hash. Kept outside the database
+/// (a `<db>.audit-head` file beside a SQLite file, or wherever an operator keeps what
+/// `demine audit head` prints) so that removing entries from the end of the log, together with
+/// the rows they recorded, is caught: the chain alone cannot tell it was longer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// Entries in the chain (None when only a hash was given).
+    pub entries: Option<i64>,
+    /// The hash of the last of them.
+    pub hash: String,
+}
+
+impl Head {
+    /// The head of a log.
+    pub fn of(entries: &[AuditEntry]) -> Head {
+        Head {
+            entries: Some(entries.len() as i64),
+            hash: entries
+                .last()
+                .map_or_else(|| GENESIS.to_string(), |e| e.hash.clone()),
+        }
+    }
+
+    /// `ENTRIES HASH`, as the head file holds it and `demine audit head` prints it.
+    pub fn line(&self) -> String {
+        match self.entries {
+            Some(n) => format!("{n} {}", self.hash),
+            None => self.hash.clone(),
+        }
+    }
+
+    /// Reads `ENTRIES HASH` or a bare `HASH` (64 hexadecimal digits).
+    pub fn parse(text: &str) -> Result<Head, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let is_hash = |h: &str| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+        match words[..] {
+            [h] if is_hash(h) => Ok(Head {
+                entries: None,
+                hash: h.to_ascii_lowercase(),
+            }),
+            [n, h] if is_hash(h) => match n.parse::<i64>() {
+                Ok(n) if n >= 0 => Ok(Head {
+                    entries: Some(n),
+                    hash: h.to_ascii_lowercase(),
+                }),
+                _ => Err(format!("{n:?} is not a number of entries")),
+            },
+            _ => Err("expected ENTRIES HASH or HASH (64 hexadecimal digits)".into()),
+        }
+    }
+
+    /// Whether a log still holds this head: the entry it names is there, with that hash. A log
+    /// that has grown since is fine; a shorter one was truncated, a different one rewritten.
+    pub fn check(&self, entries: &[AuditEntry]) -> Result<(), String> {
+        let have = entries.len() as i64;
+        match self.entries {
+            Some(0) if self.hash == GENESIS => Ok(()),
+            Some(n) if n > have => Err(format!(
+                "the chain was truncated: its head was entry #{n} ({}), the log now ends at #{have}",
+                self.hash
+            )),
+            Some(n) => {
+                let at = usize::try_from(n - 1).ok().and_then(|i| entries.get(i));
+                match at {
+                    Some(e) if e.hash == self.hash => Ok(()),
+                    _ => Err(format!(
+                        "the chain was rewound or rewritten: entry #{n} does not have the head's \
+                         hash {}",
+                        self.hash
+                    )),
+                }
+            }
+            None if entries.iter().any(|e| e.hash == self.hash) => Ok(()),
+            None => Err(format!(
+                "the chain was truncated or rewritten: no entry has the head's hash {}",
+                self.hash
+            )),
+        }
+    }
+}
+
+/// The head file of a SQLite database: `<db>.audit-head`, beside it.
+pub fn head_file_for(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".audit-head");
+    std::path::PathBuf::from(name)
+}
+
+/// Reads a head file (None when there is none).
+pub fn read_head_file(path: &std::path::Path) -> Result<Option<Head>, crate::StoreError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Head::parse(&text)
+            .map(Some)
+            .map_err(|reason| crate::StoreError::BadFile {
+                file: path.display().to_string(),
+                reason: format!("not an audit head: {reason}"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(crate::StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Writes the head file (through a temporary file and a rename, so it is whole or absent). A head
+/// older than the one already there is not written (two writers finishing out of order), unless
+/// `force` (a restore, which replaces the chain).
+pub fn write_head_file(
+    path: &std::path::Path,
+    head: &Head,
+    force: bool,
+) -> Result<(), crate::StoreError> {
+    let io = |source| crate::StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !force
+        && let Ok(Some(Head {
+            entries: Some(old), ..
+        })) = read_head_file(path)
+        && head.entries.is_some_and(|n| n < old)
+    {
+        return Ok(());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, format!("{}\n", head.line())).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
 /// The first place where the log or the data disagrees with the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Broken {
@@ -126,7 +315,12 @@ pub struct Broken {
 pub struct AuditReport {
     pub entries: u64,
     pub ok: bool,
+    /// The first difference (the first of `differences`).
     pub first_broken: Option<Broken>,
+    /// Every difference between the chain and the data (and the head, when one was given).
+    pub differences: Vec<Broken>,
+    /// What the chain's head was compared with (a head file or a given hash), or why it was not.
+    pub head: String,
 }
 
 /// Checks the chain: sequence numbers 1, 2, 3..., each entry chained to the previous hash, each
@@ -160,57 +354,89 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), Broken> {
     Ok(())
 }
 
-/// Checks that the data rows are what the log says they are: for each entity and key, the last
-/// entry's `after` equals the stored row (canonical JSON), and no row exists the log never saw.
-/// `rows` gives, per kind, each stored row's key and canonical JSON.
-pub fn verify_rows(
+/// Every difference between the registry's rows and what the log last recorded for them.
+pub fn collect_row_differences(
     entries: &[AuditEntry],
     rows: &[(Kind, Vec<(String, String)>)],
-) -> Result<(), Broken> {
-    let mut last: HashMap<(&str, &str), &AuditEntry> = HashMap::new();
-    for e in entries {
-        last.insert((e.entity.as_str(), e.key.as_str()), e);
-    }
+    out: &mut Vec<Broken>,
+) {
+    let mut lists: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
     for (kind, list) in rows {
-        let entity = kind.name();
-        let mut present = std::collections::HashSet::new();
-        for (key, json) in list {
-            present.insert(key.as_str());
-            match last.get(&(entity, key.as_str())) {
-                None => {
-                    return Err(Broken {
-                        seq: None,
-                        entity: entity.into(),
-                        key: key.clone(),
-                        reason: "row is in the database but no audit entry records it".into(),
-                    });
-                }
-                Some(e) if e.after.as_deref() != Some(json.as_str()) => {
-                    return Err(Broken {
-                        seq: Some(e.seq),
-                        entity: entity.into(),
-                        key: key.clone(),
-                        reason: format!(
-                            "row differs from what audit entry #{} recorded (changed outside demine?)",
-                            e.seq
-                        ),
-                    });
-                }
-                Some(_) => {}
-            }
+        lists.push((
+            kind.name(),
+            list.iter().map(|(k, j)| (k.as_str(), j.as_str())).collect(),
+        ));
+    }
+    for (entity, list) in lists {
+        compare_entity(entries, entity, &list, out);
+    }
+}
+
+/// The meta table against the `meta` entries of the log.
+pub fn collect_meta_differences(
+    entries: &[AuditEntry],
+    meta: &std::collections::BTreeMap<String, String>,
+    out: &mut Vec<Broken>,
+) {
+    let list: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    compare_entity(entries, META_ENTITY, &list, out);
+}
+
+fn compare_entity(
+    entries: &[AuditEntry],
+    entity: &str,
+    list: &[(&str, &str)],
+    out: &mut Vec<Broken>,
+) {
+    let mut last: HashMap<&str, &AuditEntry> = HashMap::new();
+    for e in entries.iter().filter(|e| e.entity == entity) {
+        last.insert(e.key.as_str(), e);
+    }
+    let mut present = std::collections::HashSet::new();
+    for (key, json) in list {
+        if !present.insert(*key) {
+            out.push(Broken {
+                seq: None,
+                entity: entity.into(),
+                key: (*key).to_string(),
+                reason: "the key appears twice: a table holds one row per key".into(),
+            });
+            continue;
         }
-        for ((ent, key), e) in &last {
-            if *ent == entity && e.after.is_some() && !present.contains(key) {
-                return Err(Broken {
-                    seq: Some(e.seq),
-                    entity: entity.into(),
-                    key: (*key).to_string(),
-                    reason: format!("row recorded by audit entry #{} is missing", e.seq),
-                });
-            }
+        match last.get(key) {
+            None => out.push(Broken {
+                seq: None,
+                entity: entity.into(),
+                key: (*key).to_string(),
+                reason: "row is in the database but no audit entry records it".into(),
+            }),
+            Some(e) if e.after.as_deref() != Some(*json) => out.push(Broken {
+                seq: Some(e.seq),
+                entity: entity.into(),
+                key: (*key).to_string(),
+                reason: format!(
+                    "row differs from what audit entry #{} recorded (changed outside demine?): \
+                     it is {json}, the entry recorded {}",
+                    e.seq,
+                    e.after.as_deref().unwrap_or("its removal")
+                ),
+            }),
+            Some(_) => {}
         }
     }
-    Ok(())
+    let mut missing: Vec<(&str, &AuditEntry)> = last
+        .into_iter()
+        .filter(|(key, e)| e.after.is_some() && !present.contains(key))
+        .collect();
+    missing.sort_by_key(|(_, e)| e.seq);
+    for (key, e) in missing {
+        out.push(Broken {
+            seq: Some(e.seq),
+            entity: entity.into(),
+            key: key.to_string(),
+            reason: format!("row recorded by audit entry #{} is missing", e.seq),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +479,15 @@ mod tests {
         assert_eq!(verify_chain(&rehashed).unwrap_err().seq, Some(3));
     }
 
+    fn verify_rows(
+        entries: &[AuditEntry],
+        rows: &[(Kind, Vec<(String, String)>)],
+    ) -> Result<(), Broken> {
+        let mut out = Vec::new();
+        collect_row_differences(entries, rows, &mut out);
+        out.into_iter().next().map_or(Ok(()), Err)
+    }
+
     #[test]
     fn rows_must_match_the_last_entry() {
         let c = chain(2);
@@ -282,5 +517,74 @@ mod tests {
                 .reason
                 .contains("missing")
         );
+    }
+
+    #[test]
+    fn heads_parse_and_catch_truncation_and_rewriting() {
+        let c = chain(4);
+        let h = Head::of(&c);
+        assert_eq!(h.entries, Some(4));
+        assert_eq!(Head::parse(&h.line()).unwrap(), h);
+        assert!(h.check(&c).is_ok());
+        // A longer chain still holds an older head.
+        let longer = chain(6);
+        let old = Head::of(&longer[..3]);
+        assert!(old.check(&longer).is_ok());
+        // Truncated: the head names an entry the log no longer has.
+        let e = Head::of(&longer).check(&longer[..5]).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+        // Rewritten: same length, another last hash.
+        let mut other = Chain::after(0, GENESIS.to_string());
+        for i in 0..4 {
+            other.append("mallory", "states", &format!("K{i}"), None, None);
+        }
+        let e = Head::of(&other.take()).check(&c).unwrap_err();
+        assert!(e.contains("rewound or rewritten"), "{e}");
+        // A bare hash must be somewhere in the chain.
+        let bare = Head::parse(&c[1].hash).unwrap();
+        assert_eq!(bare.entries, None);
+        assert!(bare.check(&c).is_ok());
+        assert!(Head::parse(&longer[5].hash).unwrap().check(&c).is_err());
+        // The empty chain's head is the genesis hash.
+        assert!(Head::of(&[]).check(&c).is_ok());
+        for bad in ["", "x", "12", "-1 00", &format!("-1 {GENESIS}"), "1 2 3"] {
+            assert!(Head::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_chain_appends_linked_entries() {
+        let mut ch = Chain::after(0, GENESIS.to_string());
+        ch.append("a", "states", "AFG", None, Some("{}".into()));
+        ch.append("a", "meta", "seeded", None, Some("now".into()));
+        assert_eq!(ch.pending(), 2);
+        let entries = ch.take();
+        assert_eq!(ch.pending(), 0);
+        assert!(verify_chain(&entries).is_ok());
+        // Appending after a taken batch continues the same chain.
+        ch.append("a", "states", "AGO", None, Some("{}".into()));
+        let mut all = entries;
+        all.extend(ch.take());
+        assert!(verify_chain(&all).is_ok());
+        assert_eq!(all[2].seq, 3);
+    }
+
+    #[test]
+    fn meta_rows_are_checked_like_any_other() {
+        let mut ch = Chain::after(0, GENESIS.to_string());
+        ch.append(META_ACTOR, META_ENTITY, "seeded", None, Some("t1".into()));
+        let entries = ch.take();
+        let mut meta = std::collections::BTreeMap::new();
+        meta.insert("seeded".to_string(), "t1".to_string());
+        let mut out = Vec::new();
+        collect_meta_differences(&entries, &meta, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        meta.insert("seeded".to_string(), "t2".to_string());
+        meta.insert("forged".to_string(), "x".to_string());
+        collect_meta_differences(&entries, &meta, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        out.clear();
+        collect_meta_differences(&entries, &Default::default(), &mut out);
+        assert!(out[0].reason.contains("missing"), "{out:?}");
     }
 }

@@ -78,6 +78,9 @@ pub(crate) fn update_sql(t: &Table) -> String {
 pub(crate) const AUDIT_COLUMNS: &str =
     "seq, at, actor, entity, key, before, after, prev_hash, hash";
 
+/// Audit entries per multi-row INSERT.
+pub(crate) const AUDIT_BATCH: usize = 48;
+
 /// Implements [`crate::Store`] for `$store`, whose `pool` field is a `sqlx::Pool<$db>`, and which
 /// has `begin_write`, `begin_snapshot` and `backup_to` methods of its own.
 macro_rules! sql_backend {
@@ -188,40 +191,63 @@ macro_rules! sql_backend {
                 })
         }
 
-        async fn last_audit(tx: &mut Tx) -> Result<(i64, String), crate::StoreError> {
+        /// The audit chain's head inside a write transaction, to append to.
+        async fn last_audit(tx: &mut Tx) -> Result<crate::audit::Chain, crate::StoreError> {
             use sqlx::Row as _;
             let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(crate::error::db("reading the last audit entry"))?;
             match row {
-                None => Ok((0, crate::audit::GENESIS.to_string())),
-                Some(r) => Ok((
+                None => Ok(crate::audit::Chain::after(0, crate::audit::GENESIS.to_string())),
+                Some(r) => Ok(crate::audit::Chain::after(
                     r.try_get(0).map_err(crate::error::db("reading the last audit entry"))?,
                     r.try_get(1).map_err(crate::error::db("reading the last audit entry"))?,
                 )),
             }
         }
 
-        async fn insert_audit(tx: &mut Tx, e: &crate::AuditEntry) -> Result<(), crate::StoreError> {
-            let sql = format!(
-                "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                crate::backend::AUDIT_COLUMNS
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(e.seq)
-                .bind(e.at.clone())
-                .bind(e.actor.clone())
-                .bind(e.entity.clone())
-                .bind(e.key.clone())
-                .bind(e.before.clone())
-                .bind(e.after.clone())
-                .bind(e.prev_hash.clone())
-                .bind(e.hash.clone())
-                .execute(&mut **tx)
-                .await
-                .map_err(crate::error::db("appending to the audit log"))?;
+        /// Writes audit entries, in order, a few per statement: the one writer of the audit log.
+        async fn write_audit(
+            tx: &mut Tx,
+            entries: &[crate::AuditEntry],
+        ) -> Result<(), crate::StoreError> {
+            for chunk in entries.chunks(crate::backend::AUDIT_BATCH) {
+                let mut sql =
+                    format!("INSERT INTO audit_log ({}) VALUES ", crate::backend::AUDIT_COLUMNS);
+                for r in 0..chunk.len() {
+                    if r > 0 {
+                        sql.push_str(", ");
+                    }
+                    let p: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                    sql.push_str(&format!("({})", p.join(", ")));
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for e in chunk {
+                    q = q
+                        .bind(e.seq)
+                        .bind(e.at.clone())
+                        .bind(e.actor.clone())
+                        .bind(e.entity.clone())
+                        .bind(e.key.clone())
+                        .bind(e.before.clone())
+                        .bind(e.after.clone())
+                        .bind(e.prev_hash.clone())
+                        .bind(e.hash.clone());
+                }
+                q.execute(&mut **tx)
+                    .await
+                    .map_err(crate::error::db("appending to the audit log"))?;
+            }
             Ok(())
+        }
+
+        /// Writes what the chain holds.
+        async fn flush_audit(
+            tx: &mut Tx,
+            chain: &mut crate::audit::Chain,
+        ) -> Result<(), crate::StoreError> {
+            write_audit(tx, &chain.take()).await
         }
 
         async fn insert_record(
@@ -236,6 +262,45 @@ macro_rules! sql_backend {
             }
             q.execute(&mut **tx).await?;
             Ok(())
+        }
+
+        impl $store {
+            /// The head file this store keeps up to date, if any.
+            pub fn head_file(&self) -> Option<&std::path::Path> {
+                self.head_file.as_deref()
+            }
+
+            /// Where to keep the audit head after every write (None: nowhere).
+            pub fn set_head_file(&mut self, path: Option<std::path::PathBuf>) {
+                self.head_file = path;
+            }
+
+            /// The audit chain's head as committed.
+            pub async fn audit_head(&self) -> Result<crate::audit::Head, crate::StoreError> {
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(crate::error::db("reading the audit head"))?;
+                let (seq, hash) = row.unwrap_or((0, crate::audit::GENESIS.to_string()));
+                Ok(crate::audit::Head {
+                    entries: Some(seq),
+                    hash,
+                })
+            }
+
+            /// After a commit: writes the chain's head to the head file, if there is one.
+            pub(crate) async fn note_head(&self) -> Result<(), crate::StoreError> {
+                self.write_head(false).await
+            }
+
+            async fn write_head(&self, force: bool) -> Result<(), crate::StoreError> {
+                let Some(path) = &self.head_file else {
+                    return Ok(());
+                };
+                let head = self.audit_head().await?;
+                crate::audit::write_head_file(path, &head, force)
+            }
         }
 
         impl crate::Store for $store {
@@ -293,7 +358,7 @@ macro_rules! sql_backend {
                 let insert = crate::backend::insert_sql(table);
                 let update = crate::backend::update_sql(table);
                 let key_idx = table.key_indices();
-                let mut prev = last_audit(&mut tx).await?;
+                let mut chain = last_audit(&mut tx).await?;
                 let mut report = crate::ApplyReport {
                     kind: table.name.to_string(),
                     file: batch.file.clone(),
@@ -359,21 +424,17 @@ macro_rules! sql_backend {
                             None
                         }
                     };
-                    let entry = crate::AuditEntry::next(
-                        (prev.0, &prev.1),
-                        actor,
-                        table.name,
-                        &key,
-                        before,
-                        Some(after),
-                    );
-                    insert_audit(&mut tx, &entry).await?;
-                    prev = (entry.seq, entry.hash);
+                    chain.append(actor, table.name, &key, before, Some(after));
+                    if chain.pending() >= crate::backend::AUDIT_BATCH {
+                        flush_audit(&mut tx, &mut chain).await?;
+                    }
                     if n % 256 == 0 {
                         progress(n as u64, total);
                     }
                 }
+                flush_audit(&mut tx, &mut chain).await?;
                 tx.commit().await.map_err(crate::error::db("committing the import"))?;
+                self.note_head().await?;
                 progress(total, total);
                 Ok(report)
             }
@@ -393,16 +454,39 @@ macro_rules! sql_backend {
             }
 
             async fn set_meta(&self, key: &str, value: &str) -> Result<(), crate::StoreError> {
+                // Meta facts are facts too (whether the bundled data was loaded, ...): each change
+                // is in the audit chain, so that `audit verify` can check the table.
+                let ctx = || crate::error::db(format!("writing meta {key}"));
+                let mut tx = self.begin_write().await?;
+                let before: Option<String> =
+                    sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                        .bind(key.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(ctx())?;
+                if before.as_deref() == Some(value) {
+                    return Ok(());
+                }
                 sqlx::query(
                     "INSERT INTO meta (key, value) VALUES ($1, $2) \
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 )
                 .bind(key.to_string())
                 .bind(value.to_string())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
-                .map_err(crate::error::db(format!("writing meta {key}")))?;
-                Ok(())
+                .map_err(ctx())?;
+                let mut chain = last_audit(&mut tx).await?;
+                chain.append(
+                    crate::audit::META_ACTOR,
+                    crate::audit::META_ENTITY,
+                    key,
+                    before,
+                    Some(value.to_string()),
+                );
+                flush_audit(&mut tx, &mut chain).await?;
+                tx.commit().await.map_err(ctx())?;
+                self.note_head().await
             }
 
             async fn dump(&self) -> Result<crate::Dump, crate::StoreError> {
@@ -488,9 +572,7 @@ macro_rules! sql_backend {
                     }
                 }
                 hazard_impl::restore_hazards(&mut tx, dump).await?;
-                for e in &dump.audit {
-                    insert_audit(&mut tx, e).await?;
-                }
+                write_audit(&mut tx, &dump.audit).await?;
                 for (k, v) in dump.meta.iter().filter(|(k, _)| k.as_str() != "restoring") {
                     sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
                         .bind(k.clone())
@@ -503,19 +585,13 @@ macro_rules! sql_backend {
                     .execute(&mut *tx)
                     .await
                     .map_err(ctx("ending the restore"))?;
-                let prev = last_audit(&mut tx).await?;
+                let mut chain = last_audit(&mut tx).await?;
                 let records: usize = tables.iter().map(|(_, r)| r.len()).sum();
                 let after = serde_json::json!({ "restored_from": what, "records": records });
-                let entry = crate::AuditEntry::next(
-                    (prev.0, &prev.1),
-                    actor,
-                    "database",
-                    "restore",
-                    None,
-                    Some(after.to_string()),
-                );
-                insert_audit(&mut tx, &entry).await?;
+                chain.append(actor, "database", "restore", None, Some(after.to_string()));
+                flush_audit(&mut tx, &mut chain).await?;
                 tx.commit().await.map_err(ctx("committing"))?;
+                self.write_head(true).await?;
                 Ok(())
             }
 

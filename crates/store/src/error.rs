@@ -54,6 +54,12 @@ pub enum StoreError {
         file: String,
         faults: Vec<FeatureFault>,
     },
+    /// A restore would remove data present now and was not forced; nothing was changed.
+    #[error(
+        "{file}: restoring it would remove what the database holds now: {what}; nothing was \
+         changed (give --force to restore anyway: the current database is kept as a backup first)"
+    )]
+    WouldRemove { file: String, what: String },
     /// Geometry could not be read, checked or written.
     #[error(transparent)]
     Geo(#[from] demine_geo::GeoError),

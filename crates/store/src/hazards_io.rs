@@ -177,13 +177,20 @@ fn extra_attributes(
 /// its State's boundary (`tolerance_m` metres of slack, plus a point's radius). A State the
 /// bundled boundaries do not have is reported once through `on_unknown_state` and not checked.
 /// All-or-nothing: every faulty feature is named in one [`StoreError::Features`].
+///
+/// A feature without an id becomes a new area (`id_given` false: the store gives it a new id),
+/// never the area whose id is its position in the file. An id must be a whole number from 1 to
+/// [`crate::hazards::MAX_AREA_ID`]. With `states` (the registry's ISO3 codes), a State the
+/// registry does not have is a fault naming the code and the feature.
+#[allow(clippy::too_many_arguments)]
 pub fn to_areas(
     name: &str,
-    c: Collection,
+    mut c: Collection,
     iso3: Option<&str>,
     tolerance_m: f64,
     props: &[serde_json::Map<String, serde_json::Value>],
     fields: &BTreeMap<String, Vec<CustomField>>,
+    states: Option<&std::collections::BTreeSet<String>>,
     mut on_unknown_state: impl FnMut(&str),
 ) -> Result<Vec<NewArea>, StoreError> {
     // Per feature: index, id as written, name, status (hazard_records keeps none of these).
@@ -200,9 +207,37 @@ pub fn to_areas(
             )
         })
         .collect();
+    let mut faults = Vec::new();
+    let max = crate::hazards::MAX_AREA_ID;
+    for f in &mut c.features {
+        let id = match &f.id {
+            None => {
+                // A placeholder no real id can have (they are checked to be positive below), so
+                // that the reader's duplicate check never pairs an id-less feature with an id.
+                f.id = Some(FeatureId::Int(-(f.index as i64) - 1));
+                continue;
+            }
+            Some(FeatureId::Int(i)) => Some(*i),
+            Some(FeatureId::Str(s)) => s.trim().parse::<i64>().ok(),
+        };
+        if let Some(i) = id
+            && !(1..=max).contains(&i)
+        {
+            faults.push(FeatureFault {
+                index: f.index,
+                id: f.id.as_ref().map(ToString::to_string),
+                reason: format!("id {i}: an area id is a whole number from 1 to {max}"),
+            });
+        }
+    }
+    if !faults.is_empty() {
+        return Err(StoreError::Features {
+            file: name.to_string(),
+            faults,
+        });
+    }
     let records = hazard_records(name, c.features)?;
     let mut out = Vec::with_capacity(records.len());
-    let mut faults = Vec::new();
     let any_state = iso3.is_some()
         || props
             .iter()
@@ -229,7 +264,7 @@ pub fn to_areas(
             None => mapped.hazard_type.unwrap_or(HazardType::Sha),
         };
         let mut area = HazardArea {
-            id: r.id,
+            id: if reference.is_some() { r.id } else { 0 },
             reference: reference.clone(),
             name: fname,
             hazard_type,
@@ -252,6 +287,23 @@ pub fn to_areas(
                 index,
                 id: reference.clone(),
                 reason: e,
+            });
+            continue;
+        }
+        if let (Some(code), Some(known)) = (area.iso3.as_deref(), states)
+            && !known.contains(code)
+        {
+            faults.push(FeatureFault {
+                index,
+                id: reference.clone(),
+                reason: format!(
+                    "unknown ISO3 code {code:?} (from {}): no such State in the registry",
+                    if iso3.is_some() {
+                        "--iso3"
+                    } else {
+                        "its iso3 property"
+                    }
+                ),
             });
             continue;
         }
@@ -289,6 +341,8 @@ pub fn to_areas(
         out.push(NewArea {
             area,
             shape: r.shape,
+            id_given: reference.is_some(),
+            feature: Some(index),
         });
     }
     if !faults.is_empty() {
@@ -402,6 +456,7 @@ mod tests {
             1000.0,
             &geojson_properties(FILE.as_bytes()),
             &BTreeMap::new(),
+            None,
             |c| unknown.push(c.to_string()),
         )
         .unwrap_err();
@@ -432,6 +487,7 @@ mod tests {
             1000.0,
             &geojson_properties(text.as_bytes()),
             &BTreeMap::new(),
+            None,
             |_| {},
         );
         // Feature 4 says ZZZ while --iso3 says KHM.
@@ -448,6 +504,7 @@ mod tests {
             1000.0,
             &geojson_properties(text.as_bytes()),
             &BTreeMap::new(),
+            None,
             |_| {},
         )
         .unwrap();

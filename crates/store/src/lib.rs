@@ -30,12 +30,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use audit::{AuditEntry, AuditReport, Broken};
+pub use audit::{AuditEntry, AuditReport, Broken, Head, head_file_for, read_head_file};
 pub use bundled::{BUNDLED, BundledFile, ImportKind};
 pub use demine_core::schema::{Kind, Value};
 pub use error::{FeatureFault, StoreError};
 pub use hazards::{
-    AreaFilter, AreaVersion, HazardImportReport, HazardStore, NewArea, StoredActivity, StoredArea,
+    AreaFilter, AreaVersion, HazardImportReport, HazardStore, MAX_AREA_ID, NewArea, StoredActivity,
+    StoredArea,
 };
 pub use io::{Batch, Format, Row};
 pub use postgres::PgStore;
@@ -135,6 +136,45 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// The file the audit chain's head is written to after every write (SQLite: `<db>.audit-head`
+    /// by default; PostgreSQL: none unless set).
+    pub fn head_file(&self) -> Option<&Path> {
+        match self {
+            AnyStore::Sqlite(s) => s.head_file(),
+            AnyStore::Postgres(s) => s.head_file(),
+        }
+    }
+
+    /// Sets (or with None, stops) the file the audit head is written to after every write.
+    pub fn set_head_file(&mut self, path: Option<std::path::PathBuf>) {
+        match self {
+            AnyStore::Sqlite(s) => s.set_head_file(path),
+            AnyStore::Postgres(s) => s.set_head_file(path),
+        }
+    }
+
+    /// The audit chain's head as committed.
+    pub async fn audit_head(&self) -> Result<Head, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.audit_head().await,
+            AnyStore::Postgres(s) => s.audit_head().await,
+        }
+    }
+
+    /// Where to keep the database a restore replaces: beside a SQLite file
+    /// (`<db>.before-restore-<UTC time>`), or for PostgreSQL a JSON dump beside the backup being
+    /// restored (`<backup>.before-restore-<UTC time>.json`).
+    pub fn before_restore_path(&self, restoring: &Path) -> std::path::PathBuf {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let (base, ext) = match self {
+            AnyStore::Sqlite(s) => (s.path().to_path_buf(), ""),
+            AnyStore::Postgres(_) => (restoring.to_path_buf(), ".json"),
+        };
+        let mut name = base.as_os_str().to_os_string();
+        name.push(format!(".before-restore-{stamp}{ext}"));
+        std::path::PathBuf::from(name)
+    }
+
     /// Opens (creating and migrating) the database: `postgres://...` or `postgresql://...` is
     /// PostgreSQL, anything else a SQLite file path (`sqlite://` prefix optional).
     pub async fn open(target: &str) -> Result<AnyStore, StoreError> {

@@ -1,10 +1,12 @@
 //! What the program does with a store, written once over the [`Store`] trait: load the bundled
 //! data, import and export files, verify the audit log, back up and restore.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use demine_core::schema::{Kind, Sensitivity};
+use serde::Serialize;
 
 use crate::audit::{self, AuditReport};
 use crate::bundled::{BUNDLED, ImportKind};
@@ -179,14 +181,60 @@ pub async fn export<S: Store>(
     Ok(records.len())
 }
 
-/// Checks the audit chain, then that every stored row is what the log last recorded for it.
+/// Checks the audit chain, then that every stored row is what the log last recorded for it (see
+/// [`verify_dump`]). The chain's head is not compared with anything: see [`verify_audit_against`].
 pub async fn verify_audit<S: Store>(store: &S) -> Result<AuditReport, StoreError> {
     let dump = store.dump().await?;
     Ok(verify_dump(&dump))
 }
 
-fn verify_dump(dump: &Dump) -> AuditReport {
+/// [`verify_audit`], and the chain must still hold `head` (what an earlier `audit head` printed,
+/// or a head file): a chain whose last entries were removed, with the rows they recorded, still
+/// verifies by itself, and only the head kept outside the database tells.
+pub async fn verify_audit_against<S: Store>(
+    store: &S,
+    head: Option<(&audit::Head, &str)>,
+) -> Result<AuditReport, StoreError> {
+    let dump = store.dump().await?;
+    let mut report = verify_dump(&dump);
+    match head {
+        None => {
+            report.head = "no audit head to compare with: removing the last entries together \
+                           with the rows they recorded would not be noticed"
+                .into();
+        }
+        Some((h, from)) => match h.check(&dump.audit) {
+            Ok(()) => report.head = format!("holds the head {} ({from})", h.line()),
+            Err(reason) => {
+                report.head = format!("does NOT hold the head {} ({from})", h.line());
+                report.differences.insert(
+                    0,
+                    audit::Broken {
+                        seq: h.entries,
+                        entity: "audit_log".into(),
+                        key: "head".into(),
+                        reason: format!("{reason} (head from {from})"),
+                    },
+                );
+                report.ok = false;
+                report.first_broken = report.differences.first().cloned();
+            }
+        },
+    }
+    Ok(report)
+}
+
+/// Checks a dump: the chain itself, then every table that holds a fact against it: the registry's
+/// tables and the meta table (each row as the log last recorded it, no row it never saw, none
+/// it recorded missing), and the hazard tables (areas, versions, approval state, activities,
+/// device finds, custom fields, and the derived remaining geometry and spatial index boxes,
+/// recomputed). Every difference is listed.
+pub fn verify_dump(dump: &Dump) -> AuditReport {
     let entries = &dump.audit;
+    let mut out = Vec::new();
+    if let Err(b) = audit::verify_chain(entries) {
+        out.push(b);
+    }
     let mut rows = Vec::new();
     for kind in Kind::ALL {
         let table = kind.table();
@@ -205,13 +253,15 @@ fn verify_dump(dump: &Dump) -> AuditReport {
         }
         rows.push((kind, list));
     }
-    let result = audit::verify_chain(entries)
-        .and_then(|()| audit::verify_rows(entries, &rows))
-        .and_then(|()| crate::hazards::verify_dump_areas(dump));
+    audit::collect_row_differences(entries, &rows, &mut out);
+    audit::collect_meta_differences(entries, &dump.meta, &mut out);
+    crate::hazards::verify_hazards(dump, &mut out);
     AuditReport {
         entries: entries.len() as u64,
-        ok: result.is_ok(),
-        first_broken: result.err(),
+        ok: out.is_empty(),
+        first_broken: out.first().cloned(),
+        differences: out,
+        head: "not compared".into(),
     }
 }
 
@@ -262,24 +312,155 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
         d
     };
     let report = verify_dump(&dump);
-    if let Some(b) = report.first_broken {
+    if !report.ok {
+        let shown: Vec<String> = report
+            .differences
+            .iter()
+            .take(5)
+            .map(|b| {
+                format!(
+                    "{} {}{}: {}",
+                    b.entity,
+                    b.key,
+                    b.seq.map(|s| format!(" (entry #{s})")).unwrap_or_default(),
+                    b.reason
+                )
+            })
+            .collect();
+        let more = report.differences.len().saturating_sub(shown.len());
         return Err(StoreError::BadFile {
             file,
             reason: format!(
-                "the backup's audit log does not verify at {} {} (entry {:?}): {}",
-                b.entity, b.key, b.seq, b.reason
+                "the backup's audit log does not verify, nothing was restored: {}{}",
+                shown.join("; "),
+                if more > 0 {
+                    format!("; and {more} more difference(s)")
+                } else {
+                    String::new()
+                }
             ),
         });
     }
     Ok(dump)
 }
 
-/// Replaces the whole database with a backup, all-or-nothing, and logs the restore.
-pub async fn restore<S: Store>(store: &S, path: &Path, actor: &str) -> Result<(), StoreError> {
+/// How a restore may proceed.
+#[derive(Debug, Clone, Default)]
+pub struct RestoreOptions {
+    /// Restore even when it removes rows or audit history present now.
+    pub force: bool,
+    /// Where to keep the database being replaced (a backup made first); None: not kept.
+    pub keep_before: Option<std::path::PathBuf>,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RestoreReport {
+    /// Rows restored, per table.
+    pub restored: BTreeMap<String, u64>,
+    /// Rows present before that the restore removed or replaced, per table (and `audit_log`:
+    /// entries of the history that are gone).
+    pub removed: BTreeMap<String, u64>,
+    /// Where the replaced database was kept.
+    pub kept_before: Option<std::path::PathBuf>,
+}
+
+/// What replacing `now` with `backup` would remove: per table, rows of `now` not in `backup` as
+/// they are (removed or replaced), and `audit_log`: entries of `now`'s history that `backup`'s
+/// does not continue.
+pub fn removals(now: &Dump, backup: &Dump) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (table, list) in &now.tables {
+        if table == crate::hazards::BBOX_TABLE {
+            continue;
+        }
+        let kept: std::collections::HashSet<String> = backup
+            .tables
+            .get(table)
+            .map(|l| {
+                l.iter()
+                    .map(|r| serde_json::Value::Object(r.clone()).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let n = list
+            .iter()
+            .filter(|r| !kept.contains(&serde_json::Value::Object((*r).clone()).to_string()))
+            .count() as u64;
+        if n > 0 {
+            out.insert(table.clone(), n);
+        }
+    }
+    let meta = now
+        .meta
+        .iter()
+        .filter(|(k, v)| backup.meta.get(*k) != Some(*v))
+        .count() as u64;
+    if meta > 0 {
+        out.insert("meta".into(), meta);
+    }
+    let common = now
+        .audit
+        .iter()
+        .zip(&backup.audit)
+        .take_while(|(a, b)| a.hash == b.hash)
+        .count();
+    let gone = (now.audit.len() - common) as u64;
+    if gone > 0 {
+        out.insert("audit_log".into(), gone);
+    }
+    out
+}
+
+fn counts(d: &Dump) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = d
+        .tables
+        .iter()
+        .filter(|(t, l)| !l.is_empty() && t.as_str() != crate::hazards::BBOX_TABLE)
+        .map(|(t, l)| (t.clone(), l.len() as u64))
+        .collect();
+    if !d.audit.is_empty() {
+        out.insert("audit_log".into(), d.audit.len() as u64);
+    }
+    out
+}
+
+/// Replaces the whole database with a backup, all-or-nothing, and logs the restore. The backup
+/// is checked first (its audit chain and its rows against it) and refused if it does not verify.
+/// A restore that would remove rows or audit history present now is refused unless
+/// `options.force`, with what it would remove per table. Before anything is replaced, the
+/// current database (when it holds anything) is backed up to `options.keep_before`.
+pub async fn restore<S: Store>(
+    store: &S,
+    path: &Path,
+    actor: &str,
+    options: &RestoreOptions,
+) -> Result<RestoreReport, StoreError> {
     let dump = read_backup(path).await?;
+    let now = store.dump().await?;
+    let removed = removals(&now, &dump);
+    if !removed.is_empty() && !options.force {
+        let what: Vec<String> = removed.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        return Err(StoreError::WouldRemove {
+            file: path.display().to_string(),
+            what: what.join(", "),
+        });
+    }
+    let mut report = RestoreReport {
+        restored: counts(&dump),
+        removed,
+        kept_before: None,
+    };
+    if !counts(&now).is_empty()
+        && let Some(keep) = &options.keep_before
+    {
+        store.backup(keep).await?;
+        report.kept_before = Some(keep.clone());
+    }
     store
         .replace_all(&dump, actor, &path.display().to_string())
-        .await
+        .await?;
+    Ok(report)
 }
 
 impl Store for AnyStore {

@@ -14,6 +14,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Where the audit chain's head is written after every write, if anywhere.
+    head_file: Option<std::path::PathBuf>,
 }
 
 impl PgStore {
@@ -39,7 +41,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate { source })?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            head_file: None,
+        })
     }
 
     /// The connection pool, for tests and tools that need raw SQL.

@@ -17,6 +17,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// Where the audit chain's head is written after every write (`<db>.audit-head`).
+    head_file: Option<PathBuf>,
 }
 
 impl SqliteStore {
@@ -45,6 +47,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            head_file: Some(crate::audit::head_file_for(path)),
         })
     }
 
@@ -63,6 +66,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            head_file: None,
         })
     }
 

@@ -52,13 +52,23 @@ both!(
     concurrent_readers_during_import,
 );
 
+/// Restore options that allow removing data.
+fn forced() -> ops::RestoreOptions {
+    ops::RestoreOptions {
+        force: true,
+        keep_before: None,
+    }
+}
+
 async fn seeded(f: &Fresh) -> &AnyStore {
     ops::seed(&f.store, "tester").await.unwrap();
     &f.store
 }
 
 async fn snapshot(s: &AnyStore) -> (demine_store::Dump, usize) {
-    let d = s.dump().await.unwrap();
+    let mut d = s.dump().await.unwrap();
+    // SQLite's spatial index boxes are derived data only SQLite has.
+    d.tables.remove("hazard_area_bbox");
     let n = d.audit.len();
     (demine_store::Dump { audit: vec![], ..d }, n)
 }
@@ -596,7 +606,7 @@ async fn backup_and_restore(f: &Fresh) {
     .await
     .unwrap();
     assert_ne!(snapshot(s).await.0, at_backup.0);
-    ops::restore(s, &file, "restorer").await.unwrap();
+    ops::restore(s, &file, "restorer", &forced()).await.unwrap();
     let after = snapshot(s).await;
     assert_eq!(after.0, at_backup.0);
     assert_eq!(after.1, at_backup.1 + 1, "the restore itself is logged");
@@ -610,9 +620,12 @@ async fn backup_and_restore(f: &Fresh) {
         AnyStore::Postgres(_) => Some(Fresh::sqlite().await),
     };
     if let Some(other) = other {
-        ops::restore(&other.store, &file, "t").await.unwrap();
+        ops::restore(&other.store, &file, "t", &Default::default())
+            .await
+            .unwrap();
         assert_eq!(snapshot(&other.store).await.0, at_backup.0);
-        assert!(ops::verify_audit(&other.store).await.unwrap().ok);
+        let rep = ops::verify_audit(&other.store).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
         other.finish().await;
     }
 }
@@ -623,14 +636,20 @@ async fn restore_rejects_bad_backups(f: &Fresh) {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk");
     std::fs::write(&junk, "this is not a backup").unwrap();
-    let e = ops::restore(s, &junk, "t").await.unwrap_err().to_string();
+    let e = ops::restore(s, &junk, "t", &forced())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not a demine backup"), "{e}");
     // A dump whose audit log was tampered with.
     let mut dump = s.dump().await.unwrap();
     dump.audit[3].actor = "mallory".into();
     let bad = dir.path().join("tampered.json");
     std::fs::write(&bad, serde_json::to_string(&dump).unwrap()).unwrap();
-    let e = ops::restore(s, &bad, "t").await.unwrap_err().to_string();
+    let e = ops::restore(s, &bad, "t", &forced())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("does not verify"), "{e}");
     // A dump with a row that breaks a constraint deep inside: the restore rolls back.
     let mut dump = s.dump().await.unwrap();
@@ -640,7 +659,7 @@ async fn restore_rejects_bad_backups(f: &Fresh) {
     dump.audit.clear();
     let bad = dir.path().join("orphan.json");
     std::fs::write(&bad, serde_json::to_string(&dump).unwrap()).unwrap();
-    assert!(ops::restore(s, &bad, "t").await.is_err());
+    assert!(ops::restore(s, &bad, "t", &forced()).await.is_err());
     assert_eq!(snapshot(s).await, before);
 }
 
@@ -765,6 +784,13 @@ mod hazards {
         activities_account_and_shrink_the_hazard,
         custom_fields_are_defined_and_audited,
         backup_and_restore_keep_hazards,
+        idless_areas_get_new_ids,
+        dry_run_writes_nothing,
+        unknown_states_are_refused,
+        tampering_is_caught,
+        truncated_chain_is_caught_by_the_head,
+        restore_refuses_destructive_backups,
+        restore_refuses_backups_that_do_not_verify,
     );
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
@@ -778,8 +804,8 @@ mod hazards {
     }
 
     pub fn area(id: i64, x: f64, y: f64) -> NewArea {
-        NewArea {
-            area: HazardArea {
+        NewArea::with_id(
+            HazardArea {
                 id,
                 reference: Some(format!("KH-{id}")),
                 name: Some(format!("area {id}")),
@@ -796,11 +822,13 @@ mod hazards {
                 notes: None,
                 custom: Default::default(),
             },
-            shape: HazardShape::Polygon(rect(x, y, x + 0.01, y + 0.01)),
-        }
+            HazardShape::Polygon(rect(x, y, x + 0.01, y + 0.01)),
+        )
     }
 
     async fn import_list_and_bbox(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let mut areas: Vec<NewArea> = (1..=50)
             .map(|i| area(i, 100.0 + i as f64 * 0.1, 12.0))
@@ -868,6 +896,8 @@ mod hazards {
     }
 
     async fn import_is_all_or_nothing(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let mut areas: Vec<NewArea> = (1..=600).map(|i| area(i, 100.0, 12.0)).collect();
         // A bad row in the middle (in the third batch of 200): a duplicate id.
@@ -887,6 +917,8 @@ mod hazards {
     }
 
     async fn versions_keep_history(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let a = area(7, 104.0, 12.0);
         s.import_areas(std::slice::from_ref(&a), "surveyor", &|_, _| {})
@@ -930,10 +962,13 @@ mod hazards {
         let rep = demine_store::ops::verify_audit(s).await.unwrap();
         assert!(!rep.ok);
         let b = rep.first_broken.unwrap();
-        assert_eq!((b.entity.as_str(), b.key.as_str()), ("hazard_area", "7"));
+        assert_eq!((b.entity.as_str(), b.key.as_str()), ("hazard_areas", "7"));
+        assert!(b.reason.contains("name is \"forged\""), "{}", b.reason);
     }
 
     async fn activities_account_and_shrink_the_hazard(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let a = area(1, 104.0, 12.0);
         s.import_areas(std::slice::from_ref(&a), "t", &|_, _| {})
@@ -1037,9 +1072,14 @@ mod hazards {
             s.area(1).await.unwrap().unwrap().area.status,
             AreaStatus::Open
         );
+        // The empty remainder is what the recorded geometry and the activities leave.
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
     }
 
     async fn custom_fields_are_defined_and_audited(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let field = CustomField {
             iso3: "KHM".into(),
@@ -1065,6 +1105,8 @@ mod hazards {
     }
 
     async fn backup_and_restore_keep_hazards(f: &Fresh) {
+        // The areas are filed under KHM and THA: the registry must know them.
+        super::seeded(f).await;
         let s = &f.store;
         let areas: Vec<NewArea> = (1..=5)
             .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
@@ -1109,7 +1151,9 @@ mod hazards {
         let more: Vec<NewArea> = (6..=8).map(|i| area(i, 105.0, 12.0)).collect();
         s.import_areas(&more, "t", &|_, _| {}).await.unwrap();
         s.record_activity(&act, &half, "t").await.unwrap_err();
-        demine_store::ops::restore(s, &path, "admin").await.unwrap();
+        demine_store::ops::restore(s, &path, "admin", &super::forced())
+            .await
+            .unwrap();
         assert_eq!(s.areas(&AreaFilter::default()).await.unwrap(), before_areas);
         assert_eq!(s.index_records(1).await.unwrap(), before_index);
         assert_eq!(s.history(1).await.unwrap().len(), 2);
@@ -1150,5 +1194,522 @@ mod hazards {
         assert!(st.activity.id > acts[0].activity.id);
         let rep = demine_store::ops::verify_audit(s).await.unwrap();
         assert!(rep.ok, "{rep:?}");
+    }
+
+    fn new_area(x: f64, y: f64) -> NewArea {
+        let mut a = area(0, x, y);
+        a.id_given = false;
+        a.area.reference = None;
+        a
+    }
+
+    async fn idless_areas_get_new_ids(f: &Fresh) {
+        super::seeded(f).await;
+        let s = &f.store;
+        let areas: Vec<NewArea> = (1..=3)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        // A file without ids (Google Earth, QGIS): its features are new areas, not areas 1 and 2.
+        let file: Vec<NewArea> = (0..2)
+            .map(|i| new_area(105.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        let r = s.import_areas(&file, "t", &|_, _| {}).await.unwrap();
+        assert_eq!((r.inserted, r.updated, r.unchanged), (2, 0, 0), "{r:?}");
+        assert_eq!(r.inserted_ids, vec![4, 5]);
+        let all = s.areas(&AreaFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!(all[0].area, areas[0].area, "area 1 is untouched");
+        assert_eq!(all[0].version, 1);
+        // Importing the same id-less file again adds two more: nothing says they are the same.
+        let r = s.import_areas(&file, "t", &|_, _| {}).await.unwrap();
+        assert_eq!(r.inserted_ids, vec![6, 7]);
+        // A mixed file: an update names its id, an id not stored is inserted with it, and new ids
+        // come after every id stored or in the file.
+        let mut one = areas[0].clone();
+        one.area.name = Some("renamed".into());
+        let mixed = vec![
+            one,
+            new_area(106.0, 12.0),
+            area(40, 106.1, 12.0),
+            areas[1].clone(),
+        ];
+        let r = s.import_areas(&mixed, "t", &|_, _| {}).await.unwrap();
+        assert_eq!(r.updated_ids, vec![1]);
+        assert_eq!(r.unchanged_ids, vec![2]);
+        assert_eq!(r.inserted_ids, vec![41, 40]);
+        // Ids out of range and duplicates are refused, naming the feature.
+        for bad in [0, -3, hazards_max() + 1] {
+            let mut a = area(bad, 104.0, 12.0);
+            a.feature = Some(5);
+            let e = s
+                .import_areas(&[a], "t", &|_, _| {})
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("feature #5") && e.contains("whole number from 1"),
+                "{e}"
+            );
+        }
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+    }
+
+    fn hazards_max() -> i64 {
+        demine_store::MAX_AREA_ID
+    }
+
+    async fn dry_run_writes_nothing(f: &Fresh) {
+        super::seeded(f).await;
+        let s = &f.store;
+        let areas: Vec<NewArea> = (1..=3)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        let before = s.dump().await.unwrap();
+        let head = s.audit_head().await.unwrap();
+        let mut changed = areas[2].clone();
+        changed.area.name = Some("renamed".into());
+        let plan = vec![
+            areas[0].clone(),
+            changed,
+            new_area(105.0, 12.0),
+            area(9, 105.1, 12.0),
+        ];
+        let r = s.plan_import(&plan, "t").await.unwrap();
+        assert!(r.dry_run);
+        assert_eq!((r.inserted, r.updated, r.unchanged), (2, 1, 1));
+        assert_eq!(r.inserted_ids, vec![10, 9]);
+        assert_eq!(r.updated_ids, vec![3]);
+        assert_eq!(r.unchanged_ids, vec![1]);
+        assert_eq!(s.dump().await.unwrap(), before, "a dry run writes nothing");
+        assert_eq!(s.audit_head().await.unwrap(), head);
+        // The same checks as the import: a dry run of a bad import fails the same way.
+        let mut bad = area(2, 104.0, 12.0);
+        bad.area.iso3 = Some("XYZ".into());
+        assert!(s.plan_import(&[bad], "t").await.is_err());
+        // And the import then does what the dry run said.
+        let done = s.import_areas(&plan, "t", &|_, _| {}).await.unwrap();
+        assert_eq!(
+            (done.inserted_ids, done.updated_ids, done.unchanged_ids),
+            (r.inserted_ids, r.updated_ids, r.unchanged_ids)
+        );
+    }
+
+    async fn unknown_states_are_refused(f: &Fresh) {
+        super::seeded(f).await;
+        let s = &f.store;
+        let areas: Vec<NewArea> = (1..=3)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+        let before = s.dump().await.unwrap();
+        // A typo in the State would move areas 1..3 into a State that does not exist.
+        let mut typo = areas.clone();
+        for (i, a) in typo.iter_mut().enumerate() {
+            a.area.iso3 = Some("XYZ".into());
+            a.feature = Some(i);
+        }
+        let e = s.import_areas(&typo, "t", &|_, _| {}).await.unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("unknown ISO3 code \"XYZ\""), "{text}");
+        assert!(text.contains("feature #2 (id 3)"), "{text}");
+        assert_eq!(s.dump().await.unwrap(), before);
+        let khm = s
+            .areas(&AreaFilter {
+                iso3: Some("KHM".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(khm.len(), 3);
+        // A new area with an unknown State too.
+        let mut a = new_area(104.0, 12.0);
+        a.area.iso3 = Some("QQQ".into());
+        assert!(s.import_areas(&[a], "t", &|_, _| {}).await.is_err());
+        assert_eq!(s.dump().await.unwrap(), before);
+    }
+
+    /// A database with something in every hazard table: areas 1..4 (1 has a superseded version
+    /// and two activities, the second with a device find; 2 is approved; 3 has a custom value; 4 is
+    /// a circle), a custom field, and areas 8 and 9 imported last.
+    async fn rich(f: &Fresh) -> demine_store::Dump {
+        super::seeded(f).await;
+        let s = &f.store;
+        let mut areas: Vec<NewArea> = (1..=4)
+            .map(|i| area(i, 104.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        areas[3].shape = HazardShape::Circle {
+            center: Coord::new(104.45, 12.0),
+            radius_m: 300.0,
+        };
+        s.import_areas(&areas, "surveyor", &|_, _| {})
+            .await
+            .unwrap();
+        let mut one = areas[0].clone();
+        one.area.name = Some("area 1, resurveyed".into());
+        s.update_area(&one, VersionStatus::Draft, "qa")
+            .await
+            .unwrap();
+        s.approve_area(2, "authority").await.unwrap();
+        let field = CustomField {
+            iso3: "KHM".into(),
+            name: "land_use".into(),
+            kind: FieldKind::Choice,
+            choices: vec!["agriculture".into(), "housing".into()],
+        };
+        s.define_field(&field, "authority").await.unwrap();
+        let mut three = areas[2].clone();
+        three
+            .area
+            .custom
+            .insert("land_use".into(), "housing".into());
+        s.update_area(&three, VersionStatus::Draft, "qa")
+            .await
+            .unwrap();
+        let nts = Activity {
+            id: 0,
+            area_id: 1,
+            kind: ActivityKind::NonTechnicalSurvey,
+            start: d("2024-01-01"),
+            end: Some(d("2024-01-05")),
+            organisation: Some("CMAC".into()),
+            method: None,
+            depth_cm: None,
+            devices: vec![],
+        };
+        s.record_activity(
+            &nts,
+            &Geometry::Polygon(rect(104.09, 11.99, 104.105, 12.02)),
+            "t",
+        )
+        .await
+        .unwrap();
+        let clearance = Activity {
+            kind: ActivityKind::Clearance,
+            depth_cm: Some(20),
+            devices: vec![DeviceFind {
+                category: DeviceCategory::ApMine,
+                model: Some("PMN-2".into()),
+                location: Some([104.106, 12.001]),
+                depth_cm: Some(8),
+                condition: Some("intact".into()),
+                destroyed: None,
+            }],
+            start: d("2024-02-01"),
+            end: None,
+            ..nts.clone()
+        };
+        s.record_activity(
+            &clearance,
+            &Geometry::Polygon(rect(104.1, 12.0, 104.11, 12.0025)),
+            "t",
+        )
+        .await
+        .unwrap();
+        let last: Vec<NewArea> = [8, 9]
+            .iter()
+            .map(|&i| area(i, 105.0 + i as f64 * 0.1, 12.0))
+            .collect();
+        s.import_areas(&last, "t", &|_, _| {}).await.unwrap();
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+        s.dump().await.unwrap()
+    }
+
+    /// Lets raw SQL remove audit entries, as someone with write access to the database can.
+    const UNLOCK: &str = "INSERT INTO meta (key, value) VALUES ('restoring', '1');";
+    const RELOCK: &str = "DELETE FROM meta WHERE key = 'restoring';";
+
+    async fn tampering_is_caught(f: &Fresh) {
+        let clean = rich(f).await;
+        let s = &f.store;
+        let sqlite = matches!(s, demine_store::AnyStore::Sqlite(_));
+        let unreferenced_state = "(SELECT iso3 FROM states WHERE iso3 NOT IN (SELECT iso3 FROM \
+            treaty_events) AND iso3 NOT IN (SELECT iso3 FROM positions) AND iso3 NOT IN (SELECT \
+            iso3 FROM commitments) AND iso3 NOT IN (SELECT COALESCE(iso3, '') FROM estimates) \
+            ORDER BY iso3 LIMIT 1)";
+        // (what, the table a difference must name, SQL; None: not on this backend)
+        let mut cases: Vec<(&str, &str, Option<String>)> = vec![
+            ("a State renamed", "states", Some("UPDATE states SET name = 'Freedonia' WHERE iso3 = 'AFG'".into())),
+            ("a State added", "states", Some("INSERT INTO states (iso3, name, un_member, treaty_universe, source) VALUES ('QQQ', 'Q', TRUE, TRUE, 'x')".into())),
+            ("a State deleted", "states", Some(format!("DELETE FROM states WHERE iso3 = {unreferenced_state}"))),
+            ("a treaty event redated", "events", Some("UPDATE treaty_events SET date = '1999-01-01' WHERE row_id = (SELECT MIN(row_id) FROM treaty_events)".into())),
+            ("a treaty event deleted", "events", Some("DELETE FROM treaty_events WHERE row_id = (SELECT MAX(row_id) FROM treaty_events)".into())),
+            ("a commitment deleted", "commitments", Some("DELETE FROM commitments WHERE row_id = (SELECT MIN(row_id) FROM commitments)".into())),
+            ("an estimate edited", "estimates", Some("UPDATE estimates SET low = 1 WHERE row_id = (SELECT MIN(row_id) FROM estimates)".into())),
+            ("a meta fact edited", "meta", Some("UPDATE meta SET value = 'x' WHERE key = 'seeded'".into())),
+            ("a meta fact deleted", "meta", Some("DELETE FROM meta WHERE key = 'seeded'".into())),
+            ("a meta fact added", "meta", Some("INSERT INTO meta (key, value) VALUES ('access', 'open')".into())),
+            ("an area renamed", "hazard_areas", Some("UPDATE hazard_areas SET name = 'forged' WHERE id = 3".into())),
+            ("an area closed (no longer a hazard)", "hazard_areas", Some("UPDATE hazard_areas SET status = 'closed' WHERE id = 4".into())),
+            ("an area's geometry replaced", "hazard_areas", Some("UPDATE hazard_areas SET geom = (SELECT geom FROM hazard_areas WHERE id = 2) WHERE id = 3".into())),
+            ("an area deleted", "hazard_areas", Some("DELETE FROM hazard_areas WHERE id = 4".into())),
+            ("an area deleted with its versions", "hazard_areas", Some("DELETE FROM hazard_area_versions WHERE area_id = 3; DELETE FROM hazard_areas WHERE id = 3".into())),
+            ("an area added", "hazard_areas", Some("INSERT INTO hazard_areas (id, hazard_type, status, geom, devices, custom, version, version_status, updated_at, updated_by) SELECT 77, hazard_type, status, geom, devices, custom, 1, 'draft', updated_at, updated_by FROM hazard_areas WHERE id = 3".into())),
+            ("a circle's radius shrunk", "hazard_areas", Some("UPDATE hazard_areas SET radius_m = 1 WHERE id = 4".into())),
+            ("a custom value changed", "hazard_areas", Some("UPDATE hazard_areas SET custom = '{\"land_use\":\"agriculture\"}' WHERE id = 3".into())),
+            ("an area moved to another State", "hazard_areas", Some("UPDATE hazard_areas SET iso3 = 'THA' WHERE id = 2".into())),
+            ("a version number rewound", "hazard_areas", Some("UPDATE hazard_areas SET version = 1 WHERE id = 1".into())),
+            ("a draft marked approved", "hazard_areas", Some("UPDATE hazard_areas SET version_status = 'approved' WHERE id = 3".into())),
+            ("an approval withdrawn", "hazard_areas", Some("UPDATE hazard_areas SET version_status = 'draft' WHERE id = 2".into())),
+            ("an area's author changed", "hazard_areas", Some("UPDATE hazard_areas SET updated_by = 'mallory' WHERE id = 2".into())),
+            ("the remaining hazard zeroed (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining_m2 = 0 WHERE id = 1".into())),
+            ("the remaining geometry replaced", "hazard_areas", Some("UPDATE hazard_areas SET remaining = (SELECT perimeter FROM release_activities WHERE id = (SELECT MIN(id) FROM release_activities)) WHERE id = 1".into())),
+            ("an unreleased area given an empty remainder (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining = geom, remaining_m2 = 0 WHERE id = 2".into())),
+            ("a version's attributes edited", "hazard_area_versions", Some("UPDATE hazard_area_versions SET data = REPLACE(data, 'KH-1', 'KH-X') WHERE area_id = 1".into())),
+            ("a version's geometry replaced", "hazard_area_versions", Some("UPDATE hazard_area_versions SET geom = (SELECT geom FROM hazard_areas WHERE id = 2) WHERE area_id = 1".into())),
+            ("a version deleted", "hazard_area_versions", Some("DELETE FROM hazard_area_versions WHERE area_id = 1".into())),
+            ("a version added", "hazard_area_versions", Some("INSERT INTO hazard_area_versions (area_id, version, version_status, made_at, made_by, superseded_at, superseded_by, data, geom) SELECT area_id, 7, version_status, made_at, made_by, superseded_at, superseded_by, data, geom FROM hazard_area_versions WHERE area_id = 1".into())),
+            ("a version's superseder changed", "hazard_area_versions", Some("UPDATE hazard_area_versions SET superseded_by = 'mallory'".into())),
+            ("an activity's released area doubled", "release_activities", Some("UPDATE release_activities SET released_m2 = released_m2 * 2 WHERE id = (SELECT MIN(id) FROM release_activities)".into())),
+            ("an activity's kind changed", "release_activities", Some("UPDATE release_activities SET kind = 'clearance' WHERE id = (SELECT MIN(id) FROM release_activities)".into())),
+            ("an activity's perimeter replaced", "release_activities", Some("UPDATE release_activities SET perimeter = (SELECT geom FROM hazard_areas WHERE id = 1) WHERE id = (SELECT MIN(id) FROM release_activities)".into())),
+            ("an activity deleted with its finds", "release_activities", Some("DELETE FROM device_finds; DELETE FROM release_activities WHERE id = (SELECT MAX(id) FROM release_activities)".into())),
+            ("an activity added", "release_activities", Some("INSERT INTO release_activities (id, area_id, kind, start_date, end_date, organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, recorded_at, recorded_by) SELECT 50, area_id, kind, start_date, end_date, organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, recorded_at, recorded_by FROM release_activities WHERE id = (SELECT MIN(id) FROM release_activities)".into())),
+            ("an activity's recorder changed", "release_activities", Some("UPDATE release_activities SET recorded_by = 'mallory'".into())),
+            ("a device find edited", "device_finds", Some("UPDATE device_finds SET model = 'forged'".into())),
+            ("a device find deleted", "device_finds", Some("DELETE FROM device_finds".into())),
+            ("a device find added", "device_finds", Some("INSERT INTO device_finds (activity_id, category) SELECT MIN(id), 'ap-mine' FROM release_activities".into())),
+            ("a custom field's choices edited", "custom_fields", Some("UPDATE custom_fields SET choices = '[\"x\"]'".into())),
+            ("a custom field deleted", "custom_fields", Some("DELETE FROM custom_fields".into())),
+            ("a custom field added", "custom_fields", Some("INSERT INTO custom_fields (iso3, name, kind, choices) VALUES ('KHM', 'forged', 'text', '[]')".into())),
+            (
+                "an audit entry edited",
+                "*",
+                // Filled in below: it needs the update trigger out of the way.
+                Some(String::new()),
+            ),
+            ("an audit entry deleted", "*", Some(format!("{UNLOCK} DELETE FROM audit_log WHERE seq = 5; {RELOCK}"))),
+            ("the last entries deleted with the rows they recorded", "audit_log", Some(format!(
+                "{UNLOCK} DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 3 FROM audit_log); \
+                 DELETE FROM hazard_areas WHERE id IN (8, 9); {}{RELOCK}",
+                if sqlite { "DELETE FROM hazard_area_bbox WHERE id IN (8, 9); " } else { "" }
+            ))),
+            ("the last entry deleted", "audit_log", Some(format!(
+                "{UNLOCK} DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log); {RELOCK}"
+            ))),
+        ];
+        let rtree = |sql: &str| sqlite.then(|| sql.to_string());
+        cases.extend([
+            ("an area's index box moved (a box query no longer finds it)", "hazard_area_bbox", rtree("UPDATE hazard_area_bbox SET min_lon = 0, max_lon = 1, min_lat = 0, max_lat = 1 WHERE id = 2")),
+            ("an area's index box deleted", "hazard_area_bbox", rtree("DELETE FROM hazard_area_bbox WHERE id = 2")),
+            ("an index box added", "hazard_area_bbox", rtree("INSERT INTO hazard_area_bbox VALUES (500, 0, 1, 0, 1)")),
+        ]);
+        let mut tried = 0;
+        for (what, table, sql) in cases {
+            let Some(sql) = sql else { continue };
+            // Back to the clean database, and its head as an operator would have kept it.
+            s.replace_all(&clean, "t", "clean").await.unwrap();
+            let head = s.audit_head().await.unwrap();
+            let rep = demine_store::ops::verify_audit_against(s, Some((&head, "test")))
+                .await
+                .unwrap();
+            assert!(
+                rep.ok,
+                "{what}: the clean database does not verify: {rep:?}"
+            );
+            // The audit entry edit needs the update trigger out of the way.
+            let sql = if what == "an audit entry edited" {
+                if sqlite {
+                    "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 5".to_string()
+                } else {
+                    "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET actor = 'mallory' WHERE seq = 5; ALTER TABLE audit_log ENABLE TRIGGER USER".to_string()
+                }
+            } else {
+                sql
+            };
+            f.exec_sql(sql.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {sql}: {e}"));
+            let rep = demine_store::ops::verify_audit_against(s, Some((&head, "test")))
+                .await
+                .unwrap();
+            assert!(!rep.ok, "{what} was not caught");
+            assert!(
+                table == "*" || rep.differences.iter().any(|b| b.entity == table),
+                "{what}: no difference names {table}: {:#?}",
+                rep.differences
+            );
+            tried += 1;
+        }
+        assert!(tried >= if sqlite { 50 } else { 47 }, "{tried} edits tried");
+    }
+
+    async fn truncated_chain_is_caught_by_the_head(f: &Fresh) {
+        rich(f).await;
+        let s = &f.store;
+        let head = s.audit_head().await.unwrap();
+        assert_eq!(
+            head.entries,
+            Some(s.audit_entries().await.unwrap().len() as i64)
+        );
+        let sqlite = matches!(s, demine_store::AnyStore::Sqlite(_));
+        // Areas 8 and 9 were the last import: remove them and their two entries.
+        f.exec_sql(format!(
+            "{UNLOCK} DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 2 FROM audit_log); \
+             DELETE FROM hazard_areas WHERE id IN (8, 9); {}{RELOCK}",
+            if sqlite {
+                "DELETE FROM hazard_area_bbox WHERE id IN (8, 9); "
+            } else {
+                ""
+            }
+        ))
+        .await
+        .unwrap();
+        // The chain and the rows agree with each other...
+        let rep = demine_store::ops::verify_audit(s).await.unwrap();
+        assert!(rep.ok, "{rep:?}");
+        // ... but not with the head kept outside the database.
+        let rep = demine_store::ops::verify_audit_against(s, Some((&head, "kept")))
+            .await
+            .unwrap();
+        assert!(!rep.ok);
+        let b = rep.first_broken.unwrap();
+        assert_eq!((b.entity.as_str(), b.key.as_str()), ("audit_log", "head"));
+        assert!(b.reason.contains("truncated"), "{}", b.reason);
+        // A bare hash works too.
+        let bare = demine_store::Head {
+            entries: None,
+            hash: head.hash.clone(),
+        };
+        let rep = demine_store::ops::verify_audit_against(s, Some((&bare, "kept")))
+            .await
+            .unwrap();
+        assert!(!rep.ok);
+        // SQLite writes the head file beside the database after every write.
+        if let demine_store::AnyStore::Sqlite(db) = s {
+            let file = demine_store::head_file_for(db.path());
+            let kept = demine_store::read_head_file(&file).unwrap().unwrap();
+            assert_eq!(kept, head);
+        }
+    }
+
+    async fn restore_refuses_destructive_backups(f: &Fresh) {
+        rich(f).await;
+        let s = &f.store;
+        let dir = tempfile::tempdir().unwrap();
+        let backup = dir.path().join("backup");
+        demine_store::ops::backup(s, &backup).await.unwrap();
+        // After the backup: one more area, and its entry.
+        s.import_areas(&[area(20, 106.0, 12.0)], "t", &|_, _| {})
+            .await
+            .unwrap();
+        let now = s.dump().await.unwrap();
+        let e = demine_store::ops::restore(s, &backup, "t", &Default::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("1 audit_log") && e.contains("1 hazard_areas"),
+            "{e}"
+        );
+        assert!(e.contains("--force"), "{e}");
+        assert_eq!(s.dump().await.unwrap(), now, "nothing changed");
+        // With --force it restores, keeping the database as it was.
+        let keep = dir.path().join("kept");
+        let r = demine_store::ops::restore(
+            s,
+            &backup,
+            "t",
+            &demine_store::ops::RestoreOptions {
+                force: true,
+                keep_before: Some(keep.clone()),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.removed.get("hazard_areas"), Some(&1));
+        assert_eq!(r.kept_before.as_deref(), Some(keep.as_path()));
+        assert!(s.area(20).await.unwrap().is_none());
+        let kept = demine_store::ops::read_backup(&keep).await.unwrap();
+        let mut a = kept.clone();
+        let mut b = now.clone();
+        a.tables.remove("hazard_area_bbox");
+        b.tables.remove("hazard_area_bbox");
+        assert_eq!(a, b, "the kept backup is the database as it was");
+        // Restoring a backup that only adds to what is here needs no --force.
+        let r = demine_store::ops::restore(s, &keep, "t", &Default::default()).await;
+        assert!(
+            r.is_err(),
+            "the restore entry just made is history the backup lacks"
+        );
+    }
+
+    async fn restore_refuses_backups_that_do_not_verify(f: &Fresh) {
+        rich(f).await;
+        let s = &f.store;
+        let now = s.dump().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, d: &demine_store::Dump| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, serde_json::to_string(d).unwrap()).unwrap();
+            p
+        };
+        let force = super::forced();
+        // An empty dump (no tables, no history): it verifies, but removes everything.
+        let empty = dir.path().join("empty.json");
+        std::fs::write(
+            &empty,
+            r#"{"format":"demine-dump","version":1,"tables":{},"audit":[],"meta":{}}"#,
+        )
+        .unwrap();
+        let e = demine_store::ops::restore(s, &empty, "t", &Default::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("audit_log") && e.contains("hazard_areas"), "{e}");
+        // A dump whose area was changed after its log: refused even with --force.
+        let mut d = now.clone();
+        d.tables.get_mut("hazard_areas").unwrap()[0].insert("status".into(), "closed".into());
+        let p = write("area.json", &d);
+        let e = demine_store::ops::restore(s, &p, "t", &force)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not verify") && e.contains("hazard_areas 1"),
+            "{e}"
+        );
+        // A dump whose remaining hazard was zeroed.
+        let mut d = now.clone();
+        d.tables.get_mut("hazard_areas").unwrap()[0].insert("remaining_m2".into(), 0.0.into());
+        let p = write("remaining.json", &d);
+        let e = demine_store::ops::restore(s, &p, "t", &force)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("remaining"), "{e}");
+        // A dump truncated: its last entries and rows gone. It verifies by itself; restoring it
+        // removes history, so it needs --force and says so.
+        let mut d = now.clone();
+        d.audit.truncate(d.audit.len() - 2);
+        d.tables
+            .get_mut("hazard_areas")
+            .unwrap()
+            .retain(|r| r["id"] != 8 && r["id"] != 9);
+        if let Some(boxes) = d.tables.get_mut("hazard_area_bbox") {
+            boxes.retain(|r| r["id"] != 8 && r["id"] != 9);
+        }
+        let p = write("truncated.json", &d);
+        let e = demine_store::ops::restore(s, &p, "t", &Default::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("2 audit_log") && e.contains("2 hazard_areas"),
+            "{e}"
+        );
+        // A dump whose activity lost its device find.
+        let mut d = now.clone();
+        d.tables.get_mut("device_finds").unwrap().clear();
+        let p = write("device.json", &d);
+        let e = demine_store::ops::restore(s, &p, "t", &force)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("device_finds"), "{e}");
+        assert_eq!(s.dump().await.unwrap(), now, "nothing changed");
     }
 }

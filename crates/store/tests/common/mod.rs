@@ -54,6 +54,15 @@ impl Fresh {
         }
     }
 
+    /// Runs raw SQL made at run time, bypassing demine (to simulate tampering).
+    pub async fn exec_sql(&self, sql: String) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &self.store {
+            AnyStore::Sqlite(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(|_| ()),
+            AnyStore::Postgres(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(|_| ()),
+        }
+    }
+
     pub async fn finish(mut self) {
         match &self.store {
             AnyStore::Sqlite(s) => s.pool().close().await,

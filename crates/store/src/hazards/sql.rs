@@ -1,502 +1,6 @@
-//! Hazardous areas, their versions, land release activities and custom fields: the [`HazardStore`]
-//! trait, implemented for both backends by [`hazard_backend!`] (SQLite: WKB blobs and an R*Tree
-//! of bounding boxes; PostgreSQL: PostGIS geometry columns with GiST indexes, written with
-//! `ST_GeomFromWKB` and read with `ST_AsBinary`). Every change also goes into the audit chain.
-
-use std::future::Future;
-
-use demine_core::hazard::{
-    Accounting, Activity, AreaStatus, CustomField, HazardArea, VersionStatus,
-};
-use demine_geo::{Bbox, Geometry, HazardRecord, HazardShape, Polygon};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-use crate::{Progress, StoreError};
-
-/// An area to import: its attributes and its shape (already validated).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewArea {
-    /// The attributes.
-    pub area: HazardArea,
-    /// The recorded shape.
-    pub shape: HazardShape,
-}
-
-/// An area as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredArea {
-    /// The attributes.
-    pub area: HazardArea,
-    /// The recorded shape.
-    pub shape: HazardShape,
-    /// The recorded shape minus every released perimeter (None while nothing was released).
-    pub remaining: Option<Geometry>,
-    /// Area of `remaining` in m².
-    pub remaining_m2: Option<f64>,
-    /// The current version number (from 1).
-    pub version: i64,
-    /// Whether the current version is a draft or approved.
-    pub version_status: VersionStatus,
-    /// When the current version was made.
-    pub updated_at: String,
-    /// Who made it.
-    pub updated_by: String,
-}
-
-/// One version of an area, superseded or current.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AreaVersion {
-    /// Version number, from 1.
-    pub version: i64,
-    /// Draft or approved.
-    pub version_status: VersionStatus,
-    /// When it was made and by whom.
-    pub made_at: String,
-    /// Who made it.
-    pub made_by: String,
-    /// When a later version replaced it (None for the current version).
-    pub superseded_at: Option<String>,
-    /// Who replaced it.
-    pub superseded_by: Option<String>,
-    /// The attributes as they were.
-    pub area: HazardArea,
-    /// The geometry as it was (WKT).
-    pub geometry_wkt: String,
-}
-
-/// A land release activity as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredActivity {
-    /// The activity (with its id and devices).
-    pub activity: Activity,
-    /// Its perimeter.
-    pub perimeter: Geometry,
-    /// Area of the perimeter in m².
-    pub perimeter_m2: f64,
-    /// What it released from the area (its perimeter clipped to the land still hazardous then).
-    pub released_m2: f64,
-    /// When and by whom it was recorded.
-    pub recorded_at: String,
-    /// Who recorded it.
-    pub recorded_by: String,
-}
-
-/// Which areas to list.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AreaFilter {
-    /// Only this State's.
-    pub iso3: Option<String>,
-    /// Only areas with this status.
-    pub status: Option<AreaStatus>,
-    /// Only areas whose bounding box meets this box.
-    pub bbox: Option<Bbox>,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct HazardImportReport {
-    /// Areas in the import.
-    pub areas: u64,
-    /// New areas.
-    pub inserted: u64,
-    /// Existing areas that changed (a new version each).
-    pub updated: u64,
-    /// Existing areas identical to the import.
-    pub unchanged: u64,
-}
-
-/// Persistence of hazardous areas and land release.
-pub trait HazardStore: Send + Sync {
-    /// Imports areas in one transaction: a new id is inserted; an existing id becomes a new
-    /// version of that area (the previous version is kept) unless nothing changed. For an
-    /// existing area, attributes the import leaves empty keep their current values. Duplicate ids
-    /// or a refused row leave the database exactly as it was.
-    fn import_areas(
-        &self,
-        areas: &[NewArea],
-        actor: &str,
-        progress: Progress<'_>,
-    ) -> impl Future<Output = Result<HazardImportReport, StoreError>> + Send;
-
-    /// Changes one area (a new version, the previous kept), as a draft or approved.
-    fn update_area(
-        &self,
-        area: &NewArea,
-        status: VersionStatus,
-        actor: &str,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-
-    /// Approves the current version of an area.
-    fn approve_area(
-        &self,
-        id: i64,
-        actor: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// One area.
-    fn area(&self, id: i64) -> impl Future<Output = Result<Option<StoredArea>, StoreError>> + Send;
-
-    /// Areas matching the filter, by id.
-    fn areas(
-        &self,
-        filter: &AreaFilter,
-    ) -> impl Future<Output = Result<Vec<StoredArea>, StoreError>> + Send;
-
-    /// Every version of an area, oldest first, the current one last.
-    fn history(&self, id: i64)
-    -> impl Future<Output = Result<Vec<AreaVersion>, StoreError>> + Send;
-
-    /// Records land release activities, each on its area with its perimeter and devices found,
-    /// in one transaction (all or none), in order; updates each area's remaining geometry.
-    fn record_activities(
-        &self,
-        list: &[(Activity, Geometry)],
-        actor: &str,
-    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
-
-    /// Records one activity (see [`HazardStore::record_activities`]).
-    fn record_activity(
-        &self,
-        activity: &Activity,
-        perimeter: &Geometry,
-        actor: &str,
-    ) -> impl Future<Output = Result<StoredActivity, StoreError>> + Send {
-        async move {
-            let list = [(activity.clone(), perimeter.clone())];
-            let mut v = self.record_activities(&list, actor).await?;
-            v.pop().ok_or_else(|| StoreError::Corrupt {
-                table: "release_activities".into(),
-                reason: "the activity was not returned".into(),
-            })
-        }
-    }
-
-    /// The activities on an area, in the order they were recorded.
-    fn activities(
-        &self,
-        area_id: i64,
-    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
-
-    /// Defines (or redefines) a custom field for a State's areas.
-    fn define_field(
-        &self,
-        field: &CustomField,
-        actor: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// A State's custom fields.
-    fn fields(
-        &self,
-        iso3: &str,
-    ) -> impl Future<Output = Result<Vec<CustomField>, StoreError>> + Send;
-
-    /// What the safety check needs, fast: every open area with land still hazardous, as its
-    /// remaining geometry (the recorded one while nothing was released). One query; the WKB is
-    /// decoded on `threads` threads.
-    fn index_records(
-        &self,
-        threads: usize,
-    ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
-}
-
-/// The accounting of one area from what is stored: recorded = cancelled + reduced + cleared +
-/// remaining, on the WGS84 ellipsoid.
-pub async fn accounting<S: HazardStore>(store: &S, id: i64) -> Result<Accounting, StoreError> {
-    let area = store.area(id).await?.ok_or_else(|| StoreError::NotFound {
-        what: format!("hazardous area {id}"),
-    })?;
-    let acts = store.activities(id).await?;
-    Ok(compute_release(&area.shape, &acts).accounting)
-}
-
-/// Land release over an area's stored activities.
-pub(crate) fn compute_release(
-    shape: &HazardShape,
-    acts: &[StoredActivity],
-) -> demine_geo::ops::Released {
-    let recorded = demine_geo::ops::shape_polygons(shape);
-    let list: Vec<_> = acts
-        .iter()
-        .map(|a| {
-            (
-                a.activity.kind,
-                demine_geo::ops::geometry_polygons(&a.perimeter),
-            )
-        })
-        .collect();
-    demine_geo::ops::release(&recorded, &list)
-}
-
-/// What an import of an existing area changes: what the file says. Attributes the file leaves
-/// empty (a file has no admin area, organisation, dates, notes, devices or custom values; no
-/// State unless one is given) keep their current values.
-pub(crate) fn merge_import(cur: &HazardArea, new: &NewArea) -> NewArea {
-    let mut a = new.area.clone();
-    let keep = |n: &mut Option<String>, c: &Option<String>| {
-        if n.is_none() {
-            n.clone_from(c);
-        }
-    };
-    keep(&mut a.reference, &cur.reference);
-    keep(&mut a.name, &cur.name);
-    keep(&mut a.source_status, &cur.source_status);
-    keep(&mut a.iso3, &cur.iso3);
-    keep(&mut a.admin_area, &cur.admin_area);
-    keep(&mut a.organisation, &cur.organisation);
-    keep(&mut a.notes, &cur.notes);
-    a.reported = a.reported.or(cur.reported);
-    a.surveyed = a.surveyed.or(cur.surveyed);
-    a.benchmark = a.benchmark.or(cur.benchmark);
-    if a.devices.is_empty() {
-        a.devices.clone_from(&cur.devices);
-    }
-    if a.custom.is_empty() {
-        a.custom.clone_from(&cur.custom);
-    }
-    NewArea {
-        area: a,
-        shape: new.shape.clone(),
-    }
-}
-
-/// The JSON the audit log keeps for an area: its attributes and a hash of its geometry (the
-/// geometry itself is in the table and its versions).
-pub(crate) fn audit_json(area: &HazardArea, wkb: &[u8], radius: Option<f64>) -> String {
-    let mut v = serde_json::to_value(area).unwrap_or(serde_json::Value::Null);
-    if let serde_json::Value::Object(m) = &mut v {
-        let h: String = Sha256::digest(wkb)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        m.insert("geometry_sha256".into(), h.into());
-        if let Some(r) = radius {
-            m.insert("radius_m".into(), r.into());
-        }
-    }
-    v.to_string()
-}
-
-/// Splits a shape into (WKB of its geometry, radius for a circle).
-pub(crate) fn shape_parts(shape: &HazardShape) -> (Vec<u8>, Option<f64>) {
-    let radius = match shape {
-        HazardShape::Circle { radius_m, .. } => Some(*radius_m),
-        _ => None,
-    };
-    (demine_geo::encode_wkb(&shape.to_geometry()), radius)
-}
-
-/// The shape back from WKB and radius.
-pub(crate) fn shape_from(
-    id: i64,
-    wkb: &[u8],
-    radius: Option<f64>,
-) -> Result<HazardShape, StoreError> {
-    let g = demine_geo::decode_wkb(wkb).map_err(|e| StoreError::Corrupt {
-        table: "hazard_areas".into(),
-        reason: format!("area {id}: {e}"),
-    })?;
-    HazardShape::from_geometry(g, radius).map_err(|g| StoreError::Corrupt {
-        table: "hazard_areas".into(),
-        reason: format!("area {id}: a {} cannot be a hazardous area", g.type_name()),
-    })
-}
-
-/// Below this many m², what remains of an area is overlay dust, not a hazard.
-pub(crate) const DUST_M2: f64 = 1e-3;
-
-/// The remaining geometry as stored: empty when only dust remains.
-pub(crate) fn stored_remaining(remaining: Vec<Polygon>, remaining_m2: f64) -> Geometry {
-    if remaining_m2 < DUST_M2 {
-        Geometry::MultiPolygon(Vec::new())
-    } else {
-        demine_geo::ops::polygons_geometry(remaining)
-    }
-}
-
-/// Polygons of a perimeter geometry, or an error naming what is wrong with it.
-pub(crate) fn perimeter_polygons(g: &Geometry) -> Result<Vec<Polygon>, StoreError> {
-    let ps = demine_geo::ops::geometry_polygons(g);
-    if ps.is_empty() {
-        return Err(StoreError::Invalid {
-            file: "activity".into(),
-            line: 0,
-            column: "perimeter".into(),
-            reason: format!(
-                "a perimeter must be a Polygon or MultiPolygon, not a {}",
-                g.type_name()
-            ),
-        });
-    }
-    Ok(ps)
-}
-
-/// A row of the index query: id, status, type, WKB, radius.
-pub(crate) type IndexRow = (i64, String, Option<String>, Vec<u8>, Option<f64>);
-
-/// Decodes rows for the index on `threads` threads.
-pub(crate) fn decode_index_rows(
-    rows: Vec<IndexRow>,
-    threads: usize,
-) -> Result<Vec<HazardRecord>, StoreError> {
-    let one = |(id, status, hazard_type, wkb, radius): IndexRow| {
-        shape_from(id, &wkb, radius).map(|shape| HazardRecord {
-            id,
-            status,
-            hazard_type,
-            shape,
-        })
-    };
-    let threads = threads.max(1);
-    if threads == 1 || rows.len() < 4096 {
-        return rows.into_iter().map(one).collect();
-    }
-    let chunk = rows.len().div_ceil(threads);
-    let mut parts: Vec<Vec<_>> = Vec::new();
-    let mut rows = rows;
-    while rows.len() > chunk {
-        let rest = rows.split_off(rows.len() - chunk);
-        parts.push(rest);
-    }
-    parts.push(rows);
-    parts.reverse();
-    let results: Vec<Result<Vec<HazardRecord>, StoreError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|p| s.spawn(move || p.into_iter().map(one).collect::<Result<Vec<_>, _>>()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(StoreError::Corrupt {
-                        table: "hazard_areas".into(),
-                        reason: "a decoding thread failed".into(),
-                    })
-                })
-            })
-            .collect()
-    });
-    let mut out = Vec::new();
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
-}
-
-/// How a column of a hazard table is carried in a [`crate::Dump`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DumpCol {
-    Int,
-    Real,
-    Text,
-    /// Geometry, as hex WKB.
-    Geom,
-}
-
-/// The hazard tables in a dump, parents first, with their columns.
-pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
-    use DumpCol::{Geom, Int, Real, Text};
-    &[
-        (
-            "custom_fields",
-            &[
-                ("iso3", Text),
-                ("name", Text),
-                ("kind", Text),
-                ("choices", Text),
-            ],
-        ),
-        (
-            "hazard_areas",
-            &[
-                ("id", Int),
-                ("reference", Text),
-                ("name", Text),
-                ("hazard_type", Text),
-                ("status", Text),
-                ("source_status", Text),
-                ("iso3", Text),
-                ("admin_area", Text),
-                ("organisation", Text),
-                ("reported", Text),
-                ("surveyed", Text),
-                ("notes", Text),
-                ("devices", Text),
-                ("benchmark", Text),
-                ("custom", Text),
-                ("radius_m", Real),
-                ("geom", Geom),
-                ("remaining", Geom),
-                ("remaining_m2", Real),
-                ("version", Int),
-                ("version_status", Text),
-                ("updated_at", Text),
-                ("updated_by", Text),
-            ],
-        ),
-        (
-            "hazard_area_versions",
-            &[
-                ("area_id", Int),
-                ("version", Int),
-                ("version_status", Text),
-                ("made_at", Text),
-                ("made_by", Text),
-                ("superseded_at", Text),
-                ("superseded_by", Text),
-                ("data", Text),
-                ("geom", Geom),
-            ],
-        ),
-        (
-            "release_activities",
-            &[
-                ("id", Int),
-                ("area_id", Int),
-                ("kind", Text),
-                ("start_date", Text),
-                ("end_date", Text),
-                ("organisation", Text),
-                ("method", Text),
-                ("depth_cm", Int),
-                ("perimeter", Geom),
-                ("perimeter_m2", Real),
-                ("released_m2", Real),
-                ("recorded_at", Text),
-                ("recorded_by", Text),
-            ],
-        ),
-        (
-            "device_finds",
-            &[
-                ("id", Int),
-                ("activity_id", Int),
-                ("category", Text),
-                ("model", Text),
-                ("lon", Real),
-                ("lat", Real),
-                ("depth_cm", Int),
-                ("condition", Text),
-                ("destroyed", Text),
-            ],
-        ),
-    ]
-};
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
+//! The SQL of the hazard store, written once for both backends as the [`hazard_backend!`] macro
+//! and instantiated in `sqlite.rs` and `postgres.rs`. The query that feeds the safety check is
+//! `index_records`, at the end of the macro.
 
 /// The columns of `hazard_areas` written on insert, in order (the geometry is the 17th).
 pub(crate) const AREA_INSERT_COLUMNS: &str = "id, reference, name, hazard_type, status, \
@@ -509,9 +13,6 @@ pub(crate) const AREA_INSERT_N: usize = 21;
 /// Areas per multi-row INSERT.
 pub(crate) const AREA_BATCH: usize = 24;
 
-/// Audit entries per multi-row INSERT.
-pub(crate) const AUDIT_BATCH: usize = 48;
-
 macro_rules! hazard_backend {
     ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr, after_restore = $after:expr) => {
         mod hazard_impl {
@@ -523,11 +24,11 @@ macro_rules! hazard_backend {
             use sqlx::Row as _;
 
             use crate::hazards::{
-                AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, AUDIT_BATCH, AreaFilter,
-                AreaVersion, HazardImportReport, NewArea, StoredActivity, StoredArea, audit_json,
+                AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, AreaFilter, AreaVersion,
+                HazardImportReport, NewArea, Stamp, StoredActivity, StoredArea, audit_json,
                 shape_from, shape_parts,
             };
-            use crate::{AuditEntry, StoreError};
+            use crate::StoreError;
 
             type Tx = sqlx::Transaction<'static, $db>;
             type Q<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
@@ -688,59 +189,7 @@ macro_rules! hazard_backend {
                 s
             }
 
-            fn insert_audit_sql(rows: usize) -> String {
-                let mut s = format!(
-                    "INSERT INTO audit_log ({}) VALUES ",
-                    crate::backend::AUDIT_COLUMNS
-                );
-                for r in 0..rows {
-                    if r > 0 {
-                        s.push_str(", ");
-                    }
-                    let p: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
-                    s.push_str(&format!("({})", p.join(", ")));
-                }
-                s
-            }
-
-            async fn last_audit(tx: &mut Tx) -> Result<(i64, String), StoreError> {
-                let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db("reading the last audit entry"))?;
-                match row {
-                    None => Ok((0, crate::audit::GENESIS.to_string())),
-                    Some(r) => Ok((
-                        r.try_get(0).map_err(db("reading the last audit entry"))?,
-                        r.try_get(1).map_err(db("reading the last audit entry"))?,
-                    )),
-                }
-            }
-
-            async fn write_audit(tx: &mut Tx, entries: &[AuditEntry]) -> Result<(), StoreError> {
-                for chunk in entries.chunks(AUDIT_BATCH) {
-                    let sql = insert_audit_sql(chunk.len());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for e in chunk {
-                        q = q
-                            .bind(e.seq)
-                            .bind(e.at.clone())
-                            .bind(e.actor.clone())
-                            .bind(e.entity.clone())
-                            .bind(e.key.clone())
-                            .bind(e.before.clone())
-                            .bind(e.after.clone())
-                            .bind(e.prev_hash.clone())
-                            .bind(e.hash.clone());
-                    }
-                    q.execute(&mut **tx)
-                        .await
-                        .map_err(db("appending to the audit log"))?;
-                }
-                Ok(())
-            }
-
-            /// Appends one audit entry after the last.
+            /// Appends one audit entry after the last, through the backend's one audit writer.
             async fn audit_one(
                 tx: &mut Tx,
                 actor: &str,
@@ -749,9 +198,9 @@ macro_rules! hazard_backend {
                 before: Option<String>,
                 after: Option<String>,
             ) -> Result<(), StoreError> {
-                let prev = last_audit(tx).await?;
-                let e = AuditEntry::next((prev.0, &prev.1), actor, entity, key, before, after);
-                write_audit(tx, std::slice::from_ref(&e)).await
+                let mut chain = super::last_audit(tx).await?;
+                chain.append(actor, entity, key, before, after);
+                super::flush_audit(tx, &mut chain).await
             }
 
             async fn set_bbox(tx: &mut Tx, rows: &[(i64, demine_geo::Bbox)]) -> Result<(), StoreError> {
@@ -790,25 +239,7 @@ macro_rules! hazard_backend {
                 Ok(())
             }
 
-            fn shape_bbox(shape: &demine_geo::HazardShape) -> demine_geo::Bbox {
-                match shape {
-                    demine_geo::HazardShape::Circle { center, radius_m } => {
-                        let (dx, dy) = demine_geo::degree_margins(center.lat, *radius_m);
-                        demine_geo::Bbox {
-                            min_lon: center.lon - dx,
-                            min_lat: center.lat - dy,
-                            max_lon: center.lon + dx,
-                            max_lat: center.lat + dy,
-                        }
-                    }
-                    s => s.to_geometry().bbox().unwrap_or(demine_geo::Bbox {
-                        min_lon: 0.0,
-                        min_lat: 0.0,
-                        max_lon: 0.0,
-                        max_lat: 0.0,
-                    }),
-                }
-            }
+            use crate::hazards::shape_bbox;
 
             async fn read_area(tx: &mut Tx, id: i64) -> Result<Option<StoredArea>, StoreError> {
                 let row = sqlx::query(sqlx::AssertSqlSafe(area_select(" WHERE id = $1")))
@@ -879,13 +310,25 @@ macro_rules! hazard_backend {
                     set_bbox(tx, &[(id, shape_bbox(&new.shape))]).await?;
                     recompute_remaining(tx, id, &new.shape).await?;
                 }
+                let old_stamp = Stamp {
+                    version: old.version,
+                    status: old.version_status,
+                    at: &old.updated_at,
+                    by: &old.updated_by,
+                };
+                let new_stamp = Stamp {
+                    version,
+                    status,
+                    at,
+                    by: actor,
+                };
                 audit_one(
                     tx,
                     actor,
                     "hazard_area",
                     &id.to_string(),
-                    Some(audit_json(&old.area, &old_wkb, old_radius)),
-                    Some(audit_json(&new.area, &wkb, radius)),
+                    Some(audit_json(&old.area, &old_wkb, old_radius, &old_stamp)),
+                    Some(audit_json(&new.area, &wkb, radius, &new_stamp)),
                 )
                 .await?;
                 Ok(version)
@@ -1021,6 +464,27 @@ macro_rules! hazard_backend {
                     }
                     dump.tables.insert((*table).to_string(), out);
                 }
+                // The spatial index is derived data, but what is stored is what box queries see:
+                // the dump carries it so that `audit verify` can recompute it (a restore does not
+                // read it back; it rebuilds the boxes from the geometry).
+                if let Some(rt) = $rtree {
+                    let sql = format!("SELECT id, min_lon, max_lon, min_lat, max_lat FROM {rt} ORDER BY id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(db(format!("reading {rt}")))?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let c = |e: sqlx::Error| corrupt(rt, e);
+                        let mut m = serde_json::Map::new();
+                        m.insert("id".into(), serde_json::json!(r.try_get::<i64, _>(0).map_err(c)?));
+                        for (i, k) in ["min_lon", "max_lon", "min_lat", "max_lat"].iter().enumerate() {
+                            m.insert((*k).into(), serde_json::json!(r.try_get::<f64, _>(i + 1).map_err(c)?));
+                        }
+                        out.push(m);
+                    }
+                    dump.tables.insert(crate::hazards::BBOX_TABLE.to_string(), out);
+                }
                 Ok(())
             }
 
@@ -1098,6 +562,177 @@ macro_rules! hazard_backend {
                 Ok(())
             }
 
+            /// Imports areas in one transaction, committed when `commit`, else rolled back (a dry
+            /// run: the report says what the import would do, and nothing is written).
+            async fn import(
+                store: &super::$store,
+                areas: &[NewArea],
+                actor: &str,
+                progress: crate::Progress<'_>,
+                commit: bool,
+            ) -> Result<HazardImportReport, StoreError> {
+                use std::collections::{HashMap, HashSet};
+                let total = areas.len() as u64;
+                let fault = |a: &NewArea, reason: String| crate::FeatureFault {
+                    index: a.feature.unwrap_or(0),
+                    id: a.id_given.then(|| a.area.id.to_string()),
+                    reason,
+                };
+                let refuse = |faults: Vec<crate::FeatureFault>| StoreError::Features {
+                    file: "hazardous areas".into(),
+                    faults,
+                };
+                let mut faults = Vec::new();
+                let mut seen: HashMap<i64, &NewArea> = HashMap::with_capacity(areas.len());
+                for a in areas.iter().filter(|a| a.id_given) {
+                    let id = a.area.id;
+                    if !(1..=crate::hazards::MAX_AREA_ID).contains(&id) {
+                        faults.push(fault(
+                            a,
+                            format!(
+                                "id {id}: an area id is a whole number from 1 to {}",
+                                crate::hazards::MAX_AREA_ID
+                            ),
+                        ));
+                    } else if let Some(first) = seen.insert(id, a) {
+                        faults.push(fault(
+                            a,
+                            format!("duplicate id {id}: {} has it too", first.describe()),
+                        ));
+                    }
+                }
+                if !faults.is_empty() {
+                    return Err(refuse(faults));
+                }
+                let mut tx = store.begin_write().await?;
+                let states: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT iso3 FROM states")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("reading the States"))?
+                    .into_iter()
+                    .collect();
+                for a in areas {
+                    if let Some(code) = a.area.iso3.as_deref()
+                        && !states.contains(code)
+                    {
+                        faults.push(fault(
+                            a,
+                            format!("unknown ISO3 code {code:?}: no such State in the registry"),
+                        ));
+                    }
+                }
+                if !faults.is_empty() {
+                    return Err(refuse(faults));
+                }
+                let existing: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM hazard_areas")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("reading the area ids"))?
+                    .into_iter()
+                    .collect();
+                // New ids for features without one: after every id stored or in the file.
+                let mut next_id = existing
+                    .iter()
+                    .chain(seen.keys())
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                let at = now();
+                let mut report = HazardImportReport {
+                    dry_run: !commit,
+                    areas: total,
+                    ..Default::default()
+                };
+                let mut fresh: Vec<NewArea> = Vec::new();
+                let mut old: Vec<&NewArea> = Vec::new();
+                for a in areas {
+                    if a.id_given && existing.contains(&a.area.id) {
+                        old.push(a);
+                    } else {
+                        let mut a = a.clone();
+                        if !a.id_given {
+                            next_id += 1;
+                            if next_id > crate::hazards::MAX_AREA_ID {
+                                return Err(refuse(vec![fault(
+                                    &a,
+                                    "no area id is left to give a new area".into(),
+                                )]));
+                            }
+                            a.area.id = next_id;
+                        }
+                        fresh.push(a);
+                    }
+                }
+                let mut chain = super::last_audit(&mut tx).await?;
+                let mut done = 0u64;
+                for chunk in fresh.chunks(AREA_BATCH) {
+                    let sql = insert_area_sql(chunk.len());
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut boxes = Vec::with_capacity(chunk.len());
+                    let stamp = Stamp {
+                        version: 1,
+                        status: VersionStatus::Draft,
+                        at: &at,
+                        by: actor,
+                    };
+                    for a in chunk {
+                        let (wkb, radius) = shape_parts(&a.shape);
+                        chain.append(
+                            actor,
+                            "hazard_area",
+                            &a.area.id.to_string(),
+                            None,
+                            Some(audit_json(&a.area, &wkb, radius, &stamp)),
+                        );
+                        boxes.push((a.area.id, crate::hazards::shape_bbox(&a.shape)));
+                        report.inserted_ids.push(a.area.id);
+                        q = bind_area(q, &a.area, wkb, radius, 1, VersionStatus::Draft, &at, actor);
+                    }
+                    q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
+                        file: "hazardous areas".into(),
+                        line: 0,
+                        column: format!(
+                            "areas {}..{}",
+                            chunk.first().map_or(0, |a| a.area.id),
+                            chunk.last().map_or(0, |a| a.area.id)
+                        ),
+                        reason: format!("the database refused them: {e}"),
+                    })?;
+                    set_bbox(&mut tx, &boxes).await?;
+                    super::flush_audit(&mut tx, &mut chain).await?;
+                    report.inserted += chunk.len() as u64;
+                    done += chunk.len() as u64;
+                    progress(done, total);
+                }
+                for a in old {
+                    let Some(cur) = read_area(&mut tx, a.area.id).await? else {
+                        continue;
+                    };
+                    let merged = crate::hazards::merge_import(&cur.area, a);
+                    let a = &merged;
+                    if cur.area == a.area && cur.shape == a.shape {
+                        report.unchanged += 1;
+                        report.unchanged_ids.push(a.area.id);
+                    } else {
+                        new_version(&mut tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
+                        report.updated += 1;
+                        report.updated_ids.push(a.area.id);
+                    }
+                    done += 1;
+                    if done % 256 == 0 {
+                        progress(done, total);
+                    }
+                }
+                if commit {
+                    tx.commit().await.map_err(db("committing the import"))?;
+                    store.note_head().await?;
+                } else {
+                    tx.rollback().await.map_err(db("ending the dry run"))?;
+                }
+                progress(total, total);
+                Ok(report)
+            }
+
             impl crate::hazards::HazardStore for super::$store {
                 async fn import_areas(
                     &self,
@@ -1105,94 +740,15 @@ macro_rules! hazard_backend {
                     actor: &str,
                     progress: crate::Progress<'_>,
                 ) -> Result<HazardImportReport, StoreError> {
-                    use std::collections::{HashMap, HashSet};
-                    let total = areas.len() as u64;
-                    let mut seen: HashMap<i64, usize> = HashMap::with_capacity(areas.len());
-                    for (i, a) in areas.iter().enumerate() {
-                        if let Some(first) = seen.insert(a.area.id, i) {
-                            return Err(StoreError::Invalid {
-                                file: "hazardous areas".into(),
-                                line: i as u64,
-                                column: "id".into(),
-                                reason: format!(
-                                    "feature #{i}: duplicate id {}: feature #{first} has it too",
-                                    a.area.id
-                                ),
-                            });
-                        }
-                    }
-                    let mut tx = self.begin_write().await?;
-                    let existing: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM hazard_areas")
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(db("reading the area ids"))?
-                        .into_iter()
-                        .collect();
-                    let at = now();
-                    let mut report = HazardImportReport {
-                        areas: total,
-                        ..Default::default()
-                    };
-                    let (fresh, old): (Vec<&NewArea>, Vec<&NewArea>) =
-                        areas.iter().partition(|a| !existing.contains(&a.area.id));
-                    let mut prev = last_audit(&mut tx).await?;
-                    let mut done = 0u64;
-                    for chunk in fresh.chunks(AREA_BATCH) {
-                        let sql = insert_area_sql(chunk.len());
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        let mut entries = Vec::with_capacity(chunk.len());
-                        let mut boxes = Vec::with_capacity(chunk.len());
-                        for a in chunk {
-                            let (wkb, radius) = shape_parts(&a.shape);
-                            let e = AuditEntry::next(
-                                (prev.0, &prev.1),
-                                actor,
-                                "hazard_area",
-                                &a.area.id.to_string(),
-                                None,
-                                Some(audit_json(&a.area, &wkb, radius)),
-                            );
-                            prev = (e.seq, e.hash.clone());
-                            entries.push(e);
-                            boxes.push((a.area.id, shape_bbox(&a.shape)));
-                            q = bind_area(q, &a.area, wkb, radius, 1, VersionStatus::Draft, &at, actor);
-                        }
-                        q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
-                            file: "hazardous areas".into(),
-                            line: 0,
-                            column: format!(
-                                "areas {}..{}",
-                                chunk.first().map_or(0, |a| a.area.id),
-                                chunk.last().map_or(0, |a| a.area.id)
-                            ),
-                            reason: format!("the database refused them: {e}"),
-                        })?;
-                        set_bbox(&mut tx, &boxes).await?;
-                        write_audit(&mut tx, &entries).await?;
-                        report.inserted += chunk.len() as u64;
-                        done += chunk.len() as u64;
-                        progress(done, total);
-                    }
-                    for a in old {
-                        let Some(cur) = read_area(&mut tx, a.area.id).await? else {
-                            continue;
-                        };
-                        let merged = crate::hazards::merge_import(&cur.area, a);
-                        let a = &merged;
-                        if cur.area == a.area && cur.shape == a.shape {
-                            report.unchanged += 1;
-                        } else {
-                            new_version(&mut tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
-                            report.updated += 1;
-                        }
-                        done += 1;
-                        if done % 256 == 0 {
-                            progress(done, total);
-                        }
-                    }
-                    tx.commit().await.map_err(db("committing the import"))?;
-                    progress(total, total);
-                    Ok(report)
+                    import(self, areas, actor, progress, true).await
+                }
+
+                async fn plan_import(
+                    &self,
+                    areas: &[NewArea],
+                    actor: &str,
+                ) -> Result<HazardImportReport, StoreError> {
+                    import(self, areas, actor, &|_, _| {}, false).await
                 }
 
                 async fn update_area(
@@ -1209,6 +765,7 @@ macro_rules! hazard_backend {
                     })?;
                     let v = new_version(&mut tx, &cur, area, status, actor, &now()).await?;
                     tx.commit().await.map_err(db("committing the change"))?;
+                    self.note_head().await?;
                     Ok(v)
                 }
 
@@ -1233,6 +790,7 @@ macro_rules! hazard_backend {
                     )
                     .await?;
                     tx.commit().await.map_err(db("committing the approval"))?;
+                    self.note_head().await?;
                     Ok(())
                 }
 
@@ -1440,24 +998,29 @@ macro_rules! hazard_backend {
                         stored.activity.id = new_id;
                         stored.perimeter_m2 = perimeter_m2;
                         stored.released_m2 = released;
-                        let after = serde_json::json!({
-                            "activity": stored.activity,
-                            "perimeter_wkt": demine_geo::to_wkt(perimeter),
-                            "released_m2": released,
-                            "remaining_m2": rel.accounting.remaining_m2,
-                        });
+                        let after = crate::hazards::activity_json(
+                            &stored.activity,
+                            &demine_geo::encode_wkb(perimeter),
+                            &demine_geo::to_wkt(perimeter),
+                            perimeter_m2,
+                            released,
+                            rel.accounting.remaining_m2,
+                            &at,
+                            actor,
+                        );
                         audit_one(
                             &mut tx,
                             actor,
                             "release_activity",
                             &new_id.to_string(),
                             None,
-                            Some(after.to_string()),
+                            Some(after),
                         )
                         .await?;
                         done.push(stored);
                     }
                     tx.commit().await.map_err(db("committing the activities"))?;
+                    self.note_head().await?;
                     Ok(done)
                 }
 
@@ -1506,6 +1069,7 @@ macro_rules! hazard_backend {
                     )
                     .await?;
                     tx.commit().await.map_err(db("committing the custom field"))?;
+                    self.note_head().await?;
                     Ok(())
                 }
 
@@ -1551,157 +1115,3 @@ macro_rules! hazard_backend {
 }
 
 pub(crate) use hazard_backend;
-
-macro_rules! any_delegate {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            crate::AnyStore::Sqlite($s) => $e.await,
-            crate::AnyStore::Postgres($s) => $e.await,
-        }
-    };
-}
-
-impl HazardStore for crate::AnyStore {
-    async fn import_areas(
-        &self,
-        areas: &[NewArea],
-        actor: &str,
-        progress: Progress<'_>,
-    ) -> Result<HazardImportReport, StoreError> {
-        any_delegate!(self, s => s.import_areas(areas, actor, progress))
-    }
-
-    async fn update_area(
-        &self,
-        area: &NewArea,
-        status: VersionStatus,
-        actor: &str,
-    ) -> Result<i64, StoreError> {
-        any_delegate!(self, s => s.update_area(area, status, actor))
-    }
-
-    async fn approve_area(&self, id: i64, actor: &str) -> Result<(), StoreError> {
-        any_delegate!(self, s => s.approve_area(id, actor))
-    }
-
-    async fn area(&self, id: i64) -> Result<Option<StoredArea>, StoreError> {
-        any_delegate!(self, s => s.area(id))
-    }
-
-    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<StoredArea>, StoreError> {
-        any_delegate!(self, s => s.areas(filter))
-    }
-
-    async fn history(&self, id: i64) -> Result<Vec<AreaVersion>, StoreError> {
-        any_delegate!(self, s => s.history(id))
-    }
-
-    async fn record_activities(
-        &self,
-        list: &[(Activity, Geometry)],
-        actor: &str,
-    ) -> Result<Vec<StoredActivity>, StoreError> {
-        any_delegate!(self, s => s.record_activities(list, actor))
-    }
-
-    async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
-        any_delegate!(self, s => s.activities(area_id))
-    }
-
-    async fn define_field(&self, field: &CustomField, actor: &str) -> Result<(), StoreError> {
-        any_delegate!(self, s => s.define_field(field, actor))
-    }
-
-    async fn fields(&self, iso3: &str) -> Result<Vec<CustomField>, StoreError> {
-        any_delegate!(self, s => s.fields(iso3))
-    }
-
-    async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
-        any_delegate!(self, s => s.index_records(threads))
-    }
-}
-
-/// An area's attributes, geometry (WKB) and radius back from its row in a dump.
-fn area_from_dump(
-    row: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(HazardArea, Vec<u8>, Option<f64>), String> {
-    use serde_json::Value as J;
-    let text = |k: &str| row.get(k).and_then(J::as_str).map(str::to_string);
-    let parse_json = |k: &str| -> Result<J, String> {
-        match text(k) {
-            Some(s) => serde_json::from_str(&s).map_err(|e| format!("{k}: {e}")),
-            None => Ok(J::Null),
-        }
-    };
-    let mut obj = serde_json::Map::new();
-    for k in [
-        "reference",
-        "name",
-        "hazard_type",
-        "status",
-        "source_status",
-        "iso3",
-        "admin_area",
-        "organisation",
-        "reported",
-        "surveyed",
-        "notes",
-    ] {
-        obj.insert(k.into(), row.get(k).cloned().unwrap_or(J::Null));
-    }
-    obj.insert("id".into(), row.get("id").cloned().unwrap_or(J::Null));
-    obj.insert("devices".into(), parse_json("devices")?);
-    obj.insert("benchmark".into(), parse_json("benchmark")?);
-    obj.insert("custom".into(), parse_json("custom")?);
-    let area: HazardArea =
-        serde_json::from_value(J::Object(obj)).map_err(|e| format!("undecodable row: {e}"))?;
-    let wkb = text("geom")
-        .and_then(|h| unhex(&h))
-        .ok_or("geom is not hex WKB")?;
-    let radius = row.get("radius_m").and_then(J::as_f64);
-    Ok((area, wkb, radius))
-}
-
-/// Checks the hazardous areas of a dump against the audit log: each area's current attributes
-/// and geometry are what the last `hazard_area` entry for it recorded, and no area exists that
-/// the log never saw.
-pub(crate) fn verify_dump_areas(dump: &crate::Dump) -> Result<(), crate::Broken> {
-    use std::collections::HashMap;
-    let mut last: HashMap<&str, &crate::AuditEntry> = HashMap::new();
-    for e in &dump.audit {
-        if e.entity == "hazard_area" {
-            last.insert(e.key.as_str(), e);
-        }
-    }
-    let rows = dump
-        .tables
-        .get("hazard_areas")
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for row in rows {
-        let key = row.get("id").map(ToString::to_string).unwrap_or_default();
-        let broken = |seq: Option<i64>, reason: String| crate::Broken {
-            seq,
-            entity: "hazard_area".into(),
-            key: key.clone(),
-            reason,
-        };
-        let (area, wkb, radius) = area_from_dump(row).map_err(|r| broken(None, r))?;
-        let Some(e) = last.get(key.as_str()) else {
-            return Err(broken(
-                None,
-                "area is in the database but no audit entry records it".into(),
-            ));
-        };
-        if e.after.as_deref() != Some(audit_json(&area, &wkb, radius).as_str()) {
-            return Err(broken(
-                Some(e.seq),
-                format!(
-                    "area differs from what audit entry #{} recorded (changed outside demine?)",
-                    e.seq
-                ),
-            ));
-        }
-    }
-    Ok(())
-}

@@ -1,0 +1,223 @@
+//! Hazardous areas, their versions, land release activities and custom fields: the [`HazardStore`]
+//! trait, implemented for both backends by [`hazard_backend!`] (SQLite: WKB blobs and an R*Tree
+//! of bounding boxes; PostgreSQL: PostGIS geometry columns with GiST indexes, written with
+//! `ST_GeomFromWKB` and read with `ST_AsBinary`). Every change also goes into the audit chain.
+
+mod audit;
+mod dump;
+mod merge;
+mod shape;
+mod sql;
+mod types;
+
+use std::future::Future;
+
+use demine_core::hazard::{Accounting, Activity, CustomField, VersionStatus};
+use demine_geo::{Geometry, HazardRecord};
+
+use crate::{Progress, StoreError};
+
+pub(crate) use audit::{BBOX_TABLE, Stamp, activity_json, audit_json, verify_hazards};
+pub(crate) use dump::{DUMP_TABLES, DumpCol, hex, unhex};
+pub(crate) use merge::merge_import;
+pub(crate) use shape::{
+    IndexRow, compute_release, decode_index_rows, perimeter_polygons, shape_bbox, shape_from,
+    shape_parts, stored_remaining,
+};
+pub(crate) use sql::{AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, hazard_backend};
+pub use types::{
+    AreaFilter, AreaVersion, HazardImportReport, MAX_AREA_ID, NewArea, StoredActivity, StoredArea,
+};
+
+/// Persistence of hazardous areas and land release.
+pub trait HazardStore: Send + Sync {
+    /// Imports areas in one transaction. An area without an id (`id_given` false) is a new area
+    /// with a new id from the store (one more than the largest id stored or in the import); an
+    /// area with an id not stored is inserted with that id; an existing id becomes a new version
+    /// of that area (the previous version is kept) unless nothing changed. For an existing area,
+    /// attributes the import leaves empty keep their current values. Ids outside 1..=
+    /// [`MAX_AREA_ID`], duplicate ids, a State (ISO3) the registry does not have, or a refused
+    /// row leave the database exactly as it was. The report lists the ids inserted, updated and
+    /// left unchanged.
+    fn import_areas(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
+        progress: Progress<'_>,
+    ) -> impl Future<Output = Result<HazardImportReport, StoreError>> + Send;
+
+    /// What [`HazardStore::import_areas`] would do, with the same checks, writing nothing (the
+    /// import runs in a transaction that is rolled back): a dry run.
+    fn plan_import(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
+    ) -> impl Future<Output = Result<HazardImportReport, StoreError>> + Send;
+
+    /// Changes one area (a new version, the previous kept), as a draft or approved.
+    fn update_area(
+        &self,
+        area: &NewArea,
+        status: VersionStatus,
+        actor: &str,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Approves the current version of an area.
+    fn approve_area(
+        &self,
+        id: i64,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// One area.
+    fn area(&self, id: i64) -> impl Future<Output = Result<Option<StoredArea>, StoreError>> + Send;
+
+    /// Areas matching the filter, by id.
+    fn areas(
+        &self,
+        filter: &AreaFilter,
+    ) -> impl Future<Output = Result<Vec<StoredArea>, StoreError>> + Send;
+
+    /// Every version of an area, oldest first, the current one last.
+    fn history(&self, id: i64)
+    -> impl Future<Output = Result<Vec<AreaVersion>, StoreError>> + Send;
+
+    /// Records land release activities, each on its area with its perimeter and devices found,
+    /// in one transaction (all or none), in order; updates each area's remaining geometry.
+    fn record_activities(
+        &self,
+        list: &[(Activity, Geometry)],
+        actor: &str,
+    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
+
+    /// Records one activity (see [`HazardStore::record_activities`]).
+    fn record_activity(
+        &self,
+        activity: &Activity,
+        perimeter: &Geometry,
+        actor: &str,
+    ) -> impl Future<Output = Result<StoredActivity, StoreError>> + Send {
+        async move {
+            let list = [(activity.clone(), perimeter.clone())];
+            let mut v = self.record_activities(&list, actor).await?;
+            v.pop().ok_or_else(|| StoreError::Corrupt {
+                table: "release_activities".into(),
+                reason: "the activity was not returned".into(),
+            })
+        }
+    }
+
+    /// The activities on an area, in the order they were recorded.
+    fn activities(
+        &self,
+        area_id: i64,
+    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
+
+    /// Defines (or redefines) a custom field for a State's areas.
+    fn define_field(
+        &self,
+        field: &CustomField,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A State's custom fields.
+    fn fields(
+        &self,
+        iso3: &str,
+    ) -> impl Future<Output = Result<Vec<CustomField>, StoreError>> + Send;
+
+    /// What the safety check needs, fast: every open area with land still hazardous, as its
+    /// remaining geometry (the recorded one while nothing was released). One query; the WKB is
+    /// decoded on `threads` threads.
+    fn index_records(
+        &self,
+        threads: usize,
+    ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
+}
+
+/// The accounting of one area from what is stored: recorded = cancelled + reduced + cleared +
+/// remaining, on the WGS84 ellipsoid.
+pub async fn accounting<S: HazardStore>(store: &S, id: i64) -> Result<Accounting, StoreError> {
+    let area = store.area(id).await?.ok_or_else(|| StoreError::NotFound {
+        what: format!("hazardous area {id}"),
+    })?;
+    let acts = store.activities(id).await?;
+    Ok(compute_release(&area.shape, &acts).accounting)
+}
+
+macro_rules! any_delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            crate::AnyStore::Sqlite($s) => $e.await,
+            crate::AnyStore::Postgres($s) => $e.await,
+        }
+    };
+}
+
+impl HazardStore for crate::AnyStore {
+    async fn import_areas(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
+        progress: Progress<'_>,
+    ) -> Result<HazardImportReport, StoreError> {
+        any_delegate!(self, s => s.import_areas(areas, actor, progress))
+    }
+
+    async fn plan_import(
+        &self,
+        areas: &[NewArea],
+        actor: &str,
+    ) -> Result<HazardImportReport, StoreError> {
+        any_delegate!(self, s => s.plan_import(areas, actor))
+    }
+
+    async fn update_area(
+        &self,
+        area: &NewArea,
+        status: VersionStatus,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        any_delegate!(self, s => s.update_area(area, status, actor))
+    }
+
+    async fn approve_area(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        any_delegate!(self, s => s.approve_area(id, actor))
+    }
+
+    async fn area(&self, id: i64) -> Result<Option<StoredArea>, StoreError> {
+        any_delegate!(self, s => s.area(id))
+    }
+
+    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<StoredArea>, StoreError> {
+        any_delegate!(self, s => s.areas(filter))
+    }
+
+    async fn history(&self, id: i64) -> Result<Vec<AreaVersion>, StoreError> {
+        any_delegate!(self, s => s.history(id))
+    }
+
+    async fn record_activities(
+        &self,
+        list: &[(Activity, Geometry)],
+        actor: &str,
+    ) -> Result<Vec<StoredActivity>, StoreError> {
+        any_delegate!(self, s => s.record_activities(list, actor))
+    }
+
+    async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
+        any_delegate!(self, s => s.activities(area_id))
+    }
+
+    async fn define_field(&self, field: &CustomField, actor: &str) -> Result<(), StoreError> {
+        any_delegate!(self, s => s.define_field(field, actor))
+    }
+
+    async fn fields(&self, iso3: &str) -> Result<Vec<CustomField>, StoreError> {
+        any_delegate!(self, s => s.fields(iso3))
+    }
+
+    async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
+        any_delegate!(self, s => s.index_records(threads))
+    }
+}
