@@ -10,9 +10,13 @@
 
 use crate::geom::{Coord, Polygon};
 
-/// Whether any edge of the path spans more than 180° of longitude.
+/// Whether any edge of the path spans more than 180° of longitude. An edge along a pole (both
+/// ends at latitude 90, or both at -90, as in a ring drawn around Antarctica's coast and down the
+/// ±180 meridian) is a line of the lon/lat plane and is taken as written.
 pub(crate) fn crosses(path: &[Coord]) -> bool {
-    path.windows(2).any(|w| (w[1].lon - w[0].lon).abs() > 180.0)
+    path.windows(2).any(|w| {
+        (w[1].lon - w[0].lon).abs() > 180.0 && !(w[0].lat == w[1].lat && w[0].lat.abs() == 90.0)
+    })
 }
 
 /// The path with its longitudes continued so that no edge spans more than 180°.
@@ -20,6 +24,7 @@ fn unwrap(path: &[Coord]) -> Vec<Coord> {
     let mut out: Vec<Coord> = Vec::with_capacity(path.len());
     for &c in path {
         let lon = match out.last() {
+            Some(prev) if prev.lat == c.lat && c.lat.abs() == 90.0 => c.lon,
             Some(prev) => {
                 let mut lon = c.lon;
                 while lon - prev.lon > 180.0 {
@@ -95,6 +100,7 @@ pub(crate) fn split_polygon(poly: &Polygon) -> Result<Vec<Polygon>, SplitError> 
             for r in std::iter::once(&mut p.exterior).chain(p.holes.iter_mut()) {
                 for c in r.iter_mut() {
                     c.lon = (c.lon - shift).clamp(-180.0, 180.0);
+                    c.lat = c.lat.clamp(-90.0, 90.0);
                 }
             }
             parts.push(p);
@@ -197,6 +203,19 @@ mod tests {
             split_polygon(&Polygon::new(ring)),
             Err(SplitError::AroundPole { ring: 0 })
         );
+    }
+
+    #[test]
+    fn an_edge_along_a_pole_is_not_a_crossing() {
+        let ring = vec![
+            c(-180.0, -80.0),
+            c(0.0, -70.0),
+            c(180.0, -80.0),
+            c(180.0, -90.0),
+            c(-180.0, -90.0),
+            c(-180.0, -80.0),
+        ];
+        assert!(!crosses(&ring));
     }
 
     #[test]
