@@ -78,6 +78,11 @@ pub(crate) fn split_polygon(poly: &Polygon) -> Result<Vec<Polygon>, SplitError> 
         }
         holes.push(h);
     }
+    let (lat_lo, lat_hi) = exterior
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+            (lo.min(c.lat), hi.max(c.lat))
+        });
     let whole = Polygon { exterior, holes };
     let mut parts = Vec::new();
     let k_lo = ((min + 180.0) / 360.0).floor() as i32;
@@ -88,12 +93,15 @@ pub(crate) fn split_polygon(poly: &Polygon) -> Result<Vec<Polygon>, SplitError> 
         if max <= west || min >= east {
             continue;
         }
+        // The window cut to the polygon's own box: the overlay snaps to a grid over the extent
+        // of its inputs, so a tight box keeps the positions as precise as they came.
+        let (w, e) = (west.max(min), east.min(max));
         let window = Polygon::new(vec![
-            Coord::new(west, -90.0),
-            Coord::new(east, -90.0),
-            Coord::new(east, 90.0),
-            Coord::new(west, 90.0),
-            Coord::new(west, -90.0),
+            Coord::new(w, lat_lo),
+            Coord::new(e, lat_lo),
+            Coord::new(e, lat_hi),
+            Coord::new(w, lat_hi),
+            Coord::new(w, lat_lo),
         ]);
         let shift = 360.0 * f64::from(k);
         for mut p in crate::ops::intersection(std::slice::from_ref(&whole), &[window]) {
@@ -188,6 +196,10 @@ mod tests {
         for p in &parts {
             for v in &p.exterior {
                 assert!(v.lon.abs() <= 180.0);
+                // Positions kept as precise as they came.
+                let near = |x: f64, ys: &[f64]| ys.iter().any(|y| (x - y).abs() < 1e-9);
+                assert!(near(v.lon.abs(), &[179.9, 180.0]), "{v:?}");
+                assert!(near(v.lat, &[-16.0, -16.1]), "{v:?}");
             }
         }
         let area: f64 = parts.iter().map(crate::geodesy::polygon_area_m2).sum();
