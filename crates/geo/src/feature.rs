@@ -272,7 +272,9 @@ pub fn hazard_records(
                 continue;
             }
         }
-        let area_m2 = crate::geodesy::geometry_area_m2(&g);
+        // Edges straight in lon/lat (RFC 7946), as the store measures recorded areas: a band
+        // drawn the long way round the world is measured as the band it is.
+        let area_m2 = crate::ops::area_m2(&crate::ops::geometry_polygons(&g));
         if area_m2 > MAX_AREA_M2 {
             faults.push(fault(FaultKind::AreaTooLarge { area_m2 }));
             continue;
@@ -417,6 +419,18 @@ mod tests {
             Coord::new(0.0, 0.0),
         ]);
         let e = refused(Feature::new(0, Geometry::Polygon(big)));
+        assert!(e.contains("larger than the 10000 km2"), "{e}");
+        // A thin band the long way round the world (no edge spans more than 180 degrees).
+        let band = Polygon::new(vec![
+            Coord::new(-179.9, -16.1),
+            Coord::new(0.0, -16.1),
+            Coord::new(179.9, -16.1),
+            Coord::new(179.9, -16.0),
+            Coord::new(0.0, -16.0),
+            Coord::new(-179.9, -16.0),
+            Coord::new(-179.9, -16.1),
+        ]);
+        let e = refused(Feature::new(0, Geometry::Polygon(band)));
         assert!(e.contains("larger than the 10000 km2"), "{e}");
     }
 
