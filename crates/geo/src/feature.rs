@@ -274,7 +274,16 @@ pub fn hazard_records(
         }
         // Edges straight in lon/lat (RFC 7946), as the store measures recorded areas: a band
         // drawn the long way round the world is measured as the band it is.
-        let area_m2 = crate::ops::area_m2(&crate::ops::geometry_polygons(&g));
+        // Measured only when the box could hold that much (a degree is at most 111.7 km).
+        let box_bound = g.bbox().map_or(0.0, |b| {
+            let k = 111_700.0;
+            (b.max_lon - b.min_lon) * k * (b.max_lat - b.min_lat) * k
+        });
+        let area_m2 = if box_bound > MAX_AREA_M2 {
+            crate::ops::area_m2(&crate::ops::geometry_polygons(&g))
+        } else {
+            0.0
+        };
         if area_m2 > MAX_AREA_M2 {
             faults.push(fault(FaultKind::AreaTooLarge { area_m2 }));
             continue;
