@@ -253,6 +253,13 @@ pub fn hazard_records(
             faults.push(fault(FaultKind::MissingGeometry));
             continue;
         };
+        if let Some(r) = f.properties.radius_m
+            && !valid_radius(r)
+        {
+            // Also on a polygon, where it is not used: a bad number is a fault in the file.
+            faults.push(fault(FaultKind::BadRadius(r)));
+            continue;
+        }
         if let Geometry::Point(c) = &g {
             // A point hazard needs a radius, within bounds, and a circle clear of the poles.
             let Some(r) = f.properties.radius_m else {
@@ -389,6 +396,10 @@ mod tests {
         let e = refused(point(0.0, -88.995, Some(1000.0)));
         assert!(e.contains("pole"), "{e}");
         assert!(hazard_records("h", vec![point(0.0, 88.9, Some(1000.0))]).is_ok());
+        // A bad radius on a polygon is a fault in the file too.
+        let mut p = Feature::new(0, Geometry::Polygon(square()));
+        p.properties.radius_m = Some(-5.0);
+        assert!(refused(p).contains("radius -5"));
     }
 
     #[test]
