@@ -136,26 +136,48 @@ fn hole_fault(poly: &Polygon) -> Option<FaultKind> {
         }
     }
     let boxes: Vec<Option<Bbox>> = poly.holes.iter().map(|h| Bbox::of_coords(h)).collect();
-    for (i, h) in poly.holes.iter().enumerate() {
-        for (j, g) in poly.holes.iter().enumerate() {
-            if i == j {
-                continue;
+    let mut found = None;
+    meeting_pairs(&boxes, |i, j| {
+        let (h, g) = (&poly.holes[i], &poly.holes[j]);
+        let (inner, outer) = if h.iter().any(|&v| strictly_inside(v, g)) {
+            (i, j)
+        } else if g.iter().any(|&v| strictly_inside(v, h)) {
+            (j, i)
+        } else {
+            return false;
+        };
+        found = Some(FaultKind::HoleInsideHole {
+            ring: inner + 1,
+            other_ring: outer + 1,
+        });
+        true
+    });
+    found
+}
+
+/// Calls `f` on each pair (i, j) of boxes that meet, sweeping along longitude so that many
+/// disjoint boxes cost a sort, not every pair; stops when `f` returns true.
+fn meeting_pairs(
+    boxes: &[Option<crate::geom::Bbox>],
+    mut f: impl FnMut(usize, usize) -> bool,
+) -> bool {
+    let mut order: Vec<(usize, crate::geom::Bbox)> = boxes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.map(|b| (i, b)))
+        .collect();
+    order.sort_unstable_by(|a, b| a.1.min_lon.total_cmp(&b.1.min_lon));
+    for (k, (i, a)) in order.iter().enumerate() {
+        for (j, b) in &order[k + 1..] {
+            if b.min_lon > a.max_lon {
+                break;
             }
-            let (Some(bi), Some(bj)) = (&boxes[i], &boxes[j]) else {
-                continue;
-            };
-            if !bi.intersects(bj) {
-                continue;
-            }
-            if h.iter().any(|&v| strictly_inside(v, g)) {
-                return Some(FaultKind::HoleInsideHole {
-                    ring: i + 1,
-                    other_ring: j + 1,
-                });
+            if a.intersects(b) && f(*i, *j) {
+                return true;
             }
         }
     }
-    None
+    false
 }
 
 /// Whether `p` lies on one of the ring's edges.
@@ -429,18 +451,7 @@ fn check_parts(ps: &mut Vec<Polygon>, out: &mut Vec<Found>) {
 fn merge_overlaps(ps: &mut Vec<Polygon>, out: &mut Vec<Found>) {
     use crate::geom::Bbox;
     let boxes: Vec<Option<Bbox>> = ps.iter().map(|p| Bbox::of_coords(&p.exterior)).collect();
-    let mut meet = false;
-    'outer: for i in 0..boxes.len() {
-        for j in i + 1..boxes.len() {
-            if let (Some(a), Some(b)) = (&boxes[i], &boxes[j])
-                && a.intersects(b)
-            {
-                meet = true;
-                break 'outer;
-            }
-        }
-    }
-    if !meet {
+    if !meeting_pairs(&boxes, |_, _| true) {
         return;
     }
     let sum = crate::ops::area_m2(ps);
@@ -842,6 +853,40 @@ mod tests {
                 .iter()
                 .any(|x| matches!(x.kind, FaultKind::HoleInsideHole { .. })),
             "{faults:?}"
+        );
+    }
+
+    #[test]
+    fn hole_inside_a_later_or_earlier_hole_is_refused() {
+        for holes in [
+            vec![square(0.2, 0.2, 0.1), square(0.1, 0.1, 0.5)],
+            vec![square(0.1, 0.1, 0.5), square(0.2, 0.2, 0.1)],
+        ] {
+            let mut f = feature(Geometry::Polygon(Polygon {
+                exterior: square(0.0, 0.0, 1.0),
+                holes,
+            }));
+            let faults = validate_feature(&mut f);
+            assert!(
+                faults
+                    .iter()
+                    .any(|x| matches!(x.kind, FaultKind::HoleInsideHole { .. })
+                        && x.to_string().contains("inside another hole")),
+                "{faults:?}"
+            );
+        }
+        // Many disjoint holes and parts go through the sweep without a fault.
+        let holes: Vec<_> = (0..2000)
+            .map(|i| square(0.001 + 0.0004 * f64::from(i), 0.5, 0.0002))
+            .collect();
+        let mut f = feature(Geometry::Polygon(Polygon {
+            exterior: square(0.0, 0.0, 1.0),
+            holes,
+        }));
+        assert!(
+            validate_feature(&mut f)
+                .iter()
+                .all(|x| x.severity == Severity::Warning)
         );
     }
 
