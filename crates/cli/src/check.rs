@@ -53,6 +53,10 @@ pub struct CheckArgs {
     /// status, and a wkt column or lon/lat with a radius column).
     #[arg(long, value_name = "FILE")]
     hazards: Option<PathBuf>,
+    /// With --hazards: the radius in metres of every point hazard that has none (reported per
+    /// point). Without it, such a point is refused: demine never guesses a radius.
+    #[arg(long, value_name = "METRES", requires = "hazards")]
+    default_radius: Option<f64>,
     /// Safety distance in metres.
     #[arg(long, value_name = "METRES", default_value_t = 100.0)]
     within: f64,
@@ -127,10 +131,14 @@ pub(crate) fn report_warnings(name: &str, warnings: &[Fault]) {
 pub fn load_hazard_records(
     path: &Path,
     threads: usize,
+    default_radius: Option<f64>,
     buf: &mut Vec<u8>,
 ) -> Result<Vec<HazardRecord>> {
     let name = path.display().to_string();
-    let c = read_features_with(path, threads, buf)?;
+    let mut c = read_features_with(path, threads, buf)?;
+    if let Some(r) = default_radius {
+        demine_geo::apply_default_radius(&mut c, r);
+    }
     report_warnings(&name, &c.warnings);
     Ok(hazard_records(&name, c.features)?)
 }
@@ -178,6 +186,14 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
             args.within
         );
     }
+    if let Some(r) = args.default_radius
+        && !demine_geo::valid_radius(r)
+    {
+        bail!(
+            "--default-radius must be a number of metres above 0 and at most {}, not {r}",
+            demine_geo::MAX_RADIUS_M
+        );
+    }
     let modes = [
         args.lon.is_some(),
         args.points.is_some(),
@@ -195,7 +211,10 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
     // From the store, the points file is read on another thread meanwhile: loading the hazards
     // keeps mostly one core busy. From a file, both readings share one buffer, one after the other.
     let (records, early_points) = match (&args.hazards, &args.points) {
-        (Some(path), _) => (load_hazard_records(path, n, &mut buf)?, None),
+        (Some(path), _) => (
+            load_hazard_records(path, n, args.default_radius, &mut buf)?,
+            None,
+        ),
         (None, Some(points)) => std::thread::scope(|s| {
             let reader = s.spawn(|| read_batch_points(points, n, &mut Vec::new()));
             let records = store_records(db, n);

@@ -147,8 +147,14 @@ const IMPORT_HELP: &str = "Validation names each faulty feature by index (from 0
 unclosed ring (fixed, warned), wrong ring orientation (fixed, warned), repeated vertices (fixed, \
 warned), too-short ring, self-intersection, coordinates out of range or swapped (latitude beyond \
 90), duplicate ids, a geometry that cannot be an area, and with --iso3 an area farther than \
---tolerance-m from that State's boundary (the bundled Natural Earth 1:50m boundaries). Any error \
-stops the import and nothing is stored.\n\n\
+--tolerance-m from that State's boundary (the bundled Natural Earth 1:50m boundaries). Also \
+refused: a ring whose vertices are collinear (no area), a hole outside its polygon or inside \
+another hole, a ring around a pole, an empty geometry, an area over 10,000 km2, and a point \
+hazard without a radius (unless --default-radius is given), with a radius not above 0 m or over \
+10,000 m, or within 1 degree of a pole. A ring that crosses the antimeridian (an edge spanning \
+more than 180 degrees of longitude) is split at +/-180 and the overlapping parts of a \
+MultiPolygon are merged; both are reported. Files nested deeper than 128 (JSON) or 256 (XML) \
+levels are refused. Any error stops the import and nothing is stored.\n\n\
 Statuses: the file's status word is kept as given; suspected/confirmed are open SHA/CHA, reduced \
 is open, cleared/cancelled/released/closed are closed, handed over is handed-over; anything else \
 is open (when in doubt, a place is a hazard).\n\n\
@@ -168,6 +174,10 @@ pub struct ImportArgs {
     /// boundaries are 1:50m).
     #[arg(long, value_name = "METRES", default_value_t = 1000.0)]
     pub tolerance_m: f64,
+    /// The radius in metres of every point hazard that has none (reported per point). Without
+    /// it, such a point is refused: demine never guesses a radius.
+    #[arg(long, value_name = "METRES")]
+    pub default_radius: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -360,7 +370,18 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             if !(a.tolerance_m.is_finite() && a.tolerance_m >= 0.0) {
                 bail!("--tolerance-m must be a non-negative number of metres");
             }
-            let c = read_collection(&a.file, a.format)?;
+            if let Some(r) = a.default_radius
+                && !demine_geo::valid_radius(r)
+            {
+                bail!(
+                    "--default-radius must be a number of metres above 0 and at most {}, not {r}",
+                    demine_geo::MAX_RADIUS_M
+                );
+            }
+            let mut c = read_collection(&a.file, a.format)?;
+            if let Some(r) = a.default_radius {
+                demine_geo::apply_default_radius(&mut c, r);
+            }
             crate::check::report_warnings(&name, &c.warnings);
             let warnings = c.warnings.len();
             let format = a.format.or_else(|| GeoFormat::from_path(&a.file));

@@ -44,8 +44,32 @@ pub enum FaultKind {
     WrongOrientation { ring: usize },
     /// The same id was used by an earlier feature.
     DuplicateId { first_index: usize },
-    /// A radius that is negative or not a number.
+    /// A point hazard's radius that is not a number of metres above 0 and at most
+    /// [`crate::feature::MAX_RADIUS_M`].
     BadRadius(f64),
+    /// A geometry with no positions or parts (an empty MultiPolygon, MultiPoint, ...).
+    EmptyGeometry(String),
+    /// A point hazard with no radius (and no default radius given).
+    MissingRadius,
+    /// A point hazard had no radius; the default radius given was applied (a warning).
+    DefaultRadius(f64),
+    /// A point hazard whose circle comes within [`crate::feature::POLE_MARGIN_DEG`] degrees of a
+    /// pole: its area cannot be drawn in longitude/latitude.
+    NearPole { lat: f64, radius_m: f64 },
+    /// A hazard larger than [`crate::feature::MAX_AREA_M2`].
+    AreaTooLarge { area_m2: f64 },
+    /// A ring crossed the antimeridian and was split at ±180 into parts (a warning).
+    AntimeridianSplit { parts: usize },
+    /// A ring winds around a pole (or spans 360° of longitude): which side is inside is unknown.
+    AroundPole { ring: usize },
+    /// A ring (or line) encloses no area: its vertices are collinear.
+    ZeroArea { ring: usize },
+    /// A hole that is not inside its polygon's exterior ring.
+    HoleOutsideShell { ring: usize, at: Coord },
+    /// A hole inside another hole of the same polygon.
+    HoleInsideHole { ring: usize, other_ring: usize },
+    /// Parts of a MultiPolygon overlap; they were merged into their union (a warning).
+    OverlappingParts { before: usize, after: usize },
     /// The feature's id is not an integer (hazard ids are 64-bit integers).
     BadId(String),
 }
@@ -113,9 +137,66 @@ impl fmt::Display for FaultKind {
             FaultKind::DuplicateId { first_index } => {
                 write!(f, "duplicate id (first used by feature #{first_index})")
             }
-            FaultKind::BadRadius(r) => {
-                write!(f, "radius {r} is not a non-negative number of metres")
+            FaultKind::BadRadius(r) => write!(
+                f,
+                "radius {r} is not a number of metres above 0 and at most {} (a larger area must \
+                 be drawn as a polygon)",
+                crate::feature::MAX_RADIUS_M
+            ),
+            FaultKind::EmptyGeometry(t) => write!(f, "{t} is empty (no positions)"),
+            FaultKind::MissingRadius => write!(
+                f,
+                "point hazard has no radius: give one (GeoJSON/KML property \"radius\", CSV column \
+                 radius, GPX <gpxx:Proximity> or <radius>), or pass --default-radius METRES"
+            ),
+            FaultKind::DefaultRadius(r) => {
+                write!(
+                    f,
+                    "point hazard had no radius: --default-radius {r} m applied"
+                )
             }
+            FaultKind::NearPole { lat, radius_m } => write!(
+                f,
+                "point hazard at latitude {lat} with radius {radius_m} m reaches within {} degree \
+                 of a pole, where a circle cannot be drawn in longitude/latitude: draw it as a \
+                 polygon",
+                crate::feature::POLE_MARGIN_DEG
+            ),
+            FaultKind::AreaTooLarge { area_m2 } => write!(
+                f,
+                "area of {:.0} km2 is larger than the {:.0} km2 a single hazard may cover (a \
+                 mistake in the geometry?)",
+                area_m2 / 1e6,
+                crate::feature::MAX_AREA_M2 / 1e6
+            ),
+            FaultKind::AntimeridianSplit { parts } => write!(
+                f,
+                "crossed the antimeridian (an edge spans more than 180 degrees of longitude): \
+                 split at +/-180 into {parts} part(s)"
+            ),
+            FaultKind::AroundPole { ring } => write!(
+                f,
+                "ring {ring} winds around a pole or spans 360 degrees of longitude: which side is \
+                 inside cannot be told; split it at +/-180 into parts"
+            ),
+            FaultKind::ZeroArea { ring } => write!(
+                f,
+                "ring {ring} encloses no area (its vertices are collinear)"
+            ),
+            FaultKind::HoleOutsideShell { ring, at } => write!(
+                f,
+                "hole (ring {ring}) is not inside the exterior ring: vertex ({}, {}) is outside",
+                at.lon, at.lat
+            ),
+            FaultKind::HoleInsideHole { ring, other_ring } => write!(
+                f,
+                "hole (ring {ring}) lies inside another hole (ring {other_ring})"
+            ),
+            FaultKind::OverlappingParts { before, after } => write!(
+                f,
+                "the MultiPolygon's parts overlap: merged into their union ({before} part(s) \
+                 became {after}), so no land is counted twice"
+            ),
             FaultKind::BadId(s) => write!(f, "id {s:?} is not a 64-bit integer"),
         }
     }

@@ -5,6 +5,48 @@ use std::fmt;
 use crate::error::{Fault, GeoError};
 use crate::geom::{Coord, Geometry, Polygon};
 
+/// The largest radius a point hazard may have, in metres. A reported point with a radius is an
+/// area nobody has surveyed yet; a circle wider than 10 km is not a report of one place but a
+/// mistake (or an area that must be drawn as a polygon).
+pub const MAX_RADIUS_M: f64 = 10_000.0;
+
+/// The largest area one hazard may cover, in m² (10,000 km²). Larger is a mistake in the geometry
+/// (a ring read inside out, coordinates in the wrong units), not a minefield.
+pub const MAX_AREA_M2: f64 = 1.0e10;
+
+/// A point hazard's circle must stay this many degrees of latitude away from either pole: there a
+/// circle is not a shape in longitude/latitude (its area would be wrong).
+pub const POLE_MARGIN_DEG: f64 = 1.0;
+
+/// Whether `r` is a usable radius for a point hazard: a number of metres above 0 and at most
+/// [`MAX_RADIUS_M`].
+pub fn valid_radius(r: f64) -> bool {
+    r.is_finite() && r > 0.0 && r <= MAX_RADIUS_M
+}
+
+/// Gives every point feature that has no radius the radius `radius_m` (a `--default-radius`),
+/// adding one warning per feature so the user sees where it was applied. Returns how many
+/// features got it. The caller checks `radius_m` with [`valid_radius`] first (a bad one is
+/// refused later, feature by feature, anyway).
+pub fn apply_default_radius(c: &mut Collection, radius_m: f64) -> usize {
+    use crate::error::{FaultKind, Severity};
+    let mut n = 0;
+    for f in &mut c.features {
+        if matches!(f.geometry, Some(Geometry::Point(_))) && f.properties.radius_m.is_none() {
+            f.properties.radius_m = Some(radius_m);
+            n += 1;
+            c.warnings.push(Fault {
+                index: f.index,
+                id: f.id.as_ref().map(ToString::to_string),
+                part: None,
+                kind: FaultKind::DefaultRadius(radius_m),
+                severity: Severity::Warning,
+            });
+        }
+    }
+    n
+}
+
 /// A feature id as written in a source: a number or a string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FeatureId {
@@ -212,9 +254,45 @@ pub fn hazard_records(
             continue;
         };
         if let Some(r) = f.properties.radius_m
-            && !(r.is_finite() && r >= 0.0)
+            && !valid_radius(r)
         {
+            // Also on a polygon, where it is not used: a bad number is a fault in the file.
             faults.push(fault(FaultKind::BadRadius(r)));
+            continue;
+        }
+        if let Geometry::Point(c) = &g {
+            // A point hazard needs a radius, within bounds, and a circle clear of the poles.
+            let Some(r) = f.properties.radius_m else {
+                faults.push(fault(FaultKind::MissingRadius));
+                continue;
+            };
+            if !valid_radius(r) {
+                faults.push(fault(FaultKind::BadRadius(r)));
+                continue;
+            }
+            let (_, dlat) = crate::geodesy::degree_margins(c.lat, r);
+            if c.lat.abs() + dlat > 90.0 - POLE_MARGIN_DEG {
+                faults.push(fault(FaultKind::NearPole {
+                    lat: c.lat,
+                    radius_m: r,
+                }));
+                continue;
+            }
+        }
+        // Edges straight in lon/lat (RFC 7946), as the store measures recorded areas: a band
+        // drawn the long way round the world is measured as the band it is.
+        // Measured only when the box could hold that much (a degree is at most 111.7 km).
+        let box_bound = g.bbox().map_or(0.0, |b| {
+            let k = 111_700.0;
+            (b.max_lon - b.min_lon) * k * (b.max_lat - b.min_lat) * k
+        });
+        let area_m2 = if box_bound > MAX_AREA_M2 {
+            crate::ops::area_m2(&crate::ops::geometry_polygons(&g))
+        } else {
+            0.0
+        };
+        if area_m2 > MAX_AREA_M2 {
+            faults.push(fault(FaultKind::AreaTooLarge { area_m2 }));
             continue;
         }
         match HazardShape::from_geometry(g, f.properties.radius_m) {
@@ -289,6 +367,91 @@ mod tests {
         // About 1088 m x 1106 m.
         let a = p.area_m2();
         assert!((a - 1_203_600.0).abs() / a < 0.01, "{a}");
+    }
+
+    fn point(lon: f64, lat: f64, radius: Option<f64>) -> Feature {
+        let mut f = Feature::new(0, Geometry::Point(Coord::new(lon, lat)));
+        f.properties.radius_m = radius;
+        f
+    }
+
+    fn refused(f: Feature) -> String {
+        hazard_records("h", vec![f]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn point_hazards_need_a_sane_radius() {
+        let e = refused(point(104.0, 12.0, None));
+        assert!(
+            e.contains("no radius") && e.contains("--default-radius"),
+            "{e}"
+        );
+        for r in [0.0, -5.0, 1e12, 1e300, f64::NAN, f64::INFINITY, 10_000.5] {
+            let e = refused(point(104.0, 12.0, Some(r)));
+            assert!(e.contains("above 0 and at most 10000"), "{r}: {e}");
+        }
+        assert!(hazard_records("h", vec![point(104.0, 12.0, Some(10_000.0))]).is_ok());
+        let e = refused(point(0.0, 90.0, Some(1000.0)));
+        assert!(e.contains("pole"), "{e}");
+        let e = refused(point(0.0, -88.995, Some(1000.0)));
+        assert!(e.contains("pole"), "{e}");
+        assert!(hazard_records("h", vec![point(0.0, 88.9, Some(1000.0))]).is_ok());
+        // A bad radius on a polygon is a fault in the file too.
+        let mut p = Feature::new(0, Geometry::Polygon(square()));
+        p.properties.radius_m = Some(-5.0);
+        assert!(refused(p).contains("radius -5"));
+    }
+
+    #[test]
+    fn default_radius_is_applied_and_reported() {
+        let mut c = Collection {
+            features: vec![
+                point(104.0, 12.0, None),
+                Feature {
+                    index: 1,
+                    ..point(104.0, 12.1, Some(20.0))
+                },
+                Feature::new(2, Geometry::Polygon(square())),
+            ],
+            warnings: vec![],
+        };
+        assert_eq!(apply_default_radius(&mut c, 150.0), 1);
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].to_string().contains("--default-radius 150 m"));
+        let r = hazard_records("h", c.features).unwrap();
+        assert_eq!(
+            r[0].shape,
+            HazardShape::Circle {
+                center: Coord::new(104.0, 12.0),
+                radius_m: 150.0
+            }
+        );
+        assert!(matches!(r[1].shape, HazardShape::Circle { radius_m, .. } if radius_m == 20.0));
+    }
+
+    #[test]
+    fn areas_larger_than_the_bound_are_refused() {
+        let big = Polygon::new(vec![
+            Coord::new(0.0, 0.0),
+            Coord::new(2.0, 0.0),
+            Coord::new(2.0, 1.0),
+            Coord::new(0.0, 1.0),
+            Coord::new(0.0, 0.0),
+        ]);
+        let e = refused(Feature::new(0, Geometry::Polygon(big)));
+        assert!(e.contains("larger than the 10000 km2"), "{e}");
+        // A thin band the long way round the world (no edge spans more than 180 degrees).
+        let band = Polygon::new(vec![
+            Coord::new(-179.9, -16.1),
+            Coord::new(0.0, -16.1),
+            Coord::new(179.9, -16.1),
+            Coord::new(179.9, -16.0),
+            Coord::new(0.0, -16.0),
+            Coord::new(-179.9, -16.0),
+            Coord::new(-179.9, -16.1),
+        ]);
+        let e = refused(Feature::new(0, Geometry::Polygon(band)));
+        assert!(e.contains("larger than the 10000 km2"), "{e}");
     }
 
     #[test]

@@ -162,6 +162,14 @@ fn top_level(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
 
 /// Parses an object's members. `top` allows a `features` array.
 fn members<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Members<'a>> {
+    c.ws();
+    c.enter()?;
+    let m = members_inner(c, opts, top);
+    c.leave();
+    m
+}
+
+fn members_inner<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Members<'a>> {
     let mut m = Members::default();
     if !c.open_object()? {
         return Ok(m);

@@ -1,5 +1,7 @@
-//! GPX reader: waypoints (points; a `radius` element anywhere inside, e.g. under `extensions`,
-//! makes a point hazard with that radius), tracks (one line per segment; a multi-segment track is a
+//! GPX reader: waypoints (points; the radius of a point hazard comes from a `radius` element
+//! anywhere inside, e.g. under `extensions`, or from Garmin's proximity alarm distance,
+//! `extensions/gpxx:WaypointExtension/gpxx:Proximity` (GpxExtensions v3) or
+//! `wptx1:WaypointExtension/wptx1:Proximity` (WaypointExtension v1), in metres), tracks (one line per segment; a multi-segment track is a
 //! MultiLineString) and routes (lines). Ids, status and hazard type are read from elements named
 //! `id`, `status`, `hazard_type` inside the waypoint or track; the name from `name`.
 
@@ -77,11 +79,22 @@ pub fn read_gpx(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> 
                     "name" if it.props.name.is_none() => it.props.name = Some(t.to_string()),
                     "status" => it.props.status = Some(t.to_string()),
                     "hazard_type" => it.props.hazard_type = Some(t.to_string()),
-                    "radius" | "radius_m" => {
-                        it.props.radius_m = Some(
-                            t.parse::<f64>()
-                                .map_err(|_| format!("radius {t:?} is not a number"))?,
-                        )
+                    // demine's own element, and Garmin's proximity alarm distance in metres
+                    // (gpxx:WaypointExtension of GpxExtensions v3 and wptx1:WaypointExtension
+                    // v1; local names, so any prefix or none).
+                    "radius" | "radius_m" | "Proximity" | "proximity" => {
+                        let r = t
+                            .parse::<f64>()
+                            .map_err(|_| format!("{name} {t:?} is not a number of metres"))?;
+                        match it.props.radius_m {
+                            Some(old) if old != r => {
+                                return Err(format!(
+                                    "the waypoint gives two different radii ({old} and {r} m); \
+                                     keep one"
+                                ));
+                            }
+                            _ => it.props.radius_m = Some(r),
+                        }
                     }
                     "id" => {
                         it.id = Some(match t.parse::<i64>() {
@@ -147,6 +160,29 @@ mod tests {
             c.features[2].geometry,
             Some(Geometry::LineString(_))
         ));
+    }
+
+    #[test]
+    fn garmin_proximity_is_the_radius() {
+        let g = r#"<?xml version="1.0"?>
+<gpx version="1.1" creator="Garmin" xmlns="http://www.topografix.com/GPX/1/1"
+ xmlns:gpxx="http://www.garmin.com/xmlschemas/GpxExtensions/v3"
+ xmlns:wptx1="http://www.garmin.com/xmlschemas/WaypointExtension/v1">
+ <wpt lat="12.5" lon="104.9"><name>A</name><extensions><gpxx:WaypointExtension>
+  <gpxx:Proximity>150</gpxx:Proximity><gpxx:DisplayMode>SymbolAndName</gpxx:DisplayMode>
+ </gpxx:WaypointExtension></extensions></wpt>
+ <wpt lat="12.6" lon="104.9"><extensions><wptx1:WaypointExtension>
+  <wptx1:Proximity>75.5</wptx1:Proximity></wptx1:WaypointExtension></extensions></wpt>
+ <wpt lat="12.7" lon="104.9"><name>no radius</name></wpt>
+</gpx>"#;
+        let c = read_gpx("g.gpx", g.as_bytes()).unwrap();
+        let radii: Vec<_> = c.features.iter().map(|f| f.properties.radius_m).collect();
+        assert_eq!(radii, vec![Some(150.0), Some(75.5), None]);
+        let two = r#"<gpx><wpt lat="1" lon="2"><extensions><radius>20</radius>
+ <gpxx:WaypointExtension><gpxx:Proximity>150</gpxx:Proximity></gpxx:WaypointExtension>
+ </extensions></wpt></gpx>"#;
+        let e = read_gpx("g.gpx", two.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("two different radii"), "{e}");
     }
 
     #[test]

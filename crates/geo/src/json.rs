@@ -19,15 +19,39 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// How deep objects and arrays may nest. GeoJSON needs about eight levels; anything deeper is
+/// refused with a named error rather than risking the stack on a hostile file.
+pub(crate) const MAX_DEPTH: u32 = 128;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
     pub b: &'a [u8],
     pub i: usize,
+    /// Objects and arrays open around the cursor (only counted by the recursive parts).
+    pub depth: u32,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(b: &'a [u8], i: usize) -> Self {
-        Self { b, i }
+        Self { b, i, depth: 0 }
+    }
+
+    /// Enters one level of nesting; an error past [`MAX_DEPTH`].
+    #[inline]
+    pub fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err(format!(
+                "JSON nested deeper than {MAX_DEPTH} levels (refused: no GeoJSON needs that)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Leaves one level of nesting.
+    #[inline]
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     pub fn err<T>(&self, msg: impl Into<String>) -> PResult<T> {
@@ -352,9 +376,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips any JSON value.
+    /// Skips any JSON value (at most [`MAX_DEPTH`] levels deep).
     pub fn skip_value(&mut self) -> PResult<()> {
         self.ws();
+        if matches!(self.peek(), Some(b'{' | b'[')) {
+            self.enter()?;
+            let r = self.skip_nested();
+            self.leave();
+            return r;
+        }
+        self.skip_nested()
+    }
+
+    fn skip_nested(&mut self) -> PResult<()> {
         match self.peek() {
             Some(b'"') => self.string().map(|_| ()),
             Some(b'{') => {
@@ -434,6 +468,25 @@ mod tests {
         c.skip_value().unwrap();
         c.ws();
         assert_eq!(c.peek(), Some(b'x'));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_named_error_not_a_crash() {
+        for open in [b'[', b'{'] {
+            let mut t = Vec::new();
+            for _ in 0..100_000 {
+                t.push(open);
+                if open == b'{' {
+                    t.extend_from_slice(b"\"a\":");
+                }
+            }
+            let e = Cursor::new(&t, 0).skip_value().unwrap_err();
+            assert!(e.msg.contains("nested deeper than 128"), "{e:?}");
+        }
+        let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert!(Cursor::new(ok.as_bytes(), 0).skip_value().is_ok());
+        let bad = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        assert!(Cursor::new(bad.as_bytes(), 0).skip_value().is_err());
     }
 
     proptest! {

@@ -55,6 +55,7 @@
 //! # Ok::<(), demine_geo::GeoError>(())
 //! ```
 
+mod antimeridian;
 pub mod csvfmt;
 pub mod error;
 pub mod feature;
@@ -76,7 +77,8 @@ mod xml;
 
 pub use error::{Fault, FaultKind, GeoError, Severity};
 pub use feature::{
-    Collection, Feature, FeatureId, HazardRecord, HazardShape, Properties, hazard_records,
+    Collection, Feature, FeatureId, HazardRecord, HazardShape, MAX_AREA_M2, MAX_RADIUS_M,
+    Properties, apply_default_radius, hazard_records, valid_radius,
 };
 pub use geodesy::{
     degree_margins, distance_to_geometry, geodesic_distance, geometry_area_m2, polygon_area_m2,

@@ -101,6 +101,91 @@ fn fix_ring(
     true
 }
 
+/// Whether a closed ring with twice-signed-area `a2` encloses no area: exactly zero, or so small
+/// against the ring's extent that only rounding made it non-zero (collinear vertices).
+fn is_zero_area(ring: &[Coord], a2: f64) -> bool {
+    let Some(b) = crate::geom::Bbox::of_coords(ring) else {
+        return true;
+    };
+    let span = (b.max_lon - b.min_lon) + (b.max_lat - b.min_lat);
+    a2 == 0.0 || a2.abs() <= 1e-12 * span * span
+}
+
+/// Holes must lie inside the exterior ring and outside each other (their edges do not cross:
+/// that was checked before). Returns the first fault.
+fn hole_fault(poly: &Polygon) -> Option<FaultKind> {
+    use crate::geom::{Bbox, point_in_ring};
+    let strictly_inside = |v: Coord, ring: &[Coord]| point_in_ring(v, ring) && !on_ring(v, ring);
+    for (i, h) in poly.holes.iter().enumerate() {
+        // Every vertex inside the exterior or on it, and at least one strictly inside (a hole
+        // equal to its exterior would leave nothing).
+        if let Some(&at) = h.iter().find(|&&v| !point_in_ring(v, &poly.exterior)) {
+            return Some(FaultKind::HoleOutsideShell { ring: i + 1, at });
+        }
+        if !h.iter().any(|&v| strictly_inside(v, &poly.exterior))
+            && let Some(&at) = h.first()
+        {
+            // All on the boundary: inside only if some edge midpoint is inside.
+            let mid_inside = h.windows(2).any(|w| {
+                let m = Coord::new((w[0].lon + w[1].lon) / 2.0, (w[0].lat + w[1].lat) / 2.0);
+                strictly_inside(m, &poly.exterior)
+            });
+            if !mid_inside {
+                return Some(FaultKind::HoleOutsideShell { ring: i + 1, at });
+            }
+        }
+    }
+    let boxes: Vec<Option<Bbox>> = poly.holes.iter().map(|h| Bbox::of_coords(h)).collect();
+    let mut found = None;
+    meeting_pairs(&boxes, |i, j| {
+        let (h, g) = (&poly.holes[i], &poly.holes[j]);
+        let (inner, outer) = if h.iter().any(|&v| strictly_inside(v, g)) {
+            (i, j)
+        } else if g.iter().any(|&v| strictly_inside(v, h)) {
+            (j, i)
+        } else {
+            return false;
+        };
+        found = Some(FaultKind::HoleInsideHole {
+            ring: inner + 1,
+            other_ring: outer + 1,
+        });
+        true
+    });
+    found
+}
+
+/// Calls `f` on each pair (i, j) of boxes that meet, sweeping along longitude so that many
+/// disjoint boxes cost a sort, not every pair; stops when `f` returns true.
+fn meeting_pairs(
+    boxes: &[Option<crate::geom::Bbox>],
+    mut f: impl FnMut(usize, usize) -> bool,
+) -> bool {
+    let mut order: Vec<(usize, crate::geom::Bbox)> = boxes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.map(|b| (i, b)))
+        .collect();
+    order.sort_unstable_by(|a, b| a.1.min_lon.total_cmp(&b.1.min_lon));
+    for (k, (i, a)) in order.iter().enumerate() {
+        for (j, b) in &order[k + 1..] {
+            if b.min_lon > a.max_lon {
+                break;
+            }
+            if a.intersects(b) && f(*i, *j) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `p` lies on one of the ring's edges.
+fn on_ring(p: Coord, ring: &[Coord]) -> bool {
+    ring.windows(2)
+        .any(|w| orient(w[0], w[1], p) == 0.0 && within(w[0], w[1], p))
+}
+
 /// An edge for the sweep: its ring, its position in the ring and its x extent.
 struct Edge {
     ring: usize,
@@ -265,7 +350,10 @@ fn check_polygon(poly: &mut Polygon, part: Option<usize>, out: &mut Vec<Found>) 
     for (i, h) in poly.holes.iter_mut().enumerate() {
         rings_ok &= fix_ring(h, i + 1, false, part, out);
     }
-    if rings_ok && let Some((ring, other_ring, at)) = find_self_intersection(poly) {
+    if !rings_ok {
+        return;
+    }
+    if let Some((ring, other_ring, at)) = find_self_intersection(poly) {
         out.push(error(
             part,
             FaultKind::SelfIntersection {
@@ -274,6 +362,127 @@ fn check_polygon(poly: &mut Polygon, part: Option<usize>, out: &mut Vec<Found>) 
                 at,
             },
         ));
+    } else if let Some(ring) = poly
+        .rings()
+        .position(|r| is_zero_area(r, ring_signed_area2(r)))
+    {
+        out.push(error(part, FaultKind::ZeroArea { ring }));
+    } else if let Some(k) = hole_fault(poly) {
+        out.push(error(part, k));
+    }
+}
+
+/// What to do with a polygon that may cross the antimeridian.
+enum Crossing {
+    /// It does not cross (or has a coordinate fault, reported later): check it as it is.
+    No,
+    /// It crossed and was split into these parts (reported).
+    Split(Vec<Polygon>),
+    /// It cannot be split (reported as an error).
+    Refused,
+}
+
+fn antimeridian_polygon(poly: &Polygon, part: Option<usize>, out: &mut Vec<Found>) -> Crossing {
+    if poly.rings().any(|r| coord_fault(r).is_some())
+        || !poly.rings().any(|r| crate::antimeridian::crosses(r))
+    {
+        return Crossing::No;
+    }
+    let mut closed = poly.clone();
+    for r in std::iter::once(&mut closed.exterior).chain(closed.holes.iter_mut()) {
+        r.dedup();
+        if r.len() > 1
+            && r.first() != r.last()
+            && let Some(&first) = r.first()
+        {
+            r.push(first);
+        }
+    }
+    match crate::antimeridian::split_polygon(&closed) {
+        Ok(parts) if !parts.is_empty() => {
+            out.push(warn(
+                part,
+                FaultKind::AntimeridianSplit { parts: parts.len() },
+            ));
+            Crossing::Split(parts)
+        }
+        Ok(_) => {
+            out.push(error(part, FaultKind::ZeroArea { ring: 0 }));
+            Crossing::Refused
+        }
+        Err(crate::antimeridian::SplitError::AroundPole { ring }) => {
+            out.push(error(part, FaultKind::AroundPole { ring }));
+            Crossing::Refused
+        }
+    }
+}
+
+/// Checks the parts of a multipolygon and merges parts that overlap (so that no land is counted
+/// twice), reporting the merge.
+fn check_parts(ps: &mut Vec<Polygon>, out: &mut Vec<Found>) {
+    let mut parts = Vec::with_capacity(ps.len());
+    let mut refused = false;
+    for (i, p) in std::mem::take(ps).into_iter().enumerate() {
+        match antimeridian_polygon(&p, Some(i), out) {
+            Crossing::No => parts.push(p),
+            Crossing::Split(more) => parts.extend(more),
+            Crossing::Refused => {
+                refused = true;
+                parts.push(p);
+            }
+        }
+    }
+    *ps = parts;
+    if refused {
+        return;
+    }
+    let errors_before = out.iter().filter(|f| f.severity == Severity::Error).count();
+    for (i, p) in ps.iter_mut().enumerate() {
+        check_polygon(p, Some(i), out);
+    }
+    let errors_after = out.iter().filter(|f| f.severity == Severity::Error).count();
+    if errors_after == errors_before {
+        merge_overlaps(ps, out);
+    }
+}
+
+/// Replaces overlapping parts by their union. Only parts whose boxes meet are candidates; they
+/// overlap when the union's area is less than the sum of the parts'.
+fn merge_overlaps(ps: &mut Vec<Polygon>, out: &mut Vec<Found>) {
+    use crate::geom::Bbox;
+    let boxes: Vec<Option<Bbox>> = ps.iter().map(|p| Bbox::of_coords(&p.exterior)).collect();
+    if !meeting_pairs(&boxes, |_, _| true) {
+        return;
+    }
+    let sum = crate::ops::area_m2(ps);
+    let mut merged: Vec<Polygon> = Vec::new();
+    for p in ps.iter() {
+        merged = if merged.is_empty() {
+            vec![p.clone()]
+        } else {
+            crate::ops::union(&merged, std::slice::from_ref(p))
+        };
+    }
+    // The overlay snaps to a fine grid: keep every position in range.
+    for p in &mut merged {
+        for r in std::iter::once(&mut p.exterior).chain(p.holes.iter_mut()) {
+            for c in r.iter_mut() {
+                c.lon = c.lon.clamp(-180.0, 180.0);
+                c.lat = c.lat.clamp(-90.0, 90.0);
+            }
+        }
+    }
+    let union = crate::ops::area_m2(&merged);
+    // Below a square metre or a part in a million, the difference is the overlay's rounding.
+    if sum - union > 1.0 + 1e-6 * sum && !merged.is_empty() {
+        out.push(warn(
+            None,
+            FaultKind::OverlappingParts {
+                before: ps.len(),
+                after: merged.len(),
+            },
+        ));
+        *ps = merged;
     }
 }
 
@@ -302,8 +511,15 @@ fn check_line(line: &mut Vec<Coord>, part: Option<usize>, out: &mut Vec<Found>) 
     }
 }
 
-/// Fixes what can be fixed in one geometry and reports every fault (without feature context).
+/// Fixes what can be fixed in one geometry and reports every fault (without feature context). A
+/// polygon or line that crosses the antimeridian becomes a multi-geometry of its parts.
 fn check_geometry(g: &mut Geometry, out: &mut Vec<Found>) {
+    let empty = |out: &mut Vec<Found>, g: &Geometry| {
+        out.push(error(
+            None,
+            FaultKind::EmptyGeometry(g.type_name().to_string()),
+        ));
+    };
     match g {
         Geometry::Point(c) => {
             if let Some(k) = coord_fault(std::slice::from_ref(c)) {
@@ -311,20 +527,77 @@ fn check_geometry(g: &mut Geometry, out: &mut Vec<Found>) {
             }
         }
         Geometry::MultiPoint(cs) => {
-            if let Some(k) = coord_fault(cs) {
+            if cs.is_empty() {
+                empty(out, g);
+            } else if let Some(k) = coord_fault(cs) {
                 out.push(error(None, k));
             }
         }
-        Geometry::LineString(l) => check_line(l, None, out),
+        Geometry::LineString(l) => {
+            if coord_fault(l).is_none() && crate::antimeridian::crosses(l) {
+                let pieces = crate::antimeridian::split_line(l);
+                out.push(warn(
+                    None,
+                    FaultKind::AntimeridianSplit {
+                        parts: pieces.len(),
+                    },
+                ));
+                *g = Geometry::MultiLineString(pieces);
+                check_geometry(g, out);
+            } else {
+                check_line(l, None, out);
+            }
+        }
         Geometry::MultiLineString(ls) => {
+            if ls.is_empty() {
+                empty(out, g);
+                return;
+            }
+            let mut lines = Vec::with_capacity(ls.len());
+            for (i, l) in std::mem::take(ls).into_iter().enumerate() {
+                if coord_fault(&l).is_none() && crate::antimeridian::crosses(&l) {
+                    let pieces = crate::antimeridian::split_line(&l);
+                    out.push(warn(
+                        Some(i),
+                        FaultKind::AntimeridianSplit {
+                            parts: pieces.len(),
+                        },
+                    ));
+                    lines.extend(pieces);
+                } else {
+                    lines.push(l);
+                }
+            }
+            *ls = lines;
             for (i, l) in ls.iter_mut().enumerate() {
                 check_line(l, Some(i), out);
             }
         }
-        Geometry::Polygon(p) => check_polygon(p, None, out),
+        Geometry::Polygon(p) => match antimeridian_polygon(p, None, out) {
+            Crossing::No => check_polygon(p, None, out),
+            Crossing::Split(mut parts) => {
+                if parts.len() == 1 {
+                    let mut one = parts.remove(0);
+                    check_polygon(&mut one, None, out);
+                    *p = one;
+                } else {
+                    let errors = out.iter().filter(|f| f.severity == Severity::Error).count();
+                    for (i, q) in parts.iter_mut().enumerate() {
+                        check_polygon(q, Some(i), out);
+                    }
+                    if out.iter().filter(|f| f.severity == Severity::Error).count() == errors {
+                        merge_overlaps(&mut parts, out);
+                    }
+                    *g = Geometry::MultiPolygon(parts);
+                }
+            }
+            Crossing::Refused => {}
+        },
         Geometry::MultiPolygon(ps) => {
-            for (i, p) in ps.iter_mut().enumerate() {
-                check_polygon(p, Some(i), out);
+            if ps.is_empty() {
+                empty(out, g);
+            } else {
+                check_parts(ps, out);
             }
         }
     }
@@ -485,6 +758,209 @@ mod tests {
         let faults = validate_feature(&mut f);
         assert!(faults.iter().any(|x| x.severity == Severity::Error
             && matches!(x.kind, FaultKind::TooShortRing { vertices: 2, .. })));
+    }
+
+    fn kinds(faults: &[Fault]) -> Vec<&FaultKind> {
+        faults.iter().map(|x| &x.kind).collect()
+    }
+
+    fn square(x: f64, y: f64, d: f64) -> Vec<Coord> {
+        vec![c(x, y), c(x + d, y), c(x + d, y + d), c(x, y + d), c(x, y)]
+    }
+
+    #[test]
+    fn antimeridian_polygon_is_split_not_inverted() {
+        let mut f = feature(Geometry::Polygon(Polygon::new(vec![
+            c(179.9, -16.0),
+            c(-179.9, -16.0),
+            c(-179.9, -16.1),
+            c(179.9, -16.1),
+        ])));
+        let faults = validate_feature(&mut f);
+        assert!(
+            faults.iter().all(|x| x.severity == Severity::Warning),
+            "{faults:?}"
+        );
+        assert!(kinds(&faults).contains(&&FaultKind::AntimeridianSplit { parts: 2 }));
+        let Some(Geometry::MultiPolygon(ps)) = &f.geometry else {
+            panic!("{:?}", f.geometry)
+        };
+        let inside = |p: Coord| ps.iter().any(|x| crate::geom::point_in_polygon(p, x));
+        assert!(inside(c(179.95, -16.05)) && inside(c(-179.95, -16.05)));
+        assert!(!inside(c(0.0, -16.05)));
+        // Idempotent: the parts are valid as they are.
+        let again = validate_feature(&mut f);
+        assert!(again.is_empty(), "{again:?}");
+    }
+
+    #[test]
+    fn ring_around_a_pole_is_refused() {
+        let mut f = feature(Geometry::Polygon(Polygon::new(vec![
+            c(0.0, 85.0),
+            c(120.0, 85.0),
+            c(-120.0, 85.0),
+            c(0.0, 85.0),
+        ])));
+        let faults = validate_feature(&mut f);
+        assert_eq!(kinds(&faults), vec![&FaultKind::AroundPole { ring: 0 }]);
+    }
+
+    #[test]
+    fn antimeridian_line_is_split() {
+        let mut f = feature(Geometry::LineString(vec![c(179.5, 0.0), c(-179.5, 0.0)]));
+        let faults = validate_feature(&mut f);
+        assert_eq!(
+            kinds(&faults),
+            vec![&FaultKind::AntimeridianSplit { parts: 2 }]
+        );
+        assert!(matches!(&f.geometry, Some(Geometry::MultiLineString(ls)) if ls.len() == 2));
+    }
+
+    #[test]
+    fn hole_outside_its_shell_is_refused() {
+        let mut f = feature(Geometry::Polygon(Polygon {
+            exterior: square(0.0, 0.0, 0.001),
+            holes: vec![square(0.01, 0.01, 0.0001)],
+        }));
+        let faults = validate_feature(&mut f);
+        assert!(
+            faults
+                .iter()
+                .any(|x| matches!(x.kind, FaultKind::HoleOutsideShell { ring: 1, .. })),
+            "{faults:?}"
+        );
+        // The same hole inside is fine.
+        let mut f = feature(Geometry::Polygon(Polygon {
+            exterior: square(0.0, 0.0, 0.001),
+            holes: vec![square(0.0004, 0.0004, 0.0001)],
+        }));
+        let faults = validate_feature(&mut f);
+        assert!(
+            faults.iter().all(|x| x.severity == Severity::Warning),
+            "{faults:?}"
+        );
+    }
+
+    #[test]
+    fn hole_inside_a_hole_is_refused() {
+        let mut f = feature(Geometry::Polygon(Polygon {
+            exterior: square(0.0, 0.0, 1.0),
+            holes: vec![square(0.1, 0.1, 0.5), square(0.2, 0.2, 0.1)],
+        }));
+        let faults = validate_feature(&mut f);
+        assert!(
+            faults
+                .iter()
+                .any(|x| matches!(x.kind, FaultKind::HoleInsideHole { .. })),
+            "{faults:?}"
+        );
+    }
+
+    #[test]
+    fn hole_inside_a_later_or_earlier_hole_is_refused() {
+        for holes in [
+            vec![square(0.2, 0.2, 0.1), square(0.1, 0.1, 0.5)],
+            vec![square(0.1, 0.1, 0.5), square(0.2, 0.2, 0.1)],
+        ] {
+            let mut f = feature(Geometry::Polygon(Polygon {
+                exterior: square(0.0, 0.0, 1.0),
+                holes,
+            }));
+            let faults = validate_feature(&mut f);
+            assert!(
+                faults
+                    .iter()
+                    .any(|x| matches!(x.kind, FaultKind::HoleInsideHole { .. })
+                        && x.to_string().contains("inside another hole")),
+                "{faults:?}"
+            );
+        }
+        // Many disjoint holes and parts go through the sweep without a fault.
+        let holes: Vec<_> = (0..2000)
+            .map(|i| square(0.001 + 0.0004 * f64::from(i), 0.5, 0.0002))
+            .collect();
+        let mut f = feature(Geometry::Polygon(Polygon {
+            exterior: square(0.0, 0.0, 1.0),
+            holes,
+        }));
+        assert!(
+            validate_feature(&mut f)
+                .iter()
+                .all(|x| x.severity == Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn collinear_ring_is_refused_even_with_rounding() {
+        for ring in [
+            vec![c(0.0, 0.0), c(0.1, 0.1), c(0.3, 0.3), c(0.0, 0.0)],
+            vec![
+                c(104.1, 11.3),
+                c(104.2, 11.4),
+                c(104.3, 11.5),
+                c(104.1, 11.3),
+            ],
+        ] {
+            let mut f = feature(Geometry::Polygon(Polygon::new(ring)));
+            let faults = validate_feature(&mut f);
+            assert!(
+                faults.iter().any(|x| x.severity == Severity::Error),
+                "{faults:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_parts_are_merged_touching_parts_kept() {
+        let mut f = feature(Geometry::MultiPolygon(vec![
+            Polygon::new(square(0.0, 0.0, 0.01)),
+            Polygon::new(square(0.005, 0.0, 0.01)),
+        ]));
+        let faults = validate_feature(&mut f);
+        assert_eq!(
+            kinds(&faults),
+            vec![&FaultKind::OverlappingParts {
+                before: 2,
+                after: 1
+            }]
+        );
+        let Some(Geometry::MultiPolygon(ps)) = &f.geometry else {
+            panic!()
+        };
+        let merged = crate::ops::area_m2(ps);
+        let one = crate::ops::area_m2(&[Polygon::new(square(0.0, 0.0, 0.01))]);
+        assert!((merged / one - 1.5).abs() < 1e-3, "{merged} vs {one}");
+        let mut f = feature(Geometry::MultiPolygon(vec![
+            Polygon::new(square(0.0, 0.0, 0.01)),
+            Polygon::new(square(0.01, 0.0, 0.01)),
+        ]));
+        assert!(validate_feature(&mut f).is_empty());
+        // A part repeated exactly.
+        let mut f = feature(Geometry::MultiPolygon(vec![
+            Polygon::new(square(0.0, 0.0, 0.01)),
+            Polygon::new(square(0.0, 0.0, 0.01)),
+        ]));
+        let faults = validate_feature(&mut f);
+        assert!(
+            matches!(faults[0].kind, FaultKind::OverlappingParts { .. }),
+            "{faults:?}"
+        );
+    }
+
+    #[test]
+    fn empty_geometries_are_refused() {
+        for g in [
+            Geometry::MultiPolygon(vec![]),
+            Geometry::MultiPoint(vec![]),
+            Geometry::MultiLineString(vec![]),
+        ] {
+            let mut f = feature(g);
+            let faults = validate_feature(&mut f);
+            assert!(
+                matches!(faults[0].kind, FaultKind::EmptyGeometry(_)),
+                "{faults:?}"
+            );
+        }
     }
 
     #[test]

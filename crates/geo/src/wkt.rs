@@ -66,7 +66,11 @@ impl P<'_> {
         }
         let t = std::str::from_utf8(&self.s[st..self.i]).unwrap_or("");
         match t.parse::<f64>() {
-            Ok(v) => Ok(v),
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => {
+                self.i = st;
+                self.err(format!("number {t} is too large (not finite)"))
+            }
             Err(_) => {
                 self.i = st;
                 self.err("expected a number")
@@ -314,5 +318,12 @@ mod tests {
                 .contains("CIRCLE")
         );
         assert!(parse_wkt("POINT(1 2) x").is_err());
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_refused() {
+        // Found by the fuzzer: -1e4001 read as -inf and written back as "-inf".
+        let e = parse_wkt("LINESTRING(179.5 0,-179.5 -1e4001)").unwrap_err();
+        assert!(e.to_string().contains("-1e4001 is too large"), "{e}");
     }
 }

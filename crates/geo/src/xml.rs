@@ -6,6 +6,10 @@ use quick_xml::reader::Reader;
 
 use crate::error::{GeoError, line_col};
 
+/// How deep elements may nest. KML and GPX need about a dozen levels; anything deeper is refused
+/// with a named error.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// What the reader hands to a format's handler.
 pub(crate) enum XmlEvent<'a> {
     /// An element opened: its local name and attributes (local names, unescaped values).
@@ -54,6 +58,15 @@ pub(crate) fn walk(
                     Event::Start(e) => (false, e),
                     _ => continue,
                 };
+                if path.len() >= MAX_DEPTH {
+                    return Err(err_at(
+                        pos,
+                        format!(
+                            "XML nested deeper than {MAX_DEPTH} elements (refused: no KML or GPX \
+                             needs that)"
+                        ),
+                    ));
+                }
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 let mut attrs = Vec::new();
                 for a in e.attributes() {

@@ -196,3 +196,62 @@ proptest! {
         let _ = demine_geo::geojson::parse_geojson("f", &bytes, 1);
     }
 }
+
+#[test]
+fn nesting_100000_deep_is_a_named_error_in_every_reader() {
+    use demine_geo::{FileFormat, read_features};
+    let n = 100_000;
+    let arr = format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let objs = format!("{}1{}", "{\"a\":".repeat(n / 4), "}".repeat(n / 4));
+    let geoms = format!(
+        "{}null{}",
+        "{\"geometry\":".repeat(n / 4),
+        "}".repeat(n / 4)
+    );
+    let geojson = [
+        format!(
+            r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":{arr}}}}}"#
+        ),
+        format!(r#"{{"type":"Feature","properties":{{"x":{arr}}},"geometry":null}}"#),
+        format!(r#"{{"type":"FeatureCollection","x":{objs},"features":[]}}"#),
+        format!(r#"{{"type":"Feature","properties":{{}},"geometry":{geoms}}}"#),
+    ];
+    for text in &geojson {
+        assert!(text.len() >= 200_000 || text.len() >= n, "{}", text.len());
+        for threads in [1, 2] {
+            let e = read_features(
+                FileFormat::Geojson,
+                "deep.geojson",
+                text.as_bytes(),
+                threads,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&e, GeoError::Syntax { message, .. } if message.contains("nested deeper than 128")),
+                "{e}"
+            );
+        }
+    }
+    let kml = format!(
+        "<kml>{}{}</kml>",
+        "<Folder>".repeat(n),
+        "</Folder>".repeat(n)
+    );
+    let gpx = format!(
+        "<gpx>{}{}</gpx>",
+        "<extensions>".repeat(n),
+        "</extensions>".repeat(n)
+    );
+    for (format, text) in [(FileFormat::Kml, kml), (FileFormat::Gpx, gpx)] {
+        let e = read_features(format, "deep", text.as_bytes(), 1).unwrap_err();
+        assert!(e.to_string().contains("nested deeper than 256"), "{e}");
+    }
+    // Just under the limits reads (and is refused for what it is, not for its depth).
+    let ok = format!(
+        r#"{{"type":"Feature","properties":{{"x":{}{}}},"geometry":null}}"#,
+        "[".repeat(120),
+        "]".repeat(120)
+    );
+    let e = read_features(FileFormat::Geojson, "ok.geojson", ok.as_bytes(), 1).unwrap_err();
+    assert!(e.to_string().contains("no geometry"), "{e}");
+}

@@ -422,14 +422,14 @@ mod tests {
     use demine_geo::{Coord, Polygon};
 
     const FILE: &str = r#"{"type":"FeatureCollection","features":[
-      {"type":"Feature","id":1,"properties":{"status":"confirmed","iso3":"KHM",
+      {"type":"Feature","id":1,"properties":{"radius":50,"status":"confirmed","iso3":"KHM",
         "reported":"2024-02-03","devices":["ap-mine"],"benchmark":[104.9,11.5]},
        "geometry":{"type":"Point","coordinates":[104.92,11.56]}},
-      {"type":"Feature","id":2,"properties":{"status":"suspected","iso3":"KHM","reported":"03/02/2024"},
+      {"type":"Feature","id":2,"properties":{"radius":50,"status":"suspected","iso3":"KHM","reported":"03/02/2024"},
        "geometry":{"type":"Point","coordinates":[104.92,11.57]}},
-      {"type":"Feature","id":3,"properties":{"status":"suspected","iso3":"THA"},
+      {"type":"Feature","id":3,"properties":{"radius":50,"status":"suspected","iso3":"THA"},
        "geometry":{"type":"Point","coordinates":[104.93,11.56]}},
-      {"type":"Feature","id":4,"properties":{"status":"suspected","iso3":"ZZZ"},
+      {"type":"Feature","id":4,"properties":{"radius":50,"status":"suspected","iso3":"ZZZ"},
        "geometry":{"type":"Point","coordinates":[104.93,11.58]}}
     ]}"#;
 
