@@ -35,7 +35,21 @@ enum Command {
     Release(hazards::ReleaseCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
+/// `RUST_BACKTRACE` says: they are about the input or the environment, not a bug in demine.
+fn main() -> std::process::ExitCode {
+    let result = run().and_then(|()| registry::checkpoint_written());
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = registry::checkpoint_written();
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => registry::run(
