@@ -278,7 +278,13 @@ fn export_import_round_trip_through_files() {
         .assert()
         .code(6);
     demine(&a)
-        .args(["export", "victims", "--include-restricted", "--access", "restricted"])
+        .args([
+            "export",
+            "victims",
+            "--include-restricted",
+            "--access",
+            "restricted",
+        ])
         .assert()
         .success();
 }

@@ -63,14 +63,30 @@ pub(crate) async fn setup_lock(path: &Path) -> Result<std::fs::File, StoreError>
         .create(true)
         .truncate(false)
         .open(&lp)
-        .map_err(io)?;
+        .map_err(|e| {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) {
+                StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "this command writes, and the database's folder cannot be written \
+                         (creating its lock file {}: {e}); run it where the database can be \
+                         written, or copy the database somewhere writable",
+                        lp.display()
+                    ),
+                }
+            } else {
+                io(e)
+            }
+        })?;
     let start = std::time::Instant::now();
     loop {
         match file.try_lock() {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < SETUP_WAIT => {
-                // Setup waits are rare and short; a plain sleep keeps the store free of a runtime.
-                std::thread::sleep(Duration::from_millis(50));
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut pid = String::new();
