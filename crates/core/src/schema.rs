@@ -311,6 +311,13 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
             Ok(Value::Null)
         };
     }
+    if t.chars().count() > MAX_TEXT {
+        return Err(format!(
+            "{} is longer than {MAX_TEXT} characters ({} bytes): not a registry value",
+            col.name,
+            t.len()
+        ));
+    }
     let bad = || format!("{} {t:?} is not a {}", col.name, col.ty.describe());
     Ok(match col.ty {
         FieldType::Text => Value::Text(t.to_string()),
@@ -373,6 +380,10 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
         }
     })
 }
+
+/// The longest text a field may hold, in characters: a note of a few pages. A longer field is a
+/// file whose quoting went wrong, or an attempt to fill the database.
+pub const MAX_TEXT: usize = 10_000;
 
 /// The years a date or year field may name. The Convention's history starts in the 1990s (the seed
 /// figures go back to 1992) and a victim's birth date may be decades earlier; a year before 1900,
@@ -1143,6 +1154,10 @@ mod tests {
         assert_eq!(parse_field(amount, "12.5").unwrap(), Value::Real(12.5));
         let low = &est.columns[est.index("low").unwrap()];
         assert!(parse_field(low, "-1").is_err());
+        let src = &f.columns[f.index("donor").unwrap()];
+        assert!(parse_field(src, &"x".repeat(MAX_TEXT)).is_ok());
+        let e = parse_field(src, &"x".repeat(MAX_TEXT + 1)).unwrap_err();
+        assert!(e.contains("longer than"), "{e}");
     }
 
     #[test]

@@ -159,6 +159,18 @@ fn read_kind<R: Read>(
         positions.push(headers.iter().position(|h| h == c.name));
     }
     for (i, h) in headers.iter().enumerate() {
+        if let Some(first) = headers[..i].iter().position(|x| x == h) {
+            return Err(invalid(
+                file,
+                1,
+                &format!("{} ({h})", i + 1),
+                format!(
+                    "column {h:?} appears twice (columns {} and {}): which one holds the value?",
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
         if table.index(h).is_none() {
             let known: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
             return Err(invalid(
@@ -228,6 +240,16 @@ fn read_kind<R: Read>(
 /// from 1.
 fn read_json(kind: Kind, file: &str, input: impl Read) -> Result<Batch, StoreError> {
     use serde::de::DeserializeSeed;
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::new(input);
+    // A byte order mark (written by some Windows tools) is not part of the JSON.
+    if input
+        .fill_buf()
+        .map(|b| b.starts_with(b"\xEF\xBB\xBF"))
+        .unwrap_or(false)
+    {
+        input.consume(3);
+    }
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut rows = Vec::new();
     let mut fault = None;
@@ -293,8 +315,23 @@ impl<'de> serde::de::Visitor<'de> for JsonRows<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut n: u64 = 0;
-        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+        while let Some(item) = seq.next_element::<Record>()? {
             n += 1;
+            let item = match item {
+                Record::Object(o) => serde_json::Value::Object(o),
+                Record::Other(v) => v,
+                Record::Duplicate(k) => {
+                    *self.fault = Some(invalid(
+                        self.file,
+                        n,
+                        &k,
+                        format!(
+                            "field {k:?} appears twice in the record: which one holds the value?"
+                        ),
+                    ));
+                    return Err(serde::de::Error::custom("stopped at a bad record"));
+                }
+            };
             match json_row(self.kind, self.file, n, item) {
                 Ok(row) => self.rows.push(row),
                 Err(e) => {
@@ -304,6 +341,72 @@ impl<'de> serde::de::Visitor<'de> for JsonRows<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// One element of the array: an object (whose keys must each appear once), a duplicated key, or
+/// anything else (refused by [`json_row`]).
+enum Record {
+    Object(serde_json::Map<String, serde_json::Value>),
+    Duplicate(String),
+    Other(serde_json::Value),
+}
+
+impl<'de> serde::Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Record, D::Error> {
+        d.deserialize_any(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = Record;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+        let mut obj = serde_json::Map::new();
+        let mut dup = None;
+        while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+            if obj.contains_key(&k) && dup.is_none() {
+                dup = Some(k.clone());
+            }
+            obj.insert(k, v);
+        }
+        Ok(match dup {
+            Some(k) => Record::Duplicate(k),
+            None => Record::Object(obj),
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Record, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            items.push(v);
+        }
+        Ok(Record::Other(serde_json::Value::Array(items)))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Record, E> {
+        Ok(Record::Other(v.into()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Record, E> {
+        Ok(Record::Other(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Record, E> {
+        Ok(Record::Other(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Record, E> {
+        Ok(Record::Other(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Record, E> {
+        Ok(Record::Other(v.into()))
+    }
+    fn visit_unit<E>(self) -> Result<Record, E> {
+        Ok(Record::Other(serde_json::Value::Null))
     }
 }
 
@@ -586,6 +689,28 @@ mod tests {
             e.contains("t.csv:2") && e.contains("2 fields where the header has 3"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn ambiguous_files_are_refused() {
+        let e = read(
+            "funding",
+            "donor,recipient,year,amount,amount,currency,purpose\nA,B,1999,1,2,USD,p\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("appears twice"), "{e}");
+        let json = |t: &str| read_batch("funding".parse().unwrap(), "f.json", t.as_bytes());
+        let e = json(r#"[{"donor":"A","recipient":"B","year":1999,"amount":-1,"amount":1,"currency":"USD","purpose":"p"}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("f.json:1: column amount") && e.contains("twice"),
+            "{e}"
+        );
+        let ok = json("\u{feff}[{\"donor\":\"A\",\"recipient\":\"B\",\"year\":1999,\"amount\":1,\"currency\":\"USD\",\"purpose\":\"p\"}]")
+            .unwrap();
+        assert_eq!(ok.rows.len(), 1);
     }
 
     #[test]
