@@ -444,7 +444,9 @@ fn json_row(kind: Kind, file: &str, line: u64, item: serde_json::Value) -> Resul
 
 /// A field's fault as a message may show it: for a restricted kind, without the value.
 fn shown_reason(kind: Kind, c: &Column, reason: String) -> String {
-    if crate::access::is_restricted(kind) && !reason.ends_with("is required but empty") {
+    // Only reasons that cannot hold the value are shown as they are.
+    let safe = reason.ends_with("is required but empty") || reason.contains("characters (");
+    if crate::access::is_restricted(kind) && !safe {
         crate::access::withheld_reason(c.name, &c.ty.describe())
     } else {
         reason
