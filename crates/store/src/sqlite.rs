@@ -126,29 +126,43 @@ pub(crate) fn describe_pid(pid: Option<u32>) -> String {
 }
 
 /// The pid holding SQLite's write lock on a WAL database, read from the kernel's lock table
-/// (Linux): the lock on byte 120 of the `-shm` file is the WAL write lock.
+/// (Linux): a write lock over byte 120 of the `-shm` file is the WAL write lock; a write lock on
+/// the database file itself is a writer of a database not in WAL mode.
 fn writer_pid(path: &Path) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     let mut shm = path.as_os_str().to_os_string();
     shm.push("-shm");
-    let ino = std::fs::metadata(&shm).ok()?.ino();
+    let shm_ino = std::fs::metadata(&shm).ok().map(|m| m.ino());
+    let db_ino = std::fs::metadata(path).ok().map(|m| m.ino());
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let mut fallback = None;
     for line in locks.lines() {
-        // "1: POSIX  ADVISORY  WRITE 1234 fe:00:5416154 120 120"
+        // "1: POSIX  ADVISORY  WRITE 1234 fe:00:5416154 120 120"; waiters have "->" after "1:".
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() < 8 || f[1] != "POSIX" || f[3] != "WRITE" {
             continue;
         }
+        let Ok(pid) = f[4].parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
         let inode = f[5].rsplit(':').next().and_then(|i| i.parse::<u64>().ok());
-        let start: Option<u64> = f[6].parse().ok();
-        if inode == Some(ino) && start == Some(120) {
-            let pid: u32 = f[4].parse().ok()?;
-            if pid != std::process::id() {
-                return Some(pid);
-            }
+        let start: u64 = f[6].parse().unwrap_or(u64::MAX);
+        let end: u64 = if f[7] == "EOF" {
+            u64::MAX
+        } else {
+            f[7].parse().unwrap_or(0)
+        };
+        if inode.is_some() && inode == shm_ino && start <= 120 && 120 <= end {
+            return Some(pid);
+        }
+        if inode.is_some() && inode == db_ino {
+            fallback = Some(pid);
         }
     }
-    None
+    fallback
 }
 
 /// Whether this process may write the database file and create files beside it (the WAL and
