@@ -137,6 +137,13 @@ impl DbArgs {
         let store = ops::open_reader(&target, BUNDLED_ACTOR)
             .await
             .map_err(exit_on)?;
+        // A database created (or set up) on the way was written: checkpoint it on exit too.
+        if let AnyStore::Sqlite(s) = &store
+            && s.writable()
+            && let Ok(mut w) = WRITTEN.lock()
+        {
+            w.push(target);
+        }
         Ok(store.with_access(self.access.level()))
     }
 }

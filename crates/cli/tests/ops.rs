@@ -322,6 +322,11 @@ fn copying_only_the_db_file_after_a_command_keeps_every_write() {
         !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
         "the WAL is checkpointed on exit"
     );
+    // A database created by a reading command is checkpointed too.
+    let first = tmp.path().join("first.db");
+    ok(&first, &["states"]);
+    let first_wal = tmp.path().join("first.db-wal");
+    assert!(!first_wal.exists() || std::fs::metadata(&first_wal).unwrap().len() == 0);
     let copy_dir = tempfile::tempdir().unwrap();
     let copy = copy_dir.path().join("copy.db");
     std::fs::copy(&db, &copy).unwrap();
