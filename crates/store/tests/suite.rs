@@ -1161,6 +1161,7 @@ both!(
     restricted_values_never_in_messages,
     hazard_coordinates_need_operational_access,
     json_import_streams_records,
+    a_busy_database_fails_within_the_bound,
 );
 
 const VICTIM: &str = "casualty_id,person_name,birth_date,contact,source\n\
@@ -1425,4 +1426,53 @@ async fn setup_race_postgres() {
     };
     ten_at_once(url).await;
     common::drop_database(&admin, &name).await;
+}
+
+async fn a_busy_database_fails_within_the_bound(f: &Fresh) {
+    let s = seeded(f).await;
+    let funding = "donor,recipient,year,amount,currency,purpose\nNorway,Angola,1998,1,USD,p\n";
+    // Another writer holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the audit lock).
+    let holder: Box<dyn std::any::Any + Send> = match &f.store {
+        AnyStore::Sqlite(x) => Box::new(x.pool().begin_with("BEGIN IMMEDIATE").await.unwrap()),
+        AnyStore::Postgres(x) => {
+            let mut tx = x.pool().begin().await.unwrap();
+            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Box::new(tx)
+        }
+    };
+    let start = std::time::Instant::now();
+    let r = ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.csv",
+        funding.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await;
+    let took = start.elapsed();
+    match r {
+        Err(e @ StoreError::Busy { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("is writing to this database"), "{text}");
+        }
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    assert!(took >= demine_store::BUSY_WAIT / 2, "{took:?}");
+    assert!(took < demine_store::BUSY_WAIT * 3, "{took:?}");
+    drop(holder);
+    // Once the other writer is gone the import goes through.
+    ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.csv",
+        funding.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
 }
