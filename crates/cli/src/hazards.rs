@@ -20,7 +20,7 @@ use crate::registry::{DbArgs, emit, exit_on};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file \
 unreadable, ...); 2 bad command line; 3 bad input data (the message names the file, the feature \
-by index and id, and the fault; nothing was changed); 4 not found.";
+by index and id, and the fault; nothing was changed); 4 not found; 6 access refused.";
 
 /// File formats for hazardous areas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -491,7 +491,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             }
         }
         HazardsCommand::Export(a) => {
-            let store = db.open().await?;
+            let store = db.open_read().await?;
             let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
@@ -515,7 +515,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             }
         }
         HazardsCommand::List(a) => {
-            let store = db.open().await?;
+            let store = db.open_read().await?;
             let iso3 = known_state(&store, a.iso3.as_deref()).await?;
             let areas = store
                 .areas(&AreaFilter {
@@ -551,7 +551,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             }
         }
         HazardsCommand::Show { id, json } => {
-            let store = db.open().await?;
+            let store = db.open_read().await?;
             let s = store
                 .area(id)
                 .await
@@ -652,7 +652,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             }
         }
         HazardsCommand::Accounting { id, iso3, json } => {
-            let store = db.open().await?;
+            let store = db.open_read().await?;
             let iso3 = known_state(&store, iso3.as_deref()).await?;
             let ids: Vec<i64> = match (id, &iso3) {
                 (Some(id), _) => vec![id],
@@ -963,7 +963,7 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
             );
         }
         ReleaseCommand::List { area, json } => {
-            let store = db.open().await?;
+            let store = db.open_read().await?;
             if store.area(area).await.map_err(exit_on)?.is_none() {
                 not_found(area);
             }

@@ -67,7 +67,8 @@ pub struct ExportArgs {
     /// Leave out the HXL hashtag row of a CSV export.
     #[arg(long)]
     pub no_hxl: bool,
-    /// Allow exporting restricted personal data (victims' identities).
+    /// Allow exporting restricted personal data (victims' identities); the reader also needs
+    /// `--access restricted`.
     #[arg(long)]
     pub include_restricted: bool,
 }

@@ -35,7 +35,34 @@ enum Command {
     Release(hazards::ReleaseCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
+/// `RUST_BACKTRACE` says: they are about the input or the environment, not a bug in demine.
+fn main() -> std::process::ExitCode {
+    let result = run().and_then(|()| registry::checkpoint_written());
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = registry::checkpoint_written();
+            eprintln!("error: {}", message(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line, each cause once: store errors already name their source.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => registry::run(

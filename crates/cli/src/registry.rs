@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
 use demine_store::view::{self, StateDetail, StateRow, StatusFilter};
-use demine_store::{AnyStore, StoreError, ops};
+use demine_store::{Access, AnyStore, StoreError, ops};
 
 /// Where the registry lives. Global: valid before or after any subcommand.
 #[derive(Debug, Clone, Args)]
@@ -31,6 +31,61 @@ pub struct DbArgs {
     /// Who makes the changes, as the audit log records it (default: $USER).
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
+    /// What this reader may see. public (the default): everything but personal data; victims'
+    /// identities are refused, and the audit log shows entries about them without their key
+    /// (a hash instead) or contents. restricted: personal data too (`export victims`, backups
+    /// of a database that holds them, the audit log in full). The store checks it on every read.
+    #[arg(long, global = true, value_enum, default_value_t = AccessArg::Public)]
+    pub access: AccessArg,
+}
+
+/// `--access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessArg {
+    Public,
+    Restricted,
+}
+
+impl AccessArg {
+    /// The store's level. The CLI works on a database its user holds, so its public reader sees
+    /// the coordinates of hazardous areas (`Access::Operational`); the level below exists for the
+    /// coming server.
+    fn level(self) -> Access {
+        match self {
+            AccessArg::Public => Access::Operational,
+            AccessArg::Restricted => Access::Restricted,
+        }
+    }
+}
+
+/// The SQLite databases this process opened for writing, checkpointed before it exits.
+static WRITTEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Copies the write-ahead log of every database this process wrote into its main file, so that
+/// `demine.db` alone is complete once demine exits (someone copying only it gets every write).
+/// Runs on its own thread and runtime, so it can be called from anywhere, async code included.
+pub(crate) fn checkpoint_written() -> Result<()> {
+    let targets: Vec<String> = WRITTEN
+        .lock()
+        .map(|mut w| std::mem::take(&mut *w))
+        .unwrap_or_default();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let job = std::thread::spawn(move || -> Result<()> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        for t in targets {
+            rt.block_on(ops::checkpoint(&t))?;
+        }
+        Ok(())
+    });
+    match job.join() {
+        Ok(r) => r,
+        Err(_) => anyhow::bail!("checkpointing the database failed"),
+    }
 }
 
 impl DbArgs {
@@ -53,7 +108,7 @@ impl DbArgs {
     }
 
     /// Opens a database that must already exist (a SQLite file that is missing is an error, not
-    /// a new empty database), without loading the bundled data.
+    /// a new empty database), for reading.
     pub(crate) async fn open_existing(&self) -> Result<AnyStore> {
         let target = self.target();
         if !target.contains("://") && !std::path::Path::new(&target).exists() {
@@ -62,9 +117,7 @@ impl DbArgs {
                  `demine hazards import`, or check against a file with --hazards"
             );
         }
-        let mut store = AnyStore::open(&target).await.map_err(exit_on)?;
-        self.head_file(&mut store);
-        Ok(store)
+        self.open_read().await
     }
 
     fn head_file(&self, store: &mut AnyStore) {
@@ -78,25 +131,57 @@ impl DbArgs {
 
     /// Opens the database without loading the bundled data (for a restore, which replaces it).
     pub(crate) async fn open_unseeded(&self) -> Result<AnyStore> {
-        let mut store = AnyStore::open(&self.target()).await.map_err(exit_on)?;
-        self.head_file(&mut store);
-        Ok(store)
-    }
-
-    /// Opens the database, creating it and loading the bundled data on first use.
-    pub(crate) async fn open(&self) -> Result<AnyStore> {
         let target = self.target();
         let mut store = AnyStore::open(&target).await.map_err(exit_on)?;
         self.head_file(&mut store);
-        ops::seed(&store, "demine (bundled reference data)")
+        if let AnyStore::Sqlite(_) = store
+            && let Ok(mut w) = WRITTEN.lock()
+        {
+            w.push(target);
+        }
+        Ok(store.with_access(self.access.level()))
+    }
+
+    /// Opens the database for a command that writes, creating it and loading the bundled data on
+    /// first use (under a lock: commands started at once on a new database do not race).
+    pub(crate) async fn open(&self) -> Result<AnyStore> {
+        let target = self.target();
+        let mut store = ops::open_seeded(&target, BUNDLED_ACTOR)
             .await
             .map_err(exit_on)?;
-        Ok(store)
+        self.head_file(&mut store);
+        if let AnyStore::Sqlite(_) = store
+            && let Ok(mut w) = WRITTEN.lock()
+        {
+            w.push(target);
+        }
+        Ok(store.with_access(self.access.level()))
+    }
+
+    /// Opens the database for a command that only reads: an existing SQLite database is opened
+    /// read-only and not changed, so this works on a read-only file, folder or mount.
+    pub(crate) async fn open_read(&self) -> Result<AnyStore> {
+        let target = self.target();
+        let mut store = ops::open_reader(&target, BUNDLED_ACTOR)
+            .await
+            .map_err(exit_on)?;
+        self.head_file(&mut store);
+        // A database created (or set up) on the way was written: checkpoint it on exit too.
+        if let AnyStore::Sqlite(s) = &store
+            && s.writable()
+            && let Ok(mut w) = WRITTEN.lock()
+        {
+            w.push(target);
+        }
+        Ok(store.with_access(self.access.level()))
     }
 }
 
+/// Who loads the bundled data, as the audit log records it.
+const BUNDLED_ACTOR: &str = "demine (bundled reference data)";
+
 /// Exit codes: 1 any other failure, 2 bad command line (clap), 3 bad input data (an import or
-/// restore file), 4 not found, 5 the audit log does not verify.
+/// restore file), 4 not found, 5 the audit log does not verify, 6 access refused (`--access`).
 pub(crate) fn exit_on(e: StoreError) -> anyhow::Error {
     let code = match &e {
         StoreError::Invalid { .. }
@@ -104,9 +189,11 @@ pub(crate) fn exit_on(e: StoreError) -> anyhow::Error {
         | StoreError::Features { .. }
         | StoreError::WouldRemove { .. } => 3,
         StoreError::NotFound { .. } => 4,
+        StoreError::Forbidden { .. } => 6,
         _ => return anyhow::Error::new(e),
     };
     eprintln!("error: {e}");
+    let _ = checkpoint_written();
     std::process::exit(code)
 }
 
@@ -126,7 +213,8 @@ fn today() -> NaiveDate {
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (database unreachable, file unreadable, ...); \
 2 bad command line; 3 bad input data (an import or restore file; the message names file, line, \
 column and reason, and nothing was changed), or a restore that would remove data without --force; \
-4 not found; 5 the audit log does not verify (or does not hold its head).";
+4 not found; 5 the audit log does not verify (or does not hold its head); 6 access refused (the \
+data needs --access restricted).";
 
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
@@ -290,6 +378,7 @@ pub fn run(db: &DbArgs, command: RegistryCommand) -> Result<()> {
     let code = rt.block_on(run_async(db, command, &mut out))?;
     emit(&out)?;
     if code != 0 {
+        let _ = checkpoint_written();
         std::process::exit(code);
     }
     Ok(())
@@ -316,7 +405,12 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
         let store = db.open_unseeded().await?;
         return crate::io::restore(&store, db, a, o).await.map(|()| 0);
     }
-    let store = db.open().await?;
+    let writes = matches!(command, RegistryCommand::Init | RegistryCommand::Import(_));
+    let store = if writes {
+        db.open().await?
+    } else {
+        db.open_read().await?
+    };
     match command {
         RegistryCommand::Summary(a) => {
             let as_of = a.as_of.unwrap_or_else(today);

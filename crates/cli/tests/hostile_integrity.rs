@@ -353,11 +353,11 @@ fn regenerate_dumps() {
             .execute(t.pool())
             .await
             .unwrap();
-        t.close().await;
+        t.close().await.unwrap();
         for f in [&valid, &bad] {
             let _ = std::fs::remove_file(demine_store::head_file_for(f));
         }
-        s.close().await;
+        s.close().await.unwrap();
         d
     });
     let mut base = serde_json::to_value(&dump).unwrap();

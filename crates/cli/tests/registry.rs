@@ -272,8 +272,19 @@ fn export_import_round_trip_through_files() {
     }
     // Restricted data stays in unless asked for.
     demine(&a).args(["export", "victims"]).assert().code(3);
+    // ... and the store refuses it to a public reader even when asked for.
     demine(&a)
         .args(["export", "victims", "--include-restricted"])
+        .assert()
+        .code(6);
+    demine(&a)
+        .args([
+            "export",
+            "victims",
+            "--include-restricted",
+            "--access",
+            "restricted",
+        ])
         .assert()
         .success();
 }

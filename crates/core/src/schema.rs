@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::Datelike;
 use serde::{Serialize, Serializer};
 
 use crate::date::parse_day;
@@ -116,6 +117,8 @@ pub enum FieldType {
     Count,
     /// A finite decimal number.
     Number,
+    /// A finite decimal number, zero or more: an amount of money, a count of mines estimated.
+    Amount,
     /// yes/no (also true/false, 1/0).
     Bool,
     /// One of a fixed list of words.
@@ -127,7 +130,7 @@ impl FieldType {
     pub fn storage(self) -> Storage {
         match self {
             FieldType::Year | FieldType::Count => Storage::Int,
-            FieldType::Number => Storage::Real,
+            FieldType::Number | FieldType::Amount => Storage::Real,
             FieldType::Bool => Storage::Bool,
             _ => Storage::Text,
         }
@@ -143,6 +146,7 @@ impl FieldType {
             FieldType::Year => "year YYYY".into(),
             FieldType::Count => "whole number >= 0".into(),
             FieldType::Number => "number".into(),
+            FieldType::Amount => "number >= 0".into(),
             FieldType::Bool => "yes/no".into(),
             FieldType::Choice(c) => format!("one of {}", c.join(", ")),
         }
@@ -307,6 +311,13 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
             Ok(Value::Null)
         };
     }
+    if t.chars().count() > MAX_TEXT {
+        return Err(format!(
+            "{} is longer than {MAX_TEXT} characters ({} bytes): not a registry value",
+            col.name,
+            t.len()
+        ));
+    }
     let bad = || format!("{} {t:?} is not a {}", col.name, col.ty.describe());
     Ok(match col.ty {
         FieldType::Text => Value::Text(t.to_string()),
@@ -316,16 +327,21 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
                 .to_string(),
         ),
         FieldType::Date => {
-            Value::Text(parse_day(t).ok_or_else(bad)?.format("%Y-%m-%d").to_string())
+            let d = parse_day(t).ok_or_else(bad)?;
+            in_years(col, t, d.year().into())?;
+            Value::Text(d.format("%Y-%m-%d").to_string())
         }
         FieldType::PartialDate => {
-            Value::Text(t.parse::<PartialDate>().map_err(|_| bad())?.to_string())
+            let d = t.parse::<PartialDate>().map_err(|_| bad())?;
+            in_years(col, t, d.year().into())?;
+            Value::Text(d.to_string())
         }
         FieldType::Year => {
             let y: i64 = (t.len() == 4)
                 .then(|| t.parse().ok())
                 .flatten()
                 .ok_or_else(bad)?;
+            in_years(col, t, y)?;
             Value::Int(y)
         }
         FieldType::Count => Value::Int(t.parse::<u32>().map_err(|_| bad())?.into()),
@@ -335,6 +351,20 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
                 return Err(bad());
             }
             Value::Real(f)
+        }
+        FieldType::Amount => {
+            let f: f64 = t.parse().map_err(|_| bad())?;
+            if !f.is_finite() {
+                return Err(bad());
+            }
+            if f < 0.0 {
+                return Err(format!(
+                    "{} {t:?} is negative; an amount is zero or more",
+                    col.name
+                ));
+            }
+            // -0 reads as 0.
+            Value::Real(f.abs())
         }
         FieldType::Bool => Value::Bool(match t.to_ascii_lowercase().as_str() {
             "yes" | "true" | "1" | "y" => true,
@@ -349,6 +379,29 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
             }
         }
     })
+}
+
+/// The longest text a field may hold, in characters: a note of a few pages. A longer field is a
+/// file whose quoting went wrong, or an attempt to fill the database.
+pub const MAX_TEXT: usize = 10_000;
+
+/// The years a date or year field may name. The Convention's history starts in the 1990s (the seed
+/// figures go back to 1992) and a victim's birth date may be decades earlier; a year before 1900,
+/// year 0 or a negative year is a typing or conversion error (a spreadsheet's day 0 is 1899-12-30
+/// or 1900-01-00), and so is one after 2100.
+pub const YEARS: std::ops::RangeInclusive<i64> = 1900..=2100;
+
+fn in_years(col: &Column, raw: &str, year: i64) -> Result<(), String> {
+    if YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} {raw:?} is outside the years demine accepts ({} to {})",
+            col.name,
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
 }
 
 /// Checks that hold across the fields of one record; the error names the column at fault.
@@ -774,14 +827,14 @@ static ESTIMATES: Table = Table {
         col(
             "low",
             "#indicator+num+low",
-            FieldType::Number,
+            FieldType::Amount,
             true,
             "low end of the range",
         ),
         col(
             "high",
             "#indicator+num+high",
-            FieldType::Number,
+            FieldType::Amount,
             true,
             "high end of the range (equal to low for a single figure)",
         ),
@@ -994,7 +1047,7 @@ static FUNDING: Table = Table {
             true,
             "year of the contribution",
         ),
-        col("amount", "#value", FieldType::Number, true, "amount"),
+        col("amount", "#value", FieldType::Amount, true, "amount"),
         col(
             "currency",
             "#currency",
@@ -1075,6 +1128,36 @@ mod tests {
         let killed = &cas.columns[cas.index("killed").unwrap()];
         assert!(parse_field(killed, "-1").is_err());
         assert!(parse_field(killed, "2.5").is_err());
+    }
+
+    #[test]
+    fn dates_and_amounts_have_bounds() {
+        let ev = Kind::Events.table();
+        let date = &ev.columns[ev.index("date").unwrap()];
+        for bad in ["1899-12-31", "0000-01-01", "2101-01-01"] {
+            let e = parse_field(date, bad).unwrap_err();
+            assert!(e.contains("outside the years"), "{bad}: {e}");
+        }
+        assert!(parse_field(date, "1900-01-01").is_ok());
+        let est = Kind::Estimates.table();
+        let as_of = &est.columns[est.index("as_of").unwrap()];
+        assert!(parse_field(as_of, "0000").is_err());
+        assert!(parse_field(as_of, "1899-05").is_err());
+        assert!(parse_field(as_of, "1992").is_ok());
+        let f = Kind::Funding.table();
+        let year = &f.columns[f.index("year").unwrap()];
+        assert!(parse_field(year, "0000").unwrap_err().contains("outside"));
+        let amount = &f.columns[f.index("amount").unwrap()];
+        let e = parse_field(amount, "-5").unwrap_err();
+        assert!(e.contains("negative"), "{e}");
+        assert_eq!(parse_field(amount, "-0").unwrap(), Value::Real(0.0));
+        assert_eq!(parse_field(amount, "12.5").unwrap(), Value::Real(12.5));
+        let low = &est.columns[est.index("low").unwrap()];
+        assert!(parse_field(low, "-1").is_err());
+        let src = &f.columns[f.index("donor").unwrap()];
+        assert!(parse_field(src, &"x".repeat(MAX_TEXT)).is_ok());
+        let e = parse_field(src, &"x".repeat(MAX_TEXT + 1)).unwrap_err();
+        assert!(e.contains("longer than"), "{e}");
     }
 
     #[test]

@@ -313,6 +313,12 @@ macro_rules! sql_backend {
                 kind: demine_core::schema::Kind,
                 iso3: Option<&str>,
             ) -> Result<Vec<crate::Record>, crate::StoreError> {
+                let t = kind.table();
+                crate::access::require(
+                    self.access,
+                    t.sensitivity,
+                    &format!("{} ({})", t.name, crate::access::tier_name(t.sensitivity)),
+                )?;
                 let mut conn =
                     self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
                 read_records(&mut conn, kind, iso3).await
@@ -380,11 +386,26 @@ macro_rules! sql_backend {
                         }
                     }
                     let key = table.key_text(&row.values);
+                    // A restricted row's key holds a name: messages never show it.
+                    let restricted = crate::access::is_restricted(batch.kind);
+                    let shown_key = if restricted {
+                        "(withheld: restricted personal data)".to_string()
+                    } else {
+                        key.clone()
+                    };
+                    let refused = |e: sqlx::Error| {
+                        if restricted {
+                            "the database refused the row (details withheld: restricted personal data)"
+                                .to_string()
+                        } else {
+                            format!("the database refused the row: {e}")
+                        }
+                    };
                     if let Some(first) = seen.insert(key.clone(), row.line) {
                         return Err(invalid(
                             row.line,
                             &table.key.join("+"),
-                            format!("duplicate key {key}: the same record is on line {first}"),
+                            format!("duplicate key {shown_key}: the same record is on line {first}"),
                         ));
                     }
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(select.clone()));
@@ -394,7 +415,7 @@ macro_rules! sql_backend {
                     let existing = q
                         .fetch_optional(&mut *tx)
                         .await
-                        .map_err(crate::error::db(format!("looking up {} {key}", table.name)))?;
+                        .map_err(crate::error::db(format!("looking up {} {shown_key}", table.name)))?;
                     let existing = existing.map(|r| decode_row(table, &r)).transpose()?;
                     let after = serde_json::Value::Object(table.to_json(&row.values)).to_string();
                     let before = match &existing {
@@ -410,16 +431,16 @@ macro_rules! sql_backend {
                             for &i in &key_idx {
                                 q = bind_value(q, table.columns[i].ty.storage(), &row.values[i]);
                             }
-                            q.execute(&mut *tx).await.map_err(|e| {
-                                invalid(row.line, "-", format!("the database refused the row: {e}"))
-                            })?;
+                            q.execute(&mut *tx)
+                                .await
+                                .map_err(|e| invalid(row.line, "-", refused(e)))?;
                             report.updated += 1;
                             Some(serde_json::Value::Object(table.to_json(old)).to_string())
                         }
                         None => {
-                            insert_record(&mut tx, table, &insert, &row.values).await.map_err(
-                                |e| invalid(row.line, "-", format!("the database refused the row: {e}")),
-                            )?;
+                            insert_record(&mut tx, table, &insert, &row.values)
+                                .await
+                                .map_err(|e| invalid(row.line, "-", refused(e)))?;
                             report.inserted += 1;
                             None
                         }
@@ -442,7 +463,12 @@ macro_rules! sql_backend {
             async fn audit_entries(&self) -> Result<Vec<crate::AuditEntry>, crate::StoreError> {
                 let mut conn =
                     self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
-                read_audit(&mut conn).await
+                let all = read_audit(&mut conn).await?;
+                Ok(crate::access::redact_entries(all, self.access))
+            }
+
+            fn access(&self) -> crate::Access {
+                self.access
             }
 
             async fn meta(&self, key: &str) -> Result<Option<String>, crate::StoreError> {
@@ -489,7 +515,7 @@ macro_rules! sql_backend {
                 self.note_head().await
             }
 
-            async fn dump(&self) -> Result<crate::Dump, crate::StoreError> {
+            async fn snapshot(&self, _: crate::Internal) -> Result<crate::Dump, crate::StoreError> {
                 use sqlx::Row as _;
                 let mut tx = self.begin_snapshot().await?;
                 let mut dump = crate::Dump {
@@ -535,11 +561,16 @@ macro_rules! sql_backend {
                     let mut records = Vec::with_capacity(rows.len());
                     for (n, obj) in rows.iter().enumerate() {
                         records.push(table.from_json(obj).map_err(|(i, reason)| {
+                            let c = &table.columns[i];
                             crate::StoreError::Invalid {
                                 file: what.to_string(),
                                 line: n as u64 + 1,
-                                column: format!("{}.{}", table.name, table.columns[i].name),
-                                reason,
+                                column: format!("{}.{}", table.name, c.name),
+                                reason: if crate::access::is_restricted(kind) {
+                                    crate::access::withheld_reason(c.name, &c.ty.describe())
+                                } else {
+                                    reason
+                                },
                             }
                         })?);
                     }
@@ -568,7 +599,20 @@ macro_rules! sql_backend {
                 for (table, records) in &tables {
                     let sql = crate::backend::insert_sql(table);
                     for r in records {
-                        insert_record(&mut tx, table, &sql, r).await.map_err(ctx(table.sql))?;
+                        insert_record(&mut tx, table, &sql, r).await.map_err(|e| {
+                            if crate::access::is_restricted(table.kind) {
+                                crate::StoreError::Invalid {
+                                    file: what.to_string(),
+                                    line: 0,
+                                    column: table.name.to_string(),
+                                    reason: "the database refused a row (details withheld: \
+                                             restricted personal data)"
+                                        .into(),
+                                }
+                            } else {
+                                ctx(table.sql)(e)
+                            }
+                        })?;
                     }
                 }
                 hazard_impl::restore_hazards(&mut tx, dump).await?;
@@ -596,6 +640,30 @@ macro_rules! sql_backend {
             }
 
             async fn backup(&self, path: &std::path::Path) -> Result<(), crate::StoreError> {
+                // A backup is a copy of everything: it needs the level of the most sensitive
+                // data the database holds.
+                for kind in demine_core::schema::Kind::ALL {
+                    let t = kind.table();
+                    if self.access.allows(t.sensitivity) {
+                        continue;
+                    }
+                    let sql = format!("SELECT 1 FROM {} LIMIT 1", t.sql);
+                    let any = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(crate::error::db(format!("reading {}", t.sql)))?;
+                    if any.is_some() {
+                        crate::access::require(
+                            self.access,
+                            t.sensitivity,
+                            &format!(
+                                "a backup of a database holding {} ({})",
+                                t.name,
+                                crate::access::tier_name(t.sensitivity)
+                            ),
+                        )?;
+                    }
+                }
                 self.backup_to(path).await
             }
         }

@@ -60,6 +60,30 @@ pub enum StoreError {
          changed (give --force to restore anyway: the current database is kept as a backup first)"
     )]
     WouldRemove { file: String, what: String },
+    /// The reader's access level does not allow this read (see `access`).
+    #[error(
+        "{what} needs access level {needs}; this reader has {have} (give --access {needs} if you \
+         are entitled to it)"
+    )]
+    Forbidden {
+        what: String,
+        needs: crate::Access,
+        have: crate::Access,
+    },
+    /// The folder a database file should be in does not exist.
+    #[error("no folder {}: the database {} cannot be created there (create the folder first, or give another --db)", folder.display(), path.display())]
+    NoFolder { path: PathBuf, folder: PathBuf },
+    /// The database cannot be written here, and this needs a write.
+    #[error("{}: {reason}", path.display())]
+    ReadOnly { path: PathBuf, reason: String },
+    /// Another process holds the write lock for longer than demine waits.
+    #[error("{}: {holder} is writing to this database and did not finish within {waited_s} s; wait for it to finish (or stop it) and run this again", path.display())]
+    Busy {
+        path: PathBuf,
+        /// Who holds it, as well as can be told: `another demine process (pid 123)`.
+        holder: String,
+        waited_s: u64,
+    },
     /// Geometry could not be read, checked or written.
     #[error(transparent)]
     Geo(#[from] demine_geo::GeoError),

@@ -11,6 +11,7 @@
 //! kinds in `demine_core::schema` (tabular data gets import, export, audit and dump for free) or
 //! new trait methods for what is not tabular (geometry), implemented in `backend.rs`.
 
+pub mod access;
 mod audit;
 mod backend;
 pub mod boundaries;
@@ -30,6 +31,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use access::Access;
 pub use audit::{AuditEntry, AuditReport, Broken, Head, head_file_for, read_head_file};
 pub use bundled::{BUNDLED, BundledFile, ImportKind};
 pub use demine_core::schema::{Kind, Value};
@@ -40,7 +42,7 @@ pub use hazards::{
 };
 pub use io::{Batch, Format, Row};
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{BUSY_WAIT, SqliteStore};
 
 /// One record: its values in the order of its kind's columns.
 pub type Record = Vec<Value>;
@@ -73,6 +75,16 @@ pub const DUMP_FORMAT: &str = "demine-dump";
 
 /// Progress of a long operation: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+
+/// A token only this crate can make: methods that take it cannot be called from outside.
+#[derive(Debug)]
+pub struct Internal(());
+
+impl Internal {
+    pub(crate) fn new() -> Internal {
+        Internal(())
+    }
+}
 
 /// The primitives a storage backend provides. All writes are transactions: a batch, a restore.
 pub trait Store: Send + Sync {
@@ -111,8 +123,22 @@ pub trait Store: Send + Sync {
         value: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Everything, read in one consistent snapshot.
-    fn dump(&self) -> impl Future<Output = Result<Dump, StoreError>> + Send;
+    /// The reader's access level, set when the handle was opened.
+    fn access(&self) -> Access;
+
+    /// Everything, read in one consistent snapshot, whatever the access level: for the store's
+    /// own use (verifying the audit log, backing up), which [`Internal`] keeps inside the crate.
+    fn snapshot(&self, _: Internal) -> impl Future<Output = Result<Dump, StoreError>> + Send;
+
+    /// Everything, read in one consistent snapshot. A dump holding personal data needs
+    /// [`Access::Restricted`], one holding hazardous areas [`Access::Operational`].
+    fn dump(&self) -> impl Future<Output = Result<Dump, StoreError>> + Send {
+        async move {
+            let d = self.snapshot(Internal(())).await?;
+            access::check_dump(self.access(), &d)?;
+            Ok(d)
+        }
+    }
 
     /// Replaces everything with the dump's contents in one transaction, then records the restore
     /// in the audit log.
@@ -174,22 +200,96 @@ impl AnyStore {
         name.push(format!(".before-restore-{stamp}{ext}"));
         std::path::PathBuf::from(name)
     }
+}
 
-    /// Opens (creating and migrating) the database: `postgres://...` or `postgresql://...` is
-    /// PostgreSQL, anything else a SQLite file path (`sqlite://` prefix optional).
-    pub async fn open(target: &str) -> Result<AnyStore, StoreError> {
+/// What a database target names.
+pub(crate) enum Target<'a> {
+    Sqlite(&'a Path),
+    Postgres(&'a str),
+}
+
+impl<'a> Target<'a> {
+    /// `postgres://...` or `postgresql://...` is PostgreSQL, anything else a SQLite file path
+    /// (`sqlite://` prefix optional).
+    pub(crate) fn parse(target: &'a str) -> Result<Target<'a>, StoreError> {
         if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-            Ok(AnyStore::Postgres(PgStore::open(target).await?))
+            Ok(Target::Postgres(target))
         } else if let Some(path) = target.strip_prefix("sqlite://") {
-            Ok(AnyStore::Sqlite(SqliteStore::open(Path::new(path)).await?))
+            Ok(Target::Sqlite(Path::new(path)))
         } else if target.contains("://") {
             Err(StoreError::UnsupportedUrl {
                 url: target.to_string(),
             })
         } else {
-            Ok(AnyStore::Sqlite(
-                SqliteStore::open(Path::new(target)).await?,
-            ))
+            Ok(Target::Sqlite(Path::new(target)))
+        }
+    }
+}
+
+/// The setup lock of a database, held while it is created, migrated and seeded.
+pub(crate) enum SetupLock {
+    File(std::fs::File),
+    Pg(postgres::PgSetupLock),
+}
+
+impl SetupLock {
+    pub(crate) async fn take(target: &Target<'_>) -> Result<SetupLock, StoreError> {
+        Ok(match target {
+            Target::Sqlite(p) => SetupLock::File(sqlite::setup_lock(p).await?),
+            Target::Postgres(u) => SetupLock::Pg(PgStore::setup_lock(u).await?),
+        })
+    }
+
+    pub(crate) async fn release(self) {
+        match self {
+            SetupLock::File(f) => drop(f),
+            SetupLock::Pg(l) => l.release().await,
+        }
+    }
+}
+
+impl AnyStore {
+    /// Opens (creating and migrating) the database: `postgres://...` or `postgresql://...` is
+    /// PostgreSQL, anything else a SQLite file path (`sqlite://` prefix optional). Migrating
+    /// holds a lock, so that processes started at once on a new database do not race. The handle
+    /// reads at [`Access::Operational`] until [`AnyStore::with_access`] says otherwise.
+    pub async fn open(target: &str) -> Result<AnyStore, StoreError> {
+        let t = Target::parse(target)?;
+        let lock = SetupLock::take(&t).await?;
+        let store = Self::open_locked(&t).await;
+        lock.release().await;
+        store
+    }
+
+    pub(crate) async fn open_locked(t: &Target<'_>) -> Result<AnyStore, StoreError> {
+        Ok(match t {
+            Target::Sqlite(p) => AnyStore::Sqlite(SqliteStore::open_locked(p).await?),
+            Target::Postgres(u) => AnyStore::Postgres(PgStore::open_locked(u).await?),
+        })
+    }
+
+    /// The same store with another access level (see [`access`]).
+    pub fn with_access(self, access: Access) -> AnyStore {
+        match self {
+            AnyStore::Sqlite(s) => AnyStore::Sqlite(s.with_access(access)),
+            AnyStore::Postgres(s) => AnyStore::Postgres(s.with_access(access)),
+        }
+    }
+
+    /// The reader's access level.
+    pub fn access(&self) -> Access {
+        match self {
+            AnyStore::Sqlite(s) => s.access(),
+            AnyStore::Postgres(s) => s.access(),
+        }
+    }
+
+    /// Ends the session: SQLite checkpoints its write-ahead log into the database file (so that
+    /// a copy of the `.db` file alone has every write) and closes its connections.
+    pub async fn close(self) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.close().await,
+            AnyStore::Postgres(s) => s.close().await,
         }
     }
 }

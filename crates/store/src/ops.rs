@@ -12,7 +12,8 @@ use crate::audit::{self, AuditReport};
 use crate::bundled::{BUNDLED, ImportKind};
 use crate::io::{Format, read_batch, write_records};
 use crate::{
-    AnyStore, ApplyReport, Batch, DUMP_FORMAT, Dump, Progress, SqliteStore, Store, StoreError,
+    Access, AnyStore, ApplyReport, Batch, DUMP_FORMAT, Dump, Internal, Progress, SetupLock,
+    SqliteStore, Store, StoreError, Target,
 };
 
 /// The meta key set once the bundled data has been loaded.
@@ -34,6 +35,61 @@ pub async fn seed<S: Store>(store: &S, actor: &str) -> Result<Vec<ApplyReport>, 
         .set_meta(SEEDED, &chrono::Utc::now().to_rfc3339())
         .await?;
     Ok(reports)
+}
+
+/// Opens the database for writing, creating it, migrating it and loading the bundled data on first
+/// use, all under the setup lock: ten processes started at once on a new database all succeed and
+/// the data is loaded once.
+pub async fn open_seeded(target: &str, actor: &str) -> Result<AnyStore, StoreError> {
+    let t = Target::parse(target)?;
+    let lock = SetupLock::take(&t).await?;
+    let done = async {
+        let store = AnyStore::open_locked(&t).await?;
+        seed(&store, actor).await?;
+        Ok(store)
+    }
+    .await;
+    lock.release().await;
+    done
+}
+
+/// Opens the database for a command that only reads. A SQLite database that is already set up is
+/// opened read-only and left untouched, so that this works on a read-only file, folder or mount;
+/// one that is missing or needs setting up is set up as [`open_seeded`] does, or, when it cannot
+/// be written, refused with [`StoreError::ReadOnly`] saying why.
+pub async fn open_reader(target: &str, actor: &str) -> Result<AnyStore, StoreError> {
+    if let Target::Sqlite(path) = Target::parse(target)?
+        && let Some(s) = SqliteStore::open_reader(path).await?
+    {
+        return Ok(AnyStore::Sqlite(s));
+    }
+    open_seeded(target, actor).await
+}
+
+/// Copies a SQLite database's write-ahead log into its main file and empties the log
+/// (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the `.db` file alone is complete. Commands that
+/// wrote call it before they exit. Nothing to do for PostgreSQL or a missing file.
+pub async fn checkpoint(target: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let Target::Sqlite(path) = Target::parse(target)? else {
+        return Ok(());
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(crate::BUSY_WAIT);
+    let ctx = || format!("checkpointing {}", path.display());
+    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(crate::error::db(ctx()))?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .map_err(crate::error::db(ctx()))?;
+    conn.close().await.map_err(crate::error::db(ctx()))?;
+    Ok(())
 }
 
 /// Imports a file all-or-nothing. `name` is the file's name as errors should show it.
@@ -184,7 +240,7 @@ pub async fn export<S: Store>(
 /// Checks the audit chain, then that every stored row is what the log last recorded for it (see
 /// [`verify_dump`]). The chain's head is not compared with anything: see [`verify_audit_against`].
 pub async fn verify_audit<S: Store>(store: &S) -> Result<AuditReport, StoreError> {
-    let dump = store.dump().await?;
+    let dump = store.snapshot(Internal::new()).await?;
     Ok(verify_dump(&dump))
 }
 
@@ -256,6 +312,7 @@ pub fn verify_dump(dump: &Dump) -> AuditReport {
     audit::collect_row_differences(entries, &rows, &mut out);
     audit::collect_meta_differences(entries, &dump.meta, &mut out);
     crate::hazards::verify_hazards(dump, &mut out);
+    let out: Vec<_> = out.into_iter().map(crate::access::redact_broken).collect();
     AuditReport {
         entries: entries.len() as u64,
         ok: out.is_empty(),
@@ -284,8 +341,8 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
     let file = path.display().to_string();
     let dump = if n == 16 && &head == b"SQLite format 3\0" {
         let s = SqliteStore::open_read_only(path).await?;
-        let d = s.dump().await;
-        s.close().await;
+        let d = s.snapshot(Internal::new()).await;
+        let _ = s.close().await;
         d.map_err(|e| StoreError::BadFile {
             file: file.clone(),
             reason: format!("not a demine backup: {e}"),
@@ -515,10 +572,14 @@ impl Store for AnyStore {
         }
     }
 
-    async fn dump(&self) -> Result<Dump, StoreError> {
+    fn access(&self) -> Access {
+        AnyStore::access(self)
+    }
+
+    async fn snapshot(&self, token: Internal) -> Result<Dump, StoreError> {
         match self {
-            AnyStore::Sqlite(s) => s.dump().await,
-            AnyStore::Postgres(s) => s.dump().await,
+            AnyStore::Sqlite(s) => s.snapshot(token).await,
+            AnyStore::Postgres(s) => s.snapshot(token).await,
         }
     }
 

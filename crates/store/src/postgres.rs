@@ -16,21 +16,60 @@ pub struct PgStore {
     pool: PgPool,
     /// Where the audit chain's head is written after every write, if anywhere.
     head_file: Option<std::path::PathBuf>,
+    access: crate::Access,
+}
+
+/// The advisory lock key held while a database is migrated and loaded with the bundled data.
+const SETUP_LOCK: i64 = 0x6465_6d69_6e65; // "demine"
+
+/// A session holding the setup lock of one database; released when dropped or [`release`]d.
+pub(crate) struct PgSetupLock(PgConnection);
+
+impl PgSetupLock {
+    pub(crate) async fn release(self) {
+        let mut c = self.0;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SETUP_LOCK)
+            .execute(&mut c)
+            .await;
+        let _ = c.close().await;
+    }
 }
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
 
-    /// Connects to `postgres://...` and brings the schema up to date (enabling PostGIS).
+    /// Connects to `postgres://...` and brings the schema up to date (enabling PostGIS), holding
+    /// the setup lock while it migrates.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let lock = Self::setup_lock(url).await?;
+        let store = Self::open_locked(url).await;
+        lock.release().await;
+        store
+    }
+
+    /// Takes the setup lock (a session-level advisory lock): processes started at once on a new
+    /// database migrate and load the bundled data one after the other.
+    pub(crate) async fn setup_lock(url: &str) -> Result<PgSetupLock, StoreError> {
         let context = format!("connecting to {}", redact(url));
         let options: PgConnectOptions = url.parse().map_err(db(context.clone()))?;
         // One direct attempt first: it reports why a server cannot be reached (refused, bad
         // password, no such database), where the pool would only report a timeout.
-        let probe = PgConnection::connect_with(&options)
+        let mut conn = PgConnection::connect_with(&options)
             .await
             .map_err(db(context.clone()))?;
-        probe.close().await.map_err(db(context.clone()))?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(SETUP_LOCK)
+            .execute(&mut conn)
+            .await
+            .map_err(db("taking the setup lock"))?;
+        Ok(PgSetupLock(conn))
+    }
+
+    /// Connects and migrates; the caller holds the setup lock.
+    pub(crate) async fn open_locked(url: &str) -> Result<PgStore, StoreError> {
+        let context = format!("connecting to {}", redact(url));
+        let options: PgConnectOptions = url.parse().map_err(db(context.clone()))?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(std::time::Duration::from_secs(30))
@@ -44,7 +83,19 @@ impl PgStore {
         Ok(PgStore {
             pool,
             head_file: None,
+            access: crate::Access::Operational,
         })
+    }
+
+    /// The same store with another access level.
+    pub fn with_access(mut self, access: crate::Access) -> PgStore {
+        self.access = access;
+        self
+    }
+
+    /// The reader's access level.
+    pub fn access(&self) -> crate::Access {
+        self.access
     }
 
     /// The connection pool, for tests and tools that need raw SQL.
@@ -53,8 +104,9 @@ impl PgStore {
     }
 
     /// Closes every connection.
-    pub async fn close(self) {
+    pub async fn close(self) -> Result<(), StoreError> {
         self.pool.close().await;
+        Ok(())
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
@@ -64,12 +116,29 @@ impl PgStore {
             .await
             .map_err(db("starting a write transaction"))?;
         // One writer at a time: the audit chain needs each entry to follow the last committed one.
-        // Readers are not blocked.
-        sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+        // Readers are not blocked. The wait for another writer is bounded like SQLite's.
+        let wait = format!(
+            "SET LOCAL lock_timeout = '{}s'",
+            crate::sqlite::BUSY_WAIT.as_secs()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(wait))
             .execute(&mut *tx)
             .await
-            .map_err(db("locking the audit log"))?;
-        Ok(tx)
+            .map_err(db("setting the lock timeout"))?;
+        match sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+        {
+            Ok(_) => Ok(tx),
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("55P03") => {
+                Err(StoreError::Busy {
+                    path: "PostgreSQL database".into(),
+                    holder: "another session".into(),
+                    waited_s: crate::sqlite::BUSY_WAIT.as_secs(),
+                })
+            }
+            Err(e) => Err(db("locking the audit log")(e)),
+        }
     }
 
     async fn begin_snapshot(
@@ -82,18 +151,25 @@ impl PgStore {
     }
 
     async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
-        let dump = crate::Store::dump(self).await?;
+        let dump = crate::Store::snapshot(self, crate::Internal::new()).await?;
         let tmp = crate::sqlite::temp_beside(path);
         let io = |source| StoreError::Io {
             path: path.into(),
             source,
         };
-        let file = std::fs::File::create(&tmp).map_err(io)?;
-        let mut w = std::io::BufWriter::new(file);
-        serde_json::to_writer(&mut w, &dump).map_err(|e| io(e.into()))?;
-        std::io::Write::flush(&mut w).map_err(io)?;
-        drop(w);
-        std::fs::rename(&tmp, path).map_err(io)
+        let write = || -> Result<(), StoreError> {
+            let file = std::fs::File::create(&tmp).map_err(io)?;
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, &dump).map_err(|e| io(e.into()))?;
+            std::io::Write::flush(&mut w).map_err(io)?;
+            drop(w);
+            std::fs::rename(&tmp, path).map_err(io)
+        };
+        let done = write();
+        if done.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        done
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 use chrono::NaiveDate;
 use common::Fresh;
 use demine_store::view::{self, StatusFilter};
-use demine_store::{AnyStore, BUNDLED, Format, ImportKind, Kind, Store, StoreError, ops};
+use demine_store::{Access, AnyStore, BUNDLED, Format, ImportKind, Kind, Store, StoreError, ops};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -1712,4 +1712,328 @@ mod hazards {
         assert!(e.contains("device_finds"), "{e}");
         assert_eq!(s.dump().await.unwrap(), now, "nothing changed");
     }
+}
+
+// ---- Access levels, setup lock, streaming (issue 7, "Fail closed") ----
+
+both!(
+    restricted_reads_need_restricted_access,
+    audit_log_withholds_restricted_payloads,
+    restricted_values_never_in_messages,
+    hazard_coordinates_need_operational_access,
+    json_import_streams_records,
+    a_busy_database_fails_within_the_bound,
+);
+
+const VICTIM: &str = "casualty_id,person_name,birth_date,contact,source\n\
+                      C0000001,Jane Q. Testperson,1980-02-29,+1 555 0100,test\n";
+
+async fn with_victim(f: &Fresh) -> &AnyStore {
+    let s = seeded(f).await;
+    let cas = common::casualties_csv(3);
+    ops::import_reader(
+        s,
+        "casualties".parse().unwrap(),
+        "c.csv",
+        cas.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    ops::import_reader(
+        s,
+        "victims".parse().unwrap(),
+        "v.csv",
+        VICTIM.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    s
+}
+
+fn forbidden<T: std::fmt::Debug>(r: Result<T, StoreError>, needs: Access) {
+    match r {
+        Err(StoreError::Forbidden { needs: n, .. }) => assert_eq!(n, needs),
+        other => panic!("expected a refusal needing {needs}, got {other:?}"),
+    }
+}
+
+async fn restricted_reads_need_restricted_access(f: &Fresh) {
+    let full = with_victim(f).await;
+    assert_eq!(full.records(Kind::Victims, None).await.unwrap().len(), 1);
+    for level in [Access::Public, Access::Operational] {
+        let s = f.reopen().await.with_access(level);
+        forbidden(s.records(Kind::Victims, None).await, Access::Restricted);
+        // Public tables stay readable.
+        assert!(!s.records(Kind::States, None).await.unwrap().is_empty());
+        // A dump or a backup holds the victims too.
+        forbidden(s.dump().await, Access::Restricted);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.backup");
+        forbidden(s.backup(&file).await, Access::Restricted);
+        assert!(!file.exists());
+        // Exports refuse even with include_restricted.
+        let mut out = Vec::new();
+        forbidden(
+            ops::export(&s, Kind::Victims, Format::Csv, true, true, &mut out).await,
+            Access::Restricted,
+        );
+        // Verifying the log needs no level and says nothing personal.
+        assert!(ops::verify_audit(&s).await.unwrap().ok);
+    }
+    // Without personal data a backup needs no more than the default level.
+    let g = f.reopen().await.with_access(Access::Operational);
+    let dir = tempfile::tempdir().unwrap();
+    f.exec("DELETE FROM casualty_identities").await.unwrap();
+    ops::backup(&g, &dir.path().join("ok.backup"))
+        .await
+        .unwrap();
+}
+
+async fn audit_log_withholds_restricted_payloads(f: &Fresh) {
+    let full = with_victim(f).await;
+    let all = full.audit_entries().await.unwrap();
+    let text = serde_json::to_string(&all).unwrap();
+    assert!(text.contains("Jane Q. Testperson") && text.contains("555 0100"));
+    let public = f.reopen().await.with_access(Access::Operational);
+    let shown = public.audit_entries().await.unwrap();
+    assert_eq!(shown.len(), all.len());
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(!text.contains("Testperson"), "{text}");
+    assert!(!text.contains("555 0100"), "{text}");
+    let v = shown.iter().find(|e| e.entity == "victims").unwrap();
+    assert!(v.key.starts_with("withheld:"), "{}", v.key);
+    assert_eq!(v.before, None);
+    assert_eq!(
+        v.after.as_deref(),
+        Some(demine_store::access::WITHHELD),
+        "the action (insert) stays visible"
+    );
+    // Every other entry is shown as it is.
+    for (a, b) in all.iter().zip(&shown) {
+        assert_eq!(a.hash, b.hash);
+        if a.entity != "victims" {
+            assert_eq!(a, b);
+        }
+    }
+}
+
+async fn restricted_values_never_in_messages(f: &Fresh) {
+    let s = with_victim(f).await;
+    let (before, _) = snapshot(s).await;
+    let cases = [
+        // A bad birth date: the message names line and column, not the value.
+        "casualty_id,person_name,birth_date,source\nC0000002,John Secretname,Secretname-1,t\n",
+        // Out of the accepted years.
+        "casualty_id,person_name,birth_date,source\nC0000002,John Secretname,1850-01-01,t\n",
+        // The same key twice: the key is a name.
+        "casualty_id,person_name,source\nC0000002,John Secretname,t\nC0000002,John Secretname,t\n",
+    ];
+    for text in cases {
+        let e = ops::import_reader(
+            s,
+            "victims".parse().unwrap(),
+            "v.csv",
+            text.as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("Secretname"), "{e}");
+        assert!(e.contains("v.csv:") && e.contains("withheld"), "{e}");
+    }
+    let json =
+        r#"[{"casualty_id":"C0000003","person_name":"Ann Secretname","birth_date":"Secretname"}]"#;
+    let e = ops::import_reader(
+        s,
+        "victims".parse().unwrap(),
+        "v.json",
+        json.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(!e.contains("Secretname") && e.contains("withheld"), "{e}");
+    let (after, _) = snapshot(s).await;
+    assert_eq!(before.tables, after.tables);
+}
+
+async fn hazard_coordinates_need_operational_access(f: &Fresh) {
+    use demine_store::{AreaFilter, HazardStore};
+    seeded(f).await;
+    let public = f.reopen().await.with_access(Access::Public);
+    forbidden(
+        public.areas(&AreaFilter::default()).await,
+        Access::Operational,
+    );
+    forbidden(public.area(1).await, Access::Operational);
+    forbidden(public.index_records(1).await, Access::Operational);
+    let op = f.reopen().await.with_access(Access::Operational);
+    assert!(op.areas(&AreaFilter::default()).await.unwrap().is_empty());
+    assert!(op.index_records(1).await.unwrap().is_empty());
+}
+
+async fn json_import_streams_records(f: &Fresh) {
+    let s = seeded(f).await;
+    // Records are checked as they come: the fault names the record, and nothing is stored.
+    let mut text = String::from("[");
+    for i in 0..500 {
+        text.push_str(&format!(
+            r#"{{"donor":"D{i}","recipient":"Angola","year":1999,"amount":{i},"currency":"USD","purpose":"clearance"}},"#
+        ));
+    }
+    text.push_str(r#"{"donor":"X","recipient":"Angola","year":1999,"amount":-3,"currency":"USD","purpose":"p"}]"#);
+    let e = ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.json",
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("f.json:501: column amount"), "{e}");
+    assert!(e.contains("negative"), "{e}");
+    assert!(s.records(Kind::Funding, None).await.unwrap().is_empty());
+    // Trailing garbage after the array and a non-array are refused.
+    for (bad, what) in [
+        ("[] x", "malformed JSON"),
+        ("{\"donor\":1}", "expected a JSON array"),
+        ("[1]", "not a JSON object"),
+        ("[{\"donor\":\"a\"", "malformed JSON"),
+    ] {
+        let e = ops::import_reader(
+            s,
+            "funding".parse().unwrap(),
+            "f.json",
+            bad.as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(what), "{bad}: {e}");
+    }
+    text.truncate(text.rfind(",{").unwrap());
+    text.push(']');
+    let r = ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.json",
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.inserted, 500);
+}
+
+/// Ten openers at once on a new database: each creates, migrates and seeds it or waits for the one
+/// that does; all succeed and the data is loaded once.
+async fn ten_at_once(target: String) {
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let t = target.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = ops::open_seeded(&t, &format!("opener {i}")).await?;
+            let n = s.records(Kind::States, None).await?.len();
+            s.close().await?;
+            Ok::<usize, StoreError>(n)
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap().unwrap());
+    }
+    assert!(
+        counts.iter().all(|&n| n == counts[0] && n > 190),
+        "{counts:?}"
+    );
+    let s = AnyStore::open(&target).await.unwrap();
+    let log = s.audit_entries().await.unwrap();
+    let actors: std::collections::BTreeSet<&str> = log.iter().map(|e| e.actor.as_str()).collect();
+    assert_eq!(
+        actors.len(),
+        1,
+        "seeded by more than one opener: {actors:?}"
+    );
+    let states = log.iter().filter(|e| e.entity == "states").count();
+    assert_eq!(states, counts[0], "every State logged once");
+    assert!(ops::verify_audit(&s).await.unwrap().ok);
+    s.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn setup_race_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    ten_at_once(dir.path().join("new.db").display().to_string()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn setup_race_postgres() {
+    let Some((admin, url, name)) = common::pg_database().await else {
+        return;
+    };
+    ten_at_once(url).await;
+    common::drop_database(&admin, &name).await;
+}
+
+async fn a_busy_database_fails_within_the_bound(f: &Fresh) {
+    let s = seeded(f).await;
+    let funding = "donor,recipient,year,amount,currency,purpose\nNorway,Angola,1998,1,USD,p\n";
+    // Another writer holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the audit lock).
+    let holder: Box<dyn std::any::Any + Send> = match &f.store {
+        AnyStore::Sqlite(x) => Box::new(x.pool().begin_with("BEGIN IMMEDIATE").await.unwrap()),
+        AnyStore::Postgres(x) => {
+            let mut tx = x.pool().begin().await.unwrap();
+            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Box::new(tx)
+        }
+    };
+    let start = std::time::Instant::now();
+    let r = ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.csv",
+        funding.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await;
+    let took = start.elapsed();
+    match r {
+        Err(e @ StoreError::Busy { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("is writing to this database"), "{text}");
+        }
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    assert!(took >= demine_store::BUSY_WAIT / 2, "{took:?}");
+    assert!(took < demine_store::BUSY_WAIT * 3, "{took:?}");
+    drop(holder);
+    // Once the other writer is gone the import goes through.
+    ops::import_reader(
+        s,
+        "funding".parse().unwrap(),
+        "f.csv",
+        funding.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
 }

@@ -795,6 +795,7 @@ macro_rules! hazard_backend {
                 }
 
                 async fn area(&self, id: i64) -> Result<Option<StoredArea>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
                     let a = read_area(&mut tx, id).await?;
                     tx.commit().await.map_err(db("ending the read"))?;
@@ -802,6 +803,7 @@ macro_rules! hazard_backend {
                 }
 
                 async fn areas(&self, filter: &AreaFilter) -> Result<Vec<StoredArea>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut cond: Vec<String> = Vec::new();
                     let mut n = 0;
                     let mut next = || {
@@ -847,6 +849,7 @@ macro_rules! hazard_backend {
                 }
 
                 async fn history(&self, id: i64) -> Result<Vec<AreaVersion>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
                     let Some(cur) = read_area(&mut tx, id).await? else {
                         return Err(StoreError::NotFound {
@@ -1025,6 +1028,7 @@ macro_rules! hazard_backend {
                 }
 
                 async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
                     let a = read_activities(&mut tx, area_id).await?;
                     tx.commit().await.map_err(db("ending the read"))?;
@@ -1095,6 +1099,7 @@ macro_rules! hazard_backend {
                 }
 
                 async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let sql = format!(
                         "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
                          CASE WHEN remaining IS NULL THEN radius_m END \

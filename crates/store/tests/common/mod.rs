@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use demine_store::{AnyStore, SqliteStore};
+use demine_store::{Access, AnyStore, SqliteStore};
 use sqlx::Connection;
 
 #[derive(Debug)]
@@ -20,7 +20,8 @@ impl Fresh {
     pub async fn sqlite() -> Fresh {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.db");
-        let store = AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap());
+        let store = AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap())
+            .with_access(Access::Restricted);
         Fresh {
             store,
             target: path.display().to_string(),
@@ -32,7 +33,10 @@ impl Fresh {
     /// None when PostgreSQL is deliberately skipped.
     pub async fn postgres() -> Option<Fresh> {
         let (admin, url, name) = pg_database().await?;
-        let store = AnyStore::open(&url).await.unwrap();
+        let store = AnyStore::open(&url)
+            .await
+            .unwrap()
+            .with_access(Access::Restricted);
         Some(Fresh {
             store,
             target: url,
@@ -43,7 +47,10 @@ impl Fresh {
 
     /// Another connection to the same database (a second process, as it were).
     pub async fn reopen(&self) -> AnyStore {
-        AnyStore::open(&self.target).await.unwrap()
+        AnyStore::open(&self.target)
+            .await
+            .unwrap()
+            .with_access(Access::Restricted)
     }
 
     /// Runs raw SQL, bypassing demine (to simulate tampering).
