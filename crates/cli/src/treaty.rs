@@ -207,6 +207,8 @@ fn parse_granted(s: &str) -> Result<GrantedExtension, String> {
     Ok(GrantedExtension {
         decided_on: parse_date(decided).map_err(|e| format!("decided_on: {e}"))?,
         granted_until: parse_date(until).map_err(|e| format!("granted_until: {e}"))?,
+        basis: treaty::ExtensionBasis::Art5,
+        decision: None,
     })
 }
 
