@@ -185,7 +185,7 @@ pub fn verify_rows(
                         reason: "row is in the database but no audit entry records it".into(),
                     });
                 }
-                Some(e) if e.after.as_deref() != Some(json.as_str()) => {
+                Some(e) if !same_row(*kind, e.after.as_deref(), json) => {
                     return Err(Broken {
                         seq: Some(e.seq),
                         entity: entity.into(),
@@ -211,6 +211,40 @@ pub fn verify_rows(
         }
     }
     Ok(())
+}
+
+/// Is the stored row (`json`) what the audit entry recorded (`after`)? Exactly the same text,
+/// or, for a row recorded before a migration added columns, the same values in every recorded
+/// column and, in each column added since, nothing or the column's default: a migration may add
+/// a column, never change what was recorded.
+fn same_row(kind: Kind, after: Option<&str>, json: &str) -> bool {
+    use demine_core::schema::{Default, Value};
+    let Some(after) = after else {
+        return false;
+    };
+    if after == json {
+        return true;
+    }
+    let parse = |t: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t);
+    let (Ok(recorded), Ok(stored)) = (parse(after), parse(json)) else {
+        return false;
+    };
+    let table = kind.table();
+    recorded.iter().all(|(k, v)| stored.get(k) == Some(v))
+        && stored
+            .iter()
+            .filter(|(k, _)| !recorded.contains_key(k.as_str()))
+            .all(|(k, v)| {
+                let default = table
+                    .columns
+                    .iter()
+                    .find(|c| c.name == k)
+                    .and_then(|c| match c.default {
+                        Default::Text(t) => Some(Value::Text(t.to_string()).to_json()),
+                        _ => None,
+                    });
+                v.is_null() || Some(v) == default.as_ref()
+            })
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditReport, Broken};
-pub use bundled::{BUNDLED, BundledFile, ImportKind};
+pub use bundled::{BUNDLED, BundledFile, ImportKind, RECORD};
 pub use demine_core::schema::{Kind, Value};
 pub use error::{FeatureFault, StoreError};
 pub use hazards::{

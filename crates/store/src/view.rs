@@ -7,14 +7,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use demine_core::compliance::{self, Evidence, Obligation, TreatyDates};
+use demine_core::PartialDate;
+use demine_core::compliance::ComplianceStatus;
 use demine_core::records::{
-    Commitment, Estimate, ExtensionRequest, Position, StateRecord, StockpileRecord,
-    TransparencyReport, TreatyEvent,
+    Commitment, Estimate, ExtensionRequest, Meeting, Position, SourceRecord, StateRecord,
+    StockpileRecord, TransparencyReport, TreatyEvent, UseFinding, source_ids,
 };
 use demine_core::schema::Kind;
 use demine_treaty::{
-    ArmedConflict, GrantedExtension, Instrument, Status, StatusRuling, TreatyEvents,
-    WithdrawalRuling,
+    ArmedConflict, ClearanceDeadline, ExtensionBasis, GrantedExtension, Instrument, Status,
+    StatusRuling, TreatyEvents, WithdrawalRuling,
 };
 
 use crate::{Record, Store, StoreError};
@@ -44,17 +46,99 @@ pub struct StateDetail {
     pub row: StateRow,
     pub as_of: NaiveDate,
     pub initial_report_due: Option<NaiveDate>,
+    /// The Art. 5(1) deadline: entry into force + ten years, before any extension.
+    pub original_clearance_deadline: Option<NaiveDate>,
+    /// The deadline in force (also `clearance_deadline`) and what it rests on: Art. 5(1) and
+    /// each extension granted by the date asked about, citing its meeting.
+    pub clearance_basis: Vec<demine_treaty::Basis>,
+    /// Where the record departs from the Convention's letter, each citing the decision.
+    pub clearance_flags: Vec<demine_treaty::Basis>,
     pub withdrawal: Option<WithdrawalRuling>,
+    /// A withdrawal announced (and whether deposited), with the Art. 20(3) armed-conflict rule.
+    pub withdrawal_notice: Option<WithdrawalNotice>,
     /// The articles the status rests on.
     pub basis: Vec<demine_treaty::Basis>,
     pub events: Vec<TreatyEvent>,
     pub extensions: Vec<ExtensionRequest>,
+    /// Declarations of completed clearance and mined areas found after them, oldest first.
+    pub completion_declarations: Vec<TreatyEvent>,
+    /// The Art. 4 completion on record: destruction completed (date, number destroyed) or no
+    /// stockpile declared; null when the registry holds none.
+    pub stockpile_completion: Option<StockpileRecord>,
+    /// The latest Art. 3 retention figure on record, null when none.
+    pub retention: Option<StockpileRecord>,
     pub reports: Vec<TransparencyReport>,
+    pub report_record: ReportRecord,
+    /// Findings of new use in the State's territory, or by the State.
+    pub use_findings: Vec<UseFinding>,
+    /// The latest contamination estimate (`ap_contamination_km2`) with the Monitor's band.
+    pub contamination: Option<Contamination>,
     pub estimates: Vec<Estimate>,
     pub positions: Vec<Position>,
     pub commitments: Vec<Commitment>,
     pub stockpiles: Vec<StockpileRecord>,
     pub compliance: Vec<Obligation>,
+    /// The meetings the State's record names.
+    pub meetings: Vec<Meeting>,
+    /// Every source id cited above that the registry describes (title, publisher, year, url).
+    pub sources: Vec<SourceRecord>,
+}
+
+/// A withdrawal announced or deposited, and what Art. 20(3) makes of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithdrawalNotice {
+    pub announced: Option<PartialDate>,
+    pub announced_source: Option<String>,
+    pub deposited: Option<NaiveDate>,
+    /// Start of an armed conflict the State is engaged in on the date asked about.
+    pub armed_conflict_since: Option<NaiveDate>,
+    /// Where it stands, in words, with the Art. 20(3) rule.
+    pub status: String,
+}
+
+/// The State's Art. 7 record in short.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReportRecord {
+    /// When the initial report was received, if the registry holds it.
+    pub initial_received: Option<PartialDate>,
+    /// Annual updates held.
+    pub annual_reports: usize,
+    /// The latest reporting year held.
+    pub latest_annual_year: Option<i32>,
+}
+
+/// A contamination estimate with its band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contamination {
+    pub low_km2: f64,
+    pub high_km2: f64,
+    pub as_of: PartialDate,
+    /// The Landmine Monitor's band: massive (over 100 km2), large (20-99), medium (5-19), small
+    /// (under 5); `medium to large` when the range spans two.
+    pub band: String,
+    pub source: String,
+}
+
+/// The Monitor's band for an area in km2.
+pub fn contamination_band(km2: f64) -> &'static str {
+    if km2 > 100.0 {
+        "massive"
+    } else if km2 >= 20.0 {
+        "large"
+    } else if km2 >= 5.0 {
+        "medium"
+    } else {
+        "small"
+    }
+}
+
+fn band_of(low: f64, high: f64) -> String {
+    let (a, b) = (contamination_band(low), contamination_band(high));
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a} to {b}")
+    }
 }
 
 /// `--status` of `demine states`.
@@ -138,13 +222,13 @@ fn treaty_err(iso3: &str) -> impl Fn(demine_treaty::TreatyError) -> StoreError +
 /// The engine's input for one State: the events known by `as_of`.
 pub fn treaty_events(events: &[TreatyEvent], as_of: NaiveDate) -> Result<TreatyEvents, StoreError> {
     let mut out = TreatyEvents::default();
-    let mut known: Vec<&TreatyEvent> = events.iter().filter(|e| e.date <= as_of).collect();
-    known.sort_by_key(|e| e.date);
+    let mut known: Vec<&TreatyEvent> = events.iter().filter(|e| e.day() <= as_of).collect();
+    known.sort_by_key(|e| e.day());
     for e in known {
         match e.event.as_str() {
-            "signature" if out.signed.is_none() => out.signed = Some(e.date),
+            "signature" if out.signed.is_none() => out.signed = Some(e.day()),
             "deposit" if out.deposited.is_none() => {
-                out.deposited = Some(e.date);
+                out.deposited = Some(e.day());
                 let raw = e.instrument.as_deref().unwrap_or_default();
                 out.instrument =
                     Some(
@@ -157,10 +241,10 @@ pub fn treaty_events(events: &[TreatyEvent], as_of: NaiveDate) -> Result<TreatyE
                 out.succession_date = e.succession_date;
             }
             "withdrawal" if out.withdrawal_deposited.is_none() => {
-                out.withdrawal_deposited = Some(e.date)
+                out.withdrawal_deposited = Some(e.day())
             }
             "armed-conflict" => out.armed_conflicts.push(ArmedConflict {
-                began: e.date,
+                began: e.day(),
                 ended: e.end_date.filter(|d| *d <= as_of),
             }),
             _ => {}
@@ -180,6 +264,7 @@ struct Standing {
     row: StateRow,
     ruling: StatusRuling,
     dates: Option<TreatyDates>,
+    clearance: Option<ClearanceDeadline>,
 }
 
 fn standing(
@@ -192,36 +277,30 @@ fn standing(
     let te = treaty_events(events, as_of)?;
     let ruling = demine_treaty::status_as_of(&te, as_of).map_err(treaty_err(code))?;
     let mut dates = None;
+    let mut clearance_record = None;
     if let (Some(eif), Some(dep), Some(instrument)) =
         (ruling.entry_into_force, te.deposited, te.instrument)
     {
         let ob = demine_treaty::obligations(dep, instrument, te.succession_date)
             .map_err(treaty_err(code))?;
-        let granted: Vec<GrantedExtension> = extensions
-            .iter()
-            .filter(|x| x.decision == "granted")
-            .filter_map(|x| match (x.decided_on, x.granted_until) {
-                (Some(d), Some(g)) if d <= as_of => Some(GrantedExtension {
-                    decided_on: d,
-                    granted_until: g,
-                }),
-                _ => None,
-            })
-            .collect();
-        let (clearance, cbasis) =
-            demine_treaty::current_clearance_deadline(eif, &granted).map_err(treaty_err(code))?;
+        let c = clearance(eif, extensions, as_of).map_err(|(_, reason)| StoreError::Treaty {
+            iso3: code.to_string(),
+            reason,
+        })?;
         // No annual update was due before 2000 (the engine says why); none is owed then.
         let annual = demine_treaty::annual_report_due(as_of.year()).ok();
         dates = Some(TreatyDates {
             entry_into_force: eif,
             stockpile_destruction_deadline: ob.stockpile_destruction_deadline,
-            clearance_deadline: clearance,
+            clearance_deadline: c.deadline,
             initial_report_due: ob.initial_report_due,
             basis: core_basis(&ob.basis),
-            clearance_basis: core_basis(&cbasis),
+            clearance_basis: core_basis(&c.basis),
+            clearance_flags: core_basis(&c.flags),
             withdrawn_on: ruling.withdrawal.as_ref().and_then(|w| w.effective),
             annual_report: annual.map(|a| (a.year, a.due, core_basis(&a.basis))),
         });
+        clearance_record = Some(c);
     }
     let bound_dates = dates
         .as_ref()
@@ -236,7 +315,56 @@ fn standing(
         withdrawal_effective: ruling.withdrawal.as_ref().and_then(|w| w.effective),
         un_member: state.un_member,
     };
-    Ok(Standing { row, ruling, dates })
+    Ok(Standing {
+        row,
+        ruling,
+        dates,
+        clearance: clearance_record,
+    })
+}
+
+/// The granted extensions known by `as_of` (decided, to the precision given, by then) as the
+/// engine takes them: a month or year means its last day; a decision at a recorded meeting is
+/// cited. The error is (position in `extensions`, reason).
+pub fn clearance(
+    eif: NaiveDate,
+    extensions: &[ExtensionRequest],
+    as_of: NaiveDate,
+) -> Result<ClearanceDeadline, (Option<usize>, String)> {
+    let mut positions = Vec::new();
+    let mut granted = Vec::new();
+    for (i, x) in extensions.iter().enumerate() {
+        if x.decision != "granted" {
+            continue;
+        }
+        let (Some(d), Some(g)) = (x.decided_on, x.granted_until) else {
+            continue;
+        };
+        if d.end() > as_of {
+            continue;
+        }
+        positions.push(i);
+        granted.push(GrantedExtension {
+            decided_on: d.end(),
+            granted_until: g.end(),
+            basis: if x.basis == "msp12" {
+                ExtensionBasis::Msp12
+            } else {
+                ExtensionBasis::Art5
+            },
+            decision: x
+                .meeting
+                .as_ref()
+                .map(|m| format!("{m} [source: {}]", x.source)),
+        });
+    }
+    demine_treaty::clearance_deadline(eif, &granted).map_err(|e| match &e {
+        demine_treaty::TreatyError::InvalidExtension { index, .. } => (
+            index.checked_sub(1).and_then(|i| positions.get(i).copied()),
+            e.to_string(),
+        ),
+        _ => (None, e.to_string()),
+    })
 }
 
 fn group<T>(
@@ -284,6 +412,88 @@ pub async fn states<S: Store>(
     Ok(out)
 }
 
+/// Everything the registry holds about one State, loaded once.
+struct StateRecords {
+    events: Vec<TreatyEvent>,
+    reports: Vec<TransparencyReport>,
+    stockpiles: Vec<StockpileRecord>,
+}
+
+impl StateRecords {
+    /// Compliance as of `as_of`, from the records dated by then.
+    fn compliance(&self, st: &Standing, as_of: NaiveDate) -> Vec<Obligation> {
+        let events: Vec<TreatyEvent> = self
+            .events
+            .iter()
+            .filter(|e| e.date.start() <= as_of)
+            .cloned()
+            .collect();
+        let evidence = Evidence::from_records(&events, &self.reports, &self.stockpiles);
+        compliance::assess(as_of, st.dates.as_ref(), &evidence)
+    }
+}
+
+fn known_by<T>(items: Vec<T>, as_of: NaiveDate, date: impl Fn(&T) -> PartialDate) -> Vec<T> {
+    items.into_iter().filter(|x| date(x).start() <= as_of).collect()
+}
+
+/// What Art. 20(3) makes of a withdrawal announced or deposited, as of `as_of`.
+fn withdrawal_notice(
+    events: &[TreatyEvent],
+    ruling: &StatusRuling,
+    as_of: NaiveDate,
+) -> Option<WithdrawalNotice> {
+    let announced = events
+        .iter()
+        .filter(|e| e.event == "withdrawal-announced" && e.date.start() <= as_of)
+        .max_by_key(|e| e.date.start());
+    let deposited = ruling.withdrawal.as_ref().map(|w| w.deposited);
+    if announced.is_none() && deposited.is_none() {
+        return None;
+    }
+    let conflict = events
+        .iter()
+        .filter(|e| e.event == "armed-conflict" && e.day() <= as_of)
+        .filter(|e| e.end_date.is_none_or(|end| end > as_of))
+        .map(|e| e.day())
+        .min();
+    let status = match (&ruling.withdrawal, conflict) {
+        (Some(w), _) if w.effective.is_some_and(|d| d <= as_of) => format!(
+            "withdrawal deposited on {}, in effect since {} (Art. 20(3))",
+            w.deposited,
+            w.effective.map(|d| d.to_string()).unwrap_or_default()
+        ),
+        (Some(w), Some(since)) => format!(
+            "withdrawal deposited on {}; the State has been engaged in an armed conflict since \
+             {since}: under Art. 20(3) it stays bound until the conflict ends, even after the six \
+             months ({})",
+            w.deposited, w.earliest_effective
+        ),
+        (Some(w), None) => format!(
+            "withdrawal deposited on {}; it takes effect six months later, on {} (Art. 20(3)), \
+             unless the State is then engaged in an armed conflict",
+            w.deposited, w.earliest_effective
+        ),
+        (None, Some(since)) => format!(
+            "withdrawal announced, no instrument of withdrawal recorded as deposited: still a \
+             State Party. Art. 20(3): a withdrawal takes effect six months after the instrument \
+             is received, and a State engaged in an armed conflict (here since {since}) stays \
+             bound until the conflict ends"
+        ),
+        (None, None) => "withdrawal announced, no instrument of withdrawal recorded as \
+             deposited: still a State Party. Art. 20(3): it takes effect six months after the \
+             instrument is received"
+            .to_string(),
+    };
+    Some(WithdrawalNotice {
+        announced: announced.map(|e| e.date),
+        announced_source: announced.map(|e| e.source.clone()),
+        deposited,
+        armed_conflict_since: conflict,
+        status,
+    })
+}
+
 /// One State in full as of `as_of`: standing, the records dated by then, and compliance.
 pub async fn state_detail<S: Store>(
     store: &S,
@@ -307,24 +517,30 @@ pub async fn state_detail<S: Store>(
     let all_events: Vec<TreatyEvent> = load(store, Kind::Events, c).await?;
     let all_ext: Vec<ExtensionRequest> = load(store, Kind::Extensions, c).await?;
     let st = standing(&state, &all_events, &all_ext, as_of)?;
-    let reports: Vec<TransparencyReport> = load::<_, TransparencyReport>(store, Kind::Reports, c)
-        .await?
+    let records = StateRecords {
+        reports: known_by(load(store, Kind::Reports, c).await?, as_of, |r: &TransparencyReport| {
+            r.received
+        }),
+        stockpiles: known_by(load(store, Kind::Stockpiles, c).await?, as_of, |r: &StockpileRecord| {
+            r.date
+        }),
+        events: all_events.clone(),
+    };
+    let compliance = records.compliance(&st, as_of);
+    let StateRecords {
+        reports,
+        stockpiles,
+        ..
+    } = records;
+    let events: Vec<TreatyEvent> = all_events
         .into_iter()
-        .filter(|r| r.received <= as_of)
+        .filter(|e| e.date.start() <= as_of)
         .collect();
-    let stockpiles: Vec<StockpileRecord> = load::<_, StockpileRecord>(store, Kind::Stockpiles, c)
-        .await?
+    let extensions: Vec<ExtensionRequest> = all_ext
         .into_iter()
-        .filter(|r| r.date <= as_of)
-        .collect();
-    let events: Vec<TreatyEvent> = all_events.into_iter().filter(|e| e.date <= as_of).collect();
-    let evidence = Evidence::from_records(&events, &reports, &stockpiles);
-    let compliance = compliance::assess(as_of, st.dates.as_ref(), &evidence);
-    let extensions = all_ext
-        .into_iter()
-        .filter(|x| x.submitted <= as_of)
+        .filter(|x| x.submitted.start() <= as_of)
         .map(|mut x| {
-            if x.decided_on.is_some_and(|d| d > as_of) {
+            if x.decided_on.is_some_and(|d| d.end() > as_of) {
                 // Not yet decided on the day asked about.
                 x.decision = "pending".into();
                 x.decided_on = None;
@@ -333,7 +549,7 @@ pub async fn state_detail<S: Store>(
             x
         })
         .collect();
-    let estimates = load::<_, Estimate>(store, Kind::Estimates, c)
+    let estimates: Vec<Estimate> = load::<_, Estimate>(store, Kind::Estimates, c)
         .await?
         .into_iter()
         .filter(|e| e.as_of.start() <= as_of)
@@ -344,7 +560,7 @@ pub async fn state_detail<S: Store>(
         .filter(|p| p.as_of.start() <= as_of)
         .collect();
     positions.sort_by_key(|p| p.as_of.start());
-    let commitments = load::<_, Commitment>(store, Kind::Commitments, c)
+    let commitments: Vec<Commitment> = load::<_, Commitment>(store, Kind::Commitments, c)
         .await?
         .into_iter()
         .map(|mut x| {
@@ -355,20 +571,121 @@ pub async fn state_detail<S: Store>(
             x
         })
         .collect();
+    let use_findings: Vec<UseFinding> = load::<_, UseFinding>(store, Kind::UseFindings, None)
+        .await?
+        .into_iter()
+        .filter(|u| u.iso3.as_str() == code || u.actor == code)
+        .filter(|u| u.year <= as_of.year())
+        .collect();
+    let mut completion_declarations: Vec<TreatyEvent> = events
+        .iter()
+        .filter(|e| e.event == "clearance-completed" || e.event == "contamination-found")
+        .cloned()
+        .collect();
+    completion_declarations.sort_by_key(|e| e.date.start());
+    let stockpile_completion = stockpiles
+        .iter()
+        .filter(|s| s.record == "destruction-completed" || s.record == "no-stockpile")
+        .min_by_key(|s| s.date.start())
+        .cloned();
+    let retention = stockpiles
+        .iter()
+        .filter(|s| s.record == "retained")
+        .max_by_key(|s| s.date.end())
+        .cloned();
+    let report_record = ReportRecord {
+        initial_received: reports
+            .iter()
+            .filter(|r| r.kind == "initial")
+            .map(|r| r.received)
+            .min_by_key(|d| d.start()),
+        annual_reports: reports.iter().filter(|r| r.kind == "annual").count(),
+        latest_annual_year: reports
+            .iter()
+            .filter(|r| r.kind == "annual")
+            .map(|r| r.year)
+            .max(),
+    };
+    let contamination = estimates
+        .iter()
+        .filter(|e| e.measure == "ap_contamination_km2")
+        .max_by_key(|e| e.as_of.end())
+        .map(|e| Contamination {
+            low_km2: e.low,
+            high_km2: e.high,
+            as_of: e.as_of,
+            band: band_of(e.low, e.high),
+            source: e.source.clone(),
+        });
+    let withdrawal_notice = withdrawal_notice(&events, &st.ruling, as_of);
+    // The meetings and sources the record cites.
+    let meeting_ids: std::collections::BTreeSet<&str> = events
+        .iter()
+        .filter_map(|e| e.meeting.as_deref())
+        .chain(extensions.iter().filter_map(|x| x.meeting.as_deref()))
+        .collect();
+    let meetings: Vec<Meeting> = load::<_, Meeting>(store, Kind::Meetings, None)
+        .await?
+        .into_iter()
+        .filter(|m| meeting_ids.contains(m.id.as_str()))
+        .collect();
+    let cited: std::collections::BTreeSet<String> = events
+        .iter()
+        .map(|e| e.source.as_str())
+        .chain(extensions.iter().map(|x| x.source.as_str()))
+        .chain(reports.iter().map(|x| x.source.as_str()))
+        .chain(stockpiles.iter().map(|x| x.source.as_str()))
+        .chain(estimates.iter().map(|x| x.source.as_str()))
+        .chain(positions.iter().map(|x| x.source.as_str()))
+        .chain(commitments.iter().map(|x| x.source.as_str()))
+        .chain(use_findings.iter().map(|x| x.source.as_str()))
+        .chain(meetings.iter().map(|x| x.source.as_str()))
+        .chain(std::iter::once(state.source.as_str()))
+        .flat_map(source_ids)
+        .map(str::to_string)
+        .collect();
+    let sources: Vec<SourceRecord> = load::<_, SourceRecord>(store, Kind::Sources, None)
+        .await?
+        .into_iter()
+        .filter(|s| cited.contains(&s.id))
+        .collect();
+    let bound = st.dates.is_some() && st.row.entry_into_force.is_some();
     Ok(StateDetail {
         initial_report_due: st.dates.as_ref().map(|d| d.initial_report_due),
+        original_clearance_deadline: st.clearance.as_ref().filter(|_| bound).map(|c| c.original),
+        clearance_basis: st
+            .clearance
+            .as_ref()
+            .filter(|_| bound)
+            .map(|c| c.basis.clone())
+            .unwrap_or_default(),
+        clearance_flags: st
+            .clearance
+            .as_ref()
+            .filter(|_| bound)
+            .map(|c| c.flags.clone())
+            .unwrap_or_default(),
         withdrawal: st.ruling.withdrawal.clone(),
+        withdrawal_notice,
         basis: st.ruling.basis.clone(),
         row: st.row,
         as_of,
         events,
         extensions,
+        completion_declarations,
+        stockpile_completion,
+        retention,
         reports,
+        report_record,
+        use_findings,
+        contamination,
         estimates,
         positions,
         commitments,
         stockpiles,
         compliance,
+        meetings,
+        sources,
     })
 }
 
@@ -403,6 +720,21 @@ pub struct UpcomingDeadline {
     pub obligation: String,
     pub article: String,
     pub deadline: NaiveDate,
+    /// The compliance status on the day asked about (`pending`, or `unknown` for a deadline
+    /// found again after mined areas reopened the obligation, ...).
+    pub status: String,
+    /// What the deadline rests on (the extension and meeting that set it, where one did).
+    pub basis: String,
+}
+
+/// A State whose declaration of completed clearance stands on the day asked about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompletionDeclared {
+    pub iso3: String,
+    pub name: String,
+    pub date: PartialDate,
+    pub meeting: Option<String>,
+    pub source: String,
 }
 
 /// `demine summary`: the world picture on one day.
@@ -414,11 +746,21 @@ pub struct WorldSummary {
     pub states: usize,
     /// States whose withdrawal is deposited and not yet effective, or took effect.
     pub withdrawals: Vec<StateRow>,
-    /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`.
+    /// States that announced a withdrawal without a deposit recorded, and what Art. 20(3) says.
+    pub withdrawals_announced: Vec<(String, String, WithdrawalNotice)>,
+    /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`, for
+    /// obligations the record does not show met.
     pub upcoming_deadlines: Vec<UpcomingDeadline>,
     pub horizon_days: i64,
-    /// The world-level estimates, every source kept.
+    /// States whose declaration of completed clearance (Art. 5) stands.
+    pub completed_clearance: Vec<CompletionDeclared>,
+    /// Per obligation, how many States are in each compliance status (`met`, `unknown`, ...).
+    pub compliance_counts:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    /// The latest world figures: for each measure, the rows of its latest date, every source kept.
     pub world_estimates: Vec<Estimate>,
+    /// The sources the world figures and completions cite.
+    pub sources: Vec<SourceRecord>,
 }
 
 /// The world picture as of `as_of`, with deadlines falling in the next `horizon_days`.
@@ -427,35 +769,129 @@ pub async fn world_summary<S: Store>(
     as_of: NaiveDate,
     horizon_days: i64,
 ) -> Result<WorldSummary, StoreError> {
-    let rows = states(store, as_of, None, false).await?;
+    let states_list: Vec<StateRecord> = load(store, Kind::States, None).await?;
+    let mut events = group(
+        load::<_, TreatyEvent>(store, Kind::Events, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let exts = group(
+        load::<_, ExtensionRequest>(store, Kind::Extensions, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let mut reports = group(
+        known_by(
+            load(store, Kind::Reports, None).await?,
+            as_of,
+            |r: &TransparencyReport| r.received,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let mut stockpiles = group(
+        known_by(
+            load(store, Kind::Stockpiles, None).await?,
+            as_of,
+            |r: &StockpileRecord| r.date,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let horizon = as_of + chrono::Duration::days(horizon_days);
+    let mut rows = Vec::new();
+    let mut upcoming = Vec::new();
+    let mut completed = Vec::new();
+    let mut announced = Vec::new();
+    let mut compliance_counts: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, usize>,
+    > = std::collections::BTreeMap::new();
+    for s in states_list.iter().filter(|s| s.treaty_universe) {
+        let code = s.iso3.to_string();
+        let recs = StateRecords {
+            events: events.remove(&code).unwrap_or_default(),
+            reports: reports.remove(&code).unwrap_or_default(),
+            stockpiles: stockpiles.remove(&code).unwrap_or_default(),
+        };
+        let st = standing(
+            s,
+            &recs.events,
+            exts.get(&code).map(Vec::as_slice).unwrap_or(&[]),
+            as_of,
+        )?;
+        let obligations = recs.compliance(&st, as_of);
+        for ob in &obligations {
+            *compliance_counts
+                .entry(ob.obligation.clone())
+                .or_default()
+                .entry(ob.status.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+        if st.ruling.status == Status::Party {
+            for ob in &obligations {
+                let (name, article) = match ob.obligation.as_str() {
+                    "stockpile-destruction" => ("stockpile-destruction", "4"),
+                    "mined-area-clearance" => ("clearance", "5"),
+                    _ => continue,
+                };
+                let open = !matches!(
+                    ob.status,
+                    ComplianceStatus::Met | ComplianceStatus::MetLate | ComplianceStatus::NotApplicable
+                );
+                if let Some(d) = ob.deadline.filter(|d| open && *d >= as_of && *d <= horizon) {
+                    upcoming.push(UpcomingDeadline {
+                        iso3: code.clone(),
+                        name: s.name.clone(),
+                        obligation: name.into(),
+                        article: article.into(),
+                        deadline: d,
+                        status: ob.status.as_str().to_string(),
+                        basis: ob
+                            .basis
+                            .iter()
+                            .rev()
+                            .find(|b| b.reason.contains(&d.to_string()))
+                            .or(ob.basis.first())
+                            .map(|b| format!("Art. {}: {}", b.article, b.reason))
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        let clearance_met = obligations.iter().any(|o| {
+            o.obligation == "mined-area-clearance"
+                && matches!(o.status, ComplianceStatus::Met | ComplianceStatus::MetLate)
+        });
+        // A completion stands when the last Art. 5 declaration known is one (withdrawn States
+        // included: the declaration was made).
+        let last = recs
+            .events
+            .iter()
+            .filter(|e| e.event == "clearance-completed" || e.event == "contamination-found")
+            .filter(|e| e.date.end() <= as_of)
+            .max_by_key(|e| e.date.end());
+        if let Some(e) = last.filter(|e| e.event == "clearance-completed")
+            && (clearance_met || st.ruling.status != Status::Party)
+        {
+            completed.push(CompletionDeclared {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                date: e.date,
+                meeting: e.meeting.clone(),
+                source: e.source.clone(),
+            });
+        }
+        if let Some(n) = withdrawal_notice(&recs.events, &st.ruling, as_of)
+            && st.ruling.withdrawal.is_none()
+        {
+            announced.push((code.clone(), s.name.clone(), n));
+        }
+        rows.push(st.row);
+    }
+    rows.sort_by(|a, b| a.iso3.cmp(&b.iso3));
     let mut status_counts = std::collections::BTreeMap::new();
     for r in &rows {
         *status_counts.entry(r.status.clone()).or_insert(0) += 1;
     }
-    let horizon = as_of + chrono::Duration::days(horizon_days);
-    let mut upcoming = Vec::new();
-    for r in rows.iter().filter(|r| r.status == Status::Party.as_str()) {
-        let due = [
-            (
-                "stockpile-destruction",
-                "4",
-                r.stockpile_destruction_deadline,
-            ),
-            ("clearance", "5", r.clearance_deadline),
-        ];
-        for (obligation, article, deadline) in due {
-            if let Some(d) = deadline.filter(|d| *d >= as_of && *d <= horizon) {
-                upcoming.push(UpcomingDeadline {
-                    iso3: r.iso3.clone(),
-                    name: r.name.clone(),
-                    obligation: obligation.into(),
-                    article: article.into(),
-                    deadline: d,
-                });
-            }
-        }
-    }
     upcoming.sort_by(|a, b| (a.deadline, &a.iso3).cmp(&(b.deadline, &b.iso3)));
+    completed.sort_by(|a, b| (a.date.start(), &a.iso3).cmp(&(b.date.start(), &b.iso3)));
     let withdrawals = rows
         .iter()
         .filter(|r| {
@@ -463,14 +899,43 @@ pub async fn world_summary<S: Store>(
         })
         .cloned()
         .collect();
-    let world_estimates = estimates(store, Some("World"), None, Some(as_of)).await?;
+    let world_estimates = latest_per_measure(estimates(store, Some("World"), None, Some(as_of)).await?);
+    let cited: std::collections::BTreeSet<&str> = world_estimates
+        .iter()
+        .map(|e| e.source.as_str())
+        .chain(completed.iter().map(|c| c.source.as_str()))
+        .flat_map(source_ids)
+        .collect();
+    let sources = load::<_, SourceRecord>(store, Kind::Sources, None)
+        .await?
+        .into_iter()
+        .filter(|s| cited.contains(s.id.as_str()))
+        .collect();
     Ok(WorldSummary {
         as_of,
         states: rows.len(),
         status_counts,
         withdrawals,
+        withdrawals_announced: announced,
         upcoming_deadlines: upcoming,
         horizon_days,
+        completed_clearance: completed,
+        compliance_counts,
         world_estimates,
+        sources,
     })
+}
+
+/// For each measure, the figures of its latest date (every source of that date kept).
+fn latest_per_measure(list: Vec<Estimate>) -> Vec<Estimate> {
+    let mut latest: std::collections::HashMap<String, NaiveDate> = std::collections::HashMap::new();
+    for e in &list {
+        let d = latest.entry(e.measure.clone()).or_insert(e.as_of.end());
+        if e.as_of.end() > *d {
+            *d = e.as_of.end();
+        }
+    }
+    list.into_iter()
+        .filter(|e| latest.get(&e.measure) == Some(&e.as_of.end()))
+        .collect()
 }
