@@ -317,4 +317,17 @@ mod tests {
                 .contains("missing")
         );
     }
+
+    #[test]
+    fn rows_recorded_before_a_migration_still_match() {
+        let k = Kind::Extensions;
+        let old = r#"{"decision":"granted","iso3":"AFG"}"#;
+        // Added columns: null, or the column's default, are what the migration put there.
+        assert!(same_row(k, Some(old), r#"{"basis":"art5","decision":"granted","iso3":"AFG","meeting":null}"#));
+        // Any other value in an added column, or a changed recorded value, is a change.
+        assert!(!same_row(k, Some(old), r#"{"basis":"msp12","decision":"granted","iso3":"AFG"}"#));
+        assert!(!same_row(k, Some(old), r#"{"decision":"refused","iso3":"AFG","meeting":null}"#));
+        assert!(!same_row(k, Some(old), r#"{"iso3":"AFG"}"#));
+        assert!(!same_row(k, None, old));
+    }
 }

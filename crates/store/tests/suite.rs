@@ -8,7 +8,9 @@ mod common;
 use chrono::NaiveDate;
 use common::Fresh;
 use demine_store::view::{self, StatusFilter};
-use demine_store::{AnyStore, BUNDLED, Format, ImportKind, Kind, Store, StoreError, ops};
+use demine_store::{
+    AnyStore, BUNDLED, Format, ImportKind, Kind, RECORD, Store, StoreError, bundled, ops,
+};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -50,7 +52,256 @@ both!(
     backup_and_restore,
     restore_rejects_bad_backups,
     concurrent_readers_during_import,
+    every_read_works_on_the_bundled_record,
+    record_rules_refuse_at_import,
+    older_databases_get_only_new_bundled_files,
+    record_shows_in_state_detail,
 );
+
+/// Every bundled file imported (by the seed), then every read command's query for every State
+/// and entity, as of today and as of dates across the record: none may fail.
+async fn every_read_works_on_the_bundled_record(f: &Fresh) {
+    let s = seeded(f).await;
+    let all = view::states(s, d("2026-11-30"), None, true).await.unwrap();
+    assert_eq!(all.len(), 197 + 40);
+    for as_of in ["1997-12-03", "2009-03-01", "2015-12-31", "2026-11-30"] {
+        view::states(s, d(as_of), None, true).await.unwrap();
+        let w = view::world_summary(s, d(as_of), 365).await.unwrap();
+        serde_json::to_string(&w).unwrap();
+    }
+    for r in &all {
+        for as_of in ["2015-12-31", "2026-11-30"] {
+            let detail = view::state_detail(s, &r.iso3, d(as_of))
+                .await
+                .unwrap_or_else(|e| panic!("states show {} --as-of {as_of}: {e}", r.iso3));
+            serde_json::to_string(&detail).unwrap();
+        }
+    }
+    view::estimates(s, None, None, None).await.unwrap();
+    // Every source a bundled row cites is described in the registry.
+    let ids: std::collections::BTreeSet<String> = s
+        .records(Kind::Sources, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    for kind in Kind::ALL {
+        let t = kind.table();
+        let Some(i) = t.index("source") else { continue };
+        for r in s.records(kind, None).await.unwrap() {
+            let cell = r[i].as_str().unwrap();
+            for id in demine_core::records::source_ids(cell) {
+                assert!(ids.contains(id), "{kind} {}: source {id:?} undescribed", t.key_text(&r));
+            }
+        }
+    }
+}
+
+async fn import_text(s: &AnyStore, kind: &str, name: &str, text: &str) -> Result<(), StoreError> {
+    ops::import_reader(
+        s,
+        kind.parse().unwrap(),
+        name,
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn record_rules_refuse_at_import(f: &Fresh) {
+    let s = seeded(f).await;
+    let (before, n) = snapshot(s).await;
+    let head = "iso3,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
+    // Twelve years, no meeting, ordinary basis: the engine would refuse it on every read.
+    let e = import_text(
+        s,
+        "extensions",
+        "long.csv",
+        &format!("{head}AGO,2007-03-01,2015-01-01,granted,2007-11-23,2015-01-01,,art5,x\nAFG,2012-03-29,2025-03-02,granted,2012-12-07,2025-03-02,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("long.csv:3: column granted_until") && e.contains("ten years") && e.contains("AFG"),
+        "{e}"
+    );
+    // An unknown meeting.
+    let e = import_text(
+        s,
+        "extensions",
+        "m.csv",
+        &format!("{head}AFG,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,MSP99,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("m.csv:2") && e.contains("unknown meeting \"MSP99\""), "{e}");
+    // A grant for a State with no instrument deposited.
+    let e = import_text(
+        s,
+        "extensions",
+        "usa.csv",
+        &format!("{head}USA,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("usa.csv:2") && e.contains("no instrument deposited"), "{e}");
+    // A meeting citing a source the registry does not describe.
+    let e = import_text(
+        s,
+        "meetings",
+        "mt.csv",
+        "id,kind,number,city,country_iso3,start_date,end_date,source\nMSP30,msp,30,Geneva,CHE,2032-11-01,2032-11-05,nowhere\n",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("mt.csv:2") && e.contains("source \"nowhere\""), "{e}");
+    // A State actor that is no State.
+    let e = import_text(
+        s,
+        "use-findings",
+        "u.csv",
+        "year,iso3,actor_kind,actor,finding,source\n2024,UKR,state,XYZ,confirmed,lm2024\n",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("u.csv:2") && e.contains("XYZ"), "{e}");
+    // A partial date that is no date.
+    let e = import_text(
+        s,
+        "extensions",
+        "p.csv",
+        &format!("{head}AFG,2012-13,2023-03-01,pending,,,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("p.csv:2") && e.contains("submitted"), "{e}");
+    let (after, m) = snapshot(s).await;
+    assert_eq!(before, after, "refused imports change nothing");
+    assert_eq!(n, m);
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    // The same twelve years, decided at a recorded meeting: accepted, cited, flagged.
+    import_text(
+        s,
+        "extensions",
+        "rec.csv",
+        &format!("{head}AFG,2012-03,2025-03-02,granted,2012-12-07,2025-03-02,MSP9,art5,apmbc-msp9-final-report\n"),
+    )
+    .await
+    .unwrap();
+    let afg = view::state_detail(s, "AFG", d("2020-01-01")).await.unwrap();
+    assert_eq!(afg.row.clearance_deadline, Some(d("2025-03-02")));
+    assert_eq!(afg.original_clearance_deadline, Some(d("2013-03-01")));
+    assert!(afg.clearance_flags.iter().any(|b| b.reason.contains("MSP9")), "{:?}", afg.clearance_flags);
+    let clearance = afg.compliance.iter().find(|o| o.obligation == "mined-area-clearance").unwrap();
+    assert!(!clearance.flags.is_empty());
+    // A deadline under the Twelfth Meeting's decision, after completion and new mined areas.
+    import_text(
+        s,
+        "events",
+        "ev.csv",
+        "iso3,event,date,meeting,source\nDNK,clearance-completed,2012-12,MSP12,lm2024\nDNK,contamination-found,2014,,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "extensions",
+        "m12.csv",
+        &format!("{head}DNK,2014,2016-12-31,granted,2014-06-27,2016-12-31,RC3,msp12,apmbc-rc3-final-report\n"),
+    )
+    .await
+    .unwrap();
+    let dnk = view::state_detail(s, "DNK", d("2015-06-01")).await.unwrap();
+    let c = dnk.compliance.iter().find(|o| o.obligation == "mined-area-clearance").unwrap();
+    assert_eq!(c.status, demine_core::compliance::ComplianceStatus::Pending, "{c:?}");
+    assert!(dnk.clearance_flags.iter().any(|b| b.reason.contains("Twelfth")));
+    assert_eq!(dnk.completion_declarations.len(), 2);
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+}
+
+async fn older_databases_get_only_new_bundled_files(f: &Fresh) {
+    let s = &f.store;
+    // What an older demine did: the reference files, then the "seeded" mark.
+    for file in BUNDLED {
+        import_text(s, &file.kind.to_string(), file.name, file.text).await.unwrap();
+    }
+    s.set_meta(ops::SEEDED, "2026-01-01T00:00:00Z").await.unwrap();
+    // A row the user changed since must not be loaded over.
+    import_text(s, "states", "mine.csv", "iso3,name,un_member\nAFG,Afghanistan (edited),yes\n")
+        .await
+        .unwrap();
+    let reports = ops::seed(s, "t").await.unwrap();
+    assert_eq!(reports.len(), RECORD.len(), "only the record files are new");
+    let afg = view::state_detail(s, "AFG", d("2026-01-01")).await.unwrap();
+    assert_eq!(afg.row.name, "Afghanistan (edited)");
+    assert!(ops::seed(s, "t").await.unwrap().is_empty());
+    assert!(!s.records(Kind::Sources, None).await.unwrap().is_empty());
+}
+
+async fn record_shows_in_state_detail(f: &Fresh) {
+    let s = seeded(f).await;
+    import_text(
+        s,
+        "estimates",
+        "e.csv",
+        "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,15,25,km2,2023,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "stockpiles",
+        "st.csv",
+        "iso3,date,record,device_type,quantity,source\nKHM,2000,retained,all,3000,lm2024\nKHM,2020,retained,all,2000,lm2024\nKHM,1999-04-01,destruction-completed,all,70000,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "reports",
+        "r.csv",
+        "iso3,kind,year,received,source\nKHM,initial,2000,2000-06,lm2024\nKHM,annual,2001,2001-04-30,lm2024\n",
+    )
+    .await
+    .unwrap();
+    let khm = view::state_detail(s, "KHM", d("2026-11-30")).await.unwrap();
+    let c = khm.contamination.as_ref().unwrap();
+    assert_eq!(c.band, "medium to large");
+    assert_eq!(khm.retention.as_ref().unwrap().quantity, Some(2000));
+    assert_eq!(khm.stockpile_completion.as_ref().unwrap().quantity, Some(70000));
+    assert_eq!(khm.report_record.initial_received.unwrap().to_string(), "2000-06");
+    assert_eq!(khm.report_record.latest_annual_year, Some(2001));
+    assert_eq!(khm.original_clearance_deadline, Some(d("2010-01-01")));
+    assert_eq!(khm.row.clearance_deadline, Some(d("2025-12-31")));
+    assert_eq!(khm.extensions.len(), 2);
+    assert!(khm.extensions.iter().all(|x| x.meeting.is_some()));
+    assert!(khm.meetings.iter().any(|m| m.id == "RC4"));
+    assert!(khm.sources.iter().any(|s| s.id == "lm2024"));
+    let ukr = view::state_detail(s, "UKR", d("2026-11-30")).await.unwrap();
+    assert_eq!(ukr.row.status, "party");
+    let n = ukr.withdrawal_notice.as_ref().unwrap();
+    assert!(n.status.contains("stays bound until the conflict ends"), "{}", n.status);
+    assert!(ukr.use_findings.iter().any(|u| u.actor == "RUS"));
+    let rus = view::state_detail(s, "RUS", d("2026-11-30")).await.unwrap();
+    assert!(rus.use_findings.iter().any(|u| u.iso3.as_str() == "UKR"), "by the State, elsewhere");
+    let moz = view::world_summary(s, d("2026-11-30"), 365).await.unwrap();
+    assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
+    assert!(moz.withdrawals_announced.iter().any(|(c, _, _)| c == "UKR"));
+    assert!(moz.world_estimates.iter().any(|e| e.measure == "casualties_total"));
+    assert!(moz.sources.iter().any(|s| s.id == "lm2024"));
+    let counts = &moz.compliance_counts["stockpile-destruction"];
+    assert!(counts.get("overdue").copied().unwrap_or(0) >= 3, "{counts:?}");
+    assert!(counts.get("unknown").copied().unwrap_or(0) > 0);
+}
 
 async fn seeded(f: &Fresh) -> &AnyStore {
     ops::seed(&f.store, "tester").await.unwrap();
@@ -128,11 +379,11 @@ async fn bundled_files_import(f: &Fresh) {
 
 async fn seed_is_idempotent(f: &Fresh) {
     let first = ops::seed(&f.store, "t").await.unwrap();
-    assert_eq!(first.len(), BUNDLED.len());
+    assert_eq!(first.len(), BUNDLED.len() + RECORD.len());
     let n = f.store.audit_entries().await.unwrap().len();
     assert!(ops::seed(&f.store, "t").await.unwrap().is_empty());
     // Importing the same files again changes nothing and logs nothing.
-    for file in BUNDLED {
+    for file in bundled::all() {
         let r = ops::import_reader(
             &f.store,
             file.kind,
@@ -263,8 +514,16 @@ async fn state_detail_and_compliance(f: &Fresh) {
             .clone()
     };
     use demine_core::compliance::ComplianceStatus::*;
-    assert_eq!(get("initial-transparency-report").status, Met);
-    assert_eq!(get("stockpile-destruction").status, Overdue);
+    // Received 2003-09-01, after the 180 days (2003-08-28): met, late.
+    assert_eq!(get("initial-transparency-report").status, MetLate);
+    // No record either way is unknown, never overdue.
+    assert_eq!(get("stockpile-destruction").status, Unknown);
+    assert!(
+        get("stockpile-destruction")
+            .basis
+            .iter()
+            .any(|b| b.reason.contains("no record either way"))
+    );
     assert_eq!(get("mined-area-clearance").status, Pending);
     assert!(!get("mined-area-clearance").basis.is_empty());
     let before = view::state_detail(s, "AFG", d("2012-01-01")).await.unwrap();
