@@ -57,7 +57,8 @@ fn main() {
     }
     out.push_str("];\n");
     out.push_str(&errors);
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("record_files.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("record_files.rs");
     if let Err(e) = std::fs::write(&dest, out) {
         println!("cargo:warning=could not write {}: {e}", dest.display());
     }

@@ -484,7 +484,9 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
             let _ = writeln!(
                 o,
                 "  {iso3} {name:<28} announced {}: {}",
-                n.announced.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                n.announced
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 n.status
             );
         }
@@ -528,7 +530,13 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
     for (obligation, counts) in &s.compliance_counts {
         let cells: Vec<String> = demine_core::compliance::ComplianceStatus::ALL
             .iter()
-            .map(|st| format!("{} {}", counts.get(st.as_str()).copied().unwrap_or(0), st.as_str()))
+            .map(|st| {
+                format!(
+                    "{} {}",
+                    counts.get(st.as_str()).copied().unwrap_or(0),
+                    st.as_str()
+                )
+            })
             .collect();
         let _ = writeln!(o, "  {obligation:<30} {}", cells.join(", "));
     }
@@ -706,7 +714,10 @@ fn print_detail(o: &mut String, d: &StateDetail) {
             );
         }
         None => {
-            let _ = writeln!(o, "  no completion of stockpile destruction in the registry");
+            let _ = writeln!(
+                o,
+                "  no completion of stockpile destruction in the registry"
+            );
         }
     }
     for s in d
@@ -775,7 +786,10 @@ fn print_detail(o: &mut String, d: &StateDetail) {
         );
     }
     if !d.use_findings.is_empty() {
-        let _ = writeln!(o, "new use of anti-personnel mines (Landmine Monitor findings):");
+        let _ = writeln!(
+            o,
+            "new use of anti-personnel mines (Landmine Monitor findings):"
+        );
         for u in &d.use_findings {
             let _ = writeln!(
                 o,

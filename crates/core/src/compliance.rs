@@ -711,10 +711,7 @@ mod tests {
             ComplianceStatus::Unknown
         );
         let obs = assess(d(2010, 6, 1), Some(&dates()), &ev);
-        assert_eq!(
-            status(&obs, "stockpile-destruction"),
-            ComplianceStatus::Met
-        );
+        assert_eq!(status(&obs, "stockpile-destruction"), ComplianceStatus::Met);
     }
 
     #[test]

@@ -434,12 +434,13 @@ pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> 
                 ));
             }
             if decision == "pending" && get("decided_on") != &Value::Null {
-                return Err((
-                    "decided_on",
-                    "a pending request has no decided_on".into(),
-                ));
+                return Err(("decided_on", "a pending request has no decided_on".into()));
             }
-            let pd = |name: &str| get(name).as_str().and_then(|t| t.parse::<PartialDate>().ok());
+            let pd = |name: &str| {
+                get(name)
+                    .as_str()
+                    .and_then(|t| t.parse::<PartialDate>().ok())
+            };
             if let (Some(sub), Some(req)) = (pd("submitted"), pd("requested_until"))
                 && req.end() <= sub.start()
             {

@@ -235,14 +235,15 @@ fn same_row(kind: Kind, after: Option<&str>, json: &str) -> bool {
             .iter()
             .filter(|(k, _)| !recorded.contains_key(k.as_str()))
             .all(|(k, v)| {
-                let default = table
-                    .columns
-                    .iter()
-                    .find(|c| c.name == k)
-                    .and_then(|c| match c.default {
-                        Default::Text(t) => Some(Value::Text(t.to_string()).to_json()),
-                        _ => None,
-                    });
+                let default =
+                    table
+                        .columns
+                        .iter()
+                        .find(|c| c.name == k)
+                        .and_then(|c| match c.default {
+                            Default::Text(t) => Some(Value::Text(t.to_string()).to_json()),
+                            _ => None,
+                        });
                 v.is_null() || Some(v) == default.as_ref()
             })
 }
@@ -323,10 +324,22 @@ mod tests {
         let k = Kind::Extensions;
         let old = r#"{"decision":"granted","iso3":"AFG"}"#;
         // Added columns: null, or the column's default, are what the migration put there.
-        assert!(same_row(k, Some(old), r#"{"basis":"art5","decision":"granted","iso3":"AFG","meeting":null}"#));
+        assert!(same_row(
+            k,
+            Some(old),
+            r#"{"basis":"art5","decision":"granted","iso3":"AFG","meeting":null}"#
+        ));
         // Any other value in an added column, or a changed recorded value, is a change.
-        assert!(!same_row(k, Some(old), r#"{"basis":"msp12","decision":"granted","iso3":"AFG"}"#));
-        assert!(!same_row(k, Some(old), r#"{"decision":"refused","iso3":"AFG","meeting":null}"#));
+        assert!(!same_row(
+            k,
+            Some(old),
+            r#"{"basis":"msp12","decision":"granted","iso3":"AFG"}"#
+        ));
+        assert!(!same_row(
+            k,
+            Some(old),
+            r#"{"decision":"refused","iso3":"AFG","meeting":null}"#
+        ));
         assert!(!same_row(k, Some(old), r#"{"iso3":"AFG"}"#));
         assert!(!same_row(k, None, old));
     }

@@ -192,7 +192,12 @@ async fn check_extensions<S: Store>(store: &S, batch: &Batch) -> Result<(), Stor
     let touched: BTreeSet<String> = batch
         .rows
         .iter()
-        .filter_map(|r| r.values.first().and_then(|v| v.as_str()).map(str::to_string))
+        .filter_map(|r| {
+            r.values
+                .first()
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
         .collect();
     type Lined<T> = BTreeMap<String, (Option<u64>, T)>;
     let mut events: BTreeMap<String, Lined<TreatyEvent>> = BTreeMap::new();

@@ -6,9 +6,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use demine_core::compliance::{self, Evidence, Obligation, TreatyDates};
 use demine_core::PartialDate;
 use demine_core::compliance::ComplianceStatus;
+use demine_core::compliance::{self, Evidence, Obligation, TreatyDates};
 use demine_core::records::{
     Commitment, Estimate, ExtensionRequest, Meeting, Position, SourceRecord, StateRecord,
     StockpileRecord, TransparencyReport, TreatyEvent, UseFinding, source_ids,
@@ -434,7 +434,10 @@ impl StateRecords {
 }
 
 fn known_by<T>(items: Vec<T>, as_of: NaiveDate, date: impl Fn(&T) -> PartialDate) -> Vec<T> {
-    items.into_iter().filter(|x| date(x).start() <= as_of).collect()
+    items
+        .into_iter()
+        .filter(|x| date(x).start() <= as_of)
+        .collect()
 }
 
 /// What Art. 20(3) makes of a withdrawal announced or deposited, as of `as_of`.
@@ -518,12 +521,16 @@ pub async fn state_detail<S: Store>(
     let all_ext: Vec<ExtensionRequest> = load(store, Kind::Extensions, c).await?;
     let st = standing(&state, &all_events, &all_ext, as_of)?;
     let records = StateRecords {
-        reports: known_by(load(store, Kind::Reports, c).await?, as_of, |r: &TransparencyReport| {
-            r.received
-        }),
-        stockpiles: known_by(load(store, Kind::Stockpiles, c).await?, as_of, |r: &StockpileRecord| {
-            r.date
-        }),
+        reports: known_by(
+            load(store, Kind::Reports, c).await?,
+            as_of,
+            |r: &TransparencyReport| r.received,
+        ),
+        stockpiles: known_by(
+            load(store, Kind::Stockpiles, c).await?,
+            as_of,
+            |r: &StockpileRecord| r.date,
+        ),
         events: all_events.clone(),
     };
     let compliance = records.compliance(&st, as_of);
@@ -833,7 +840,9 @@ pub async fn world_summary<S: Store>(
                 };
                 let open = !matches!(
                     ob.status,
-                    ComplianceStatus::Met | ComplianceStatus::MetLate | ComplianceStatus::NotApplicable
+                    ComplianceStatus::Met
+                        | ComplianceStatus::MetLate
+                        | ComplianceStatus::NotApplicable
                 );
                 if let Some(d) = ob.deadline.filter(|d| open && *d >= as_of && *d <= horizon) {
                     upcoming.push(UpcomingDeadline {
@@ -899,7 +908,8 @@ pub async fn world_summary<S: Store>(
         })
         .cloned()
         .collect();
-    let world_estimates = latest_per_measure(estimates(store, Some("World"), None, Some(as_of)).await?);
+    let world_estimates =
+        latest_per_measure(estimates(store, Some("World"), None, Some(as_of)).await?);
     let cited: std::collections::BTreeSet<&str> = world_estimates
         .iter()
         .map(|e| e.source.as_str())

@@ -92,7 +92,11 @@ async fn every_read_works_on_the_bundled_record(f: &Fresh) {
         for r in s.records(kind, None).await.unwrap() {
             let cell = r[i].as_str().unwrap();
             for id in demine_core::records::source_ids(cell) {
-                assert!(ids.contains(id), "{kind} {}: source {id:?} undescribed", t.key_text(&r));
+                assert!(
+                    ids.contains(id),
+                    "{kind} {}: source {id:?} undescribed",
+                    t.key_text(&r)
+                );
             }
         }
     }
@@ -114,7 +118,8 @@ async fn import_text(s: &AnyStore, kind: &str, name: &str, text: &str) -> Result
 async fn record_rules_refuse_at_import(f: &Fresh) {
     let s = seeded(f).await;
     let (before, n) = snapshot(s).await;
-    let head = "iso3,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
+    let head =
+        "iso3,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
     // Twelve years, no meeting, ordinary basis: the engine would refuse it on every read.
     let e = import_text(
         s,
@@ -126,7 +131,9 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     .unwrap_err()
     .to_string();
     assert!(
-        e.starts_with("long.csv:3: column granted_until") && e.contains("ten years") && e.contains("AFG"),
+        e.starts_with("long.csv:3: column granted_until")
+            && e.contains("ten years")
+            && e.contains("AFG"),
         "{e}"
     );
     // An unknown meeting.
@@ -139,7 +146,10 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     .await
     .unwrap_err()
     .to_string();
-    assert!(e.contains("m.csv:2") && e.contains("unknown meeting \"MSP99\""), "{e}");
+    assert!(
+        e.contains("m.csv:2") && e.contains("unknown meeting \"MSP99\""),
+        "{e}"
+    );
     // A grant for a State with no instrument deposited.
     let e = import_text(
         s,
@@ -150,7 +160,10 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     .await
     .unwrap_err()
     .to_string();
-    assert!(e.contains("usa.csv:2") && e.contains("no instrument deposited"), "{e}");
+    assert!(
+        e.contains("usa.csv:2") && e.contains("no instrument deposited"),
+        "{e}"
+    );
     // A meeting citing a source the registry does not describe.
     let e = import_text(
         s,
@@ -161,7 +174,10 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     .await
     .unwrap_err()
     .to_string();
-    assert!(e.contains("mt.csv:2") && e.contains("source \"nowhere\""), "{e}");
+    assert!(
+        e.contains("mt.csv:2") && e.contains("source \"nowhere\""),
+        "{e}"
+    );
     // A State actor that is no State.
     let e = import_text(
         s,
@@ -200,8 +216,18 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     let afg = view::state_detail(s, "AFG", d("2020-01-01")).await.unwrap();
     assert_eq!(afg.row.clearance_deadline, Some(d("2025-03-02")));
     assert_eq!(afg.original_clearance_deadline, Some(d("2013-03-01")));
-    assert!(afg.clearance_flags.iter().any(|b| b.reason.contains("MSP9")), "{:?}", afg.clearance_flags);
-    let clearance = afg.compliance.iter().find(|o| o.obligation == "mined-area-clearance").unwrap();
+    assert!(
+        afg.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("MSP9")),
+        "{:?}",
+        afg.clearance_flags
+    );
+    let clearance = afg
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
     assert!(!clearance.flags.is_empty());
     // A deadline under the Twelfth Meeting's decision, after completion and new mined areas.
     import_text(
@@ -221,9 +247,21 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     .await
     .unwrap();
     let dnk = view::state_detail(s, "DNK", d("2015-06-01")).await.unwrap();
-    let c = dnk.compliance.iter().find(|o| o.obligation == "mined-area-clearance").unwrap();
-    assert_eq!(c.status, demine_core::compliance::ComplianceStatus::Pending, "{c:?}");
-    assert!(dnk.clearance_flags.iter().any(|b| b.reason.contains("Twelfth")));
+    let c = dnk
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
+    assert_eq!(
+        c.status,
+        demine_core::compliance::ComplianceStatus::Pending,
+        "{c:?}"
+    );
+    assert!(
+        dnk.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("Twelfth"))
+    );
     assert_eq!(dnk.completion_declarations.len(), 2);
     assert!(ops::verify_audit(s).await.unwrap().ok);
 }
@@ -232,13 +270,22 @@ async fn older_databases_get_only_new_bundled_files(f: &Fresh) {
     let s = &f.store;
     // What an older demine did: the reference files, then the "seeded" mark.
     for file in BUNDLED {
-        import_text(s, &file.kind.to_string(), file.name, file.text).await.unwrap();
+        import_text(s, &file.kind.to_string(), file.name, file.text)
+            .await
+            .unwrap();
     }
-    s.set_meta(ops::SEEDED, "2026-01-01T00:00:00Z").await.unwrap();
-    // A row the user changed since must not be loaded over.
-    import_text(s, "states", "mine.csv", "iso3,name,un_member\nAFG,Afghanistan (edited),yes\n")
+    s.set_meta(ops::SEEDED, "2026-01-01T00:00:00Z")
         .await
         .unwrap();
+    // A row the user changed since must not be loaded over.
+    import_text(
+        s,
+        "states",
+        "mine.csv",
+        "iso3,name,un_member\nAFG,Afghanistan (edited),yes\n",
+    )
+    .await
+    .unwrap();
     let reports = ops::seed(s, "t").await.unwrap();
     assert_eq!(reports.len(), RECORD.len(), "only the record files are new");
     let afg = view::state_detail(s, "AFG", d("2026-01-01")).await.unwrap();
@@ -277,8 +324,14 @@ async fn record_shows_in_state_detail(f: &Fresh) {
     let c = khm.contamination.as_ref().unwrap();
     assert_eq!(c.band, "medium to large");
     assert_eq!(khm.retention.as_ref().unwrap().quantity, Some(2000));
-    assert_eq!(khm.stockpile_completion.as_ref().unwrap().quantity, Some(70000));
-    assert_eq!(khm.report_record.initial_received.unwrap().to_string(), "2000-06");
+    assert_eq!(
+        khm.stockpile_completion.as_ref().unwrap().quantity,
+        Some(70000)
+    );
+    assert_eq!(
+        khm.report_record.initial_received.unwrap().to_string(),
+        "2000-06"
+    );
     assert_eq!(khm.report_record.latest_annual_year, Some(2001));
     assert_eq!(khm.original_clearance_deadline, Some(d("2010-01-01")));
     assert_eq!(khm.row.clearance_deadline, Some(d("2025-12-31")));
@@ -289,17 +342,31 @@ async fn record_shows_in_state_detail(f: &Fresh) {
     let ukr = view::state_detail(s, "UKR", d("2026-11-30")).await.unwrap();
     assert_eq!(ukr.row.status, "party");
     let n = ukr.withdrawal_notice.as_ref().unwrap();
-    assert!(n.status.contains("stays bound until the conflict ends"), "{}", n.status);
+    assert!(
+        n.status.contains("stays bound until the conflict ends"),
+        "{}",
+        n.status
+    );
     assert!(ukr.use_findings.iter().any(|u| u.actor == "RUS"));
     let rus = view::state_detail(s, "RUS", d("2026-11-30")).await.unwrap();
-    assert!(rus.use_findings.iter().any(|u| u.iso3.as_str() == "UKR"), "by the State, elsewhere");
+    assert!(
+        rus.use_findings.iter().any(|u| u.iso3.as_str() == "UKR"),
+        "by the State, elsewhere"
+    );
     let moz = view::world_summary(s, d("2026-11-30"), 365).await.unwrap();
     assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
     assert!(moz.withdrawals_announced.iter().any(|(c, _, _)| c == "UKR"));
-    assert!(moz.world_estimates.iter().any(|e| e.measure == "casualties_total"));
+    assert!(
+        moz.world_estimates
+            .iter()
+            .any(|e| e.measure == "casualties_total")
+    );
     assert!(moz.sources.iter().any(|s| s.id == "lm2024"));
     let counts = &moz.compliance_counts["stockpile-destruction"];
-    assert!(counts.get("overdue").copied().unwrap_or(0) >= 3, "{counts:?}");
+    assert!(
+        counts.get("overdue").copied().unwrap_or(0) >= 3,
+        "{counts:?}"
+    );
     assert!(counts.get("unknown").copied().unwrap_or(0) > 0);
 }
 

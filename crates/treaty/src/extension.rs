@@ -662,13 +662,22 @@ mod tests {
         let msp12 = [g("2013-12-05", "2025-12-31", ExtensionBasis::Msp12, None)];
         let c = clearance_deadline(eif, &msp12).unwrap();
         assert!(c.flags.iter().any(|f| f.reason.contains("Twelfth")));
-        assert!(c.flags.iter().any(|f| f.reason.contains("after the deadline")));
+        assert!(
+            c.flags
+                .iter()
+                .any(|f| f.reason.contains("after the deadline"))
+        );
         // A decision after the deadline passed is flagged, not refused.
         let late = [g("2009-06-01", "2012-03-01", ExtensionBasis::Art5, None)];
         let c = clearance_deadline(eif, &late).unwrap();
         assert_eq!(c.flags.len(), 1);
         // Before entry into force stays an error, recorded or not.
-        let early = [g("1998-11-28", "2010-12-01", ExtensionBasis::Msp12, Some("MSP0"))];
+        let early = [g(
+            "1998-11-28",
+            "2010-12-01",
+            ExtensionBasis::Msp12,
+            Some("MSP0"),
+        )];
         assert!(clearance_deadline(eif, &early).is_err());
     }
 
