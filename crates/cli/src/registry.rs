@@ -480,14 +480,17 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
                 date_or_dash(w.withdrawal_effective)
             );
         }
-        for (iso3, name, n) in &s.withdrawals_announced {
+        for w in &s.withdrawals_announced {
             let _ = writeln!(
                 o,
-                "  {iso3} {name:<28} announced {}: {}",
-                n.announced
+                "  {} {:<28} announced {}: {}",
+                w.iso3,
+                w.name,
+                w.notice
+                    .announced
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
-                n.status
+                w.notice.status
             );
         }
     }

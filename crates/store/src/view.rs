@@ -744,6 +744,15 @@ pub struct CompletionDeclared {
     pub source: String,
 }
 
+/// A withdrawal announced, with no instrument recorded as deposited.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithdrawalAnnounced {
+    pub iso3: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub notice: WithdrawalNotice,
+}
+
 /// `demine summary`: the world picture on one day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorldSummary {
@@ -754,7 +763,7 @@ pub struct WorldSummary {
     /// States whose withdrawal is deposited and not yet effective, or took effect.
     pub withdrawals: Vec<StateRow>,
     /// States that announced a withdrawal without a deposit recorded, and what Art. 20(3) says.
-    pub withdrawals_announced: Vec<(String, String, WithdrawalNotice)>,
+    pub withdrawals_announced: Vec<WithdrawalAnnounced>,
     /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`, for
     /// obligations the record does not show met.
     pub upcoming_deadlines: Vec<UpcomingDeadline>,
@@ -890,7 +899,11 @@ pub async fn world_summary<S: Store>(
         if let Some(n) = withdrawal_notice(&recs.events, &st.ruling, as_of)
             && st.ruling.withdrawal.is_none()
         {
-            announced.push((code.clone(), s.name.clone(), n));
+            announced.push(WithdrawalAnnounced {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                notice: n,
+            });
         }
         rows.push(st.row);
     }
@@ -945,7 +958,11 @@ fn latest_per_measure(list: Vec<Estimate>) -> Vec<Estimate> {
             *d = e.as_of.end();
         }
     }
-    list.into_iter()
+    let mut out: Vec<Estimate> = list
+        .into_iter()
         .filter(|e| latest.get(&e.measure) == Some(&e.as_of.end()))
-        .collect()
+        .collect();
+    // Newest first; the order of the file within a date.
+    out.sort_by(|a, b| b.as_of.end().cmp(&a.as_of.end()));
+    out
 }

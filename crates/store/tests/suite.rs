@@ -355,7 +355,7 @@ async fn record_shows_in_state_detail(f: &Fresh) {
     );
     let moz = view::world_summary(s, d("2026-11-30"), 365).await.unwrap();
     assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
-    assert!(moz.withdrawals_announced.iter().any(|(c, _, _)| c == "UKR"));
+    assert!(moz.withdrawals_announced.iter().any(|w| w.iso3 == "UKR"));
     assert!(
         moz.world_estimates
             .iter()
