@@ -963,6 +963,6 @@ fn latest_per_measure(list: Vec<Estimate>) -> Vec<Estimate> {
         .filter(|e| latest.get(&e.measure) == Some(&e.as_of.end()))
         .collect();
     // Newest first; the order of the file within a date.
-    out.sort_by(|a, b| b.as_of.end().cmp(&a.as_of.end()));
+    out.sort_by_key(|e| std::cmp::Reverse(e.as_of.end()));
     out
 }

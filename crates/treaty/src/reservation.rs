@@ -60,7 +60,7 @@ pub enum ExemptionItem {
         description: Option<String>,
         /// A structured description of the weapon, to classify under Art. 2.
         #[serde(default)]
-        device: Option<DeviceDescription>,
+        device: Option<Box<DeviceDescription>>,
     },
     /// Delay some obligations.
     Temporal {
@@ -589,7 +589,7 @@ mod tests {
         let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "tripwire mines".into(),
             description: None,
-            device: Some(ap),
+            device: Some(Box::new(ap)),
         }]))
         .unwrap();
         assert!(!e.compatible);
@@ -606,7 +606,7 @@ mod tests {
         let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "command-detonated directional munitions".into(),
             description: None,
-            device: Some(claymore),
+            device: Some(Box::new(claymore)),
         }]))
         .unwrap();
         assert!(e.compatible, "nothing to exempt is no reservation");
@@ -651,7 +651,7 @@ mod tests {
         let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "heavy anti-tank mines".into(),
             description: None,
-            device: Some(av),
+            device: Some(Box::new(av)),
         }]))
         .unwrap();
         assert!(e.compatible);
@@ -663,7 +663,7 @@ mod tests {
         let err = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "x".into(),
             description: None,
-            device: Some(bad),
+            device: Some(Box::new(bad)),
         }]))
         .unwrap_err();
         assert!(err.to_string().contains("items[0].device"), "{err}");
