@@ -466,10 +466,17 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
         let s = SqliteStore::open_read_only(path).await?;
         let d = s.dump().await;
         s.close().await;
-        d.map_err(|e| StoreError::BadFile {
-            file: file.clone(),
-            reason: format!("not a demine backup: {e}"),
-        })?
+        match d {
+            Ok(d) => d,
+            // A backup made before a migration added columns: bring a copy up to date and read
+            // that (the backup itself is never written to).
+            Err(first) => dump_migrated_copy(path)
+                .await
+                .map_err(|_| StoreError::BadFile {
+                    file: file.clone(),
+                    reason: format!("not a demine backup: {first}"),
+                })?,
+        }
     } else {
         let text = std::fs::read_to_string(path).map_err(io)?;
         let d: Dump = serde_json::from_str(&text).map_err(|e| StoreError::BadFile {
@@ -502,6 +509,31 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
         });
     }
     Ok(dump)
+}
+
+/// Dumps a migrated temporary copy of a SQLite backup made by an older demine.
+async fn dump_migrated_copy(path: &Path) -> Result<Dump, StoreError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let copy =
+        std::env::temp_dir().join(format!("demine-restore-{}-{nanos}.db", std::process::id()));
+    std::fs::copy(path, &copy).map_err(|source| StoreError::Io {
+        path: copy.clone(),
+        source,
+    })?;
+    let result = async {
+        let s = SqliteStore::open(&copy).await?;
+        let d = s.dump().await;
+        s.close().await;
+        d
+    }
+    .await;
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", copy.display()));
+    }
+    result
 }
 
 /// Replaces the whole database with a backup, all-or-nothing, and logs the restore.

@@ -56,7 +56,52 @@ both!(
     record_rules_refuse_at_import,
     older_databases_get_only_new_bundled_files,
     record_shows_in_state_detail,
+    backups_from_before_the_record_restore,
 );
+
+/// A SQLite backup made by a demine from before the record's migration (no sources, meetings or
+/// findings tables; no meeting or basis columns) restores into either backend.
+async fn backups_from_before_the_record_restore(f: &Fresh) {
+    let old = Fresh::sqlite().await;
+    for file in BUNDLED {
+        import_text(&old.store, &file.kind.to_string(), file.name, file.text)
+            .await
+            .unwrap();
+    }
+    old.store
+        .set_meta(ops::SEEDED, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    for sql in [
+        "DROP TABLE use_findings",
+        "DROP TABLE meetings",
+        "DROP TABLE sources",
+        "ALTER TABLE treaty_events DROP COLUMN meeting",
+        "ALTER TABLE extension_requests DROP COLUMN meeting",
+        "ALTER TABLE extension_requests DROP COLUMN basis",
+        "DELETE FROM _sqlx_migrations WHERE version = 10",
+    ] {
+        old.exec(sql).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.db");
+    ops::backup(&old.store, &file).await.unwrap();
+    old.finish().await;
+    // The backup really is old.
+    let raw = demine_store::SqliteStore::open_read_only(&file)
+        .await
+        .unwrap();
+    assert!(raw.schema_version().await < Some(demine_store::SqliteStore::latest_schema_version()));
+    raw.close().await;
+    ops::restore(&f.store, &file, "restorer").await.unwrap();
+    assert!(ops::verify_audit(&f.store).await.unwrap().ok);
+    let restored = f.store.records(Kind::Events, None).await.unwrap();
+    assert!(restored.len() > 166);
+    // The restored database then gets the record files it lacks.
+    let reports = ops::seed(&f.store, "t").await.unwrap();
+    assert_eq!(reports.len(), RECORD.len());
+    assert!(ops::verify_audit(&f.store).await.unwrap().ok);
+}
 
 /// Every bundled file imported (by the seed), then every read command's query for every State
 /// and entity, as of today and as of dates across the record: none may fail.
