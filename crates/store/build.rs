@@ -1,6 +1,7 @@
 //! Lists the record files in `data/record/` (every `*.csv`) so that `bundled.rs` compiles them
 //! in without naming each: research files dropped into the folder are bundled by the next build.
 //! The kind of each file is its name up to the first `-` or `.` (`events-a.csv` is `events`).
+//! Files load kind by kind (what is cited before what cites it), a plain `kind.csv` first.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -43,7 +44,11 @@ fn main() {
             }
         }
     }
-    files.sort();
+    // By kind, then by name without the extension, so that `sources.csv` loads before
+    // `sources-a.csv`: where two files hold the same key, the more specific file's row stands.
+    files.sort_by(|a, b| {
+        (a.0, a.1.trim_end_matches(".csv")).cmp(&(b.0, b.1.trim_end_matches(".csv")))
+    });
     let mut out = String::from(
         "/// The record files found in data/record/ when demine was built, in load order.\n\
          pub const RECORD: &[BundledFile] = &[\n",

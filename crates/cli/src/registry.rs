@@ -664,11 +664,15 @@ fn print_detail(o: &mut String, d: &StateDetail) {
                 o,
                 "  submitted {}, asked until {}: {}{}{} (basis {}){}",
                 x.submitted,
-                x.requested_until,
+                x.requested_until
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "(not given)".into()),
                 x.decision,
-                x.granted_until
-                    .map(|g| format!(" until {g}"))
-                    .unwrap_or_default(),
+                match (x.granted_until, x.decision.as_str()) {
+                    (Some(g), _) => format!(" until {g}"),
+                    (None, "granted") => " (the new deadline is not recorded)".to_string(),
+                    _ => String::new(),
+                },
                 x.meeting
                     .as_deref()
                     .map(|m| format!(

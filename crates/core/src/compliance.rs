@@ -96,8 +96,9 @@ pub struct Obligation {
 pub struct TreatyDates {
     pub entry_into_force: NaiveDate,
     pub stockpile_destruction_deadline: NaiveDate,
-    /// The clearance deadline as moved by extensions granted by the date asked about.
-    pub clearance_deadline: NaiveDate,
+    /// The clearance deadline as moved by extensions granted by the date asked about; `None`
+    /// when an extension was granted whose new deadline the registry does not hold.
+    pub clearance_deadline: Option<NaiveDate>,
     pub initial_report_due: NaiveDate,
     /// Basis for each of the above, as the engine gave it.
     pub basis: Vec<Basis>,
@@ -447,11 +448,46 @@ fn clearance(as_of: NaiveDate, d: &TreatyDates, evidence: &Evidence) -> Obligati
         Some(_) => None,
         None => last_done,
     };
+    let Some(deadline) = d.clearance_deadline else {
+        // An extension was granted whose new deadline is not recorded: neither pending nor late
+        // can be told; a declaration still shows it done.
+        let mut basis = basis;
+        let (status, met_on, source) = match done {
+            Some(x) => {
+                basis.push(Basis::new(
+                    "5",
+                    format!(
+                        "a declaration of completed clearance recorded on {}; the deadline in force \
+                         is not recorded, so whether it came in time cannot be told",
+                        x.date
+                    ),
+                ));
+                (ComplianceStatus::Met, Some(x.date), Some(x.source.clone()))
+            }
+            None => {
+                basis.push(Basis::new(
+                    "5",
+                    "the deadline in force is not recorded (an extension was granted without its \
+                     new deadline in the registry) and no declaration of completion is: unknown",
+                ));
+                (ComplianceStatus::Unknown, None, None)
+            }
+        };
+        return Obligation {
+            obligation: OBLIGATIONS[1].to_string(),
+            status,
+            deadline: None,
+            met_on,
+            source,
+            basis,
+            flags: d.clearance_flags.clone(),
+        };
+    };
     let mut ob = judge(Case {
         obligation: OBLIGATIONS[1],
         article: "5",
         as_of,
-        deadline: d.clearance_deadline,
+        deadline,
         done,
         missed: None,
         basis,
@@ -540,7 +576,7 @@ mod tests {
         TreatyDates {
             entry_into_force: d(1999, 3, 1),
             stockpile_destruction_deadline: d(2003, 3, 1),
-            clearance_deadline: d(2009, 3, 1),
+            clearance_deadline: Some(d(2009, 3, 1)),
             initial_report_due: d(1999, 8, 28),
             basis: vec![],
             clearance_basis: vec![],
@@ -712,6 +748,22 @@ mod tests {
         );
         let obs = assess(d(2010, 6, 1), Some(&dates()), &ev);
         assert_eq!(status(&obs, "stockpile-destruction"), ComplianceStatus::Met);
+    }
+
+    #[test]
+    fn an_unrecorded_granted_deadline_is_unknown_not_pending() {
+        let mut dt = dates();
+        dt.clearance_deadline = None;
+        let obs = assess(d(2008, 1, 1), Some(&dt), &Evidence::default());
+        let c = find(&obs, "mined-area-clearance");
+        assert_eq!(c.status, ComplianceStatus::Unknown);
+        assert_eq!(c.deadline, None);
+        let ev = Evidence {
+            clearance_completed: vec![rec("2012")],
+            ..Evidence::default()
+        };
+        let obs = assess(d(2013, 1, 1), Some(&dt), &ev);
+        assert_eq!(status(&obs, "mined-area-clearance"), ComplianceStatus::Met);
     }
 
     #[test]

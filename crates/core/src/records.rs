@@ -37,7 +37,7 @@ pub struct TreatyEvent {
 pub struct ExtensionRequest {
     pub iso3: Iso3,
     pub submitted: PartialDate,
-    pub requested_until: PartialDate,
+    pub requested_until: Option<PartialDate>,
     pub decision: String,
     pub decided_on: Option<PartialDate>,
     pub granted_until: Option<PartialDate>,

@@ -421,12 +421,6 @@ pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> 
         Kind::Extensions => {
             let decision = get("decision").as_str().unwrap_or_default();
             let granted = get("granted_until");
-            if decision == "granted" && granted == &Value::Null {
-                return Err((
-                    "granted_until",
-                    "a granted extension needs granted_until".into(),
-                ));
-            }
             if decision != "granted" && granted != &Value::Null {
                 return Err((
                     "granted_until",
@@ -766,9 +760,9 @@ static USE_FINDINGS: Table = Table {
         source(),
         note(),
     ],
-    key: &["year", "iso3", "actor"],
+    key: &["year", "iso3", "actor", "source"],
     sensitivity: Sensitivity::Public,
-    doc: "the Landmine Monitor's findings of new use of anti-personnel mines, by year",
+    doc: "the Landmine Monitor's findings of new use of anti-personnel mines, by year; the same finding in two editions is kept twice, each with its source",
 };
 
 static EVENTS: Table = Table {
@@ -838,8 +832,8 @@ static EXTENSIONS: Table = Table {
             "requested_until",
             "#date+requested",
             FieldType::PartialDate,
-            true,
-            "new clearance deadline asked for",
+            false,
+            "new clearance deadline asked for (empty when the source does not give it)",
         ),
         col(
             "decision",
@@ -860,7 +854,7 @@ static EXTENSIONS: Table = Table {
             "#date+granted",
             FieldType::PartialDate,
             false,
-            "new deadline granted (a month or year means its last day)",
+            "new deadline granted (a month or year means its first day: the earliest it can be)",
         ),
         meeting("the Meeting or Review Conference that decided (a meetings id)"),
         Column {

@@ -16,7 +16,7 @@ fn dates(eif: NaiveDate) -> TreatyDates {
     TreatyDates {
         entry_into_force: eif,
         stockpile_destruction_deadline: eif + Duration::days(4 * 365),
-        clearance_deadline: eif + Duration::days(10 * 365),
+        clearance_deadline: Some(eif + Duration::days(10 * 365)),
         initial_report_due: eif + Duration::days(180),
         basis: vec![],
         clearance_basis: vec![],

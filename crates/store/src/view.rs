@@ -15,8 +15,8 @@ use demine_core::records::{
 };
 use demine_core::schema::Kind;
 use demine_treaty::{
-    ArmedConflict, ClearanceDeadline, ExtensionBasis, GrantedExtension, Instrument, Status,
-    StatusRuling, TreatyEvents, WithdrawalRuling,
+    ArmedConflict, ExtensionBasis, GrantedExtension, Instrument, Status, StatusRuling,
+    TreatyEvents, WithdrawalRuling,
 };
 
 use crate::{Record, Store, StoreError};
@@ -264,7 +264,7 @@ struct Standing {
     row: StateRow,
     ruling: StatusRuling,
     dates: Option<TreatyDates>,
-    clearance: Option<ClearanceDeadline>,
+    clearance: Option<ClearanceRecord>,
 }
 
 fn standing(
@@ -311,7 +311,7 @@ fn standing(
         status: ruling.status.as_str().to_string(),
         entry_into_force: bound_dates.map(|d| d.entry_into_force),
         stockpile_destruction_deadline: bound_dates.map(|d| d.stockpile_destruction_deadline),
-        clearance_deadline: bound_dates.map(|d| d.clearance_deadline),
+        clearance_deadline: bound_dates.and_then(|d| d.clearance_deadline),
         withdrawal_effective: ruling.withdrawal.as_ref().and_then(|w| w.effective),
         un_member: state.un_member,
     };
@@ -323,48 +323,141 @@ fn standing(
     })
 }
 
+/// The clearance deadline in force, as the registry's record gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClearanceRecord {
+    /// Entry into force + ten years (Art. 5(1)).
+    pub original: NaiveDate,
+    /// The deadline in force; `None` when an extension was granted whose new deadline the
+    /// registry does not hold (and no later grant with a deadline is recorded).
+    pub deadline: Option<NaiveDate>,
+    pub basis: Vec<demine_treaty::Basis>,
+    /// Departures from the letter, and links the registry cannot check, each citing the decision.
+    pub flags: Vec<demine_treaty::Basis>,
+}
+
+fn decision_of(x: &ExtensionRequest) -> Option<String> {
+    x.meeting
+        .as_ref()
+        .map(|m| format!("{m} [source: {}]", x.source))
+}
+
 /// The granted extensions known by `as_of` (decided, to the precision given, by then) as the
-/// engine takes them: a month or year means its last day; a decision at a recorded meeting is
-/// cited. The error is (position in `extensions`, reason).
+/// engine takes them: a deadline given as a month or year means its first day (the earliest it
+/// can be: no time is claimed that the record does not give); a decision at a recorded meeting is
+/// cited. A grant whose new deadline is not recorded makes the deadline unknown from then on,
+/// until a later grant gives one. The error is (position in `extensions`, reason).
 pub fn clearance(
     eif: NaiveDate,
     extensions: &[ExtensionRequest],
     as_of: NaiveDate,
-) -> Result<ClearanceDeadline, (Option<usize>, String)> {
-    let mut positions = Vec::new();
-    let mut granted = Vec::new();
-    for (i, x) in extensions.iter().enumerate() {
-        if x.decision != "granted" {
-            continue;
-        }
-        let (Some(d), Some(g)) = (x.decided_on, x.granted_until) else {
-            continue;
-        };
-        if d.end() > as_of {
-            continue;
-        }
-        positions.push(i);
-        granted.push(GrantedExtension {
-            decided_on: d.end(),
-            granted_until: g.end(),
-            basis: if x.basis == "msp12" {
-                ExtensionBasis::Msp12
-            } else {
-                ExtensionBasis::Art5
-            },
-            decision: x
-                .meeting
-                .as_ref()
-                .map(|m| format!("{m} [source: {}]", x.source)),
-        });
-    }
-    demine_treaty::clearance_deadline(eif, &granted).map_err(|e| match &e {
+) -> Result<ClearanceRecord, (Option<usize>, String)> {
+    let mut order: Vec<(NaiveDate, usize)> = extensions
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.decision == "granted")
+        .filter_map(|(i, x)| x.decided_on.map(|d| (d.end(), i)))
+        .filter(|(d, _)| *d <= as_of)
+        .collect();
+    order.sort();
+    // The run of grants with a recorded deadline, up to the first without one: the engine's.
+    let split = order
+        .iter()
+        .position(|(_, i)| extensions[*i].granted_until.is_none())
+        .unwrap_or(order.len());
+    let (run, rest) = order.split_at(split);
+    let granted: Vec<GrantedExtension> = run
+        .iter()
+        .filter_map(|(d, i)| {
+            let x = &extensions[*i];
+            x.granted_until.map(|g| GrantedExtension {
+                decided_on: *d,
+                granted_until: g.start(),
+                basis: if x.basis == "msp12" {
+                    ExtensionBasis::Msp12
+                } else {
+                    ExtensionBasis::Art5
+                },
+                decision: decision_of(x),
+            })
+        })
+        .collect();
+    let c = demine_treaty::clearance_deadline(eif, &granted).map_err(|e| match &e {
         demine_treaty::TreatyError::InvalidExtension { index, .. } => (
-            index.checked_sub(1).and_then(|i| positions.get(i).copied()),
+            index
+                .checked_sub(1)
+                .and_then(|i| run.get(i).map(|(_, p)| *p)),
             e.to_string(),
         ),
         _ => (None, e.to_string()),
-    })
+    })?;
+    let mut out = ClearanceRecord {
+        original: c.original,
+        deadline: Some(c.deadline),
+        basis: c.basis,
+        flags: c.flags,
+    };
+    for (d, i) in rest {
+        let x = &extensions[*i];
+        let by = decision_of(x)
+            .map(|m| format!(" by {m}"))
+            .unwrap_or_else(|| format!(" [source: {}]", x.source));
+        if *d < eif {
+            return Err((
+                Some(*i),
+                format!(
+                    "extension decided on {d} before the Convention entered into force for the \
+                     State ({eif})"
+                ),
+            ));
+        }
+        match x.granted_until {
+            None => {
+                out.basis.push(demine_treaty::Basis::new(
+                    "5(6)",
+                    format!(
+                        "extension decided on {d}{by}: the registry does not hold the deadline it \
+                         granted, so the deadline in force is unknown"
+                    ),
+                ));
+                out.deadline = None;
+            }
+            Some(g) => {
+                let g = g.start();
+                if let Some(prev) = out.deadline
+                    && g <= prev
+                {
+                    return Err((
+                        Some(*i),
+                        format!(
+                            "granted_until {g} does not move the deadline in force ({prev}) later"
+                        ),
+                    ));
+                }
+                if g <= *d {
+                    return Err((
+                        Some(*i),
+                        format!("granted_until {g} is not after the decision ({d})"),
+                    ));
+                }
+                out.basis.push(demine_treaty::Basis::new(
+                    "5(6)",
+                    format!("further extension decided on {d}{by} sets the deadline to {g}"),
+                ));
+                if out.deadline.is_none() {
+                    out.flags.push(demine_treaty::Basis::new(
+                        "5(3)",
+                        format!(
+                            "the deadline this grant extends is not recorded: its length under \
+                             Art. 5(3) cannot be checked; accepted as decided{by}"
+                        ),
+                    ));
+                }
+                out.deadline = Some(g);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn group<T>(

@@ -309,6 +309,26 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     );
     assert_eq!(dnk.completion_declarations.len(), 2);
     assert!(ops::verify_audit(s).await.unwrap().ok);
+    // A grant whose new deadline the source does not give: the deadline in force is unknown,
+    // and so is the obligation (never pending on a deadline the record does not hold).
+    import_text(
+        s,
+        "extensions",
+        "nodate.csv",
+        &format!("{head}AND,2008-03,,granted,2008-11-28,,MSP9,art5,lm2024\n"),
+    )
+    .await
+    .unwrap();
+    let and = view::state_detail(s, "AND", d("2010-01-01")).await.unwrap();
+    assert_eq!(and.row.clearance_deadline, None);
+    assert_eq!(and.original_clearance_deadline, Some(d("2009-03-01")));
+    let c = and
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
+    assert_eq!(c.status, demine_core::compliance::ComplianceStatus::Unknown);
+    assert!(view::world_summary(s, d("2010-01-01"), 365).await.is_ok());
 }
 
 async fn older_databases_get_only_new_bundled_files(f: &Fresh) {

@@ -2,8 +2,30 @@
 -- of new use; the meeting and legal basis of an extension, the meeting of a declaration.
 
 ALTER TABLE treaty_events ADD COLUMN meeting TEXT;
-ALTER TABLE extension_requests ADD COLUMN meeting TEXT;
-ALTER TABLE extension_requests ADD COLUMN basis TEXT NOT NULL DEFAULT 'art5';
+
+-- requested_until may be unknown (the source does not give it): SQLite cannot drop a NOT NULL, so
+-- the table is rebuilt, keeping every row and its row_id (the order rows were first stored).
+CREATE TABLE extension_requests_new (
+    row_id INTEGER PRIMARY KEY,
+    iso3 TEXT NOT NULL REFERENCES states (iso3),
+    submitted TEXT NOT NULL,
+    requested_until TEXT,
+    decision TEXT NOT NULL,
+    decided_on TEXT,
+    granted_until TEXT,
+    source TEXT NOT NULL,
+    note TEXT,
+    meeting TEXT,
+    basis TEXT NOT NULL DEFAULT 'art5',
+    UNIQUE (iso3, submitted)
+);
+INSERT INTO extension_requests_new
+    (row_id, iso3, submitted, requested_until, decision, decided_on, granted_until, source, note)
+SELECT row_id, iso3, submitted, requested_until, decision, decided_on, granted_until, source, note
+FROM extension_requests;
+DROP TABLE extension_requests;
+ALTER TABLE extension_requests_new RENAME TO extension_requests;
+CREATE INDEX extension_requests_iso3 ON extension_requests (iso3);
 
 CREATE TABLE sources (
     row_id INTEGER PRIMARY KEY,
@@ -37,7 +59,7 @@ CREATE TABLE use_findings (
     finding TEXT NOT NULL,
     source TEXT NOT NULL,
     note TEXT,
-    UNIQUE (year, iso3, actor)
+    UNIQUE (year, iso3, actor, source)
 );
 
 CREATE INDEX use_findings_iso3 ON use_findings (iso3);
