@@ -106,8 +106,9 @@ pub enum RegistryCommand {
     /// The world picture on one day: how many States hold each treaty status, withdrawals
     /// deposited or announced, the Art. 4 and Art. 5 deadlines falling due soon that the record
     /// does not show met, the States that declared clearance complete, how many States are met,
-    /// met-late, pending, overdue or unknown on each obligation, and the latest world figures
-    /// with their sources. This is what `demine` prints when run without a command.
+    /// met-late, pending, overdue or unknown on each obligation, the latest world figures with
+    /// their sources, and the Monitor's findings of new use by year. This is what `demine`
+    /// prints when run without a command.
     #[command(after_help = EXIT_CODES)]
     Summary(SummaryArgs),
     /// Create the database and load the bundled reference data (States, the States Parties
@@ -150,7 +151,8 @@ pub struct SummaryArgs {
     pub horizon: i64,
     /// Print JSON: as_of, states, status_counts, withdrawals, withdrawals_announced,
     /// upcoming_deadlines (iso3, name, obligation, article, deadline, status, basis),
-    /// horizon_days, completed_clearance, compliance_counts, world_estimates, sources.
+    /// horizon_days, completed_clearance, compliance_counts, world_estimates, new_use (by year:
+    /// states_confirmed, states_alleged, non_state_findings, where_found, sources), sources.
     #[arg(long)]
     pub json: bool,
 }
@@ -558,6 +560,31 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
                 .map(|n| format!("  ({n})"))
                 .unwrap_or_default()
         );
+    }
+    if !s.new_use.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nNew use of anti-personnel mines (Landmine Monitor findings, latest years):"
+        );
+        for y in s.new_use.iter().take(5) {
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            let _ = writeln!(
+                o,
+                "  {}: by States confirmed {}, alleged {}; {} finding(s) on non-State groups; in {}  [source: {}]",
+                y.year,
+                list(&y.states_confirmed),
+                list(&y.states_alleged),
+                y.non_state_findings,
+                list(&y.where_found),
+                y.sources.join(";")
+            );
+        }
     }
     print_sources(o, &s.sources);
     let _ = writeln!(

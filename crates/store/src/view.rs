@@ -837,6 +837,20 @@ pub struct CompletionDeclared {
     pub source: String,
 }
 
+/// The Landmine Monitor's findings of new use in one year.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UseYear {
+    pub year: i32,
+    /// States found to have used anti-personnel mines (ISO3), confirmed or alleged.
+    pub states_confirmed: Vec<String>,
+    pub states_alleged: Vec<String>,
+    /// How many findings concern non-State armed groups.
+    pub non_state_findings: usize,
+    /// Where the use was found (ISO3).
+    pub where_found: Vec<String>,
+    pub sources: Vec<String>,
+}
+
 /// A withdrawal announced, with no instrument recorded as deposited.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WithdrawalAnnounced {
@@ -868,6 +882,8 @@ pub struct WorldSummary {
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
     /// The latest world figures: for each measure, the rows of its latest date, every source kept.
     pub world_estimates: Vec<Estimate>,
+    /// The Monitor's findings of new use, by year, newest first.
+    pub new_use: Vec<UseYear>,
     /// The sources the world figures and completions cite.
     pub sources: Vec<SourceRecord>,
 }
@@ -1016,11 +1032,42 @@ pub async fn world_summary<S: Store>(
         .collect();
     let world_estimates =
         latest_per_measure(estimates(store, Some("World"), None, Some(as_of)).await?);
+    let mut years: std::collections::BTreeMap<i32, UseYear> = std::collections::BTreeMap::new();
+    for u in load::<_, UseFinding>(store, Kind::UseFindings, None)
+        .await?
+        .into_iter()
+        .filter(|u| u.year <= as_of.year())
+    {
+        let y = years.entry(u.year).or_insert_with(|| UseYear {
+            year: u.year,
+            ..UseYear::default()
+        });
+        let push = |list: &mut Vec<String>, v: &str| {
+            if !list.iter().any(|x| x == v) {
+                list.push(v.to_string());
+            }
+        };
+        match (u.actor_kind.as_str(), u.finding.as_str()) {
+            ("state", "confirmed") => push(&mut y.states_confirmed, &u.actor),
+            ("state", _) => push(&mut y.states_alleged, &u.actor),
+            _ => y.non_state_findings += 1,
+        }
+        push(&mut y.where_found, u.iso3.as_str());
+        for id in source_ids(&u.source) {
+            push(&mut y.sources, id);
+        }
+    }
+    let new_use: Vec<UseYear> = years.into_values().rev().collect();
     let cited: std::collections::BTreeSet<&str> = world_estimates
         .iter()
         .map(|e| e.source.as_str())
         .chain(completed.iter().map(|c| c.source.as_str()))
         .flat_map(source_ids)
+        .chain(
+            new_use
+                .iter()
+                .flat_map(|y| y.sources.iter().map(String::as_str)),
+        )
         .collect();
     let sources = load::<_, SourceRecord>(store, Kind::Sources, None)
         .await?
@@ -1038,6 +1085,7 @@ pub async fn world_summary<S: Store>(
         completed_clearance: completed,
         compliance_counts,
         world_estimates,
+        new_use,
         sources,
     })
 }

@@ -427,6 +427,9 @@ async fn record_shows_in_state_detail(f: &Fresh) {
             .any(|e| e.measure == "casualties_total")
     );
     assert!(moz.sources.iter().any(|s| s.id == "lm2024"));
+    let y2024 = moz.new_use.iter().find(|y| y.year == 2024).unwrap();
+    assert!(y2024.states_confirmed.contains(&"RUS".to_string()));
+    assert!(y2024.where_found.contains(&"UKR".to_string()));
     let counts = &moz.compliance_counts["stockpile-destruction"];
     assert!(
         counts.get("overdue").copied().unwrap_or(0) >= 3,
