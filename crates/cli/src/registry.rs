@@ -452,8 +452,14 @@ fn print_sources(o: &mut String, sources: &[demine_core::records::SourceRecord])
     for s in sources {
         let _ = writeln!(
             o,
-            "  [{}] {}. {}, {}. {}",
-            s.id, s.title, s.publisher, s.year, s.url
+            "  [{}] {}. {}, {} {}",
+            s.id,
+            s.title,
+            s.publisher,
+            // An undated page is cited n.d. (no date).
+            s.year
+                .map_or_else(|| "n.d.".to_string(), |y| format!("{y}.")),
+            s.url
         );
     }
 }
@@ -689,8 +695,11 @@ fn print_detail(o: &mut String, d: &StateDetail) {
         for x in &d.extensions {
             let _ = writeln!(
                 o,
-                "  submitted {}, asked until {}: {}{}{} (basis {}){}",
-                x.submitted,
+                "  request {}, submitted {}, asked until {}: {}{}{}{} (basis {}){}",
+                x.number,
+                x.submitted
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "(date not given)".into()),
                 x.requested_until
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "(not given)".into()),
@@ -707,6 +716,11 @@ fn print_detail(o: &mut String, d: &StateDetail) {
                         x.decided_on.map(|d| format!(" on {d}")).unwrap_or_default()
                     ))
                     .unwrap_or_default(),
+                if x.decision == "granted" && x.decided_on.is_none() {
+                    " FLAG: decision date not in the record"
+                } else {
+                    ""
+                },
                 x.basis,
                 src(&x.source)
             );

@@ -36,7 +36,11 @@ pub struct TreatyEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtensionRequest {
     pub iso3: Iso3,
-    pub submitted: PartialDate,
+    /// The ordinal of the State's request (1 = its first extension request; refusals count).
+    pub number: u32,
+    /// When the request was submitted; `None` when the source does not give it.
+    #[serde(default)]
+    pub submitted: Option<PartialDate>,
     pub requested_until: Option<PartialDate>,
     pub decision: String,
     pub decided_on: Option<PartialDate>,
@@ -128,7 +132,9 @@ pub struct SourceRecord {
     pub id: String,
     pub title: String,
     pub publisher: String,
-    pub year: i32,
+    /// Year of publication; `None` for an undated page (cited "n.d.").
+    #[serde(default)]
+    pub year: Option<i32>,
     pub url: String,
 }
 

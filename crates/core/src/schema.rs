@@ -427,7 +427,15 @@ pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> 
                     format!("a {decision} request has no granted_until"),
                 ));
             }
-            if decision != "pending" && get("decided_on") == &Value::Null {
+            if get("number") == &Value::Int(0) {
+                return Err((
+                    "number",
+                    "number counts the State's requests from 1 (its first request)".into(),
+                ));
+            }
+            // A grant whose decision date the record lacks is placed by its number; a refusal
+            // must be dated.
+            if decision == "refused" && get("decided_on") == &Value::Null {
                 return Err((
                     "decided_on",
                     format!("a {decision} request needs decided_on"),
@@ -658,8 +666,8 @@ static SOURCES: Table = Table {
             "year",
             "#date+year",
             FieldType::Year,
-            true,
-            "year of publication",
+            false,
+            "year of publication (empty for an undated page: cited n.d.)",
         ),
         col(
             "url",
@@ -822,11 +830,18 @@ static EXTENSIONS: Table = Table {
     columns: &[
         iso3("the requesting State"),
         col(
+            "number",
+            "#indicator+number",
+            FieldType::Count,
+            true,
+            "the ordinal of the State's request: 1 for its first extension request, 2 for the second, ... (a refused request counts)",
+        ),
+        col(
             "submitted",
             "#date+submitted",
             FieldType::PartialDate,
-            true,
-            "date the request was submitted",
+            false,
+            "date the request was submitted (empty when the source does not give it)",
         ),
         col(
             "requested_until",
@@ -868,7 +883,7 @@ static EXTENSIONS: Table = Table {
         source(),
         note(),
     ],
-    key: &["iso3", "submitted"],
+    key: &["iso3", "number"],
     sensitivity: Sensitivity::Public,
     doc: "Art. 5(3)-(6) requests to extend the clearance deadline",
 };
@@ -1343,6 +1358,7 @@ mod tests {
         let mut obj = serde_json::Map::new();
         for (k, v) in [
             ("iso3", "AFG"),
+            ("number", "1"),
             ("submitted", "2012-03"),
             ("requested_until", "2023-03-01"),
             ("decision", "pending"),

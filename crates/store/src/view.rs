@@ -334,6 +334,9 @@ pub struct ClearanceRecord {
     pub basis: Vec<demine_treaty::Basis>,
     /// Departures from the letter, and links the registry cannot check, each citing the decision.
     pub flags: Vec<demine_treaty::Basis>,
+    /// When each request of the history applies ([`applies_from`]), aligned with it.
+    #[serde(skip)]
+    pub applies_from: Vec<Option<NaiveDate>>,
 }
 
 fn decision_of(x: &ExtensionRequest) -> Option<String> {
@@ -342,28 +345,97 @@ fn decision_of(x: &ExtensionRequest) -> Option<String> {
         .map(|m| format!("{m} [source: {}]", x.source))
 }
 
-/// The granted extensions known by `as_of` (decided, to the precision given, by then) as the
-/// engine takes them: a deadline given as a month or year means its first day (the earliest it
-/// can be: no time is claimed that the record does not give); a decision at a recorded meeting is
-/// cited. A grant whose new deadline is not recorded makes the deadline unknown from then on,
-/// until a later grant gives one. The error is (position in `extensions`, reason).
+/// When each granted request applies, in the State's order of requests (`number`): the day of
+/// its decision (the end of the period given, when the date is partial); for a grant whose
+/// decision date the record lacks, the day it was submitted when known, else the day after the
+/// deadline it extends. `None` for a request that is not granted. The error is (position in
+/// `extensions`, reason): a grant that cannot be placed in time, or requests whose decisions run
+/// against their numbers.
+pub fn applies_from(
+    original: NaiveDate,
+    extensions: &[ExtensionRequest],
+) -> Result<Vec<Option<NaiveDate>>, (Option<usize>, String)> {
+    let mut out = vec![None; extensions.len()];
+    let mut by_number: Vec<usize> = (0..extensions.len()).collect();
+    by_number.sort_by_key(|&i| extensions[i].number);
+    let mut before = Some(original);
+    let mut last: Option<(NaiveDate, u32)> = None;
+    for i in by_number {
+        let x = &extensions[i];
+        if x.decision != "granted" {
+            continue;
+        }
+        let from = match x.decided_on {
+            Some(d) => {
+                let d = d.end();
+                if let Some((p, n)) = last
+                    && d < p
+                {
+                    return Err((
+                        Some(i),
+                        format!(
+                            "request {} was decided on {d}, before request {n} ({p}): requests are \
+                             numbered in the order the State made them",
+                            x.number
+                        ),
+                    ));
+                }
+                d
+            }
+            None => {
+                let from = x
+                    .submitted
+                    .map(|s| s.start())
+                    .or_else(|| before.and_then(|b| b.succ_opt()))
+                    .ok_or_else(|| {
+                        (
+                            Some(i),
+                            format!(
+                                "request {} has no decision date, no submission date and no \
+                                 recorded deadline before it: it cannot be placed in time",
+                                x.number
+                            ),
+                        )
+                    })?;
+                // Not before the grant it follows.
+                last.map_or(from, |(p, _)| from.max(p))
+            }
+        };
+        before = x.granted_until.map(|g| g.start());
+        last = Some((from, x.number));
+        out[i] = Some(from);
+    }
+    Ok(out)
+}
+
+/// The granted extensions known by `as_of` (applying, as [`applies_from`] places them, by then)
+/// as the engine takes them, in the State's order of requests: a deadline given as a month or
+/// year means its first day (the earliest it can be: no time is claimed that the record does not
+/// give); a decision at a recorded meeting is cited. A grant whose new deadline is not recorded
+/// makes the deadline unknown from then on, until a later grant gives one; a grant whose decision
+/// date is not recorded is applied and flagged. The error is (position in `extensions`, reason).
 pub fn clearance(
     eif: NaiveDate,
     extensions: &[ExtensionRequest],
     as_of: NaiveDate,
 ) -> Result<ClearanceRecord, (Option<usize>, String)> {
-    let mut order: Vec<(NaiveDate, usize)> = extensions
+    let original = demine_treaty::clearance_deadline(eif, &[])
+        .map_err(|e| (None, e.to_string()))?
+        .original;
+    let placed = applies_from(original, extensions)?;
+    let mut order: Vec<(NaiveDate, usize)> = placed
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.decision == "granted")
-        .filter_map(|(i, x)| x.decided_on.map(|d| (d.end(), i)))
+        .filter_map(|(i, d)| d.map(|d| (d, i)))
         .filter(|(d, _)| *d <= as_of)
         .collect();
-    order.sort();
-    // The run of grants with a recorded deadline, up to the first without one: the engine's.
+    order.sort_by_key(|(_, i)| extensions[*i].number);
+    // The run of dated grants with a recorded deadline, up to the first that is not: the engine's.
     let split = order
         .iter()
-        .position(|(_, i)| extensions[*i].granted_until.is_none())
+        .position(|(_, i)| {
+            extensions[*i].granted_until.is_none() || extensions[*i].decided_on.is_none()
+        })
         .unwrap_or(order.len());
     let (run, rest) = order.split_at(split);
     let granted: Vec<GrantedExtension> = run
@@ -396,13 +468,15 @@ pub fn clearance(
         deadline: Some(c.deadline),
         basis: c.basis,
         flags: c.flags,
+        applies_from: placed,
     };
-    for (d, i) in rest {
+    for (position, (d, i)) in rest.iter().enumerate() {
         let x = &extensions[*i];
         let by = decision_of(x)
             .map(|m| format!(" by {m}"))
             .unwrap_or_else(|| format!(" [source: {}]", x.source));
-        if *d < eif {
+        let dated = x.decided_on.is_some();
+        if dated && *d < eif {
             return Err((
                 Some(*i),
                 format!(
@@ -411,12 +485,30 @@ pub fn clearance(
                 ),
             ));
         }
+        let when = if dated {
+            format!("decided on {d}")
+        } else {
+            format!(
+                "request {} (decision date not in the record; applied from {d})",
+                x.number
+            )
+        };
+        if !dated {
+            out.flags.push(demine_treaty::Basis::new(
+                "5(3)",
+                format!(
+                    "request {}{by}: decision date not in the record; the grant is placed by its \
+                     number and applied from {d}, and its timing under Art. 5(3) cannot be checked",
+                    x.number
+                ),
+            ));
+        }
         match x.granted_until {
             None => {
                 out.basis.push(demine_treaty::Basis::new(
                     "5(6)",
                     format!(
-                        "extension decided on {d}{by}: the registry does not hold the deadline it \
+                        "extension {when}{by}: the registry does not hold the deadline it \
                          granted, so the deadline in force is unknown"
                     ),
                 ));
@@ -440,9 +532,14 @@ pub fn clearance(
                         format!("granted_until {g} is not after the decision ({d})"),
                     ));
                 }
+                let (article, kind) = match (x.basis.as_str(), run.len() + position) {
+                    ("msp12", _) => ("5", "deadline under the Twelfth Meeting's decision"),
+                    (_, 0) => ("5(5)", "extension"),
+                    _ => ("5(6)", "further extension"),
+                };
                 out.basis.push(demine_treaty::Basis::new(
-                    "5(6)",
-                    format!("further extension decided on {d}{by} sets the deadline to {g}"),
+                    article,
+                    format!("{kind} {when}{by} sets the deadline to {g}"),
                 ));
                 if out.deadline.is_none() {
                     out.flags.push(demine_treaty::Basis::new(
@@ -636,11 +733,29 @@ pub async fn state_detail<S: Store>(
         .into_iter()
         .filter(|e| e.date.start() <= as_of)
         .collect();
+    let placed = st
+        .clearance
+        .as_ref()
+        .map(|c| c.applies_from.clone())
+        .unwrap_or_default();
     let extensions: Vec<ExtensionRequest> = all_ext
         .into_iter()
-        .filter(|x| x.submitted.start() <= as_of)
-        .map(|mut x| {
-            if x.decided_on.is_some_and(|d| d.end() > as_of) {
+        .enumerate()
+        .filter(|(i, x)| {
+            // Known by then: submitted, else decided, else (an undated grant) applied by then.
+            let known = x
+                .submitted
+                .map(|s| s.start())
+                .or(x.decided_on.map(|d| d.start()))
+                .or(placed.get(*i).copied().flatten());
+            known.is_some_and(|k| k <= as_of)
+        })
+        .map(|(i, mut x)| {
+            let later = match x.decided_on {
+                Some(d) => d.end() > as_of,
+                None => placed.get(i).copied().flatten().is_some_and(|p| p > as_of),
+            };
+            if later {
                 // Not yet decided on the day asked about.
                 x.decision = "pending".into();
                 x.decided_on = None;
