@@ -165,14 +165,27 @@ fn state_show_has_every_section() {
         &["states", "show", "afg", "--as-of", "2026-11-21", "--json"],
     );
     assert_eq!(afg["events"][0]["source"], "zmjones-untreaties");
-    // Every cited source is described: title, publisher, year, address.
+    // Every cited source is described: title, publisher, address, and its year, which is null
+    // for an undated web page (the ISU's country page: cited n.d. in text).
     let sources = afg["sources"].as_array().unwrap();
     assert!(sources.iter().any(|s| s["id"] == "zmjones-untreaties"));
     for s in sources {
-        for k in ["title", "publisher", "year", "url"] {
+        for k in ["title", "publisher", "url"] {
             assert!(s.get(k).is_some_and(|v| !v.is_null()), "{s}");
         }
+        assert!(s.get("year").is_some(), "{s}");
     }
+    let isu = sources.iter().find(|s| s["id"] == "isu-afg").unwrap();
+    assert!(isu["year"].is_null());
+    let text = String::from_utf8(
+        demine(&db)
+            .args(["states", "show", "AFG"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("[isu-afg]") && text.contains("Implementation Support Unit, n.d. https"));
     for key in [
         "original_clearance_deadline",
         "clearance_flags",

@@ -325,7 +325,10 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
             Ok(Value::Null)
         };
     }
-    let bad = || format!("{} {t:?} is not a {}", col.name, col.ty.describe());
+    let bad = || match col.ty {
+        FieldType::Choice(c) => format!("{} {t:?} is not one of {}", col.name, c.join(", ")),
+        _ => format!("{} {t:?} is not a {}", col.name, col.ty.describe()),
+    };
     Ok(match col.ty {
         FieldType::Text => Value::Text(t.to_string()),
         FieldType::Iso3 => Value::Text(

@@ -541,6 +541,15 @@ pub fn clearance(
                     article,
                     format!("{kind} {when}{by} sets the deadline to {g}"),
                 ));
+                if x.basis == "msp12" {
+                    out.flags.push(demine_treaty::Basis::new(
+                        "5",
+                        format!(
+                            "the deadline {g} rests on the Twelfth Meeting's decision (2012) on \
+                             mined areas found after the deadline, not on an Art. 5(3) request{by}"
+                        ),
+                    ));
+                }
                 if out.deadline.is_none() {
                     out.flags.push(demine_treaty::Basis::new(
                         "5(3)",

@@ -57,6 +57,8 @@ both!(
     older_databases_get_only_new_bundled_files,
     record_shows_in_state_detail,
     backups_from_before_the_record_restore,
+    undated_grants_apply_by_number,
+    extension_rows_stored_before_numbers_are_numbered,
 );
 
 /// A SQLite backup made by a demine from before the record's migration (no sources, meetings or
@@ -163,14 +165,13 @@ async fn import_text(s: &AnyStore, kind: &str, name: &str, text: &str) -> Result
 async fn record_rules_refuse_at_import(f: &Fresh) {
     let s = seeded(f).await;
     let (before, n) = snapshot(s).await;
-    let head =
-        "iso3,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
+    let head = "iso3,number,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
     // Twelve years, no meeting, ordinary basis: the engine would refuse it on every read.
     let e = import_text(
         s,
         "extensions",
         "long.csv",
-        &format!("{head}AGO,2007-03-01,2015-01-01,granted,2007-11-23,2015-01-01,,art5,x\nAFG,2012-03-29,2025-03-02,granted,2012-12-07,2025-03-02,,art5,x\n"),
+        &format!("{head}AGO,1,2011-03-01,2015-01-01,granted,2011-11-23,2015-01-01,,art5,x\nAFG,1,2012-03-29,2025-03-02,granted,2012-12-07,2025-03-02,,art5,x\n"),
     )
     .await
     .unwrap_err()
@@ -186,7 +187,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "extensions",
         "m.csv",
-        &format!("{head}AFG,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,MSP99,art5,x\n"),
+        &format!("{head}AFG,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,MSP99,art5,x\n"),
     )
     .await
     .unwrap_err()
@@ -200,7 +201,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "extensions",
         "usa.csv",
-        &format!("{head}USA,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,,art5,x\n"),
+        &format!("{head}USA,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,,art5,x\n"),
     )
     .await
     .unwrap_err()
@@ -239,7 +240,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "extensions",
         "p.csv",
-        &format!("{head}AFG,2012-13,2023-03-01,pending,,,,art5,x\n"),
+        &format!("{head}AFG,1,2012-13,2023-03-01,pending,,,,art5,x\n"),
     )
     .await
     .unwrap_err()
@@ -249,18 +250,19 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
     assert_eq!(before, after, "refused imports change nothing");
     assert_eq!(n, m);
     assert!(ops::verify_audit(s).await.unwrap().ok);
-    // The same twelve years, decided at a recorded meeting: accepted, cited, flagged.
+    // Twelve years, decided at a recorded meeting: accepted, cited, flagged (Belgium, whose
+    // record holds no extension).
     import_text(
         s,
         "extensions",
         "rec.csv",
-        &format!("{head}AFG,2012-03,2025-03-02,granted,2012-12-07,2025-03-02,MSP9,art5,apmbc-msp9-final-report\n"),
+        &format!("{head}BEL,1,2008-03,2021-03-02,granted,2008-11-28,2021-03-02,MSP9,art5,apmbc-msp9-final-report\n"),
     )
     .await
     .unwrap();
-    let afg = view::state_detail(s, "AFG", d("2020-01-01")).await.unwrap();
-    assert_eq!(afg.row.clearance_deadline, Some(d("2025-03-02")));
-    assert_eq!(afg.original_clearance_deadline, Some(d("2013-03-01")));
+    let afg = view::state_detail(s, "BEL", d("2015-01-01")).await.unwrap();
+    assert_eq!(afg.row.clearance_deadline, Some(d("2021-03-02")));
+    assert_eq!(afg.original_clearance_deadline, Some(d("2009-03-01")));
     assert!(
         afg.clearance_flags
             .iter()
@@ -279,7 +281,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "events",
         "ev.csv",
-        "iso3,event,date,meeting,source\nDNK,clearance-completed,2012-12,MSP12,lm2024\nDNK,contamination-found,2014,,lm2024\n",
+        "iso3,event,date,meeting,source\nDNK,clearance-completed,2012-12-05,MSP12,lm2024\nDNK,contamination-found,2014,,lm2024\n",
     )
     .await
     .unwrap();
@@ -287,7 +289,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "extensions",
         "m12.csv",
-        &format!("{head}DNK,2014,2016-12-31,granted,2014-06-27,2016-12-31,RC3,msp12,apmbc-rc3-final-report\n"),
+        &format!("{head}DNK,3,2014,2016-12-31,granted,2014-06-27,2016-12-31,RC3,msp12,apmbc-rc3-final-report\n"),
     )
     .await
     .unwrap();
@@ -315,7 +317,7 @@ async fn record_rules_refuse_at_import(f: &Fresh) {
         s,
         "extensions",
         "nodate.csv",
-        &format!("{head}AND,2008-03,,granted,2008-11-28,,MSP9,art5,lm2024\n"),
+        &format!("{head}AND,1,2008-03,,granted,2008-11-28,,MSP9,art5,lm2024\n"),
     )
     .await
     .unwrap();
@@ -389,18 +391,23 @@ async fn record_shows_in_state_detail(f: &Fresh) {
     let c = khm.contamination.as_ref().unwrap();
     assert_eq!(c.band, "medium to large");
     assert_eq!(khm.retention.as_ref().unwrap().quantity, Some(2000));
+    // The earliest completion stands: the record's own (February 1999), not the later row.
     assert_eq!(
         khm.stockpile_completion.as_ref().unwrap().quantity,
-        Some(70000)
+        Some(71991)
     );
     assert_eq!(
         khm.report_record.initial_received.unwrap().to_string(),
         "2000-06"
     );
-    assert_eq!(khm.report_record.latest_annual_year, Some(2001));
+    assert_eq!(khm.report_record.latest_annual_year, Some(2017));
     assert_eq!(khm.original_clearance_deadline, Some(d("2010-01-01")));
-    assert_eq!(khm.row.clearance_deadline, Some(d("2025-12-31")));
-    assert_eq!(khm.extensions.len(), 2);
+    assert_eq!(khm.row.clearance_deadline, Some(d("2030-12-31")));
+    assert_eq!(khm.extensions.len(), 3);
+    assert_eq!(
+        khm.extensions.iter().map(|x| x.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert!(khm.extensions.iter().all(|x| x.meeting.is_some()));
     assert!(khm.meetings.iter().any(|m| m.id == "RC4"));
     assert!(khm.sources.iter().any(|s| s.id == "lm2024"));
@@ -419,20 +426,24 @@ async fn record_shows_in_state_detail(f: &Fresh) {
         "by the State, elsewhere"
     );
     let moz = view::world_summary(s, d("2026-11-30"), 365).await.unwrap();
-    assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
+    assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "ALB"));
+    // Mozambique declared completion in 2015 and reported a mined area found in 2016: reopened.
+    assert!(!moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
     assert!(moz.withdrawals_announced.iter().any(|w| w.iso3 == "UKR"));
     assert!(
         moz.world_estimates
             .iter()
             .any(|e| e.measure == "casualties_total")
     );
-    assert!(moz.sources.iter().any(|s| s.id == "lm2024"));
+    assert!(moz.sources.iter().any(|s| s.id == "lm2025-wtn"));
     let y2024 = moz.new_use.iter().find(|y| y.year == 2024).unwrap();
     assert!(y2024.states_confirmed.contains(&"RUS".to_string()));
     assert!(y2024.where_found.contains(&"UKR".to_string()));
     let counts = &moz.compliance_counts["stockpile-destruction"];
     assert!(
-        counts.get("overdue").copied().unwrap_or(0) >= 3,
+        // Greece and Ukraine: missed, and no completion recorded since (Belarus, Turkey and the
+        // others that missed completed late).
+        counts.get("overdue").copied().unwrap_or(0) == 2,
         "{counts:?}"
     );
     assert!(counts.get("unknown").copied().unwrap_or(0) > 0);
@@ -497,7 +508,19 @@ async fn bundled_files_import(f: &Fresh) {
         .iter()
         .filter(|e| e[1].as_str() == Some("withdrawal"))
         .count();
-    assert_eq!(withdrawals, 5);
+    // The 2025 withdrawals are in the record's events file, each with its sources, not here.
+    assert_eq!(withdrawals, 0);
+    let in_record: usize = RECORD
+        .iter()
+        .filter(|f| f.name.starts_with("data/record/events"))
+        .map(|f| {
+            f.text
+                .lines()
+                .filter(|l| l.contains(",withdrawal,"))
+                .count()
+        })
+        .sum();
+    assert_eq!(in_record, 5);
     // Every row keeps its source.
     let t = Kind::Events.table();
     let src = t.index("source").unwrap();
@@ -598,7 +621,8 @@ async fn as_of_1997_and_today(f: &Fresh) {
     let afg = now.iter().find(|r| r.iso3 == "AFG").unwrap();
     assert_eq!(afg.entry_into_force, Some(d("2003-03-01")));
     assert_eq!(afg.stockpile_destruction_deadline, Some(d("2007-03-01")));
-    assert_eq!(afg.clearance_deadline, Some(d("2013-03-01")));
+    // Ten years from entry into force, moved by its three extensions (RC5 to 2030-03-01).
+    assert_eq!(afg.clearance_deadline, Some(d("2030-03-01")));
     let all = view::states(s, d("2026-11-21"), None, true).await.unwrap();
     assert_eq!(all.len(), 237);
 }
@@ -627,8 +651,8 @@ async fn state_detail_and_compliance(f: &Fresh) {
     )
     .await
     .unwrap();
-    let ext = "iso3,submitted,requested_until,decision,decided_on,granted_until,source\n\
-               AFG,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,test\n";
+    let ext = "iso3,number,submitted,requested_until,decision,decided_on,granted_until,source\n\
+               AFG,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,test\n";
     ops::import_reader(
         s,
         "extensions".parse().unwrap(),
@@ -651,13 +675,24 @@ async fn state_detail_and_compliance(f: &Fresh) {
     use demine_core::compliance::ComplianceStatus::*;
     // Received 2003-09-01, after the 180 days (2003-08-28): met, late.
     assert_eq!(get("initial-transparency-report").status, MetLate);
-    // No record either way is unknown, never overdue.
-    assert_eq!(get("stockpile-destruction").status, Unknown);
+    // The record says the Art. 4 deadline was missed and destruction completed in October 2007.
+    assert_eq!(get("stockpile-destruction").status, MetLate);
+    // No record either way is unknown, never overdue: no annual report of Afghanistan is
+    // recorded, and the one due on 30 April 2015 has passed by June.
+    let june = view::state_detail(s, "AFG", d("2015-06-01")).await.unwrap();
+    let annual = june
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "annual-transparency-report")
+        .unwrap();
+    assert_eq!(annual.status, Unknown, "{annual:?}");
     assert!(
-        get("stockpile-destruction")
+        annual
             .basis
             .iter()
-            .any(|b| b.reason.contains("no record either way"))
+            .any(|b| b.reason.contains("no record either way")),
+        "{:?}",
+        annual.basis
     );
     assert_eq!(get("mined-area-clearance").status, Pending);
     assert!(!get("mined-area-clearance").basis.is_empty());
@@ -1545,4 +1580,139 @@ mod hazards {
         let rep = demine_store::ops::verify_audit(s).await.unwrap();
         assert!(rep.ok, "{rep:?}");
     }
+}
+
+/// A grant whose decision date the record lacks is placed by its number: from its submission when
+/// known (Mauritania's third request, received 2021-06-01), else from the day after the deadline
+/// it extends (Serbia's third, after 2023-03-01); it is flagged, and before then it is pending.
+async fn undated_grants_apply_by_number(f: &Fresh) {
+    let s = seeded(f).await;
+    let mrt = view::state_detail(s, "MRT", d("2021-05-31")).await.unwrap();
+    assert_eq!(mrt.row.clearance_deadline, Some(d("2021-01-01")));
+    assert_eq!(mrt.extensions.len(), 2);
+    let mrt = view::state_detail(s, "MRT", d("2021-06-01")).await.unwrap();
+    assert_eq!(mrt.row.clearance_deadline, Some(d("2026-12-31")));
+    let third = mrt.extensions.iter().find(|x| x.number == 3).unwrap();
+    assert_eq!(third.decision, "granted");
+    assert!(third.decided_on.is_none());
+    assert!(
+        mrt.clearance_basis
+            .iter()
+            .any(|b| b.reason.contains("decision date not in the record")),
+        "{:?}",
+        mrt.clearance_basis
+    );
+    assert!(
+        mrt.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("request 3") && b.reason.contains("not in the record")),
+        "{:?}",
+        mrt.clearance_flags
+    );
+    let srb = view::state_detail(s, "SRB", d("2023-03-01")).await.unwrap();
+    assert_eq!(srb.row.clearance_deadline, Some(d("2023-03-01")));
+    assert!(srb.extensions.iter().all(|x| x.number < 3));
+    let srb = view::state_detail(s, "SRB", d("2023-03-02")).await.unwrap();
+    assert_eq!(srb.row.clearance_deadline, Some(d("2024-12-31")));
+    assert!(
+        srb.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("2023-03-02"))
+    );
+    // Guinea-Bissau: an undated deadline under the Twelfth Meeting's procedure between two
+    // dated requests, each in its place.
+    let gnb = view::state_detail(s, "GNB", d("2026-11-30")).await.unwrap();
+    assert_eq!(
+        gnb.extensions.iter().map(|x| x.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(gnb.row.clearance_deadline, Some(d("2027-12-31")));
+    assert!(
+        gnb.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("Twelfth"))
+    );
+}
+
+/// A database whose extension requests were keyed by their submission date gets them numbered
+/// per State in that order by the migration that adds `number`.
+async fn extension_rows_stored_before_numbers_are_numbered(f: &Fresh) {
+    let s = seeded(f).await;
+    let old = match s {
+        AnyStore::Sqlite(_) => {
+            "DROP TABLE extension_requests;
+             CREATE TABLE extension_requests (
+                 row_id INTEGER PRIMARY KEY,
+                 iso3 TEXT NOT NULL REFERENCES states (iso3),
+                 submitted TEXT NOT NULL,
+                 requested_until TEXT,
+                 decision TEXT NOT NULL,
+                 decided_on TEXT,
+                 granted_until TEXT,
+                 source TEXT NOT NULL,
+                 note TEXT,
+                 meeting TEXT,
+                 basis TEXT NOT NULL DEFAULT 'art5',
+                 UNIQUE (iso3, submitted)
+             );"
+        }
+        AnyStore::Postgres(_) => {
+            "DROP TABLE extension_requests;
+             CREATE TABLE extension_requests (
+                 row_id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                 iso3 TEXT NOT NULL REFERENCES states (iso3),
+                 submitted TEXT NOT NULL,
+                 requested_until TEXT,
+                 decision TEXT NOT NULL,
+                 decided_on TEXT,
+                 granted_until TEXT,
+                 source TEXT NOT NULL,
+                 note TEXT,
+                 meeting TEXT,
+                 basis TEXT NOT NULL DEFAULT 'art5',
+                 UNIQUE (iso3, submitted)
+             );"
+        }
+    };
+    f.exec(old).await.unwrap();
+    f.exec(
+        "INSERT INTO extension_requests (iso3, submitted, decision, decided_on, granted_until, source)
+         VALUES ('MOZ', '2013-05-25', 'granted', '2013-12', '2015-01-01', 'x'),
+                ('MOZ', '2008-05-06', 'granted', '2008-11', '2014-03-01', 'x'),
+                ('KHM', '2009', 'granted', '2009', '2020-01-01', 'x');
+         DELETE FROM _sqlx_migrations WHERE version = 11;",
+    )
+    .await
+    .unwrap();
+    let again = f.reopen().await;
+    let rows = again.records(Kind::Extensions, None).await.unwrap();
+    let t = Kind::Extensions.table();
+    let (iso3, number, submitted) = (
+        t.index("iso3").unwrap(),
+        t.index("number").unwrap(),
+        t.index("submitted").unwrap(),
+    );
+    let mut got: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[iso3].to_text(),
+                r[number].to_text(),
+                r[submitted].to_text(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("KHM".into(), "1".into(), "2009".into()),
+            ("MOZ".into(), "1".into(), "2008-05-06".into()),
+            ("MOZ".into(), "2".into(), "2013-05-25".into()),
+        ]
+    );
+    let moz = view::state_detail(&again, "MOZ", d("2014-06-01"))
+        .await
+        .unwrap();
+    assert_eq!(moz.row.clearance_deadline, Some(d("2015-01-01")));
 }
