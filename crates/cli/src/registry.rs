@@ -534,6 +534,27 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
             c.source
         );
     }
+    if !s.reopened_clearance.is_empty() {
+        let _ = writeln!(
+            o,
+            "  and {} that declared completion and later reported mined areas found (Art. 5 applies again):",
+            s.reopened_clearance.len()
+        );
+        for c in &s.reopened_clearance {
+            let _ = writeln!(
+                o,
+                "  {:<10} {} {:<28}{}  [source: {}]",
+                c.date.to_string(),
+                c.iso3,
+                c.name,
+                c.meeting
+                    .as_deref()
+                    .map(|m| format!(" at {m}"))
+                    .unwrap_or_default(),
+                c.source
+            );
+        }
+    }
     let _ = writeln!(
         o,
         "\nCompliance (met / met-late / pending / overdue: a record says missed / unknown: no record either way / not-applicable):"
@@ -675,7 +696,12 @@ fn print_detail(o: &mut String, d: &StateDetail) {
             o,
             "  withdrawal: {}{}",
             n.status,
-            n.announced_source.as_deref().map(src).unwrap_or_default()
+            // The deposit's sources where a deposit is recorded, else the announcement's.
+            n.deposited_source
+                .as_deref()
+                .or(n.announced_source.as_deref())
+                .map(src)
+                .unwrap_or_default()
         );
     }
     for b in &d.basis {

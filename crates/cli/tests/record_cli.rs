@@ -103,4 +103,40 @@ fn every_read_command_works_for_every_state() {
         "{khm}"
     );
     assert!(khm.contains("by RC4"), "{khm}");
+    // A decision the record dates only by its year or month is not shown as a day.
+    assert!(
+        khm.contains(
+            "extension decided in 2009 (counted from 2009-12-31, the end of that period) by RC2"
+        ),
+        "{khm}"
+    );
+    assert!(khm.contains("request 3, submitted 2025"), "{khm}");
+    // Serbia's third grant: no decision date in the record, placed by its number and flagged.
+    let srb = run(&db, &["states", "show", "SRB"]);
+    assert!(
+        srb.contains("FLAG: decision date not in the record"),
+        "{srb}"
+    );
+    assert!(
+        srb.contains("clearance (5), in force:    2024-12-31"),
+        "{srb}"
+    );
+    // Poland's withdrawal cites the sources of its deposit, not of its announcement.
+    let pol = run(&db, &["states", "show", "POL"]);
+    assert!(
+        pol.contains("in effect since 2026-02-20 (Art. 20(3))  [source: icbl-2025-08-27"),
+        "{pol}"
+    );
+    // Mozambique declared completion in 2015 and found mined areas in 2016: listed apart.
+    assert!(
+        first.contains("later reported mined areas found (Art. 5 applies again)"),
+        "{first}"
+    );
+    let reopened: Vec<&str> = summary["reopened_clearance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["iso3"].as_str().unwrap())
+        .collect();
+    assert_eq!(reopened, ["GNB", "MOZ", "MRT", "NGA"]);
 }

@@ -90,6 +90,8 @@ pub struct WithdrawalNotice {
     pub announced: Option<PartialDate>,
     pub announced_source: Option<String>,
     pub deposited: Option<NaiveDate>,
+    /// The sources of the deposit of the instrument of withdrawal, when one is recorded.
+    pub deposited_source: Option<String>,
     /// Start of an armed conflict the State is engaged in on the date asked about.
     pub armed_conflict_since: Option<NaiveDate>,
     /// Where it stands, in words, with the Art. 20(3) rule.
@@ -470,6 +472,25 @@ pub fn clearance(
         flags: c.flags,
         applies_from: placed,
     };
+    // The engine dates a decision by a day; where the record gives only its month or year, say
+    // so rather than show the last day of that period as the day it was taken.
+    for (d, i) in run {
+        let x = &extensions[*i];
+        let Some(partial) = x.decided_on.filter(|p| !matches!(p, PartialDate::Day(_))) else {
+            continue;
+        };
+        let cited = decision_of(x)
+            .map(|m| format!(" by {m}"))
+            .unwrap_or_default();
+        let engine = format!("decided on {d}{cited}");
+        let honest =
+            format!("decided in {partial} (counted from {d}, the end of that period){cited}");
+        for b in out.basis.iter_mut().chain(out.flags.iter_mut()) {
+            if b.reason.contains(&engine) {
+                b.reason = b.reason.replace(&engine, &honest);
+            }
+        }
+    }
     for (position, (d, i)) in rest.iter().enumerate() {
         let x = &extensions[*i];
         let by = decision_of(x)
@@ -485,13 +506,13 @@ pub fn clearance(
                 ),
             ));
         }
-        let when = if dated {
-            format!("decided on {d}")
-        } else {
-            format!(
-                "request {} (decision date not in the record; applied from {d})",
+        let when = match x.decided_on {
+            Some(PartialDate::Day(_)) => format!("decided on {d}"),
+            Some(p) => format!("decided in {p} (counted from {d}, the end of that period)"),
+            None => format!(
+                "(request {}: decision date not in the record; applied from {d})",
                 x.number
-            )
+            ),
         };
         if !dated {
             out.flags.push(demine_treaty::Basis::new(
@@ -503,13 +524,18 @@ pub fn clearance(
                 ),
             ));
         }
+        let (article, kind) = match (x.basis.as_str(), run.len() + position) {
+            ("msp12", _) => ("5", "deadline under the Twelfth Meeting's decision"),
+            (_, 0) => ("5(5)", "extension"),
+            _ => ("5(6)", "further extension"),
+        };
         match x.granted_until {
             None => {
                 out.basis.push(demine_treaty::Basis::new(
-                    "5(6)",
+                    article,
                     format!(
-                        "extension {when}{by}: the registry does not hold the deadline it \
-                         granted, so the deadline in force is unknown"
+                        "{kind} {when}{by}: the registry does not hold the deadline it granted, \
+                         so the deadline in force is unknown"
                     ),
                 ));
                 out.deadline = None;
@@ -532,11 +558,6 @@ pub fn clearance(
                         format!("granted_until {g} is not after the decision ({d})"),
                     ));
                 }
-                let (article, kind) = match (x.basis.as_str(), run.len() + position) {
-                    ("msp12", _) => ("5", "deadline under the Twelfth Meeting's decision"),
-                    (_, 0) => ("5(5)", "extension"),
-                    _ => ("5(6)", "further extension"),
-                };
                 out.basis.push(demine_treaty::Basis::new(
                     article,
                     format!("{kind} {when}{by} sets the deadline to {g}"),
@@ -687,10 +708,17 @@ fn withdrawal_notice(
              instrument is received"
             .to_string(),
     };
+    let deposited_source = deposited.and_then(|d| {
+        events
+            .iter()
+            .find(|e| e.event == "withdrawal" && e.day() == d)
+            .map(|e| e.source.clone())
+    });
     Some(WithdrawalNotice {
         announced: announced.map(|e| e.date),
         announced_source: announced.map(|e| e.source.clone()),
         deposited,
+        deposited_source,
         armed_conflict_since: conflict,
         status,
     })
@@ -1001,6 +1029,9 @@ pub struct WorldSummary {
     pub horizon_days: i64,
     /// States whose declaration of completed clearance (Art. 5) stands.
     pub completed_clearance: Vec<CompletionDeclared>,
+    /// States that declared completion and later reported mined areas found, so that the
+    /// obligation applies again: the date and source are those of the later finding.
+    pub reopened_clearance: Vec<CompletionDeclared>,
     /// Per obligation, how many States are in each compliance status (`met`, `unknown`, ...).
     pub compliance_counts:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
@@ -1047,6 +1078,7 @@ pub async fn world_summary<S: Store>(
     let mut rows = Vec::new();
     let mut upcoming = Vec::new();
     let mut completed = Vec::new();
+    let mut reopened = Vec::new();
     let mut announced = Vec::new();
     let mut compliance_counts: std::collections::BTreeMap<
         String,
@@ -1118,6 +1150,15 @@ pub async fn world_summary<S: Store>(
             .filter(|e| e.event == "clearance-completed" || e.event == "contamination-found")
             .filter(|e| e.date.end() <= as_of)
             .max_by_key(|e| e.date.end());
+        if let Some(e) = last.filter(|e| e.event == "contamination-found") {
+            reopened.push(CompletionDeclared {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                date: e.date,
+                meeting: e.meeting.clone(),
+                source: e.source.clone(),
+            });
+        }
         if let Some(e) = last.filter(|e| e.event == "clearance-completed")
             && (clearance_met || st.ruling.status != Status::Party)
         {
@@ -1186,6 +1227,7 @@ pub async fn world_summary<S: Store>(
         .iter()
         .map(|e| e.source.as_str())
         .chain(completed.iter().map(|c| c.source.as_str()))
+        .chain(reopened.iter().map(|c| c.source.as_str()))
         .flat_map(source_ids)
         .chain(
             new_use
@@ -1207,6 +1249,7 @@ pub async fn world_summary<S: Store>(
         upcoming_deadlines: upcoming,
         horizon_days,
         completed_clearance: completed,
+        reopened_clearance: reopened,
         compliance_counts,
         world_estimates,
         new_use,
