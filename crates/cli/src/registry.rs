@@ -105,7 +105,8 @@ column and reason, and nothing was changed); 4 not found; 5 the audit log does n
 pub enum RegistryCommand {
     /// The world picture on one day: how many States hold each treaty status, withdrawals
     /// deposited or announced, the Art. 4 and Art. 5 deadlines falling due soon that the record
-    /// does not show met, the States that declared clearance complete, how many States are met,
+    /// does not show met, the States that declared clearance complete (and, apart, those whose
+    /// completion mined areas found later reopened), how many States are met,
     /// met-late, pending, overdue or unknown on each obligation, the latest world figures with
     /// their sources, and the Monitor's findings of new use by year. This is what `demine`
     /// prints when run without a command.
@@ -151,7 +152,8 @@ pub struct SummaryArgs {
     pub horizon: i64,
     /// Print JSON: as_of, states, status_counts, withdrawals, withdrawals_announced,
     /// upcoming_deadlines (iso3, name, obligation, article, deadline, status, basis),
-    /// horizon_days, completed_clearance, compliance_counts, world_estimates, new_use (by year:
+    /// horizon_days, completed_clearance, reopened_clearance, compliance_counts, world_estimates,
+    /// new_use (by year:
     /// states_confirmed, states_alleged, non_state_findings, where_found, sources), sources.
     #[arg(long)]
     pub json: bool,
@@ -183,14 +185,15 @@ pub struct StatesArgs {
 #[derive(Debug, Subcommand)]
 pub enum StatesCommand {
     /// One State in full: status (with any withdrawal announced or deposited and the Art. 20(3)
-    /// armed-conflict rule), the original and the current Art. 5 deadline, every extension with
-    /// its meeting and basis, declarations of completed clearance, stockpile completion, Art. 3
+    /// armed-conflict rule), the original and the current Art. 5 deadline, every extension
+    /// request by its number with its meeting and basis (a grant whose decision date the record
+    /// lacks is placed by its number and flagged), declarations of completed clearance, stockpile completion, Art. 3
     /// retention, the report record, findings of new use, the contamination estimate with its
     /// band, events, estimates, positions, commitments, and compliance: each obligation met,
     /// met-late, pending, overdue (a record says it was missed), unknown (the deadline passed
     /// and the registry holds no record either way) or not-applicable, with its deadline,
     /// basis and source. Every entry names its source; the sources are listed with title,
-    /// publisher, year and address.
+    /// publisher, year (n.d. for an undated page) and address.
     Show {
         /// ISO 3166-1 alpha-3 code, e.g. AFG.
         iso3: String,
