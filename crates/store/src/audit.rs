@@ -174,9 +174,24 @@ pub fn verify_rows(
     for (kind, list) in rows {
         let entity = kind.name();
         let mut present = std::collections::HashSet::new();
+        // Keys of entries written before migration 0011 renumbered extension requests.
+        let mut legacy_present: std::collections::HashSet<String> = Default::default();
         for (key, json) in list {
             present.insert(key.as_str());
+            let legacy = legacy_extension_key(*kind, json).and_then(|k| {
+                last.get(&(entity, k.as_str()))
+                    .filter(|e| recorded_before_numbers(e.after.as_deref()))
+                    .map(|e| (k.clone(), *e))
+            });
             match last.get(&(entity, key.as_str())) {
+                None if legacy.as_ref().is_some_and(|(_, e)| {
+                    same_row(*kind, e.after.as_deref(), &without_number(json))
+                }) =>
+                {
+                    if let Some((k, _)) = legacy {
+                        legacy_present.insert(k);
+                    }
+                }
                 None => {
                     return Err(Broken {
                         seq: None,
@@ -196,11 +211,19 @@ pub fn verify_rows(
                         ),
                     });
                 }
-                Some(_) => {}
+                Some(_) => {
+                    if let Some((k, _)) = legacy {
+                        legacy_present.insert(k);
+                    }
+                }
             }
         }
         for ((ent, key), e) in &last {
-            if *ent == entity && e.after.is_some() && !present.contains(key) {
+            if *ent == entity
+                && e.after.is_some()
+                && !present.contains(key)
+                && !(legacy_present.contains(*key) && recorded_before_numbers(e.after.as_deref()))
+            {
                 return Err(Broken {
                     seq: Some(e.seq),
                     entity: entity.into(),
@@ -211,6 +234,39 @@ pub fn verify_rows(
         }
     }
     Ok(())
+}
+
+/// An extension request was keyed `iso3|submitted` until migration 0011 keyed it by its number:
+/// the old key of a stored row, to find what the log recorded of it before then.
+fn legacy_extension_key(kind: Kind, json: &str) -> Option<String> {
+    if kind != Kind::Extensions {
+        return None;
+    }
+    let row = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).ok()?;
+    match (row.get("iso3"), row.get("submitted")) {
+        (Some(serde_json::Value::String(i)), Some(serde_json::Value::String(s))) => {
+            Some(format!("{i}|{s}"))
+        }
+        _ => None,
+    }
+}
+
+/// Did the entry record an extension request before requests had numbers?
+fn recorded_before_numbers(after: Option<&str>) -> bool {
+    after
+        .and_then(|a| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(a).ok())
+        .is_some_and(|m| !m.contains_key("number"))
+}
+
+/// The row without the `number` the migration gave it.
+fn without_number(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(mut m) => {
+            m.remove("number");
+            serde_json::Value::Object(m).to_string()
+        }
+        Err(_) => json.to_string(),
+    }
 }
 
 /// Is the stored row (`json`) what the audit entry recorded (`after`)? Exactly the same text,
@@ -317,6 +373,52 @@ mod tests {
                 .reason
                 .contains("missing")
         );
+    }
+
+    #[test]
+    fn extension_rows_recorded_before_numbers_still_match() {
+        let old = r#"{"decision":"granted","iso3":"MOZ","submitted":"2008-05-06"}"#;
+        let log = vec![AuditEntry::next(
+            (0, GENESIS),
+            "tester",
+            "extensions",
+            "MOZ|2008-05-06",
+            None,
+            Some(old.into()),
+        )];
+        let numbered = |decision: &str| {
+            vec![(
+                Kind::Extensions,
+                vec![(
+                    "MOZ|1".to_string(),
+                    format!(
+                        r#"{{"basis":"art5","decision":"{decision}","iso3":"MOZ","number":1,"submitted":"2008-05-06"}}"#
+                    ),
+                )],
+            )]
+        };
+        // The migration numbered the row: the entry under its old key still vouches for it.
+        assert!(verify_rows(&log, &numbered("granted")).is_ok());
+        // A value changed outside demine is still caught, and so is a row gone missing.
+        assert!(verify_rows(&log, &numbered("refused")).is_err());
+        assert!(
+            verify_rows(&log, &[(Kind::Extensions, vec![])])
+                .unwrap_err()
+                .reason
+                .contains("missing")
+        );
+        // An entry that recorded a number is not an old one.
+        let new = vec![AuditEntry::next(
+            (0, GENESIS),
+            "tester",
+            "extensions",
+            "MOZ|2008-05-06",
+            None,
+            Some(
+                r#"{"decision":"granted","iso3":"MOZ","number":1,"submitted":"2008-05-06"}"#.into(),
+            ),
+        )];
+        assert!(verify_rows(&new, &numbered("granted")).is_err());
     }
 
     #[test]
