@@ -415,6 +415,36 @@ pub async fn verify_audit<S: Store>(store: &S) -> Result<AuditReport, StoreError
     Ok(verify_dump(&dump))
 }
 
+/// A dump written before extension requests had numbers: each State's requests are numbered in
+/// the order they were submitted, as migration 0011 numbers the rows of an older database (the
+/// audit entries written under the old key still vouch for them).
+fn number_extension_requests(mut dump: Dump) -> Dump {
+    let Some(rows) = dump.tables.get_mut(Kind::Extensions.table().name) else {
+        return dump;
+    };
+    if rows.iter().all(|r| r.contains_key("number")) {
+        return dump;
+    }
+    let text = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        r.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (text(&rows[i], "iso3"), text(&rows[i], "submitted"), i));
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for i in order {
+        if rows[i].contains_key("number") {
+            continue;
+        }
+        let n = counts.entry(text(&rows[i], "iso3")).or_insert(0);
+        *n += 1;
+        rows[i].insert("number".into(), serde_json::Value::from(*n));
+    }
+    dump
+}
+
 fn verify_dump(dump: &Dump) -> AuditReport {
     let entries = &dump.audit;
     let mut rows = Vec::new();
@@ -496,7 +526,7 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
                 ),
             });
         }
-        d
+        number_extension_requests(d)
     };
     let report = verify_dump(&dump);
     if let Some(b) = report.first_broken {
@@ -615,5 +645,61 @@ impl Store for AnyStore {
             AnyStore::Sqlite(s) => s.backup(path).await,
             AnyStore::Postgres(s) => s.backup(path).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_dump_from_before_numbers_gets_its_requests_numbered() {
+        let row = |iso3: &str, submitted: &str| {
+            serde_json::json!({"iso3": iso3, "submitted": submitted, "decision": "pending"})
+                .as_object()
+                .cloned()
+                .unwrap()
+        };
+        let mut dump = Dump {
+            format: DUMP_FORMAT.into(),
+            version: 1,
+            tables: Default::default(),
+            audit: vec![],
+            meta: Default::default(),
+        };
+        dump.tables.insert(
+            "extensions".into(),
+            vec![
+                row("MOZ", "2013-05-25"),
+                row("KHM", "2009"),
+                row("MOZ", "2008-05-06"),
+            ],
+        );
+        let dump = number_extension_requests(dump);
+        let numbers: Vec<(String, u64)> = dump.tables["extensions"]
+            .iter()
+            .map(|r| {
+                (
+                    format!(
+                        "{}|{}",
+                        r["iso3"].as_str().unwrap(),
+                        r["submitted"].as_str().unwrap()
+                    ),
+                    r["number"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                ("MOZ|2013-05-25".to_string(), 2),
+                ("KHM|2009".to_string(), 1),
+                ("MOZ|2008-05-06".to_string(), 1)
+            ]
+        );
+        // A current dump is left as it is.
+        let again = number_extension_requests(dump.clone());
+        assert_eq!(again.tables, dump.tables);
     }
 }
