@@ -271,7 +271,12 @@ async fn check_extensions<S: Store>(store: &S, batch: &Batch) -> Result<(), Stor
             }
             continue;
         };
-        if let Err((index, reason)) = crate::view::clearance(eif, &list, horizon) {
+        let found: Vec<chrono::NaiveDate> = ev
+            .iter()
+            .filter(|e| e.event == "contamination-found")
+            .map(TreatyEvent::day)
+            .collect();
+        if let Err((index, reason)) = crate::view::clearance(eif, &list, &found, horizon) {
             let line = index
                 .and_then(|i| lined.get(i))
                 .and_then(|(l, _)| *l)

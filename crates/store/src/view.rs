@@ -285,9 +285,16 @@ fn standing(
     {
         let ob = demine_treaty::obligations(dep, instrument, te.succession_date)
             .map_err(treaty_err(code))?;
-        let c = clearance(eif, extensions, as_of).map_err(|(_, reason)| StoreError::Treaty {
-            iso3: code.to_string(),
-            reason,
+        let found: Vec<NaiveDate> = events
+            .iter()
+            .filter(|e| e.event == "contamination-found")
+            .map(TreatyEvent::day)
+            .collect();
+        let c = clearance(eif, extensions, &found, as_of).map_err(|(_, reason)| {
+            StoreError::Treaty {
+                iso3: code.to_string(),
+                reason,
+            }
         })?;
         // No annual update was due before 2000 (the engine says why); none is owed then.
         let annual = demine_treaty::annual_report_due(as_of.year()).ok();
@@ -350,12 +357,15 @@ fn decision_of(x: &ExtensionRequest) -> Option<String> {
 /// When each granted request applies, in the State's order of requests (`number`): the day of
 /// its decision (the end of the period given, when the date is partial); for a grant whose
 /// decision date the record lacks, the day it was submitted when known, else the day after the
-/// deadline it extends. `None` for a request that is not granted. The error is (position in
+/// deadline it extends (for a deadline under the Twelfth Meeting's decision, not before the first
+/// mined areas reported found since then, given in `found`: it answers them). `None` for a
+/// request that is not granted. The error is (position in
 /// `extensions`, reason): a grant that cannot be placed in time, or requests whose decisions run
 /// against their numbers.
 pub fn applies_from(
     original: NaiveDate,
     extensions: &[ExtensionRequest],
+    found: &[NaiveDate],
 ) -> Result<Vec<Option<NaiveDate>>, (Option<usize>, String)> {
     let mut out = vec![None; extensions.len()];
     let mut by_number: Vec<usize> = (0..extensions.len()).collect();
@@ -385,10 +395,22 @@ pub fn applies_from(
                 d
             }
             None => {
+                let after_deadline = before.and_then(|b| b.succ_opt()).map(|day| {
+                    if x.basis == "msp12" {
+                        found
+                            .iter()
+                            .copied()
+                            .filter(|f| *f >= day)
+                            .min()
+                            .unwrap_or(day)
+                    } else {
+                        day
+                    }
+                });
                 let from = x
                     .submitted
                     .map(|s| s.start())
-                    .or_else(|| before.and_then(|b| b.succ_opt()))
+                    .or(after_deadline)
                     .ok_or_else(|| {
                         (
                             Some(i),
@@ -419,12 +441,13 @@ pub fn applies_from(
 pub fn clearance(
     eif: NaiveDate,
     extensions: &[ExtensionRequest],
+    found: &[NaiveDate],
     as_of: NaiveDate,
 ) -> Result<ClearanceRecord, (Option<usize>, String)> {
     let original = demine_treaty::clearance_deadline(eif, &[])
         .map_err(|e| (None, e.to_string()))?
         .original;
-    let placed = applies_from(original, extensions)?;
+    let placed = applies_from(original, extensions, found)?;
     let mut order: Vec<(NaiveDate, usize)> = placed
         .iter()
         .enumerate()

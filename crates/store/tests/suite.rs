@@ -1619,8 +1619,13 @@ async fn undated_grants_apply_by_number(f: &Fresh) {
             .iter()
             .any(|b| b.reason.contains("2023-03-02"))
     );
-    // Guinea-Bissau: an undated deadline under the Twelfth Meeting's procedure between two
-    // dated requests, each in its place.
+    // Guinea-Bissau: an undated deadline under the Twelfth Meeting's procedure answers the mined
+    // areas reported found in June 2021, so it applies from then, not from its 2012 deadline.
+    let before = view::state_detail(s, "GNB", d("2015-01-01")).await.unwrap();
+    assert_eq!(before.row.clearance_deadline, Some(d("2012-01-01")));
+    let after = view::state_detail(s, "GNB", d("2021-06-23")).await.unwrap();
+    assert_eq!(after.row.clearance_deadline, Some(d("2024-12-31")));
+    // Its three requests, each in its place.
     let gnb = view::state_detail(s, "GNB", d("2026-11-30")).await.unwrap();
     assert_eq!(
         gnb.extensions.iter().map(|x| x.number).collect::<Vec<_>>(),
