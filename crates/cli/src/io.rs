@@ -13,10 +13,16 @@ use crate::registry::{DbArgs, exit_on};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// What the file holds: states, events, parties (the States Parties table: one row per State
-    /// with signed, deposited, instrument, succession_date, withdrawal_deposited, notes),
-    /// extensions, reports, positions, commitments, estimates, stockpiles, casualties, victims,
-    /// funding. `demine export KIND` shows each kind's columns and HXL hashtags.
+    /// What the file holds: states, sources, meetings, events, parties (the States Parties
+    /// table: one row per State with signed, deposited, instrument, succession_date,
+    /// withdrawal_deposited, notes), extensions, reports, positions, commitments, estimates,
+    /// stockpiles, casualties, victims, funding, use-findings (also use_findings). `demine export
+    /// KIND` shows each kind's columns and HXL hashtags. Every rule the registry applies when it
+    /// reads is applied here: an extension history the treaty engine cannot read (a grant more
+    /// than ten years long without its meeting or basis msp12, one decided before entry into
+    /// force, one that does not move the deadline later), a meeting that is not in meetings, a
+    /// meeting or use finding citing a source id not in sources, are refused with file, line,
+    /// column and rule.
     #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<ImportKind>().map_err(|e| e.to_string()))]
     pub kind: ImportKind,
     /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array of objects
@@ -53,8 +59,9 @@ fn parse_export_kind(s: &str) -> Result<ExportKind, String> {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// What to export: states, events, extensions, reports, positions, commitments, estimates,
-    /// stockpiles, casualties, victims (restricted), funding; or all (every kind, one file each,
+    /// What to export: states, sources, meetings, events, extensions, reports, positions,
+    /// commitments, estimates, stockpiles, casualties, victims (restricted), funding,
+    /// use-findings; or all (every kind, one file each,
     /// into the directory FILE: a full export in open formats).
     #[arg(value_name = "KIND", value_parser = parse_export_kind)]
     pub kind: ExportKind,

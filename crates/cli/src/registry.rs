@@ -219,13 +219,20 @@ data needs --access restricted).";
 /// The registry's subcommands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
-    /// The world picture on one day: how many States hold each treaty status, withdrawals,
-    /// Art. 4 and Art. 5 deadlines falling due soon, and the world estimates with every source.
-    /// This is what `demine` prints when run without a command.
+    /// The world picture on one day: how many States hold each treaty status, withdrawals
+    /// deposited or announced, the Art. 4 and Art. 5 deadlines falling due soon that the record
+    /// does not show met, the States that declared clearance complete (and, apart, those whose
+    /// completion mined areas found later reopened), how many States are met,
+    /// met-late, pending, overdue or unknown on each obligation, the latest world figures with
+    /// their sources, and the Monitor's findings of new use by year. This is what `demine`
+    /// prints when run without a command.
     #[command(after_help = EXIT_CODES)]
     Summary(SummaryArgs),
     /// Create the database and load the bundled reference data (States, the States Parties
-    /// table, the 1997 seed figures, positions and commitments). Running it again is harmless.
+    /// table, the 1997 seed figures, positions and commitments, and the treaty's record in
+    /// data/record: sources, meetings, extensions, declarations, stockpiles, reports, estimates,
+    /// findings of new use). Running it again is harmless; a database made by an older demine
+    /// gets only the files new to it.
     #[command(after_help = EXIT_CODES)]
     Init,
     /// Every State's treaty status as of a date, computed from its stored treaty events.
@@ -263,8 +270,11 @@ pub struct SummaryArgs {
     /// How far ahead to list deadlines, in days.
     #[arg(long, value_name = "DAYS", default_value_t = 365)]
     pub horizon: i64,
-    /// Print JSON: as_of, states, status_counts, withdrawals, upcoming_deadlines
-    /// (iso3, name, obligation, article, deadline), horizon_days, world_estimates.
+    /// Print JSON: as_of, states, status_counts, withdrawals, withdrawals_announced,
+    /// upcoming_deadlines (iso3, name, obligation, article, deadline, status, basis),
+    /// horizon_days, completed_clearance, reopened_clearance, compliance_counts, world_estimates,
+    /// new_use (by year:
+    /// states_confirmed, states_alleged, non_state_findings, where_found, sources), sources.
     #[arg(long)]
     pub json: bool,
 }
@@ -294,9 +304,16 @@ pub struct StatesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum StatesCommand {
-    /// One State in full: status, events with sources, extensions, reports, estimates,
-    /// positions, commitments, stockpiles, and compliance (each obligation met, pending,
-    /// overdue or not-applicable, with its deadline and basis).
+    /// One State in full: status (with any withdrawal announced or deposited and the Art. 20(3)
+    /// armed-conflict rule), the original and the current Art. 5 deadline, every extension
+    /// request by its number with its meeting and basis (a grant whose decision date the record
+    /// lacks is placed by its number and flagged), declarations of completed clearance, stockpile completion, Art. 3
+    /// retention, the report record, findings of new use, the contamination estimate with its
+    /// band, events, estimates, positions, commitments, and compliance: each obligation met,
+    /// met-late, pending, overdue (a record says it was missed), unknown (the deadline passed
+    /// and the registry holds no record either way) or not-applicable, with its deadline,
+    /// basis and source. Every entry names its source; the sources are listed with title,
+    /// publisher, year (n.d. for an undated page) and address.
     Show {
         /// ISO 3166-1 alpha-3 code, e.g. AFG.
         iso3: String,
@@ -480,8 +497,17 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
                     };
                     let _ = writeln!(
                         o,
-                        "{:<26} {:<30} {:>22} {:<12} {:<10} {}",
-                        e.subject, e.measure, range, e.unit, e.as_of, e.source
+                        "{:<26} {:<30} {:>22} {:<12} {:<10} {}{}",
+                        e.subject,
+                        e.measure,
+                        range,
+                        e.unit,
+                        e.as_of,
+                        e.source,
+                        e.note
+                            .as_deref()
+                            .map(|n| format!("  ({n})"))
+                            .unwrap_or_default()
                     );
                 }
                 let _ = writeln!(o, "{} estimates", list.len());
@@ -611,6 +637,34 @@ fn date_or_dash(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
 }
 
+fn range_text(low: f64, high: f64) -> String {
+    if low == high {
+        format!("{low}")
+    } else {
+        format!("{low}-{high}")
+    }
+}
+
+fn print_sources(o: &mut String, sources: &[demine_core::records::SourceRecord]) {
+    if sources.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nSources:");
+    for s in sources {
+        let _ = writeln!(
+            o,
+            "  [{}] {}. {}, {} {}",
+            s.id,
+            s.title,
+            s.publisher,
+            // An undated page is cited n.d. (no date).
+            s.year
+                .map_or_else(|| "n.d.".to_string(), |y| format!("{y}.")),
+            s.url
+        );
+    }
+}
+
 fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
     let _ = writeln!(
         o,
@@ -623,7 +677,7 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
     for (status, n) in &s.status_counts {
         let _ = writeln!(o, "  {n:>4}  {status}");
     }
-    if !s.withdrawals.is_empty() {
+    if !s.withdrawals.is_empty() || !s.withdrawals_announced.is_empty() {
         let _ = writeln!(o, "\nWithdrawals (Art. 20):");
         for w in &s.withdrawals {
             let _ = writeln!(
@@ -635,33 +689,132 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
                 date_or_dash(w.withdrawal_effective)
             );
         }
+        for w in &s.withdrawals_announced {
+            let _ = writeln!(
+                o,
+                "  {} {:<28} announced {}: {}",
+                w.iso3,
+                w.name,
+                w.notice
+                    .announced
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                w.notice.status
+            );
+        }
     }
     let _ = writeln!(
         o,
-        "\nDeadlines in the next {} days ({}):",
+        "\nArt. 4 and Art. 5 deadlines in the next {} days, not shown met by the record ({}):",
         s.horizon_days,
         s.upcoming_deadlines.len()
     );
     for d in &s.upcoming_deadlines {
         let _ = writeln!(
             o,
-            "  {} {} {:<28} {} (Art. {})",
-            d.deadline, d.iso3, d.name, d.obligation, d.article
+            "  {} {} {:<28} {} (Art. {}, {})",
+            d.deadline, d.iso3, d.name, d.obligation, d.article, d.status
         );
     }
-    let _ = writeln!(o, "\nWorld estimates (every source kept):");
-    for e in &s.world_estimates {
-        let range = if e.low == e.high {
-            format!("{}", e.low)
-        } else {
-            format!("{}-{}", e.low, e.high)
-        };
+    let _ = writeln!(
+        o,
+        "\nStates that declared clearance of all known mined areas complete (Art. 5) ({}):",
+        s.completed_clearance.len()
+    );
+    for c in &s.completed_clearance {
         let _ = writeln!(
             o,
-            "  {:<30} {:>20} {:<12} {:<10} {}",
-            e.measure, range, e.unit, e.as_of, e.source
+            "  {:<10} {} {:<28}{}  [source: {}]",
+            c.date.to_string(),
+            c.iso3,
+            c.name,
+            c.meeting
+                .as_deref()
+                .map(|m| format!(" at {m}"))
+                .unwrap_or_default(),
+            c.source
         );
     }
+    if !s.reopened_clearance.is_empty() {
+        let _ = writeln!(
+            o,
+            "  and {} that declared completion and later reported mined areas found (Art. 5 applies again):",
+            s.reopened_clearance.len()
+        );
+        for c in &s.reopened_clearance {
+            let _ = writeln!(
+                o,
+                "  {:<10} {} {:<28}{}  [source: {}]",
+                c.date.to_string(),
+                c.iso3,
+                c.name,
+                c.meeting
+                    .as_deref()
+                    .map(|m| format!(" at {m}"))
+                    .unwrap_or_default(),
+                c.source
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nCompliance (met / met-late / pending / overdue: a record says missed / unknown: no record either way / not-applicable):"
+    );
+    for (obligation, counts) in &s.compliance_counts {
+        let cells: Vec<String> = demine_core::compliance::ComplianceStatus::ALL
+            .iter()
+            .map(|st| {
+                format!(
+                    "{} {}",
+                    counts.get(st.as_str()).copied().unwrap_or(0),
+                    st.as_str()
+                )
+            })
+            .collect();
+        let _ = writeln!(o, "  {obligation:<30} {}", cells.join(", "));
+    }
+    let _ = writeln!(o, "\nLatest world figures (every source kept):");
+    for e in &s.world_estimates {
+        let _ = writeln!(
+            o,
+            "  {:<30} {:>20} {:<12} {:<10} [source: {}]{}",
+            e.measure,
+            range_text(e.low, e.high),
+            e.unit,
+            e.as_of,
+            e.source,
+            e.note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
+        );
+    }
+    if !s.new_use.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nNew use of anti-personnel mines (Landmine Monitor findings, latest years):"
+        );
+        for y in s.new_use.iter().take(5) {
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            let _ = writeln!(
+                o,
+                "  {}: by States confirmed {}, alleged {}; {} finding(s) on non-State groups; in {}  [source: {}]",
+                y.year,
+                list(&y.states_confirmed),
+                list(&y.states_alleged),
+                y.non_state_findings,
+                list(&y.where_found),
+                y.sources.join(";")
+            );
+        }
+    }
+    print_sources(o, &s.sources);
     let _ = writeln!(
         o,
         "\nMore: demine states, demine states show ISO3, demine treaty --help, demine --help"
@@ -695,6 +848,10 @@ fn print_states(o: &mut String, rows: &[StateRow]) {
     );
 }
 
+fn src(source: &str) -> String {
+    format!("  [source: {source}]")
+}
+
 fn print_detail(o: &mut String, d: &StateDetail) {
     let r = &d.row;
     let _ = writeln!(o, "{} ({}) as of {}: {}", r.name, r.iso3, d.as_of, r.status);
@@ -710,7 +867,12 @@ fn print_detail(o: &mut String, d: &StateDetail) {
     );
     let _ = writeln!(
         o,
-        "  clearance (5):              {}",
+        "  clearance (5(1)), original: {}",
+        date_or_dash(d.original_clearance_deadline)
+    );
+    let _ = writeln!(
+        o,
+        "  clearance (5), in force:    {}",
         date_or_dash(r.clearance_deadline)
     );
     let _ = writeln!(
@@ -730,8 +892,191 @@ fn print_detail(o: &mut String, d: &StateDetail) {
                 .unwrap_or_default()
         );
     }
+    if let Some(n) = &d.withdrawal_notice {
+        let _ = writeln!(
+            o,
+            "  withdrawal: {}{}",
+            n.status,
+            // The deposit's sources where a deposit is recorded, else the announcement's.
+            n.deposited_source
+                .as_deref()
+                .or(n.announced_source.as_deref())
+                .map(src)
+                .unwrap_or_default()
+        );
+    }
     for b in &d.basis {
         let _ = writeln!(o, "  [Art. {}] {}", b.article, b.reason);
+    }
+    if !d.clearance_basis.is_empty() {
+        let _ = writeln!(o, "clearance deadline (Art. 5):");
+        for b in &d.clearance_basis {
+            let _ = writeln!(o, "  [Art. {}] {}", b.article, b.reason);
+        }
+        for b in &d.clearance_flags {
+            let _ = writeln!(o, "  FLAG [Art. {}] {}", b.article, b.reason);
+        }
+    }
+    if !d.extensions.is_empty() {
+        let _ = writeln!(o, "extension requests (Art. 5(3)-(6)):");
+        for x in &d.extensions {
+            let _ = writeln!(
+                o,
+                "  request {}, submitted {}, asked until {}: {}{}{}{} (basis {}){}",
+                x.number,
+                x.submitted
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "(date not given)".into()),
+                x.requested_until
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "(not given)".into()),
+                x.decision,
+                match (x.granted_until, x.decision.as_str()) {
+                    (Some(g), _) => format!(" until {g}"),
+                    (None, "granted") => " (the new deadline is not recorded)".to_string(),
+                    _ => String::new(),
+                },
+                x.meeting
+                    .as_deref()
+                    .map(|m| format!(
+                        " by {m}{}",
+                        x.decided_on.map(|d| format!(" on {d}")).unwrap_or_default()
+                    ))
+                    .unwrap_or_default(),
+                if x.decision == "granted" && x.decided_on.is_none() {
+                    " FLAG: decision date not in the record"
+                } else {
+                    ""
+                },
+                x.basis,
+                src(&x.source)
+            );
+        }
+    }
+    let _ = writeln!(o, "completion of clearance (Art. 5):");
+    if d.completion_declarations.is_empty() {
+        let _ = writeln!(o, "  no declaration of completion in the registry");
+    }
+    for e in &d.completion_declarations {
+        let what = if e.event == "clearance-completed" {
+            "declared all known mined areas cleared"
+        } else {
+            "mined areas found after completion"
+        };
+        let _ = writeln!(
+            o,
+            "  {} {what}{}{}",
+            e.date,
+            e.meeting
+                .as_deref()
+                .map(|m| format!(" (at {m})"))
+                .unwrap_or_default(),
+            src(&e.source)
+        );
+    }
+    let _ = writeln!(o, "stockpile (Art. 4) and retention (Art. 3):");
+    match &d.stockpile_completion {
+        Some(s) => {
+            let _ = writeln!(
+                o,
+                "  {} {}{}{}",
+                s.date,
+                s.record,
+                s.quantity
+                    .map(|q| format!(", {q} mines destroyed"))
+                    .unwrap_or_default(),
+                src(&s.source)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "  no completion of stockpile destruction in the registry"
+            );
+        }
+    }
+    for s in d
+        .stockpiles
+        .iter()
+        .filter(|s| s.record == "deadline-missed" || s.record == "discovered")
+    {
+        let _ = writeln!(
+            o,
+            "  {} {}{}{}",
+            s.date,
+            s.record,
+            s.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            src(&s.source)
+        );
+    }
+    match &d.retention {
+        Some(s) => {
+            let _ = writeln!(
+                o,
+                "  retained under Art. 3: {} ({}){}",
+                s.quantity
+                    .map(|q| q.to_string())
+                    .unwrap_or_else(|| "number not given".into()),
+                s.date,
+                src(&s.source)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  no Art. 3 retention figure in the registry");
+        }
+    }
+    let rr = &d.report_record;
+    let _ = writeln!(
+        o,
+        "transparency reports (Art. 7): initial {}; {} annual update(s) held{}",
+        rr.initial_received
+            .map(|d| format!("received {d}"))
+            .unwrap_or_else(|| "not in the registry".into()),
+        rr.annual_reports,
+        rr.latest_annual_year
+            .map(|y| format!(", latest for {y}"))
+            .unwrap_or_default()
+    );
+    for x in &d.reports {
+        let _ = writeln!(
+            o,
+            "  {} {} received {}{}",
+            x.kind,
+            x.year,
+            x.received,
+            src(&x.source)
+        );
+    }
+    if let Some(c) = &d.contamination {
+        let _ = writeln!(
+            o,
+            "contamination: {} km2 ({}), {} (Landmine Monitor band){}",
+            range_text(c.low_km2, c.high_km2),
+            c.as_of,
+            c.band,
+            src(&c.source)
+        );
+    }
+    if !d.use_findings.is_empty() {
+        let _ = writeln!(
+            o,
+            "new use of anti-personnel mines (Landmine Monitor findings):"
+        );
+        for u in &d.use_findings {
+            let _ = writeln!(
+                o,
+                "  {} {} by {} ({}) in {}{}",
+                u.year,
+                u.finding,
+                u.actor,
+                u.actor_kind,
+                u.iso3,
+                src(&u.source)
+            );
+        }
     }
     if !d.events.is_empty() {
         let _ = writeln!(o, "events:");
@@ -741,34 +1086,13 @@ fn print_detail(o: &mut String, d: &StateDetail) {
                 .as_deref()
                 .map(|i| format!(" ({i})"))
                 .unwrap_or_default();
-            let _ = writeln!(o, "  {} {}{extra}  [source: {}]", e.date, e.event, e.source);
-        }
-    }
-    if !d.extensions.is_empty() {
-        let _ = writeln!(o, "extension requests:");
-        for x in &d.extensions {
-            let _ = writeln!(
-                o,
-                "  submitted {}, asked until {}: {} {}",
-                x.submitted,
-                x.requested_until,
-                x.decision,
-                x.granted_until
-                    .map(|g| format!("until {g}"))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    if !d.reports.is_empty() {
-        let _ = writeln!(o, "transparency reports:");
-        for x in &d.reports {
-            let _ = writeln!(o, "  {} {} received {}", x.kind, x.year, x.received);
+            let _ = writeln!(o, "  {} {}{extra}{}", e.date, e.event, src(&e.source));
         }
     }
     if !d.positions.is_empty() {
         let _ = writeln!(o, "positions:");
         for p in &d.positions {
-            let _ = writeln!(o, "  {} {}  [source: {}]", p.as_of, p.position, p.source);
+            let _ = writeln!(o, "  {} {}{}", p.as_of, p.position, src(&p.source));
         }
     }
     if !d.commitments.is_empty() {
@@ -778,8 +1102,9 @@ fn print_detail(o: &mut String, d: &StateDetail) {
             let outcome = c.outcome.as_deref().unwrap_or("outcome not recorded");
             let _ = writeln!(
                 o,
-                "  due {due}: {} ({outcome})  [source: {}]",
-                c.commitment, c.source
+                "  due {due}: {} ({outcome}){}",
+                c.commitment,
+                src(&c.source)
             );
         }
     }
@@ -788,26 +1113,52 @@ fn print_detail(o: &mut String, d: &StateDetail) {
         for e in &d.estimates {
             let _ = writeln!(
                 o,
-                "  {} {}-{} {} ({})  [source: {}]",
-                e.measure, e.low, e.high, e.unit, e.as_of, e.source
+                "  {} {} {} ({}){}{}",
+                e.measure,
+                range_text(e.low, e.high),
+                e.unit,
+                e.as_of,
+                e.note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default(),
+                src(&e.source)
             );
         }
     }
     let _ = writeln!(o, "compliance:");
     for ob in &d.compliance {
-        let status = serde_json::to_value(ob.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         let _ = writeln!(
             o,
-            "  {:<30} {:<15} deadline {}",
+            "  {:<30} {:<15} deadline {}{}",
             ob.obligation,
-            status,
-            date_or_dash(ob.deadline)
+            ob.status.as_str(),
+            date_or_dash(ob.deadline),
+            ob.source.as_deref().map(src).unwrap_or_default()
         );
         for b in &ob.basis {
             let _ = writeln!(o, "      [Art. {}] {}", b.article, b.reason);
         }
+        for b in &ob.flags {
+            let _ = writeln!(o, "      FLAG [Art. {}] {}", b.article, b.reason);
+        }
     }
+    if !d.meetings.is_empty() {
+        let _ = writeln!(o, "meetings:");
+        for m in &d.meetings {
+            let _ = writeln!(
+                o,
+                "  {} {} to {}{}{}",
+                m.id,
+                m.start_date,
+                m.end_date,
+                m.city
+                    .as_deref()
+                    .map(|c| format!(", {c}"))
+                    .unwrap_or_default(),
+                src(&m.source)
+            );
+        }
+    }
+    print_sources(o, &d.sources);
 }

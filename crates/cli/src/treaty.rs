@@ -39,6 +39,8 @@ const DEVICE_SCHEMA: &str = "INPUT (a JSON object describing one device):
   count              integer, optional (how many a mixed system holds)
   emplaced           bool, default true: designed to be placed under, on or near the ground or
                      another surface area (Art. 2(2))
+  remotely_delivered bool, default false: scattered by aircraft, artillery, rocket or dispenser
+                     to come to rest on the ground (counts as emplaced)
   triggers           list, required unless `components` is given; each one of
                        {\"kind\": \"presence\",  \"of\": \"person\"|\"vehicle\", \"sensor\": string?}
                        {\"kind\": \"proximity\", \"of\": \"person\"|\"vehicle\", \"sensor\": string?}
@@ -47,19 +49,25 @@ const DEVICE_SCHEMA: &str = "INPUT (a JSON object describing one device):
                        {\"kind\": \"tripwire\",  \"pull_kg\": number?}
                        {\"kind\": \"tilt-rod\",  \"force_kg\": number?}
                        {\"kind\": \"command\"}   {\"kind\": \"timer\"}
+                       {\"kind\": \"impact\"}    (fires on its own impact on delivery: a
+                                             DPICM grenade, a shell; not a mine)
   designed_to_harm   list of \"persons\" | \"vehicles\", required unless `components` is given
   anti_handling      optional {\"activation\": \"intentional-disturbance\"|\"otherwise\",
                                 \"description\": string?}
   self_destruct      bool, default false
   self_deactivation  bool, default false
   components         list of device objects (same schema), for mixed systems
+  modes              list of {\"name\": string, \"triggers\": [trigger, ...]}, for a device with
+                     a switch between firing modes (man-in-the-loop and battlefield override):
+                     judged by its worst mode
   expected_verdict   \"prohibited\"|\"permitted\"|\"contested\", optional, ignored by the classifier
 
 Pressure bands: below 50 kg a person sets the fuze off; 50 to below 150 kg is contested for an
 anti-vehicle design; 150 kg and above only a vehicle.
 
 OUTPUT (--json): {name, verdict, category, reasons: [{article, reason}],
-  readings: [{held_by, verdict, reasons}] (contested only), components: [same shape]}
+  readings: [{held_by, verdict, reasons}] (contested only), components: [same shape],
+  modes: [same shape] (switchable devices only)}
 
 Examples: examples/devices/*.json";
 
@@ -75,8 +83,16 @@ const PROPOSAL_SCHEMA: &str = "INPUT (a JSON object):
                                 \"years\": integer >= 1, \"description\": string?}
     {\"kind\": \"reservation\",   \"text\": string}
     {\"kind\": \"declaration\",   \"text\": string, \"excludes_or_modifies\": bool (default false)}
+    {\"kind\": \"retention\",     \"mines\": integer, \"purpose\": string?, \"description\": string?}
+                                (Art. 3: compatible; flagged above 10000 mines, far beyond what
+                                States retain in practice, with the comparison)
 
-OUTPUT (--json): {title, compatible, items: [{index, kind, summary, verdict, basis, device?}], basis}
+Verdicts: incompatible (a reservation, barred by Art. 19), compatible (not a reservation),
+not-needed (a technological item whose device is outside the ban on every reading: nothing to
+exempt).
+
+OUTPUT (--json): {title, compatible, items: [{index, kind, summary, verdict, basis, device?,
+  flags?}], basis}
 
 Example: examples/proposals/us-1997.json (the 1997 United States proposal)";
 
@@ -207,6 +223,8 @@ fn parse_granted(s: &str) -> Result<GrantedExtension, String> {
     Ok(GrantedExtension {
         decided_on: parse_date(decided).map_err(|e| format!("decided_on: {e}"))?,
         granted_until: parse_date(until).map_err(|e| format!("granted_until: {e}"))?,
+        basis: treaty::ExtensionBasis::Art5,
+        decision: None,
     })
 }
 
@@ -585,6 +603,12 @@ fn print_classification(out: &mut String, c: &Classification, indent: &str) {
             print_classification(out, comp, &format!("{indent}    "));
         }
     }
+    if !c.modes.is_empty() {
+        outln!(out, "{indent}  Modes:");
+        for m in &c.modes {
+            print_classification(out, m, &format!("{indent}    "));
+        }
+    }
 }
 
 fn evaluate(a: &FileArg, json: bool, out: &mut String) -> Result<()> {
@@ -614,6 +638,9 @@ fn evaluate(a: &FileArg, json: bool, out: &mut String) -> Result<()> {
             item.verdict.to_string().to_uppercase()
         );
         print_basis(out, &item.basis, "       ");
+        for f in &item.flags {
+            outln!(out, "       FLAG [Art. {}] {}", f.article, f.reason);
+        }
         if let Some(c) = &item.device {
             print_classification(out, c, "       ");
         }

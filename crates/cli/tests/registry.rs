@@ -164,11 +164,49 @@ fn state_show_has_every_section() {
         &db,
         &["states", "show", "afg", "--as-of", "2026-11-21", "--json"],
     );
-    assert_eq!(
-        afg["events"][0]["source"],
-        "zmjones/untreaties data/26-5.csv"
-    );
-    let allowed = ["met", "pending", "overdue", "not-applicable"];
+    assert_eq!(afg["events"][0]["source"], "zmjones-untreaties");
+    // Every cited source is described: title, publisher, address, and its year, which is null
+    // for an undated web page (the ISU's country page: cited n.d. in text).
+    let sources = afg["sources"].as_array().unwrap();
+    assert!(sources.iter().any(|s| s["id"] == "zmjones-untreaties"));
+    for s in sources {
+        for k in ["title", "publisher", "url"] {
+            assert!(s.get(k).is_some_and(|v| !v.is_null()), "{s}");
+        }
+        assert!(s.get("year").is_some(), "{s}");
+    }
+    let isu = sources.iter().find(|s| s["id"] == "isu-afg").unwrap();
+    assert!(isu["year"].is_null());
+    let text = String::from_utf8(
+        demine(&db)
+            .args(["states", "show", "AFG"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("[isu-afg]") && text.contains("Implementation Support Unit, n.d. https"));
+    for key in [
+        "original_clearance_deadline",
+        "clearance_flags",
+        "completion_declarations",
+        "stockpile_completion",
+        "retention",
+        "report_record",
+        "use_findings",
+        "contamination",
+        "withdrawal_notice",
+    ] {
+        assert!(afg.get(key).is_some(), "missing {key}");
+    }
+    let allowed = [
+        "met",
+        "met-late",
+        "pending",
+        "overdue",
+        "unknown",
+        "not-applicable",
+    ];
     for o in afg["compliance"].as_array().unwrap() {
         assert!(allowed.contains(&o["status"].as_str().unwrap()), "{o}");
         assert!(!o["basis"].as_array().unwrap().is_empty());
@@ -198,7 +236,33 @@ fn estimates_list_every_source() {
     assert_eq!(world.len(), 2);
     assert_ne!(world[0]["source"], world[1]["source"]);
     let all = json(&db, &["estimates", "--json"]);
-    assert_eq!(all.as_array().unwrap().len(), 16);
+    let seeds = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["as_of"].as_str().is_some_and(|d| d.starts_with("1997")))
+        .count();
+    assert_eq!(seeds, 16, "every 1997 seed figure");
+    // The USA's 1997 stockpile figure keeps its qualifier: the mines for Korea only.
+    let usa = json(&db, &["estimates", "--subject", "USA", "--json"]);
+    let stock = usa
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["measure"]
+                .as_str()
+                .unwrap()
+                .starts_with("mines_stockpiled")
+        })
+        .unwrap();
+    assert_eq!(stock["measure"], "mines_stockpiled_for_korea");
+    assert!(
+        stock["note"]
+            .as_str()
+            .unwrap()
+            .contains("not the whole US stockpile")
+    );
 }
 
 #[test]
@@ -254,8 +318,8 @@ fn export_import_round_trip_through_files() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    // Ten kinds as CSV, and the hazardous areas as GeoJSON.
-    assert_eq!(names.len(), 11);
+    // Thirteen kinds as CSV, and the hazardous areas as GeoJSON.
+    assert_eq!(names.len(), 14);
     assert!(names.contains(&"hazards.geojson".to_string()));
     assert!(!names.contains(&"victims.csv".to_string()));
     let c = dir.path().join("c.db");

@@ -18,6 +18,8 @@ use crate::{CoreError, Iso3, PartialDate};
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     States,
+    Sources,
+    Meetings,
     Events,
     Extensions,
     Reports,
@@ -28,12 +30,16 @@ pub enum Kind {
     Casualties,
     Victims,
     Funding,
+    UseFindings,
 }
 
 impl Kind {
-    /// Every kind, in the order data is loaded (States first: the others refer to them).
-    pub const ALL: [Kind; 11] = [
+    /// Every kind, in the order data is loaded (States first: the others refer to them; then the
+    /// sources and meetings the record cites).
+    pub const ALL: [Kind; 14] = [
         Kind::States,
+        Kind::Sources,
+        Kind::Meetings,
         Kind::Events,
         Kind::Extensions,
         Kind::Reports,
@@ -44,6 +50,7 @@ impl Kind {
         Kind::Casualties,
         Kind::Victims,
         Kind::Funding,
+        Kind::UseFindings,
     ];
 
     /// The name used on the command line and in the audit log.
@@ -55,6 +62,9 @@ impl Kind {
     pub fn table(self) -> &'static Table {
         match self {
             Kind::States => &STATES,
+            Kind::Sources => &SOURCES,
+            Kind::Meetings => &MEETINGS,
+            Kind::UseFindings => &USE_FINDINGS,
             Kind::Events => &EVENTS,
             Kind::Extensions => &EXTENSIONS,
             Kind::Reports => &REPORTS,
@@ -78,9 +88,11 @@ impl fmt::Display for Kind {
 impl FromStr for Kind {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // `use_findings` (the file and table name) is accepted for `use-findings`.
+        let wanted = s.trim().replace('_', "-");
         Kind::ALL
             .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(s.trim()))
+            .find(|k| k.name().eq_ignore_ascii_case(&wanted))
             .ok_or_else(|| CoreError::UnknownKind {
                 value: s.to_string(),
                 known: Kind::ALL.map(Kind::name).join(", "),
@@ -236,7 +248,13 @@ impl Table {
         let mut out = Vec::with_capacity(self.columns.len());
         for (i, c) in self.columns.iter().enumerate() {
             let raw = match obj.get(c.name) {
-                None | Some(serde_json::Value::Null) => String::new(),
+                // A column the object lacks altogether (a dump made before a migration added
+                // it) takes the column's default, as a file that leaves it out does.
+                None => match c.default {
+                    Default::Text(t) => t.to_string(),
+                    _ => String::new(),
+                },
+                Some(serde_json::Value::Null) => String::new(),
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
                 Some(serde_json::Value::Number(n)) => n.to_string(),
@@ -318,7 +336,10 @@ pub fn parse_field(col: &Column, raw: &str) -> Result<Value, String> {
             t.len()
         ));
     }
-    let bad = || format!("{} {t:?} is not a {}", col.name, col.ty.describe());
+    let bad = || match col.ty {
+        FieldType::Choice(c) => format!("{} {t:?} is not one of {}", col.name, c.join(", ")),
+        _ => format!("{} {t:?} is not a {}", col.name, col.ty.describe()),
+    };
     Ok(match col.ty {
         FieldType::Text => Value::Text(t.to_string()),
         FieldType::Iso3 => Value::Text(
@@ -418,6 +439,17 @@ pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> 
         }
         Kind::Events => {
             let ev = get("event").as_str().unwrap_or_default();
+            if DAY_EVENTS.contains(&ev)
+                && let Value::Text(d) = get("date")
+                && parse_day(d).is_none()
+            {
+                return Err((
+                    "date",
+                    format!(
+                        "a {ev} needs the day (YYYY-MM-DD), not {d:?}: the treaty engine computes deadlines from it"
+                    ),
+                ));
+            }
             if ev == "deposit" && get("instrument") == &Value::Null {
                 return Err(("instrument", "a deposit needs its instrument type".into()));
             }
@@ -445,22 +477,74 @@ pub fn check_row(kind: Kind, r: &[Value]) -> Result<(), (&'static str, String)> 
         Kind::Extensions => {
             let decision = get("decision").as_str().unwrap_or_default();
             let granted = get("granted_until");
-            if decision == "granted" && granted == &Value::Null {
-                return Err((
-                    "granted_until",
-                    "a granted extension needs granted_until".into(),
-                ));
-            }
             if decision != "granted" && granted != &Value::Null {
                 return Err((
                     "granted_until",
                     format!("a {decision} request has no granted_until"),
                 ));
             }
-            if decision != "pending" && get("decided_on") == &Value::Null {
+            if get("number") == &Value::Int(0) {
+                return Err((
+                    "number",
+                    "number counts the State's requests from 1 (its first request)".into(),
+                ));
+            }
+            // A grant whose decision date the record lacks is placed by its number; a refusal
+            // must be dated.
+            if decision == "refused" && get("decided_on") == &Value::Null {
                 return Err((
                     "decided_on",
                     format!("a {decision} request needs decided_on"),
+                ));
+            }
+            if decision == "pending" && get("decided_on") != &Value::Null {
+                return Err(("decided_on", "a pending request has no decided_on".into()));
+            }
+            let pd = |name: &str| {
+                get(name)
+                    .as_str()
+                    .and_then(|t| t.parse::<PartialDate>().ok())
+            };
+            if let (Some(sub), Some(req)) = (pd("submitted"), pd("requested_until"))
+                && req.end() <= sub.start()
+            {
+                return Err((
+                    "requested_until",
+                    format!("requested_until {req} is not after the submission {sub}"),
+                ));
+            }
+            if let (Some(sub), Some(dec)) = (pd("submitted"), pd("decided_on"))
+                && dec.end() < sub.start()
+            {
+                return Err((
+                    "decided_on",
+                    format!("decided_on {dec} is before the submission {sub}"),
+                ));
+            }
+            if let (Some(dec), Some(until)) = (pd("decided_on"), pd("granted_until"))
+                && until.end() <= dec.start()
+            {
+                return Err((
+                    "granted_until",
+                    format!("granted_until {until} is not after the decision {dec}"),
+                ));
+            }
+        }
+        Kind::Meetings => {
+            if let (Value::Text(a), Value::Text(b)) = (get("start_date"), get("end_date"))
+                && b < a
+            {
+                return Err(("end_date", format!("end date {b} is before the start {a}")));
+            }
+        }
+        Kind::UseFindings => {
+            if get("actor_kind").as_str() == Some("state")
+                && let Value::Text(a) = get("actor")
+                && a.parse::<Iso3>().is_err()
+            {
+                return Err((
+                    "actor",
+                    format!("a State actor is named by its ISO3 code, not {a:?}"),
                 ));
             }
         }
@@ -507,6 +591,10 @@ const fn note() -> Column {
     )
 }
 
+const fn meeting(doc: &'static str) -> Column {
+    col("meeting", "#event+meeting", FieldType::Text, false, doc)
+}
+
 const fn iso3(doc: &'static str) -> Column {
     col("iso3", "#country+code", FieldType::Iso3, true, doc)
 }
@@ -518,7 +606,21 @@ pub const EVENT_TYPES: &[&str] = &[
     "withdrawal",
     "armed-conflict",
     "clearance-completed",
+    "contamination-found",
+    "withdrawal-announced",
 ];
+/// Events whose date the treaty engine computes with: they must be known to the day.
+pub const DAY_EVENTS: &[&str] = &["signature", "deposit", "withdrawal", "armed-conflict"];
+/// The legal basis of a granted clearance deadline: an ordinary Art. 5(3) request, or a deadline
+/// set under the decision of the Twelfth Meeting of the States Parties (2012) on mined areas found
+/// after a State's deadline had passed.
+pub const EXTENSION_BASES: &[&str] = &["art5", "msp12"];
+/// Kinds of meeting: Meeting of the States Parties, Review Conference, special meeting.
+pub const MEETING_KINDS: &[&str] = &["msp", "rc", "special"];
+/// Who used anti-personnel mines, in a finding of new use.
+pub const ACTOR_KINDS: &[&str] = &["state", "non-state"];
+/// How firm a finding of new use is.
+pub const FINDINGS: &[&str] = &["confirmed", "alleged"];
 /// Instrument types of a deposit (Art. 15-16).
 pub const INSTRUMENTS: &[&str] = &[
     "ratification",
@@ -538,6 +640,8 @@ pub const STOCKPILE_RECORDS: &[&str] = &[
     "retained",
     "destruction-completed",
     "no-stockpile",
+    "deadline-missed",
+    "discovered",
 ];
 /// Device categories (IMAS).
 pub const DEVICE_CATEGORIES: &[&str] = &[
@@ -588,6 +692,143 @@ static STATES: Table = Table {
     doc: "States and the other entities the boundaries name",
 };
 
+static SOURCES: Table = Table {
+    kind: Kind::Sources,
+    name: "sources",
+    sql: "sources",
+    columns: &[
+        col(
+            "id",
+            "#meta+id",
+            FieldType::Text,
+            true,
+            "a short slug other rows cite in their source column (several ids separated by ;)",
+        ),
+        col(
+            "title",
+            "#meta+title",
+            FieldType::Text,
+            true,
+            "the document's title",
+        ),
+        col(
+            "publisher",
+            "#org+publisher",
+            FieldType::Text,
+            true,
+            "who published it",
+        ),
+        col(
+            "year",
+            "#date+year",
+            FieldType::Year,
+            false,
+            "year of publication (empty for an undated page: cited n.d.)",
+        ),
+        col(
+            "url",
+            "#meta+url",
+            FieldType::Text,
+            true,
+            "its address (a web address, or where the document can be found)",
+        ),
+    ],
+    key: &["id"],
+    sensitivity: Sensitivity::Public,
+    doc: "the documents the record cites: every id in a bundled row's source is one of these",
+};
+
+static MEETINGS: Table = Table {
+    kind: Kind::Meetings,
+    name: "meetings",
+    sql: "meetings",
+    columns: &[
+        col(
+            "id",
+            "#event+id",
+            FieldType::Text,
+            true,
+            "MSP1..MSP22, RC1..RC5, or the id of a special meeting",
+        ),
+        col(
+            "kind",
+            "#event+type",
+            FieldType::Choice(MEETING_KINDS),
+            true,
+            "msp (Meeting of the States Parties), rc (Review Conference) or special",
+        ),
+        col(
+            "number",
+            "#indicator+num",
+            FieldType::Count,
+            false,
+            "its number in its series",
+        ),
+        col("city", "#loc+city", FieldType::Text, false, "where it met"),
+        col(
+            "country_iso3",
+            "#country+code",
+            FieldType::Iso3,
+            false,
+            "the host State",
+        ),
+        col(
+            "start_date",
+            "#date+start",
+            FieldType::Date,
+            true,
+            "first day",
+        ),
+        col("end_date", "#date+end", FieldType::Date, true, "last day"),
+        source(),
+    ],
+    key: &["id"],
+    sensitivity: Sensitivity::Public,
+    doc: "Meetings of the States Parties and Review Conferences, which decide extension requests and receive declarations",
+};
+
+static USE_FINDINGS: Table = Table {
+    kind: Kind::UseFindings,
+    name: "use-findings",
+    sql: "use_findings",
+    columns: &[
+        col(
+            "year",
+            "#date+year",
+            FieldType::Year,
+            true,
+            "the year the use was found in",
+        ),
+        iso3("where the mines were used"),
+        col(
+            "actor_kind",
+            "#org+type",
+            FieldType::Choice(ACTOR_KINDS),
+            true,
+            "state or non-state",
+        ),
+        col(
+            "actor",
+            "#org+name",
+            FieldType::Text,
+            true,
+            "the State's ISO3 code, or the armed group's name",
+        ),
+        col(
+            "finding",
+            "#status+finding",
+            FieldType::Choice(FINDINGS),
+            true,
+            "confirmed or alleged",
+        ),
+        source(),
+        note(),
+    ],
+    key: &["year", "iso3", "actor", "source"],
+    sensitivity: Sensitivity::Public,
+    doc: "the Landmine Monitor's findings of new use of anti-personnel mines, by year; the same finding in two editions is kept twice, each with its source",
+};
+
 static EVENTS: Table = Table {
     kind: Kind::Events,
     name: "events",
@@ -604,9 +845,9 @@ static EVENTS: Table = Table {
         col(
             "date",
             "#date",
-            FieldType::Date,
+            FieldType::PartialDate,
             true,
-            "when (for a deposit or withdrawal: the date the depositary received it; for an armed conflict: when it began)",
+            "when (for a deposit or withdrawal: the date the depositary received it; for an armed conflict: when it began); signature, deposit, withdrawal and armed-conflict need the day, the others may give only the year or month their source gives",
         ),
         col(
             "end_date",
@@ -629,12 +870,13 @@ static EVENTS: Table = Table {
             false,
             "deposit of succession only: the date from which the State is bound",
         ),
+        meeting("the Meeting where it was declared (a meetings id), if any"),
         source(),
         note(),
     ],
     key: &["iso3", "event", "date"],
     sensitivity: Sensitivity::Public,
-    doc: "treaty events: signature, deposit of an instrument, withdrawal deposited, armed-conflict periods (Art. 20(3)), declaration of completed clearance (Art. 5)",
+    doc: "treaty events: signature, deposit of an instrument, withdrawal announced and deposited, armed-conflict periods (Art. 20(3)), declaration of completed clearance (Art. 5), mined areas found after completion",
 };
 
 static EXTENSIONS: Table = Table {
@@ -644,18 +886,25 @@ static EXTENSIONS: Table = Table {
     columns: &[
         iso3("the requesting State"),
         col(
+            "number",
+            "#indicator+number",
+            FieldType::Count,
+            true,
+            "the ordinal of the State's request: 1 for its first extension request, 2 for the second, ... (a refused request counts)",
+        ),
+        col(
             "submitted",
             "#date+submitted",
-            FieldType::Date,
-            true,
-            "date the request was submitted",
+            FieldType::PartialDate,
+            false,
+            "date the request was submitted (empty when the source does not give it)",
         ),
         col(
             "requested_until",
             "#date+requested",
-            FieldType::Date,
-            true,
-            "new clearance deadline asked for",
+            FieldType::PartialDate,
+            false,
+            "new clearance deadline asked for (empty when the source does not give it)",
         ),
         col(
             "decision",
@@ -667,21 +916,30 @@ static EXTENSIONS: Table = Table {
         col(
             "decided_on",
             "#date+decided",
-            FieldType::Date,
+            FieldType::PartialDate,
             false,
-            "date of the decision",
+            "date of the decision (a deadline moves only once the whole period given has passed)",
         ),
         col(
             "granted_until",
             "#date+granted",
-            FieldType::Date,
+            FieldType::PartialDate,
             false,
-            "new deadline granted",
+            "new deadline granted (a month or year means its first day: the earliest it can be)",
         ),
+        meeting("the Meeting or Review Conference that decided (a meetings id)"),
+        Column {
+            name: "basis",
+            hxl: "#indicator+basis",
+            ty: FieldType::Choice(EXTENSION_BASES),
+            required: true,
+            default: Default::Text("art5"),
+            doc: "art5 (an ordinary Art. 5(3) request) or msp12 (a deadline set under the Twelfth Meeting's decision on mined areas found after the deadline)",
+        },
         source(),
         note(),
     ],
-    key: &["iso3", "submitted"],
+    key: &["iso3", "number"],
     sensitivity: Sensitivity::Public,
     doc: "Art. 5(3)-(6) requests to extend the clearance deadline",
 };
@@ -709,9 +967,9 @@ static REPORTS: Table = Table {
         col(
             "received",
             "#date+received",
-            FieldType::Date,
+            FieldType::PartialDate,
             true,
-            "date the report was received",
+            "date the report was received (or the year or month, as the source gives it)",
         ),
         source(),
         note(),
@@ -869,16 +1127,16 @@ static STOCKPILES: Table = Table {
         col(
             "date",
             "#date",
-            FieldType::Date,
+            FieldType::PartialDate,
             true,
-            "date of the declaration or the end of the period reported",
+            "date of the declaration or the end of the period reported (a year or month where the source gives only that)",
         ),
         col(
             "record",
             "#indicator+stockpile_record",
             FieldType::Choice(STOCKPILE_RECORDS),
             true,
-            "declared holdings, destroyed in the period, retained under Art. 3, destruction completed, or no stockpile",
+            "declared holdings, destroyed in the period, retained under Art. 3, destruction completed, no stockpile, the Art. 4 deadline missed (date: the deadline), or a stockpile discovered after completion",
         ),
         col(
             "device_type",
@@ -1181,6 +1439,28 @@ mod tests {
         obj.insert("high".into(), serde_json::json!(11));
         let r = t.from_json(&obj).unwrap();
         assert_eq!(t.to_json(&r)["high"], serde_json::json!(11.0));
+        // A column missing altogether takes its default (a dump from before a migration).
+        let x = Kind::Extensions.table();
+        let mut obj = serde_json::Map::new();
+        for (k, v) in [
+            ("iso3", "AFG"),
+            ("number", "1"),
+            ("submitted", "2012-03"),
+            ("requested_until", "2023-03-01"),
+            ("decision", "pending"),
+            ("source", "s"),
+        ] {
+            obj.insert(k.into(), v.into());
+        }
+        let r = x.from_json(&obj).unwrap();
+        assert_eq!(x.to_json(&r)["basis"], serde_json::json!("art5"));
+        obj.insert("basis".into(), serde_json::Value::Null);
+        assert!(
+            x.from_json(&obj)
+                .unwrap_err()
+                .1
+                .contains("basis is required")
+        );
     }
 }
 

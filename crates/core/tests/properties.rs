@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Duration, NaiveDate};
-use demine_core::compliance::{ComplianceStatus, Evidence, TreatyDates, assess};
+use demine_core::compliance::{ComplianceStatus, Dated, Evidence, TreatyDates, assess};
 use demine_core::schema::{Kind, Value, parse_field};
 use demine_core::{Iso3, PartialDate};
 use proptest::prelude::*;
@@ -16,10 +16,11 @@ fn dates(eif: NaiveDate) -> TreatyDates {
     TreatyDates {
         entry_into_force: eif,
         stockpile_destruction_deadline: eif + Duration::days(4 * 365),
-        clearance_deadline: eif + Duration::days(10 * 365),
+        clearance_deadline: Some(eif + Duration::days(10 * 365)),
         initial_report_due: eif + Duration::days(180),
         basis: vec![],
         clearance_basis: vec![],
+        clearance_flags: vec![],
         withdrawn_on: None,
         annual_report: None,
     }
@@ -59,24 +60,30 @@ proptest! {
         }
     }
 
-    /// Without evidence an obligation is pending up to its deadline and overdue after it; with
+    /// Without evidence an obligation is pending up to its deadline and unknown after it (no
+    /// record is not a fact: never overdue without a record that says so); with
     /// evidence dated on or before the day asked about, it is met, and stays met.
     #[test]
     fn status_follows_the_deadline(eif in date(), ask in date(), done in proptest::option::of(date())) {
         let d = dates(eif);
-        let ev = Evidence { initial_report: done, ..Evidence::default() };
+        let ev = Evidence {
+            initial_report: done.map(|x| Dated { date: PartialDate::Day(x), source: "s".into() }).into_iter().collect(),
+            ..Evidence::default()
+        };
         let got = assess(ask, Some(&d), &ev);
         let initial = got.iter().find(|o| o.obligation == "initial-transparency-report").unwrap();
         let expected = match done {
-            Some(x) if x <= ask => ComplianceStatus::Met,
+            Some(x) if x <= ask && x <= d.initial_report_due => ComplianceStatus::Met,
+            Some(x) if x <= ask => ComplianceStatus::MetLate,
             _ if ask <= d.initial_report_due => ComplianceStatus::Pending,
-            _ => ComplianceStatus::Overdue,
+            _ => ComplianceStatus::Unknown,
         };
         prop_assert_eq!(initial.status, expected);
-        if expected == ComplianceStatus::Met {
+        prop_assert_ne!(initial.status, ComplianceStatus::Overdue);
+        if matches!(expected, ComplianceStatus::Met | ComplianceStatus::MetLate) {
             let later = assess(ask + Duration::days(1000), Some(&d), &ev);
             let again = later.iter().find(|o| o.obligation == "initial-transparency-report").unwrap();
-            prop_assert_eq!(again.status, ComplianceStatus::Met);
+            prop_assert_eq!(again.status, expected);
         }
     }
 }

@@ -360,15 +360,9 @@ pub fn collect_row_differences(
     rows: &[(Kind, Vec<(String, String)>)],
     out: &mut Vec<Broken>,
 ) {
-    let mut lists: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
     for (kind, list) in rows {
-        lists.push((
-            kind.name(),
-            list.iter().map(|(k, j)| (k.as_str(), j.as_str())).collect(),
-        ));
-    }
-    for (entity, list) in lists {
-        compare_entity(entries, entity, &list, out);
+        let list: Vec<(&str, &str)> = list.iter().map(|(k, j)| (k.as_str(), j.as_str())).collect();
+        compare_entity(entries, kind.name(), Some(*kind), &list, out);
     }
 }
 
@@ -379,12 +373,16 @@ pub fn collect_meta_differences(
     out: &mut Vec<Broken>,
 ) {
     let list: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    compare_entity(entries, META_ENTITY, &list, out);
+    compare_entity(entries, META_ENTITY, None, &list, out);
 }
 
+/// One entity's rows against the log. A registry row (`kind` given) may carry columns a later
+/// migration added (see [`same_row`]), and an extension request may still be recorded under the
+/// key it had before requests were numbered (see [`legacy_extension_key`]).
 fn compare_entity(
     entries: &[AuditEntry],
     entity: &str,
+    kind: Option<Kind>,
     list: &[(&str, &str)],
     out: &mut Vec<Broken>,
 ) {
@@ -392,7 +390,12 @@ fn compare_entity(
     for e in entries.iter().filter(|e| e.entity == entity) {
         last.insert(e.key.as_str(), e);
     }
+    let same = |after: Option<&str>, json: &str| match kind {
+        Some(k) => same_row(k, after, json),
+        None => after == Some(json),
+    };
     let mut present = std::collections::HashSet::new();
+    let mut legacy_present: std::collections::HashSet<String> = Default::default();
     for (key, json) in list {
         if !present.insert(*key) {
             out.push(Broken {
@@ -403,14 +406,29 @@ fn compare_entity(
             });
             continue;
         }
+        let legacy = kind
+            .and_then(|k| legacy_extension_key(k, json))
+            .and_then(|k| {
+                last.get(k.as_str())
+                    .filter(|e| recorded_before_numbers(e.after.as_deref()))
+                    .map(|e| (k.clone(), *e))
+            });
         match last.get(key) {
+            None if legacy
+                .as_ref()
+                .is_some_and(|(_, e)| same(e.after.as_deref(), &without_number(json))) =>
+            {
+                if let Some((k, _)) = legacy {
+                    legacy_present.insert(k);
+                }
+            }
             None => out.push(Broken {
                 seq: None,
                 entity: entity.into(),
                 key: (*key).to_string(),
                 reason: "row is in the database but no audit entry records it".into(),
             }),
-            Some(e) if e.after.as_deref() != Some(*json) => out.push(Broken {
+            Some(e) if !same(e.after.as_deref(), json) => out.push(Broken {
                 seq: Some(e.seq),
                 entity: entity.into(),
                 key: (*key).to_string(),
@@ -421,12 +439,20 @@ fn compare_entity(
                     e.after.as_deref().unwrap_or("its removal")
                 ),
             }),
-            Some(_) => {}
+            Some(_) => {
+                if let Some((k, _)) = legacy {
+                    legacy_present.insert(k);
+                }
+            }
         }
     }
     let mut missing: Vec<(&str, &AuditEntry)> = last
         .into_iter()
-        .filter(|(key, e)| e.after.is_some() && !present.contains(key))
+        .filter(|(key, e)| {
+            e.after.is_some()
+                && !present.contains(key)
+                && !(legacy_present.contains(*key) && recorded_before_numbers(e.after.as_deref()))
+        })
         .collect();
     missing.sort_by_key(|(_, e)| e.seq);
     for (key, e) in missing {
@@ -437,6 +463,74 @@ fn compare_entity(
             reason: format!("row recorded by audit entry #{} is missing", e.seq),
         });
     }
+}
+
+/// An extension request was keyed `iso3|submitted` until migration 0011 keyed it by its number:
+/// the old key of a stored row, to find what the log recorded of it before then.
+fn legacy_extension_key(kind: Kind, json: &str) -> Option<String> {
+    if kind != Kind::Extensions {
+        return None;
+    }
+    let row = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).ok()?;
+    match (row.get("iso3"), row.get("submitted")) {
+        (Some(serde_json::Value::String(i)), Some(serde_json::Value::String(s))) => {
+            Some(format!("{i}|{s}"))
+        }
+        _ => None,
+    }
+}
+
+/// Did the entry record an extension request before requests had numbers?
+fn recorded_before_numbers(after: Option<&str>) -> bool {
+    after
+        .and_then(|a| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(a).ok())
+        .is_some_and(|m| !m.contains_key("number"))
+}
+
+/// The row without the `number` the migration gave it.
+fn without_number(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(mut m) => {
+            m.remove("number");
+            serde_json::Value::Object(m).to_string()
+        }
+        Err(_) => json.to_string(),
+    }
+}
+
+/// Is the stored row (`json`) what the audit entry recorded (`after`)? Exactly the same text,
+/// or, for a row recorded before a migration added columns, the same values in every recorded
+/// column and, in each column added since, nothing or the column's default: a migration may add
+/// a column, never change what was recorded.
+fn same_row(kind: Kind, after: Option<&str>, json: &str) -> bool {
+    use demine_core::schema::{Default, Value};
+    let Some(after) = after else {
+        return false;
+    };
+    if after == json {
+        return true;
+    }
+    let parse = |t: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t);
+    let (Ok(recorded), Ok(stored)) = (parse(after), parse(json)) else {
+        return false;
+    };
+    let table = kind.table();
+    recorded.iter().all(|(k, v)| stored.get(k) == Some(v))
+        && stored
+            .iter()
+            .filter(|(k, _)| !recorded.contains_key(k.as_str()))
+            .all(|(k, v)| {
+                let default =
+                    table
+                        .columns
+                        .iter()
+                        .find(|c| c.name == k)
+                        .and_then(|c| match c.default {
+                            Default::Text(t) => Some(Value::Text(t.to_string()).to_json()),
+                            _ => None,
+                        });
+                v.is_null() || Some(v) == default.as_ref()
+            })
 }
 
 #[cfg(test)]
@@ -586,5 +680,76 @@ mod tests {
         out.clear();
         collect_meta_differences(&entries, &Default::default(), &mut out);
         assert!(out[0].reason.contains("missing"), "{out:?}");
+    }
+
+    #[test]
+    fn extension_rows_recorded_before_numbers_still_match() {
+        let old = r#"{"decision":"granted","iso3":"MOZ","submitted":"2008-05-06"}"#;
+        let log = vec![AuditEntry::next(
+            (0, GENESIS),
+            "tester",
+            "extensions",
+            "MOZ|2008-05-06",
+            None,
+            Some(old.into()),
+        )];
+        let numbered = |decision: &str| {
+            vec![(
+                Kind::Extensions,
+                vec![(
+                    "MOZ|1".to_string(),
+                    format!(
+                        r#"{{"basis":"art5","decision":"{decision}","iso3":"MOZ","number":1,"submitted":"2008-05-06"}}"#
+                    ),
+                )],
+            )]
+        };
+        // The migration numbered the row: the entry under its old key still vouches for it.
+        assert!(verify_rows(&log, &numbered("granted")).is_ok());
+        // A value changed outside demine is still caught, and so is a row gone missing.
+        assert!(verify_rows(&log, &numbered("refused")).is_err());
+        assert!(
+            verify_rows(&log, &[(Kind::Extensions, vec![])])
+                .unwrap_err()
+                .reason
+                .contains("missing")
+        );
+        // An entry that recorded a number is not an old one.
+        let new = vec![AuditEntry::next(
+            (0, GENESIS),
+            "tester",
+            "extensions",
+            "MOZ|2008-05-06",
+            None,
+            Some(
+                r#"{"decision":"granted","iso3":"MOZ","number":1,"submitted":"2008-05-06"}"#.into(),
+            ),
+        )];
+        assert!(verify_rows(&new, &numbered("granted")).is_err());
+    }
+
+    #[test]
+    fn rows_recorded_before_a_migration_still_match() {
+        let k = Kind::Extensions;
+        let old = r#"{"decision":"granted","iso3":"AFG"}"#;
+        // Added columns: null, or the column's default, are what the migration put there.
+        assert!(same_row(
+            k,
+            Some(old),
+            r#"{"basis":"art5","decision":"granted","iso3":"AFG","meeting":null}"#
+        ));
+        // Any other value in an added column, or a changed recorded value, is a change.
+        assert!(!same_row(
+            k,
+            Some(old),
+            r#"{"basis":"msp12","decision":"granted","iso3":"AFG"}"#
+        ));
+        assert!(!same_row(
+            k,
+            Some(old),
+            r#"{"decision":"refused","iso3":"AFG","meeting":null}"#
+        ));
+        assert!(!same_row(k, Some(old), r#"{"iso3":"AFG"}"#));
+        assert!(!same_row(k, None, old));
     }
 }

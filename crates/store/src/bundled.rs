@@ -1,5 +1,7 @@
 //! The reference data bundled into the binary, so that a new database is complete without the
-//! repository at hand. Each file keeps its sources (see data/README.md).
+//! repository at hand. Each file keeps its sources (see data/README.md). [`BUNDLED`] names the
+//! reference files; [`RECORD`] is every `data/record/*.csv` found at build time (the build script
+//! lists them), so that a record file dropped into that folder is bundled by the next build.
 
 use demine_core::schema::Kind;
 
@@ -81,3 +83,10 @@ pub const BUNDLED: [BundledFile; 6] = [
         text: include_str!("../../../data/seed_1997_commitments.csv"),
     },
 ];
+
+include!(concat!(env!("OUT_DIR"), "/record_files.rs"));
+
+/// Every bundled file in load order: the reference data, then the treaty's record.
+pub fn all() -> impl Iterator<Item = &'static BundledFile> {
+    BUNDLED.iter().chain(RECORD.iter())
+}

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use access::Access;
 pub use audit::{AuditEntry, AuditReport, Broken, Head, head_file_for, read_head_file};
-pub use bundled::{BUNDLED, BundledFile, ImportKind};
+pub use bundled::{BUNDLED, BundledFile, ImportKind, RECORD};
 pub use demine_core::schema::{Kind, Value};
 pub use error::{FeatureFault, StoreError};
 pub use hazards::{

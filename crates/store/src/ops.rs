@@ -9,7 +9,7 @@ use demine_core::schema::{Kind, Sensitivity};
 use serde::Serialize;
 
 use crate::audit::{self, AuditReport};
-use crate::bundled::{BUNDLED, ImportKind};
+use crate::bundled::{self, BUNDLED, ImportKind};
 use crate::io::{Format, read_batch, write_records};
 use crate::{
     Access, AnyStore, ApplyReport, Batch, DUMP_FORMAT, Dump, Internal, Progress, SetupLock,
@@ -19,21 +19,35 @@ use crate::{
 /// The meta key set once the bundled data has been loaded.
 pub const SEEDED: &str = "seeded";
 
-/// Loads the bundled reference data unless it has been loaded before. Returns the import reports
-/// (empty when there was nothing to do). Loading twice would change nothing either: imports skip
-/// unchanged rows.
+/// The meta key that records that one bundled file has been loaded.
+fn bundled_key(name: &str) -> String {
+    format!("bundled:{name}")
+}
+
+/// Loads every bundled file not loaded before. Returns the import reports (empty when there was
+/// nothing to do). A database seeded by an earlier demine (before files were tracked one by one)
+/// gets only the files that are new to it: what it holds is never reloaded over. Loading twice
+/// would change nothing either: imports skip unchanged rows.
 pub async fn seed<S: Store>(store: &S, actor: &str) -> Result<Vec<ApplyReport>, StoreError> {
-    if store.meta(SEEDED).await?.is_some() {
-        return Ok(Vec::new());
-    }
+    let older = store.meta(SEEDED).await?.is_some();
     let mut reports = Vec::new();
-    for f in BUNDLED {
-        let batch = read_batch(f.kind, f.name, f.text.as_bytes())?;
-        reports.push(apply_checked(store, &batch, actor, &|_, _| {}).await?);
+    for f in bundled::all() {
+        let key = bundled_key(f.name);
+        if store.meta(&key).await?.is_some() {
+            continue;
+        }
+        let loaded_before = older && BUNDLED.iter().any(|b| b.name == f.name);
+        if !loaded_before {
+            let batch = read_batch(f.kind, f.name, f.text.as_bytes())?;
+            reports.push(apply_checked(store, &batch, actor, &|_, _| {}).await?);
+        }
+        store.set_meta(&key, "loaded").await?;
     }
-    store
-        .set_meta(SEEDED, &chrono::Utc::now().to_rfc3339())
-        .await?;
+    if !older {
+        store
+            .set_meta(SEEDED, &chrono::Utc::now().to_rfc3339())
+            .await?;
+    }
     Ok(reports)
 }
 
@@ -105,20 +119,241 @@ pub async fn import_reader<S: Store>(
     apply_checked(store, &batch, actor, progress).await
 }
 
-/// Applies a batch after the checks that need more than one row: treaty events must fit together
-/// with the State's stored events as the treaty engine sees them (a signature in the signature
-/// period and before the deposit, one deposit, a withdrawal only after a deposit, ...), so that a
-/// bad event is refused at import rather than breaking every later status query.
+/// Applies a batch after the checks that need more than one row or another table: every rule the
+/// registry applies when it reads is applied here, so that a row that would break a read is
+/// refused at import (with file, line, column and rule) rather than breaking every later query.
+///
+/// - Treaty events must fit together with the State's stored events as the treaty engine sees
+///   them (a signature in the signature period and before the deposit, one deposit, a withdrawal
+///   only after a deposit, ...).
+/// - Granted extensions must stand in the State's history as the engine reads it (after entry
+///   into force, each moving the deadline later, at most ten years unless the decision is on
+///   record at a meeting or rests on the Twelfth Meeting's decision).
+/// - A `meeting` must name a stored meeting; the sources of meetings and use findings must name
+///   stored sources; a State that used mines must be a State the registry knows.
 pub async fn apply_checked<S: Store>(
     store: &S,
     batch: &Batch,
     actor: &str,
     progress: Progress<'_>,
 ) -> Result<ApplyReport, StoreError> {
+    check_references(store, batch).await?;
     if batch.kind == Kind::Events {
         check_events(store, batch).await?;
     }
+    if matches!(batch.kind, Kind::Events | Kind::Extensions) {
+        check_extensions(store, batch).await?;
+    }
     store.apply(batch, actor, progress).await
+}
+
+/// The ids of one column of a stored kind.
+async fn stored_ids<S: Store>(
+    store: &S,
+    kind: Kind,
+    column: &str,
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let i = kind.table().index(column).unwrap_or(0);
+    Ok(store
+        .records(kind, None)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.get(i).and_then(|v| v.as_str()).map(str::to_string))
+        .collect())
+}
+
+async fn check_references<S: Store>(store: &S, batch: &Batch) -> Result<(), StoreError> {
+    use demine_core::records::source_ids;
+    let table = batch.kind.table();
+    let col = |name: &str| table.index(name);
+    let fail = |line: u64, column: &str, reason: String| StoreError::Invalid {
+        file: batch.file.clone(),
+        line,
+        column: column.to_string(),
+        reason,
+    };
+    if let Some(m) = col("meeting") {
+        let known = stored_ids(store, Kind::Meetings, "id").await?;
+        for row in &batch.rows {
+            if let Some(id) = row.values.get(m).and_then(|v| v.as_str())
+                && !known.contains(id)
+            {
+                return Err(fail(
+                    row.line,
+                    "meeting",
+                    format!(
+                        "unknown meeting {id:?}: no such id in meetings (import the meetings first)"
+                    ),
+                ));
+            }
+        }
+    }
+    if matches!(batch.kind, Kind::Meetings | Kind::UseFindings)
+        && let Some(sc) = col("source")
+    {
+        let known = stored_ids(store, Kind::Sources, "id").await?;
+        for row in &batch.rows {
+            let cell = row.values.get(sc).and_then(|v| v.as_str()).unwrap_or("");
+            if let Some(id) = source_ids(cell).find(|id| !known.contains(*id)) {
+                return Err(fail(
+                    row.line,
+                    "source",
+                    format!(
+                        "source {id:?} is not in sources: every {} row cites a stored source id \
+                         (import the sources first)",
+                        table.name
+                    ),
+                ));
+            }
+        }
+    }
+    if batch.kind == Kind::UseFindings {
+        let states = stored_ids(store, Kind::States, "iso3").await?;
+        let (kind_i, actor_i) = (col("actor_kind").unwrap_or(0), col("actor").unwrap_or(0));
+        for row in &batch.rows {
+            let is_state = row.values.get(kind_i).and_then(|v| v.as_str()) == Some("state");
+            if let Some(actor) = row.values.get(actor_i).and_then(|v| v.as_str())
+                && is_state
+                && !states.contains(actor)
+            {
+                return Err(fail(
+                    row.line,
+                    "actor",
+                    format!("unknown ISO3 code {actor:?}: no such State in the registry"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes records of a kind into their typed struct.
+fn decode<T: serde::de::DeserializeOwned>(
+    kind: Kind,
+    r: &[demine_core::schema::Value],
+) -> Result<T, StoreError> {
+    let table = kind.table();
+    serde_json::from_value(serde_json::Value::Object(table.to_json(r))).map_err(|e| {
+        StoreError::Corrupt {
+            table: table.sql.into(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// Every State touched by the batch: its stored events and extensions with the batch's rows
+/// laid over them (by key), and the batch line each came from, then the engine's reading of the
+/// whole history, as `states show` will read it.
+async fn check_extensions<S: Store>(store: &S, batch: &Batch) -> Result<(), StoreError> {
+    use demine_core::records::{ExtensionRequest, TreatyEvent};
+    use std::collections::{BTreeMap, BTreeSet};
+    let touched: BTreeSet<String> = batch
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.values
+                .first()
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    type Lined<T> = BTreeMap<String, (Option<u64>, T)>;
+    let mut events: BTreeMap<String, Lined<TreatyEvent>> = BTreeMap::new();
+    let mut exts: BTreeMap<String, Lined<ExtensionRequest>> = BTreeMap::new();
+    let et = Kind::Events.table();
+    for r in store.records(Kind::Events, None).await? {
+        let ev: TreatyEvent = decode(Kind::Events, &r)?;
+        if touched.contains(ev.iso3.as_str()) {
+            events
+                .entry(ev.iso3.to_string())
+                .or_default()
+                .insert(et.key_text(&r), (None, ev));
+        }
+    }
+    let xt = Kind::Extensions.table();
+    for r in store.records(Kind::Extensions, None).await? {
+        let x: ExtensionRequest = decode(Kind::Extensions, &r)?;
+        if touched.contains(x.iso3.as_str()) {
+            exts.entry(x.iso3.to_string())
+                .or_default()
+                .insert(xt.key_text(&r), (None, x));
+        }
+    }
+    for row in &batch.rows {
+        let key = batch.kind.table().key_text(&row.values);
+        if batch.kind == Kind::Events {
+            let ev: TreatyEvent = decode(Kind::Events, &row.values)?;
+            events
+                .entry(ev.iso3.to_string())
+                .or_default()
+                .insert(key, (Some(row.line), ev));
+        } else {
+            let x: ExtensionRequest = decode(Kind::Extensions, &row.values)?;
+            exts.entry(x.iso3.to_string())
+                .or_default()
+                .insert(key, (Some(row.line), x));
+        }
+    }
+    let horizon = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    for iso3 in touched {
+        let ev: Vec<TreatyEvent> = events
+            .remove(&iso3)
+            .map(|m| m.into_values().map(|(_, e)| e).collect())
+            .unwrap_or_default();
+        let lined: Vec<(Option<u64>, ExtensionRequest)> = exts
+            .remove(&iso3)
+            .map(|m| m.into_values().collect())
+            .unwrap_or_default();
+        let list: Vec<ExtensionRequest> = lined.iter().map(|(_, x)| x.clone()).collect();
+        let te = crate::view::treaty_events(&ev, horizon)?;
+        let Some(eif) = demine_treaty::status_as_of(&te, horizon)
+            .ok()
+            .and_then(|r| r.entry_into_force)
+        else {
+            // Never bound: extensions are not read (the event check refuses what cannot be).
+            if let Some((line, x)) = lined
+                .iter()
+                .find(|(_, x)| x.decision == "granted")
+                .filter(|_| batch.kind == Kind::Extensions)
+            {
+                return Err(StoreError::Invalid {
+                    file: batch.file.clone(),
+                    line: line.unwrap_or(0),
+                    column: "decision".into(),
+                    reason: format!(
+                        "{iso3} has no instrument deposited in the registry: an extension \
+                         granted on {} cannot apply (Art. 5 binds from entry into force)",
+                        x.decided_on.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                });
+            }
+            continue;
+        };
+        let found: Vec<chrono::NaiveDate> = ev
+            .iter()
+            .filter(|e| e.event == "contamination-found")
+            .map(TreatyEvent::day)
+            .collect();
+        if let Err((index, reason)) = crate::view::clearance(eif, &list, &found, horizon) {
+            let line = index
+                .and_then(|i| lined.get(i))
+                .and_then(|(l, _)| *l)
+                .or_else(|| lined.iter().filter_map(|(l, _)| *l).min())
+                .or_else(|| batch.rows.first().map(|r| r.line))
+                .unwrap_or(0);
+            return Err(StoreError::Invalid {
+                file: batch.file.clone(),
+                line,
+                column: if batch.kind == Kind::Extensions {
+                    "granted_until".into()
+                } else {
+                    "event".into()
+                },
+                reason: format!("{iso3}'s extensions do not stand (rule Art. 5): {reason}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn check_events<S: Store>(store: &S, batch: &Batch) -> Result<(), StoreError> {
@@ -244,6 +479,36 @@ pub async fn verify_audit<S: Store>(store: &S) -> Result<AuditReport, StoreError
     Ok(verify_dump(&dump))
 }
 
+/// A dump written before extension requests had numbers: each State's requests are numbered in
+/// the order they were submitted, as migration 0011 numbers the rows of an older database (the
+/// audit entries written under the old key still vouch for them).
+fn number_extension_requests(mut dump: Dump) -> Dump {
+    let Some(rows) = dump.tables.get_mut(Kind::Extensions.table().name) else {
+        return dump;
+    };
+    if rows.iter().all(|r| r.contains_key("number")) {
+        return dump;
+    }
+    let text = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        r.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (text(&rows[i], "iso3"), text(&rows[i], "submitted"), i));
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for i in order {
+        if rows[i].contains_key("number") {
+            continue;
+        }
+        let n = counts.entry(text(&rows[i], "iso3")).or_insert(0);
+        *n += 1;
+        rows[i].insert("number".into(), serde_json::Value::from(*n));
+    }
+    dump
+}
+
 /// [`verify_audit`], and the chain must still hold `head` (what an earlier `audit head` printed,
 /// or a head file): a chain whose last entries were removed, with the rows they recorded, still
 /// verifies by itself, and only the head kept outside the database tells.
@@ -251,7 +516,7 @@ pub async fn verify_audit_against<S: Store>(
     store: &S,
     head: Option<(&audit::Head, &str)>,
 ) -> Result<AuditReport, StoreError> {
-    let dump = store.dump().await?;
+    let dump = store.snapshot(Internal::new()).await?;
     let mut report = verify_dump(&dump);
     match head {
         None => {
@@ -343,10 +608,17 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
         let s = SqliteStore::open_read_only(path).await?;
         let d = s.snapshot(Internal::new()).await;
         let _ = s.close().await;
-        d.map_err(|e| StoreError::BadFile {
-            file: file.clone(),
-            reason: format!("not a demine backup: {e}"),
-        })?
+        match d {
+            Ok(d) => d,
+            // A backup made before a migration added columns: bring a copy up to date and read
+            // that (the backup itself is never written to).
+            Err(first) => dump_migrated_copy(path)
+                .await
+                .map_err(|_| StoreError::BadFile {
+                    file: file.clone(),
+                    reason: format!("not a demine backup: {first}"),
+                })?,
+        }
     } else {
         let text = std::fs::read_to_string(path).map_err(io)?;
         let d: Dump = serde_json::from_str(&text).map_err(|e| StoreError::BadFile {
@@ -366,7 +638,7 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
                 ),
             });
         }
-        d
+        number_extension_requests(d)
     };
     let report = verify_dump(&dump);
     if !report.ok {
@@ -399,6 +671,31 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
         });
     }
     Ok(dump)
+}
+
+/// Dumps a migrated temporary copy of a SQLite backup made by an older demine.
+async fn dump_migrated_copy(path: &Path) -> Result<Dump, StoreError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let copy =
+        std::env::temp_dir().join(format!("demine-restore-{}-{nanos}.db", std::process::id()));
+    std::fs::copy(path, &copy).map_err(|source| StoreError::Io {
+        path: copy.clone(),
+        source,
+    })?;
+    let result = async {
+        let s = SqliteStore::open(&copy).await?;
+        let d = s.snapshot(Internal::new()).await;
+        let _ = s.close().await;
+        d
+    }
+    .await;
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", copy.display()));
+    }
+    result
 }
 
 /// How a restore may proceed.
@@ -494,7 +791,7 @@ pub async fn restore<S: Store>(
     options: &RestoreOptions,
 ) -> Result<RestoreReport, StoreError> {
     let dump = read_backup(path).await?;
-    let now = store.dump().await?;
+    let now = store.snapshot(Internal::new()).await?;
     let removed = removals(&now, &dump);
     if !removed.is_empty() && !options.force {
         let what: Vec<String> = removed.iter().map(|(t, n)| format!("{n} {t}")).collect();
@@ -595,5 +892,61 @@ impl Store for AnyStore {
             AnyStore::Sqlite(s) => s.backup(path).await,
             AnyStore::Postgres(s) => s.backup(path).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_dump_from_before_numbers_gets_its_requests_numbered() {
+        let row = |iso3: &str, submitted: &str| {
+            serde_json::json!({"iso3": iso3, "submitted": submitted, "decision": "pending"})
+                .as_object()
+                .cloned()
+                .unwrap()
+        };
+        let mut dump = Dump {
+            format: DUMP_FORMAT.into(),
+            version: 1,
+            tables: Default::default(),
+            audit: vec![],
+            meta: Default::default(),
+        };
+        dump.tables.insert(
+            "extensions".into(),
+            vec![
+                row("MOZ", "2013-05-25"),
+                row("KHM", "2009"),
+                row("MOZ", "2008-05-06"),
+            ],
+        );
+        let dump = number_extension_requests(dump);
+        let numbers: Vec<(String, u64)> = dump.tables["extensions"]
+            .iter()
+            .map(|r| {
+                (
+                    format!(
+                        "{}|{}",
+                        r["iso3"].as_str().unwrap(),
+                        r["submitted"].as_str().unwrap()
+                    ),
+                    r["number"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                ("MOZ|2013-05-25".to_string(), 2),
+                ("KHM|2009".to_string(), 1),
+                ("MOZ|2008-05-06".to_string(), 1)
+            ]
+        );
+        // A current dump is left as it is.
+        let again = number_extension_requests(dump.clone());
+        assert_eq!(again.tables, dump.tables);
     }
 }

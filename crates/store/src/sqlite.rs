@@ -366,6 +366,20 @@ impl SqliteStore {
         self.writable
     }
 
+    /// The last migration applied to the file (None: not a migrated demine database).
+    pub async fn schema_version(&self) -> Option<i64> {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The last migration this program knows.
+    pub fn latest_schema_version() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -6,15 +6,17 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use demine_core::PartialDate;
+use demine_core::compliance::ComplianceStatus;
 use demine_core::compliance::{self, Evidence, Obligation, TreatyDates};
 use demine_core::records::{
-    Commitment, Estimate, ExtensionRequest, Position, StateRecord, StockpileRecord,
-    TransparencyReport, TreatyEvent,
+    Commitment, Estimate, ExtensionRequest, Meeting, Position, SourceRecord, StateRecord,
+    StockpileRecord, TransparencyReport, TreatyEvent, UseFinding, source_ids,
 };
 use demine_core::schema::Kind;
 use demine_treaty::{
-    ArmedConflict, GrantedExtension, Instrument, Status, StatusRuling, TreatyEvents,
-    WithdrawalRuling,
+    ArmedConflict, ExtensionBasis, GrantedExtension, Instrument, Status, StatusRuling,
+    TreatyEvents, WithdrawalRuling,
 };
 
 use crate::{Record, Store, StoreError};
@@ -44,17 +46,101 @@ pub struct StateDetail {
     pub row: StateRow,
     pub as_of: NaiveDate,
     pub initial_report_due: Option<NaiveDate>,
+    /// The Art. 5(1) deadline: entry into force + ten years, before any extension.
+    pub original_clearance_deadline: Option<NaiveDate>,
+    /// The deadline in force (also `clearance_deadline`) and what it rests on: Art. 5(1) and
+    /// each extension granted by the date asked about, citing its meeting.
+    pub clearance_basis: Vec<demine_treaty::Basis>,
+    /// Where the record departs from the Convention's letter, each citing the decision.
+    pub clearance_flags: Vec<demine_treaty::Basis>,
     pub withdrawal: Option<WithdrawalRuling>,
+    /// A withdrawal announced (and whether deposited), with the Art. 20(3) armed-conflict rule.
+    pub withdrawal_notice: Option<WithdrawalNotice>,
     /// The articles the status rests on.
     pub basis: Vec<demine_treaty::Basis>,
     pub events: Vec<TreatyEvent>,
     pub extensions: Vec<ExtensionRequest>,
+    /// Declarations of completed clearance and mined areas found after them, oldest first.
+    pub completion_declarations: Vec<TreatyEvent>,
+    /// The Art. 4 completion on record: destruction completed (date, number destroyed) or no
+    /// stockpile declared; null when the registry holds none.
+    pub stockpile_completion: Option<StockpileRecord>,
+    /// The latest Art. 3 retention figure on record, null when none.
+    pub retention: Option<StockpileRecord>,
     pub reports: Vec<TransparencyReport>,
+    pub report_record: ReportRecord,
+    /// Findings of new use in the State's territory, or by the State.
+    pub use_findings: Vec<UseFinding>,
+    /// The latest contamination estimate (`ap_contamination_km2`) with the Monitor's band.
+    pub contamination: Option<Contamination>,
     pub estimates: Vec<Estimate>,
     pub positions: Vec<Position>,
     pub commitments: Vec<Commitment>,
     pub stockpiles: Vec<StockpileRecord>,
     pub compliance: Vec<Obligation>,
+    /// The meetings the State's record names.
+    pub meetings: Vec<Meeting>,
+    /// Every source id cited above that the registry describes (title, publisher, year, url).
+    pub sources: Vec<SourceRecord>,
+}
+
+/// A withdrawal announced or deposited, and what Art. 20(3) makes of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithdrawalNotice {
+    pub announced: Option<PartialDate>,
+    pub announced_source: Option<String>,
+    pub deposited: Option<NaiveDate>,
+    /// The sources of the deposit of the instrument of withdrawal, when one is recorded.
+    pub deposited_source: Option<String>,
+    /// Start of an armed conflict the State is engaged in on the date asked about.
+    pub armed_conflict_since: Option<NaiveDate>,
+    /// Where it stands, in words, with the Art. 20(3) rule.
+    pub status: String,
+}
+
+/// The State's Art. 7 record in short.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReportRecord {
+    /// When the initial report was received, if the registry holds it.
+    pub initial_received: Option<PartialDate>,
+    /// Annual updates held.
+    pub annual_reports: usize,
+    /// The latest reporting year held.
+    pub latest_annual_year: Option<i32>,
+}
+
+/// A contamination estimate with its band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contamination {
+    pub low_km2: f64,
+    pub high_km2: f64,
+    pub as_of: PartialDate,
+    /// The Landmine Monitor's band: massive (over 100 km2), large (20-99), medium (5-19), small
+    /// (under 5); `medium to large` when the range spans two.
+    pub band: String,
+    pub source: String,
+}
+
+/// The Monitor's band for an area in km2.
+pub fn contamination_band(km2: f64) -> &'static str {
+    if km2 > 100.0 {
+        "massive"
+    } else if km2 >= 20.0 {
+        "large"
+    } else if km2 >= 5.0 {
+        "medium"
+    } else {
+        "small"
+    }
+}
+
+fn band_of(low: f64, high: f64) -> String {
+    let (a, b) = (contamination_band(low), contamination_band(high));
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a} to {b}")
+    }
 }
 
 /// `--status` of `demine states`.
@@ -138,13 +224,13 @@ fn treaty_err(iso3: &str) -> impl Fn(demine_treaty::TreatyError) -> StoreError +
 /// The engine's input for one State: the events known by `as_of`.
 pub fn treaty_events(events: &[TreatyEvent], as_of: NaiveDate) -> Result<TreatyEvents, StoreError> {
     let mut out = TreatyEvents::default();
-    let mut known: Vec<&TreatyEvent> = events.iter().filter(|e| e.date <= as_of).collect();
-    known.sort_by_key(|e| e.date);
+    let mut known: Vec<&TreatyEvent> = events.iter().filter(|e| e.day() <= as_of).collect();
+    known.sort_by_key(|e| e.day());
     for e in known {
         match e.event.as_str() {
-            "signature" if out.signed.is_none() => out.signed = Some(e.date),
+            "signature" if out.signed.is_none() => out.signed = Some(e.day()),
             "deposit" if out.deposited.is_none() => {
-                out.deposited = Some(e.date);
+                out.deposited = Some(e.day());
                 let raw = e.instrument.as_deref().unwrap_or_default();
                 out.instrument =
                     Some(
@@ -157,10 +243,10 @@ pub fn treaty_events(events: &[TreatyEvent], as_of: NaiveDate) -> Result<TreatyE
                 out.succession_date = e.succession_date;
             }
             "withdrawal" if out.withdrawal_deposited.is_none() => {
-                out.withdrawal_deposited = Some(e.date)
+                out.withdrawal_deposited = Some(e.day())
             }
             "armed-conflict" => out.armed_conflicts.push(ArmedConflict {
-                began: e.date,
+                began: e.day(),
                 ended: e.end_date.filter(|d| *d <= as_of),
             }),
             _ => {}
@@ -180,6 +266,7 @@ struct Standing {
     row: StateRow,
     ruling: StatusRuling,
     dates: Option<TreatyDates>,
+    clearance: Option<ClearanceRecord>,
 }
 
 fn standing(
@@ -192,36 +279,37 @@ fn standing(
     let te = treaty_events(events, as_of)?;
     let ruling = demine_treaty::status_as_of(&te, as_of).map_err(treaty_err(code))?;
     let mut dates = None;
+    let mut clearance_record = None;
     if let (Some(eif), Some(dep), Some(instrument)) =
         (ruling.entry_into_force, te.deposited, te.instrument)
     {
         let ob = demine_treaty::obligations(dep, instrument, te.succession_date)
             .map_err(treaty_err(code))?;
-        let granted: Vec<GrantedExtension> = extensions
+        let found: Vec<NaiveDate> = events
             .iter()
-            .filter(|x| x.decision == "granted")
-            .filter_map(|x| match (x.decided_on, x.granted_until) {
-                (Some(d), Some(g)) if d <= as_of => Some(GrantedExtension {
-                    decided_on: d,
-                    granted_until: g,
-                }),
-                _ => None,
-            })
+            .filter(|e| e.event == "contamination-found")
+            .map(TreatyEvent::day)
             .collect();
-        let (clearance, cbasis) =
-            demine_treaty::current_clearance_deadline(eif, &granted).map_err(treaty_err(code))?;
+        let c = clearance(eif, extensions, &found, as_of).map_err(|(_, reason)| {
+            StoreError::Treaty {
+                iso3: code.to_string(),
+                reason,
+            }
+        })?;
         // No annual update was due before 2000 (the engine says why); none is owed then.
         let annual = demine_treaty::annual_report_due(as_of.year()).ok();
         dates = Some(TreatyDates {
             entry_into_force: eif,
             stockpile_destruction_deadline: ob.stockpile_destruction_deadline,
-            clearance_deadline: clearance,
+            clearance_deadline: c.deadline,
             initial_report_due: ob.initial_report_due,
             basis: core_basis(&ob.basis),
-            clearance_basis: core_basis(&cbasis),
+            clearance_basis: core_basis(&c.basis),
+            clearance_flags: core_basis(&c.flags),
             withdrawn_on: ruling.withdrawal.as_ref().and_then(|w| w.effective),
             annual_report: annual.map(|a| (a.year, a.due, core_basis(&a.basis))),
         });
+        clearance_record = Some(c);
     }
     let bound_dates = dates
         .as_ref()
@@ -232,11 +320,294 @@ fn standing(
         status: ruling.status.as_str().to_string(),
         entry_into_force: bound_dates.map(|d| d.entry_into_force),
         stockpile_destruction_deadline: bound_dates.map(|d| d.stockpile_destruction_deadline),
-        clearance_deadline: bound_dates.map(|d| d.clearance_deadline),
+        clearance_deadline: bound_dates.and_then(|d| d.clearance_deadline),
         withdrawal_effective: ruling.withdrawal.as_ref().and_then(|w| w.effective),
         un_member: state.un_member,
     };
-    Ok(Standing { row, ruling, dates })
+    Ok(Standing {
+        row,
+        ruling,
+        dates,
+        clearance: clearance_record,
+    })
+}
+
+/// The clearance deadline in force, as the registry's record gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClearanceRecord {
+    /// Entry into force + ten years (Art. 5(1)).
+    pub original: NaiveDate,
+    /// The deadline in force; `None` when an extension was granted whose new deadline the
+    /// registry does not hold (and no later grant with a deadline is recorded).
+    pub deadline: Option<NaiveDate>,
+    pub basis: Vec<demine_treaty::Basis>,
+    /// Departures from the letter, and links the registry cannot check, each citing the decision.
+    pub flags: Vec<demine_treaty::Basis>,
+    /// When each request of the history applies ([`applies_from`]), aligned with it.
+    #[serde(skip)]
+    pub applies_from: Vec<Option<NaiveDate>>,
+}
+
+fn decision_of(x: &ExtensionRequest) -> Option<String> {
+    x.meeting
+        .as_ref()
+        .map(|m| format!("{m} [source: {}]", x.source))
+}
+
+/// When each granted request applies, in the State's order of requests (`number`): the day of
+/// its decision (the end of the period given, when the date is partial); for a grant whose
+/// decision date the record lacks, the day it was submitted when known, else the day after the
+/// deadline it extends (for a deadline under the Twelfth Meeting's decision, not before the first
+/// mined areas reported found since then, given in `found`: it answers them). `None` for a
+/// request that is not granted. The error is (position in
+/// `extensions`, reason): a grant that cannot be placed in time, or requests whose decisions run
+/// against their numbers.
+pub fn applies_from(
+    original: NaiveDate,
+    extensions: &[ExtensionRequest],
+    found: &[NaiveDate],
+) -> Result<Vec<Option<NaiveDate>>, (Option<usize>, String)> {
+    let mut out = vec![None; extensions.len()];
+    let mut by_number: Vec<usize> = (0..extensions.len()).collect();
+    by_number.sort_by_key(|&i| extensions[i].number);
+    let mut before = Some(original);
+    let mut last: Option<(NaiveDate, u32)> = None;
+    for i in by_number {
+        let x = &extensions[i];
+        if x.decision != "granted" {
+            continue;
+        }
+        let from = match x.decided_on {
+            Some(d) => {
+                let d = d.end();
+                if let Some((p, n)) = last
+                    && d < p
+                {
+                    return Err((
+                        Some(i),
+                        format!(
+                            "request {} was decided on {d}, before request {n} ({p}): requests are \
+                             numbered in the order the State made them",
+                            x.number
+                        ),
+                    ));
+                }
+                d
+            }
+            None => {
+                let after_deadline = before.and_then(|b| b.succ_opt()).map(|day| {
+                    if x.basis == "msp12" {
+                        found
+                            .iter()
+                            .copied()
+                            .filter(|f| *f >= day)
+                            .min()
+                            .unwrap_or(day)
+                    } else {
+                        day
+                    }
+                });
+                let from = x
+                    .submitted
+                    .map(|s| s.start())
+                    .or(after_deadline)
+                    .ok_or_else(|| {
+                        (
+                            Some(i),
+                            format!(
+                                "request {} has no decision date, no submission date and no \
+                                 recorded deadline before it: it cannot be placed in time",
+                                x.number
+                            ),
+                        )
+                    })?;
+                // Not before the grant it follows.
+                last.map_or(from, |(p, _)| from.max(p))
+            }
+        };
+        before = x.granted_until.map(|g| g.start());
+        last = Some((from, x.number));
+        out[i] = Some(from);
+    }
+    Ok(out)
+}
+
+/// The granted extensions known by `as_of` (applying, as [`applies_from`] places them, by then)
+/// as the engine takes them, in the State's order of requests: a deadline given as a month or
+/// year means its first day (the earliest it can be: no time is claimed that the record does not
+/// give); a decision at a recorded meeting is cited. A grant whose new deadline is not recorded
+/// makes the deadline unknown from then on, until a later grant gives one; a grant whose decision
+/// date is not recorded is applied and flagged. The error is (position in `extensions`, reason).
+pub fn clearance(
+    eif: NaiveDate,
+    extensions: &[ExtensionRequest],
+    found: &[NaiveDate],
+    as_of: NaiveDate,
+) -> Result<ClearanceRecord, (Option<usize>, String)> {
+    let original = demine_treaty::clearance_deadline(eif, &[])
+        .map_err(|e| (None, e.to_string()))?
+        .original;
+    let placed = applies_from(original, extensions, found)?;
+    let mut order: Vec<(NaiveDate, usize)> = placed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.map(|d| (d, i)))
+        .filter(|(d, _)| *d <= as_of)
+        .collect();
+    order.sort_by_key(|(_, i)| extensions[*i].number);
+    // The run of dated grants with a recorded deadline, up to the first that is not: the engine's.
+    let split = order
+        .iter()
+        .position(|(_, i)| {
+            extensions[*i].granted_until.is_none() || extensions[*i].decided_on.is_none()
+        })
+        .unwrap_or(order.len());
+    let (run, rest) = order.split_at(split);
+    let granted: Vec<GrantedExtension> = run
+        .iter()
+        .filter_map(|(d, i)| {
+            let x = &extensions[*i];
+            x.granted_until.map(|g| GrantedExtension {
+                decided_on: *d,
+                granted_until: g.start(),
+                basis: if x.basis == "msp12" {
+                    ExtensionBasis::Msp12
+                } else {
+                    ExtensionBasis::Art5
+                },
+                decision: decision_of(x),
+            })
+        })
+        .collect();
+    let c = demine_treaty::clearance_deadline(eif, &granted).map_err(|e| match &e {
+        demine_treaty::TreatyError::InvalidExtension { index, .. } => (
+            index
+                .checked_sub(1)
+                .and_then(|i| run.get(i).map(|(_, p)| *p)),
+            e.to_string(),
+        ),
+        _ => (None, e.to_string()),
+    })?;
+    let mut out = ClearanceRecord {
+        original: c.original,
+        deadline: Some(c.deadline),
+        basis: c.basis,
+        flags: c.flags,
+        applies_from: placed,
+    };
+    // The engine dates a decision by a day; where the record gives only its month or year, say
+    // so rather than show the last day of that period as the day it was taken.
+    for (d, i) in run {
+        let x = &extensions[*i];
+        let Some(partial) = x.decided_on.filter(|p| !matches!(p, PartialDate::Day(_))) else {
+            continue;
+        };
+        let cited = decision_of(x)
+            .map(|m| format!(" by {m}"))
+            .unwrap_or_default();
+        let engine = format!("decided on {d}{cited}");
+        let honest =
+            format!("decided in {partial} (counted from {d}, the end of that period){cited}");
+        for b in out.basis.iter_mut().chain(out.flags.iter_mut()) {
+            if b.reason.contains(&engine) {
+                b.reason = b.reason.replace(&engine, &honest);
+            }
+        }
+    }
+    for (position, (d, i)) in rest.iter().enumerate() {
+        let x = &extensions[*i];
+        let by = decision_of(x)
+            .map(|m| format!(" by {m}"))
+            .unwrap_or_else(|| format!(" [source: {}]", x.source));
+        let dated = x.decided_on.is_some();
+        if dated && *d < eif {
+            return Err((
+                Some(*i),
+                format!(
+                    "extension decided on {d} before the Convention entered into force for the \
+                     State ({eif})"
+                ),
+            ));
+        }
+        let when = match x.decided_on {
+            Some(PartialDate::Day(_)) => format!("decided on {d}"),
+            Some(p) => format!("decided in {p} (counted from {d}, the end of that period)"),
+            None => format!(
+                "(request {}: decision date not in the record; applied from {d})",
+                x.number
+            ),
+        };
+        if !dated {
+            out.flags.push(demine_treaty::Basis::new(
+                "5(3)",
+                format!(
+                    "request {}{by}: decision date not in the record; the grant is placed by its \
+                     number and applied from {d}, and its timing under Art. 5(3) cannot be checked",
+                    x.number
+                ),
+            ));
+        }
+        let (article, kind) = match (x.basis.as_str(), run.len() + position) {
+            ("msp12", _) => ("5", "deadline under the Twelfth Meeting's decision"),
+            (_, 0) => ("5(5)", "extension"),
+            _ => ("5(6)", "further extension"),
+        };
+        match x.granted_until {
+            None => {
+                out.basis.push(demine_treaty::Basis::new(
+                    article,
+                    format!(
+                        "{kind} {when}{by}: the registry does not hold the deadline it granted, \
+                         so the deadline in force is unknown"
+                    ),
+                ));
+                out.deadline = None;
+            }
+            Some(g) => {
+                let g = g.start();
+                if let Some(prev) = out.deadline
+                    && g <= prev
+                {
+                    return Err((
+                        Some(*i),
+                        format!(
+                            "granted_until {g} does not move the deadline in force ({prev}) later"
+                        ),
+                    ));
+                }
+                if g <= *d {
+                    return Err((
+                        Some(*i),
+                        format!("granted_until {g} is not after the decision ({d})"),
+                    ));
+                }
+                out.basis.push(demine_treaty::Basis::new(
+                    article,
+                    format!("{kind} {when}{by} sets the deadline to {g}"),
+                ));
+                if x.basis == "msp12" {
+                    out.flags.push(demine_treaty::Basis::new(
+                        "5",
+                        format!(
+                            "the deadline {g} rests on the Twelfth Meeting's decision (2012) on \
+                             mined areas found after the deadline, not on an Art. 5(3) request{by}"
+                        ),
+                    ));
+                }
+                if out.deadline.is_none() {
+                    out.flags.push(demine_treaty::Basis::new(
+                        "5(3)",
+                        format!(
+                            "the deadline this grant extends is not recorded: its length under \
+                             Art. 5(3) cannot be checked; accepted as decided{by}"
+                        ),
+                    ));
+                }
+                out.deadline = Some(g);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn group<T>(
@@ -284,6 +655,98 @@ pub async fn states<S: Store>(
     Ok(out)
 }
 
+/// Everything the registry holds about one State, loaded once.
+struct StateRecords {
+    events: Vec<TreatyEvent>,
+    reports: Vec<TransparencyReport>,
+    stockpiles: Vec<StockpileRecord>,
+}
+
+impl StateRecords {
+    /// Compliance as of `as_of`, from the records dated by then.
+    fn compliance(&self, st: &Standing, as_of: NaiveDate) -> Vec<Obligation> {
+        let events: Vec<TreatyEvent> = self
+            .events
+            .iter()
+            .filter(|e| e.date.start() <= as_of)
+            .cloned()
+            .collect();
+        let evidence = Evidence::from_records(&events, &self.reports, &self.stockpiles);
+        compliance::assess(as_of, st.dates.as_ref(), &evidence)
+    }
+}
+
+fn known_by<T>(items: Vec<T>, as_of: NaiveDate, date: impl Fn(&T) -> PartialDate) -> Vec<T> {
+    items
+        .into_iter()
+        .filter(|x| date(x).start() <= as_of)
+        .collect()
+}
+
+/// What Art. 20(3) makes of a withdrawal announced or deposited, as of `as_of`.
+fn withdrawal_notice(
+    events: &[TreatyEvent],
+    ruling: &StatusRuling,
+    as_of: NaiveDate,
+) -> Option<WithdrawalNotice> {
+    let announced = events
+        .iter()
+        .filter(|e| e.event == "withdrawal-announced" && e.date.start() <= as_of)
+        .max_by_key(|e| e.date.start());
+    let deposited = ruling.withdrawal.as_ref().map(|w| w.deposited);
+    if announced.is_none() && deposited.is_none() {
+        return None;
+    }
+    let conflict = events
+        .iter()
+        .filter(|e| e.event == "armed-conflict" && e.day() <= as_of)
+        .filter(|e| e.end_date.is_none_or(|end| end > as_of))
+        .map(|e| e.day())
+        .min();
+    let status = match (&ruling.withdrawal, conflict) {
+        (Some(w), _) if w.effective.is_some_and(|d| d <= as_of) => format!(
+            "withdrawal deposited on {}, in effect since {} (Art. 20(3))",
+            w.deposited,
+            w.effective.map(|d| d.to_string()).unwrap_or_default()
+        ),
+        (Some(w), Some(since)) => format!(
+            "withdrawal deposited on {}; the State has been engaged in an armed conflict since \
+             {since}: under Art. 20(3) it stays bound until the conflict ends, even after the six \
+             months ({})",
+            w.deposited, w.earliest_effective
+        ),
+        (Some(w), None) => format!(
+            "withdrawal deposited on {}; it takes effect six months later, on {} (Art. 20(3)), \
+             unless the State is then engaged in an armed conflict",
+            w.deposited, w.earliest_effective
+        ),
+        (None, Some(since)) => format!(
+            "withdrawal announced, no instrument of withdrawal recorded as deposited: still a \
+             State Party. Art. 20(3): a withdrawal takes effect six months after the instrument \
+             is received, and a State engaged in an armed conflict (here since {since}) stays \
+             bound until the conflict ends"
+        ),
+        (None, None) => "withdrawal announced, no instrument of withdrawal recorded as \
+             deposited: still a State Party. Art. 20(3): it takes effect six months after the \
+             instrument is received"
+            .to_string(),
+    };
+    let deposited_source = deposited.and_then(|d| {
+        events
+            .iter()
+            .find(|e| e.event == "withdrawal" && e.day() == d)
+            .map(|e| e.source.clone())
+    });
+    Some(WithdrawalNotice {
+        announced: announced.map(|e| e.date),
+        announced_source: announced.map(|e| e.source.clone()),
+        deposited,
+        deposited_source,
+        armed_conflict_since: conflict,
+        status,
+    })
+}
+
 /// One State in full as of `as_of`: standing, the records dated by then, and compliance.
 pub async fn state_detail<S: Store>(
     store: &S,
@@ -307,24 +770,52 @@ pub async fn state_detail<S: Store>(
     let all_events: Vec<TreatyEvent> = load(store, Kind::Events, c).await?;
     let all_ext: Vec<ExtensionRequest> = load(store, Kind::Extensions, c).await?;
     let st = standing(&state, &all_events, &all_ext, as_of)?;
-    let reports: Vec<TransparencyReport> = load::<_, TransparencyReport>(store, Kind::Reports, c)
-        .await?
+    let records = StateRecords {
+        reports: known_by(
+            load(store, Kind::Reports, c).await?,
+            as_of,
+            |r: &TransparencyReport| r.received,
+        ),
+        stockpiles: known_by(
+            load(store, Kind::Stockpiles, c).await?,
+            as_of,
+            |r: &StockpileRecord| r.date,
+        ),
+        events: all_events.clone(),
+    };
+    let compliance = records.compliance(&st, as_of);
+    let StateRecords {
+        reports,
+        stockpiles,
+        ..
+    } = records;
+    let events: Vec<TreatyEvent> = all_events
         .into_iter()
-        .filter(|r| r.received <= as_of)
+        .filter(|e| e.date.start() <= as_of)
         .collect();
-    let stockpiles: Vec<StockpileRecord> = load::<_, StockpileRecord>(store, Kind::Stockpiles, c)
-        .await?
+    let placed = st
+        .clearance
+        .as_ref()
+        .map(|c| c.applies_from.clone())
+        .unwrap_or_default();
+    let extensions: Vec<ExtensionRequest> = all_ext
         .into_iter()
-        .filter(|r| r.date <= as_of)
-        .collect();
-    let events: Vec<TreatyEvent> = all_events.into_iter().filter(|e| e.date <= as_of).collect();
-    let evidence = Evidence::from_records(&events, &reports, &stockpiles);
-    let compliance = compliance::assess(as_of, st.dates.as_ref(), &evidence);
-    let extensions = all_ext
-        .into_iter()
-        .filter(|x| x.submitted <= as_of)
-        .map(|mut x| {
-            if x.decided_on.is_some_and(|d| d > as_of) {
+        .enumerate()
+        .filter(|(i, x)| {
+            // Known by then: submitted, else decided, else (an undated grant) applied by then.
+            let known = x
+                .submitted
+                .map(|s| s.start())
+                .or(x.decided_on.map(|d| d.start()))
+                .or(placed.get(*i).copied().flatten());
+            known.is_some_and(|k| k <= as_of)
+        })
+        .map(|(i, mut x)| {
+            let later = match x.decided_on {
+                Some(d) => d.end() > as_of,
+                None => placed.get(i).copied().flatten().is_some_and(|p| p > as_of),
+            };
+            if later {
                 // Not yet decided on the day asked about.
                 x.decision = "pending".into();
                 x.decided_on = None;
@@ -333,7 +824,7 @@ pub async fn state_detail<S: Store>(
             x
         })
         .collect();
-    let estimates = load::<_, Estimate>(store, Kind::Estimates, c)
+    let estimates: Vec<Estimate> = load::<_, Estimate>(store, Kind::Estimates, c)
         .await?
         .into_iter()
         .filter(|e| e.as_of.start() <= as_of)
@@ -344,7 +835,7 @@ pub async fn state_detail<S: Store>(
         .filter(|p| p.as_of.start() <= as_of)
         .collect();
     positions.sort_by_key(|p| p.as_of.start());
-    let commitments = load::<_, Commitment>(store, Kind::Commitments, c)
+    let commitments: Vec<Commitment> = load::<_, Commitment>(store, Kind::Commitments, c)
         .await?
         .into_iter()
         .map(|mut x| {
@@ -355,20 +846,121 @@ pub async fn state_detail<S: Store>(
             x
         })
         .collect();
+    let use_findings: Vec<UseFinding> = load::<_, UseFinding>(store, Kind::UseFindings, None)
+        .await?
+        .into_iter()
+        .filter(|u| u.iso3.as_str() == code || u.actor == code)
+        .filter(|u| u.year <= as_of.year())
+        .collect();
+    let mut completion_declarations: Vec<TreatyEvent> = events
+        .iter()
+        .filter(|e| e.event == "clearance-completed" || e.event == "contamination-found")
+        .cloned()
+        .collect();
+    completion_declarations.sort_by_key(|e| e.date.start());
+    let stockpile_completion = stockpiles
+        .iter()
+        .filter(|s| s.record == "destruction-completed" || s.record == "no-stockpile")
+        .min_by_key(|s| s.date.start())
+        .cloned();
+    let retention = stockpiles
+        .iter()
+        .filter(|s| s.record == "retained")
+        .max_by_key(|s| s.date.end())
+        .cloned();
+    let report_record = ReportRecord {
+        initial_received: reports
+            .iter()
+            .filter(|r| r.kind == "initial")
+            .map(|r| r.received)
+            .min_by_key(|d| d.start()),
+        annual_reports: reports.iter().filter(|r| r.kind == "annual").count(),
+        latest_annual_year: reports
+            .iter()
+            .filter(|r| r.kind == "annual")
+            .map(|r| r.year)
+            .max(),
+    };
+    let contamination = estimates
+        .iter()
+        .filter(|e| e.measure == "ap_contamination_km2")
+        .max_by_key(|e| e.as_of.end())
+        .map(|e| Contamination {
+            low_km2: e.low,
+            high_km2: e.high,
+            as_of: e.as_of,
+            band: band_of(e.low, e.high),
+            source: e.source.clone(),
+        });
+    let withdrawal_notice = withdrawal_notice(&events, &st.ruling, as_of);
+    // The meetings and sources the record cites.
+    let meeting_ids: std::collections::BTreeSet<&str> = events
+        .iter()
+        .filter_map(|e| e.meeting.as_deref())
+        .chain(extensions.iter().filter_map(|x| x.meeting.as_deref()))
+        .collect();
+    let meetings: Vec<Meeting> = load::<_, Meeting>(store, Kind::Meetings, None)
+        .await?
+        .into_iter()
+        .filter(|m| meeting_ids.contains(m.id.as_str()))
+        .collect();
+    let cited: std::collections::BTreeSet<String> = events
+        .iter()
+        .map(|e| e.source.as_str())
+        .chain(extensions.iter().map(|x| x.source.as_str()))
+        .chain(reports.iter().map(|x| x.source.as_str()))
+        .chain(stockpiles.iter().map(|x| x.source.as_str()))
+        .chain(estimates.iter().map(|x| x.source.as_str()))
+        .chain(positions.iter().map(|x| x.source.as_str()))
+        .chain(commitments.iter().map(|x| x.source.as_str()))
+        .chain(use_findings.iter().map(|x| x.source.as_str()))
+        .chain(meetings.iter().map(|x| x.source.as_str()))
+        .chain(std::iter::once(state.source.as_str()))
+        .flat_map(source_ids)
+        .map(str::to_string)
+        .collect();
+    let sources: Vec<SourceRecord> = load::<_, SourceRecord>(store, Kind::Sources, None)
+        .await?
+        .into_iter()
+        .filter(|s| cited.contains(&s.id))
+        .collect();
+    let bound = st.dates.is_some() && st.row.entry_into_force.is_some();
     Ok(StateDetail {
         initial_report_due: st.dates.as_ref().map(|d| d.initial_report_due),
+        original_clearance_deadline: st.clearance.as_ref().filter(|_| bound).map(|c| c.original),
+        clearance_basis: st
+            .clearance
+            .as_ref()
+            .filter(|_| bound)
+            .map(|c| c.basis.clone())
+            .unwrap_or_default(),
+        clearance_flags: st
+            .clearance
+            .as_ref()
+            .filter(|_| bound)
+            .map(|c| c.flags.clone())
+            .unwrap_or_default(),
         withdrawal: st.ruling.withdrawal.clone(),
+        withdrawal_notice,
         basis: st.ruling.basis.clone(),
         row: st.row,
         as_of,
         events,
         extensions,
+        completion_declarations,
+        stockpile_completion,
+        retention,
         reports,
+        report_record,
+        use_findings,
+        contamination,
         estimates,
         positions,
         commitments,
         stockpiles,
         compliance,
+        meetings,
+        sources,
     })
 }
 
@@ -403,6 +995,44 @@ pub struct UpcomingDeadline {
     pub obligation: String,
     pub article: String,
     pub deadline: NaiveDate,
+    /// The compliance status on the day asked about (`pending`, or `unknown` for a deadline
+    /// found again after mined areas reopened the obligation, ...).
+    pub status: String,
+    /// What the deadline rests on (the extension and meeting that set it, where one did).
+    pub basis: String,
+}
+
+/// A State whose declaration of completed clearance stands on the day asked about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompletionDeclared {
+    pub iso3: String,
+    pub name: String,
+    pub date: PartialDate,
+    pub meeting: Option<String>,
+    pub source: String,
+}
+
+/// The Landmine Monitor's findings of new use in one year.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UseYear {
+    pub year: i32,
+    /// States found to have used anti-personnel mines (ISO3), confirmed or alleged.
+    pub states_confirmed: Vec<String>,
+    pub states_alleged: Vec<String>,
+    /// How many findings concern non-State armed groups.
+    pub non_state_findings: usize,
+    /// Where the use was found (ISO3).
+    pub where_found: Vec<String>,
+    pub sources: Vec<String>,
+}
+
+/// A withdrawal announced, with no instrument recorded as deposited.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithdrawalAnnounced {
+    pub iso3: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub notice: WithdrawalNotice,
 }
 
 /// `demine summary`: the world picture on one day.
@@ -414,11 +1044,26 @@ pub struct WorldSummary {
     pub states: usize,
     /// States whose withdrawal is deposited and not yet effective, or took effect.
     pub withdrawals: Vec<StateRow>,
-    /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`.
+    /// States that announced a withdrawal without a deposit recorded, and what Art. 20(3) says.
+    pub withdrawals_announced: Vec<WithdrawalAnnounced>,
+    /// Art. 4 and Art. 5 deadlines of bound States within `horizon_days` after `as_of`, for
+    /// obligations the record does not show met.
     pub upcoming_deadlines: Vec<UpcomingDeadline>,
     pub horizon_days: i64,
-    /// The world-level estimates, every source kept.
+    /// States whose declaration of completed clearance (Art. 5) stands.
+    pub completed_clearance: Vec<CompletionDeclared>,
+    /// States that declared completion and later reported mined areas found, so that the
+    /// obligation applies again: the date and source are those of the later finding.
+    pub reopened_clearance: Vec<CompletionDeclared>,
+    /// Per obligation, how many States are in each compliance status (`met`, `unknown`, ...).
+    pub compliance_counts:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    /// The latest world figures: for each measure, the rows of its latest date, every source kept.
     pub world_estimates: Vec<Estimate>,
+    /// The Monitor's findings of new use, by year, newest first.
+    pub new_use: Vec<UseYear>,
+    /// The sources the world figures and completions cite.
+    pub sources: Vec<SourceRecord>,
 }
 
 /// The world picture as of `as_of`, with deadlines falling in the next `horizon_days`.
@@ -427,35 +1072,145 @@ pub async fn world_summary<S: Store>(
     as_of: NaiveDate,
     horizon_days: i64,
 ) -> Result<WorldSummary, StoreError> {
-    let rows = states(store, as_of, None, false).await?;
+    let states_list: Vec<StateRecord> = load(store, Kind::States, None).await?;
+    let mut events = group(
+        load::<_, TreatyEvent>(store, Kind::Events, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let exts = group(
+        load::<_, ExtensionRequest>(store, Kind::Extensions, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let mut reports = group(
+        known_by(
+            load(store, Kind::Reports, None).await?,
+            as_of,
+            |r: &TransparencyReport| r.received,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let mut stockpiles = group(
+        known_by(
+            load(store, Kind::Stockpiles, None).await?,
+            as_of,
+            |r: &StockpileRecord| r.date,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let horizon = as_of + chrono::Duration::days(horizon_days);
+    let mut rows = Vec::new();
+    let mut upcoming = Vec::new();
+    let mut completed = Vec::new();
+    let mut reopened = Vec::new();
+    let mut announced = Vec::new();
+    let mut compliance_counts: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, usize>,
+    > = std::collections::BTreeMap::new();
+    for s in states_list.iter().filter(|s| s.treaty_universe) {
+        let code = s.iso3.to_string();
+        let recs = StateRecords {
+            events: events.remove(&code).unwrap_or_default(),
+            reports: reports.remove(&code).unwrap_or_default(),
+            stockpiles: stockpiles.remove(&code).unwrap_or_default(),
+        };
+        let st = standing(
+            s,
+            &recs.events,
+            exts.get(&code).map(Vec::as_slice).unwrap_or(&[]),
+            as_of,
+        )?;
+        let obligations = recs.compliance(&st, as_of);
+        for ob in &obligations {
+            *compliance_counts
+                .entry(ob.obligation.clone())
+                .or_default()
+                .entry(ob.status.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+        if st.ruling.status == Status::Party {
+            for ob in &obligations {
+                let (name, article) = match ob.obligation.as_str() {
+                    "stockpile-destruction" => ("stockpile-destruction", "4"),
+                    "mined-area-clearance" => ("clearance", "5"),
+                    _ => continue,
+                };
+                let open = !matches!(
+                    ob.status,
+                    ComplianceStatus::Met
+                        | ComplianceStatus::MetLate
+                        | ComplianceStatus::NotApplicable
+                );
+                if let Some(d) = ob.deadline.filter(|d| open && *d >= as_of && *d <= horizon) {
+                    upcoming.push(UpcomingDeadline {
+                        iso3: code.clone(),
+                        name: s.name.clone(),
+                        obligation: name.into(),
+                        article: article.into(),
+                        deadline: d,
+                        status: ob.status.as_str().to_string(),
+                        basis: ob
+                            .basis
+                            .iter()
+                            .rev()
+                            .find(|b| b.reason.contains(&d.to_string()))
+                            .or(ob.basis.first())
+                            .map(|b| format!("Art. {}: {}", b.article, b.reason))
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        let clearance_met = obligations.iter().any(|o| {
+            o.obligation == "mined-area-clearance"
+                && matches!(o.status, ComplianceStatus::Met | ComplianceStatus::MetLate)
+        });
+        // A completion stands when the last Art. 5 declaration known is one (withdrawn States
+        // included: the declaration was made).
+        let last = recs
+            .events
+            .iter()
+            .filter(|e| e.event == "clearance-completed" || e.event == "contamination-found")
+            .filter(|e| e.date.end() <= as_of)
+            .max_by_key(|e| e.date.end());
+        if let Some(e) = last.filter(|e| e.event == "contamination-found") {
+            reopened.push(CompletionDeclared {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                date: e.date,
+                meeting: e.meeting.clone(),
+                source: e.source.clone(),
+            });
+        }
+        if let Some(e) = last.filter(|e| e.event == "clearance-completed")
+            && (clearance_met || st.ruling.status != Status::Party)
+        {
+            completed.push(CompletionDeclared {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                date: e.date,
+                meeting: e.meeting.clone(),
+                source: e.source.clone(),
+            });
+        }
+        if let Some(n) = withdrawal_notice(&recs.events, &st.ruling, as_of)
+            && st.ruling.withdrawal.is_none()
+        {
+            announced.push(WithdrawalAnnounced {
+                iso3: code.clone(),
+                name: s.name.clone(),
+                notice: n,
+            });
+        }
+        rows.push(st.row);
+    }
+    rows.sort_by(|a, b| a.iso3.cmp(&b.iso3));
     let mut status_counts = std::collections::BTreeMap::new();
     for r in &rows {
         *status_counts.entry(r.status.clone()).or_insert(0) += 1;
     }
-    let horizon = as_of + chrono::Duration::days(horizon_days);
-    let mut upcoming = Vec::new();
-    for r in rows.iter().filter(|r| r.status == Status::Party.as_str()) {
-        let due = [
-            (
-                "stockpile-destruction",
-                "4",
-                r.stockpile_destruction_deadline,
-            ),
-            ("clearance", "5", r.clearance_deadline),
-        ];
-        for (obligation, article, deadline) in due {
-            if let Some(d) = deadline.filter(|d| *d >= as_of && *d <= horizon) {
-                upcoming.push(UpcomingDeadline {
-                    iso3: r.iso3.clone(),
-                    name: r.name.clone(),
-                    obligation: obligation.into(),
-                    article: article.into(),
-                    deadline: d,
-                });
-            }
-        }
-    }
     upcoming.sort_by(|a, b| (a.deadline, &a.iso3).cmp(&(b.deadline, &b.iso3)));
+    completed.sort_by(|a, b| (a.date.start(), &a.iso3).cmp(&(b.date.start(), &b.iso3)));
     let withdrawals = rows
         .iter()
         .filter(|r| {
@@ -463,14 +1218,82 @@ pub async fn world_summary<S: Store>(
         })
         .cloned()
         .collect();
-    let world_estimates = estimates(store, Some("World"), None, Some(as_of)).await?;
+    let world_estimates =
+        latest_per_measure(estimates(store, Some("World"), None, Some(as_of)).await?);
+    let mut years: std::collections::BTreeMap<i32, UseYear> = std::collections::BTreeMap::new();
+    for u in load::<_, UseFinding>(store, Kind::UseFindings, None)
+        .await?
+        .into_iter()
+        .filter(|u| u.year <= as_of.year())
+    {
+        let y = years.entry(u.year).or_insert_with(|| UseYear {
+            year: u.year,
+            ..UseYear::default()
+        });
+        let push = |list: &mut Vec<String>, v: &str| {
+            if !list.iter().any(|x| x == v) {
+                list.push(v.to_string());
+            }
+        };
+        match (u.actor_kind.as_str(), u.finding.as_str()) {
+            ("state", "confirmed") => push(&mut y.states_confirmed, &u.actor),
+            ("state", _) => push(&mut y.states_alleged, &u.actor),
+            _ => y.non_state_findings += 1,
+        }
+        push(&mut y.where_found, u.iso3.as_str());
+        for id in source_ids(&u.source) {
+            push(&mut y.sources, id);
+        }
+    }
+    let new_use: Vec<UseYear> = years.into_values().rev().collect();
+    let cited: std::collections::BTreeSet<&str> = world_estimates
+        .iter()
+        .map(|e| e.source.as_str())
+        .chain(completed.iter().map(|c| c.source.as_str()))
+        .chain(reopened.iter().map(|c| c.source.as_str()))
+        .flat_map(source_ids)
+        .chain(
+            new_use
+                .iter()
+                .flat_map(|y| y.sources.iter().map(String::as_str)),
+        )
+        .collect();
+    let sources = load::<_, SourceRecord>(store, Kind::Sources, None)
+        .await?
+        .into_iter()
+        .filter(|s| cited.contains(s.id.as_str()))
+        .collect();
     Ok(WorldSummary {
         as_of,
         states: rows.len(),
         status_counts,
         withdrawals,
+        withdrawals_announced: announced,
         upcoming_deadlines: upcoming,
         horizon_days,
+        completed_clearance: completed,
+        reopened_clearance: reopened,
+        compliance_counts,
         world_estimates,
+        new_use,
+        sources,
     })
+}
+
+/// For each measure, the figures of its latest date (every source of that date kept).
+fn latest_per_measure(list: Vec<Estimate>) -> Vec<Estimate> {
+    let mut latest: std::collections::HashMap<String, NaiveDate> = std::collections::HashMap::new();
+    for e in &list {
+        let d = latest.entry(e.measure.clone()).or_insert(e.as_of.end());
+        if e.as_of.end() > *d {
+            *d = e.as_of.end();
+        }
+    }
+    let mut out: Vec<Estimate> = list
+        .into_iter()
+        .filter(|e| latest.get(&e.measure) == Some(&e.as_of.end()))
+        .collect();
+    // Newest first; the order of the file within a date.
+    out.sort_by_key(|e| std::cmp::Reverse(e.as_of.end()));
+    out
 }

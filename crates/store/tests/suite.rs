@@ -8,7 +8,9 @@ mod common;
 use chrono::NaiveDate;
 use common::Fresh;
 use demine_store::view::{self, StatusFilter};
-use demine_store::{Access, AnyStore, BUNDLED, Format, ImportKind, Kind, Store, StoreError, ops};
+use demine_store::{
+    Access, AnyStore, BUNDLED, Format, ImportKind, Kind, RECORD, Store, StoreError, bundled, ops,
+};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -50,6 +52,13 @@ both!(
     backup_and_restore,
     restore_rejects_bad_backups,
     concurrent_readers_during_import,
+    every_read_works_on_the_bundled_record,
+    record_rules_refuse_at_import,
+    older_databases_get_only_new_bundled_files,
+    record_shows_in_state_detail,
+    backups_from_before_the_record_restore,
+    undated_grants_apply_by_number,
+    extension_rows_stored_before_numbers_are_numbered,
 );
 
 /// Restore options that allow removing data.
@@ -58,6 +67,394 @@ fn forced() -> ops::RestoreOptions {
         force: true,
         keep_before: None,
     }
+}
+
+/// A SQLite backup made by a demine from before the record's migration (no sources, meetings or
+/// findings tables; no meeting or basis columns) restores into either backend.
+async fn backups_from_before_the_record_restore(f: &Fresh) {
+    let old = Fresh::sqlite().await;
+    for file in BUNDLED {
+        import_text(&old.store, &file.kind.to_string(), file.name, file.text)
+            .await
+            .unwrap();
+    }
+    old.store
+        .set_meta(ops::SEEDED, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    for sql in [
+        "DROP TABLE use_findings",
+        "DROP TABLE meetings",
+        "DROP TABLE sources",
+        "ALTER TABLE treaty_events DROP COLUMN meeting",
+        "ALTER TABLE extension_requests DROP COLUMN meeting",
+        "ALTER TABLE extension_requests DROP COLUMN basis",
+        "DELETE FROM _sqlx_migrations WHERE version >= 10",
+    ] {
+        old.exec(sql).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.db");
+    ops::backup(&old.store, &file).await.unwrap();
+    old.finish().await;
+    // The backup really is old.
+    let raw = demine_store::SqliteStore::open_read_only(&file)
+        .await
+        .unwrap();
+    assert!(raw.schema_version().await < Some(demine_store::SqliteStore::latest_schema_version()));
+    raw.close().await;
+    ops::restore(&f.store, &file, "restorer", &forced()).await.unwrap();
+    assert!(ops::verify_audit(&f.store).await.unwrap().ok);
+    let restored = f.store.records(Kind::Events, None).await.unwrap();
+    assert!(restored.len() > 166);
+    // The restored database then gets the record files it lacks.
+    let reports = ops::seed(&f.store, "t").await.unwrap();
+    assert_eq!(reports.len(), RECORD.len());
+    assert!(ops::verify_audit(&f.store).await.unwrap().ok);
+}
+
+/// Every bundled file imported (by the seed), then every read command's query for every State
+/// and entity, as of today and as of dates across the record: none may fail.
+async fn every_read_works_on_the_bundled_record(f: &Fresh) {
+    let s = seeded(f).await;
+    let all = view::states(s, d("2026-11-30"), None, true).await.unwrap();
+    assert_eq!(all.len(), 197 + 40);
+    for as_of in ["1997-12-03", "2009-03-01", "2015-12-31", "2026-11-30"] {
+        view::states(s, d(as_of), None, true).await.unwrap();
+        let w = view::world_summary(s, d(as_of), 365).await.unwrap();
+        serde_json::to_string(&w).unwrap();
+    }
+    for r in &all {
+        for as_of in ["2015-12-31", "2026-11-30"] {
+            let detail = view::state_detail(s, &r.iso3, d(as_of))
+                .await
+                .unwrap_or_else(|e| panic!("states show {} --as-of {as_of}: {e}", r.iso3));
+            serde_json::to_string(&detail).unwrap();
+        }
+    }
+    view::estimates(s, None, None, None).await.unwrap();
+    // Every source a bundled row cites is described in the registry.
+    let ids: std::collections::BTreeSet<String> = s
+        .records(Kind::Sources, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    for kind in Kind::ALL {
+        let t = kind.table();
+        let Some(i) = t.index("source") else { continue };
+        for r in s.records(kind, None).await.unwrap() {
+            let cell = r[i].as_str().unwrap();
+            for id in demine_core::records::source_ids(cell) {
+                assert!(
+                    ids.contains(id),
+                    "{kind} {}: source {id:?} undescribed",
+                    t.key_text(&r)
+                );
+            }
+        }
+    }
+}
+
+async fn import_text(s: &AnyStore, kind: &str, name: &str, text: &str) -> Result<(), StoreError> {
+    ops::import_reader(
+        s,
+        kind.parse().unwrap(),
+        name,
+        text.as_bytes(),
+        "t",
+        &|_, _| {},
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn record_rules_refuse_at_import(f: &Fresh) {
+    let s = seeded(f).await;
+    let (before, n) = snapshot(s).await;
+    let head = "iso3,number,submitted,requested_until,decision,decided_on,granted_until,meeting,basis,source\n";
+    // Twelve years, no meeting, ordinary basis: the engine would refuse it on every read.
+    let e = import_text(
+        s,
+        "extensions",
+        "long.csv",
+        &format!("{head}AGO,1,2011-03-01,2015-01-01,granted,2011-11-23,2015-01-01,,art5,x\nAFG,1,2012-03-29,2025-03-02,granted,2012-12-07,2025-03-02,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("long.csv:3: column granted_until")
+            && e.contains("ten years")
+            && e.contains("AFG"),
+        "{e}"
+    );
+    // An unknown meeting.
+    let e = import_text(
+        s,
+        "extensions",
+        "m.csv",
+        &format!("{head}AFG,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,MSP99,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("m.csv:2") && e.contains("unknown meeting \"MSP99\""),
+        "{e}"
+    );
+    // A grant for a State with no instrument deposited.
+    let e = import_text(
+        s,
+        "extensions",
+        "usa.csv",
+        &format!("{head}USA,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("usa.csv:2") && e.contains("no instrument deposited"),
+        "{e}"
+    );
+    // A meeting citing a source the registry does not describe.
+    let e = import_text(
+        s,
+        "meetings",
+        "mt.csv",
+        "id,kind,number,city,country_iso3,start_date,end_date,source\nMSP30,msp,30,Geneva,CHE,2032-11-01,2032-11-05,nowhere\n",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("mt.csv:2") && e.contains("source \"nowhere\""),
+        "{e}"
+    );
+    // A State actor that is no State.
+    let e = import_text(
+        s,
+        "use-findings",
+        "u.csv",
+        "year,iso3,actor_kind,actor,finding,source\n2024,UKR,state,XYZ,confirmed,lm2024\n",
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("u.csv:2") && e.contains("XYZ"), "{e}");
+    // A partial date that is no date.
+    let e = import_text(
+        s,
+        "extensions",
+        "p.csv",
+        &format!("{head}AFG,1,2012-13,2023-03-01,pending,,,,art5,x\n"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("p.csv:2") && e.contains("submitted"), "{e}");
+    let (after, m) = snapshot(s).await;
+    assert_eq!(before, after, "refused imports change nothing");
+    assert_eq!(n, m);
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    // Twelve years, decided at a recorded meeting: accepted, cited, flagged (Belgium, whose
+    // record holds no extension).
+    import_text(
+        s,
+        "extensions",
+        "rec.csv",
+        &format!("{head}BEL,1,2008-03,2021-03-02,granted,2008-11-28,2021-03-02,MSP9,art5,apmbc-msp9-final-report\n"),
+    )
+    .await
+    .unwrap();
+    let afg = view::state_detail(s, "BEL", d("2015-01-01")).await.unwrap();
+    assert_eq!(afg.row.clearance_deadline, Some(d("2021-03-02")));
+    assert_eq!(afg.original_clearance_deadline, Some(d("2009-03-01")));
+    assert!(
+        afg.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("MSP9")),
+        "{:?}",
+        afg.clearance_flags
+    );
+    let clearance = afg
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
+    assert!(!clearance.flags.is_empty());
+    // A deadline under the Twelfth Meeting's decision, after completion and new mined areas.
+    import_text(
+        s,
+        "events",
+        "ev.csv",
+        "iso3,event,date,meeting,source\nDNK,clearance-completed,2012-12-05,MSP12,lm2024\nDNK,contamination-found,2014,,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "extensions",
+        "m12.csv",
+        &format!("{head}DNK,3,2014,2016-12-31,granted,2014-06-27,2016-12-31,RC3,msp12,apmbc-rc3-final-report\n"),
+    )
+    .await
+    .unwrap();
+    let dnk = view::state_detail(s, "DNK", d("2015-06-01")).await.unwrap();
+    let c = dnk
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
+    assert_eq!(
+        c.status,
+        demine_core::compliance::ComplianceStatus::Pending,
+        "{c:?}"
+    );
+    assert!(
+        dnk.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("Twelfth"))
+    );
+    assert_eq!(dnk.completion_declarations.len(), 2);
+    assert!(ops::verify_audit(s).await.unwrap().ok);
+    // A grant whose new deadline the source does not give: the deadline in force is unknown,
+    // and so is the obligation (never pending on a deadline the record does not hold).
+    import_text(
+        s,
+        "extensions",
+        "nodate.csv",
+        &format!("{head}AND,1,2008-03,,granted,2008-11-28,,MSP9,art5,lm2024\n"),
+    )
+    .await
+    .unwrap();
+    let and = view::state_detail(s, "AND", d("2010-01-01")).await.unwrap();
+    assert_eq!(and.row.clearance_deadline, None);
+    assert_eq!(and.original_clearance_deadline, Some(d("2009-03-01")));
+    let c = and
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "mined-area-clearance")
+        .unwrap();
+    assert_eq!(c.status, demine_core::compliance::ComplianceStatus::Unknown);
+    assert!(view::world_summary(s, d("2010-01-01"), 365).await.is_ok());
+}
+
+async fn older_databases_get_only_new_bundled_files(f: &Fresh) {
+    let s = &f.store;
+    // What an older demine did: the reference files, then the "seeded" mark.
+    for file in BUNDLED {
+        import_text(s, &file.kind.to_string(), file.name, file.text)
+            .await
+            .unwrap();
+    }
+    s.set_meta(ops::SEEDED, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    // A row the user changed since must not be loaded over.
+    import_text(
+        s,
+        "states",
+        "mine.csv",
+        "iso3,name,un_member\nAFG,Afghanistan (edited),yes\n",
+    )
+    .await
+    .unwrap();
+    let reports = ops::seed(s, "t").await.unwrap();
+    assert_eq!(reports.len(), RECORD.len(), "only the record files are new");
+    let afg = view::state_detail(s, "AFG", d("2026-01-01")).await.unwrap();
+    assert_eq!(afg.row.name, "Afghanistan (edited)");
+    assert!(ops::seed(s, "t").await.unwrap().is_empty());
+    assert!(!s.records(Kind::Sources, None).await.unwrap().is_empty());
+}
+
+async fn record_shows_in_state_detail(f: &Fresh) {
+    let s = seeded(f).await;
+    import_text(
+        s,
+        "estimates",
+        "e.csv",
+        "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,15,25,km2,2023,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "stockpiles",
+        "st.csv",
+        "iso3,date,record,device_type,quantity,source\nKHM,2000,retained,all,3000,lm2024\nKHM,2020,retained,all,2000,lm2024\nKHM,1999-04-01,destruction-completed,all,70000,lm2024\n",
+    )
+    .await
+    .unwrap();
+    import_text(
+        s,
+        "reports",
+        "r.csv",
+        "iso3,kind,year,received,source\nKHM,initial,2000,2000-06,lm2024\nKHM,annual,2001,2001-04-30,lm2024\n",
+    )
+    .await
+    .unwrap();
+    let khm = view::state_detail(s, "KHM", d("2026-11-30")).await.unwrap();
+    let c = khm.contamination.as_ref().unwrap();
+    assert_eq!(c.band, "medium to large");
+    assert_eq!(khm.retention.as_ref().unwrap().quantity, Some(2000));
+    // The earliest completion stands: the record's own (February 1999), not the later row.
+    assert_eq!(
+        khm.stockpile_completion.as_ref().unwrap().quantity,
+        Some(71991)
+    );
+    assert_eq!(
+        khm.report_record.initial_received.unwrap().to_string(),
+        "2000-06"
+    );
+    assert_eq!(khm.report_record.latest_annual_year, Some(2017));
+    assert_eq!(khm.original_clearance_deadline, Some(d("2010-01-01")));
+    assert_eq!(khm.row.clearance_deadline, Some(d("2030-12-31")));
+    assert_eq!(khm.extensions.len(), 3);
+    assert_eq!(
+        khm.extensions.iter().map(|x| x.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(khm.extensions.iter().all(|x| x.meeting.is_some()));
+    assert!(khm.meetings.iter().any(|m| m.id == "RC4"));
+    assert!(khm.sources.iter().any(|s| s.id == "lm2024"));
+    let ukr = view::state_detail(s, "UKR", d("2026-11-30")).await.unwrap();
+    assert_eq!(ukr.row.status, "party");
+    let n = ukr.withdrawal_notice.as_ref().unwrap();
+    assert!(
+        n.status.contains("stays bound until the conflict ends"),
+        "{}",
+        n.status
+    );
+    assert!(ukr.use_findings.iter().any(|u| u.actor == "RUS"));
+    let rus = view::state_detail(s, "RUS", d("2026-11-30")).await.unwrap();
+    assert!(
+        rus.use_findings.iter().any(|u| u.iso3.as_str() == "UKR"),
+        "by the State, elsewhere"
+    );
+    let moz = view::world_summary(s, d("2026-11-30"), 365).await.unwrap();
+    assert!(moz.completed_clearance.iter().any(|c| c.iso3 == "ALB"));
+    // Mozambique declared completion in 2015 and reported a mined area found in 2016: reopened.
+    assert!(!moz.completed_clearance.iter().any(|c| c.iso3 == "MOZ"));
+    assert!(moz.withdrawals_announced.iter().any(|w| w.iso3 == "UKR"));
+    assert!(
+        moz.world_estimates
+            .iter()
+            .any(|e| e.measure == "casualties_total")
+    );
+    assert!(moz.sources.iter().any(|s| s.id == "lm2025-wtn"));
+    let y2024 = moz.new_use.iter().find(|y| y.year == 2024).unwrap();
+    assert!(y2024.states_confirmed.contains(&"RUS".to_string()));
+    assert!(y2024.where_found.contains(&"UKR".to_string()));
+    let counts = &moz.compliance_counts["stockpile-destruction"];
+    assert!(
+        // Greece and Ukraine: missed, and no completion recorded since (Belarus, Turkey and the
+        // others that missed completed late).
+        counts.get("overdue").copied().unwrap_or(0) == 2,
+        "{counts:?}"
+    );
+    assert!(counts.get("unknown").copied().unwrap_or(0) > 0);
 }
 
 async fn seeded(f: &Fresh) -> &AnyStore {
@@ -121,7 +518,19 @@ async fn bundled_files_import(f: &Fresh) {
         .iter()
         .filter(|e| e[1].as_str() == Some("withdrawal"))
         .count();
-    assert_eq!(withdrawals, 5);
+    // The 2025 withdrawals are in the record's events file, each with its sources, not here.
+    assert_eq!(withdrawals, 0);
+    let in_record: usize = RECORD
+        .iter()
+        .filter(|f| f.name.starts_with("data/record/events"))
+        .map(|f| {
+            f.text
+                .lines()
+                .filter(|l| l.contains(",withdrawal,"))
+                .count()
+        })
+        .sum();
+    assert_eq!(in_record, 5);
     // Every row keeps its source.
     let t = Kind::Events.table();
     let src = t.index("source").unwrap();
@@ -138,11 +547,11 @@ async fn bundled_files_import(f: &Fresh) {
 
 async fn seed_is_idempotent(f: &Fresh) {
     let first = ops::seed(&f.store, "t").await.unwrap();
-    assert_eq!(first.len(), BUNDLED.len());
+    assert_eq!(first.len(), BUNDLED.len() + RECORD.len());
     let n = f.store.audit_entries().await.unwrap().len();
     assert!(ops::seed(&f.store, "t").await.unwrap().is_empty());
     // Importing the same files again changes nothing and logs nothing.
-    for file in BUNDLED {
+    for file in bundled::all() {
         let r = ops::import_reader(
             &f.store,
             file.kind,
@@ -222,7 +631,8 @@ async fn as_of_1997_and_today(f: &Fresh) {
     let afg = now.iter().find(|r| r.iso3 == "AFG").unwrap();
     assert_eq!(afg.entry_into_force, Some(d("2003-03-01")));
     assert_eq!(afg.stockpile_destruction_deadline, Some(d("2007-03-01")));
-    assert_eq!(afg.clearance_deadline, Some(d("2013-03-01")));
+    // Ten years from entry into force, moved by its three extensions (RC5 to 2030-03-01).
+    assert_eq!(afg.clearance_deadline, Some(d("2030-03-01")));
     let all = view::states(s, d("2026-11-21"), None, true).await.unwrap();
     assert_eq!(all.len(), 237);
 }
@@ -251,8 +661,8 @@ async fn state_detail_and_compliance(f: &Fresh) {
     )
     .await
     .unwrap();
-    let ext = "iso3,submitted,requested_until,decision,decided_on,granted_until,source\n\
-               AFG,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,test\n";
+    let ext = "iso3,number,submitted,requested_until,decision,decided_on,granted_until,source\n\
+               AFG,1,2012-03-29,2023-03-01,granted,2012-12-07,2023-03-01,test\n";
     ops::import_reader(
         s,
         "extensions".parse().unwrap(),
@@ -273,8 +683,27 @@ async fn state_detail_and_compliance(f: &Fresh) {
             .clone()
     };
     use demine_core::compliance::ComplianceStatus::*;
-    assert_eq!(get("initial-transparency-report").status, Met);
-    assert_eq!(get("stockpile-destruction").status, Overdue);
+    // Received 2003-09-01, after the 180 days (2003-08-28): met, late.
+    assert_eq!(get("initial-transparency-report").status, MetLate);
+    // The record says the Art. 4 deadline was missed and destruction completed in October 2007.
+    assert_eq!(get("stockpile-destruction").status, MetLate);
+    // No record either way is unknown, never overdue: no annual report of Afghanistan is
+    // recorded, and the one due on 30 April 2015 has passed by June.
+    let june = view::state_detail(s, "AFG", d("2015-06-01")).await.unwrap();
+    let annual = june
+        .compliance
+        .iter()
+        .find(|o| o.obligation == "annual-transparency-report")
+        .unwrap();
+    assert_eq!(annual.status, Unknown, "{annual:?}");
+    assert!(
+        annual
+            .basis
+            .iter()
+            .any(|b| b.reason.contains("no record either way")),
+        "{:?}",
+        annual.basis
+    );
     assert_eq!(get("mined-area-clearance").status, Pending);
     assert!(!get("mined-area-clearance").basis.is_empty());
     let before = view::state_detail(s, "AFG", d("2012-01-01")).await.unwrap();
@@ -2036,4 +2465,144 @@ async fn a_busy_database_fails_within_the_bound(f: &Fresh) {
     )
     .await
     .unwrap();
+}
+
+/// A grant whose decision date the record lacks is placed by its number: from its submission when
+/// known (Mauritania's third request, received 2021-06-01), else from the day after the deadline
+/// it extends (Serbia's third, after 2023-03-01); it is flagged, and before then it is pending.
+async fn undated_grants_apply_by_number(f: &Fresh) {
+    let s = seeded(f).await;
+    let mrt = view::state_detail(s, "MRT", d("2021-05-31")).await.unwrap();
+    assert_eq!(mrt.row.clearance_deadline, Some(d("2021-01-01")));
+    assert_eq!(mrt.extensions.len(), 2);
+    let mrt = view::state_detail(s, "MRT", d("2021-06-01")).await.unwrap();
+    assert_eq!(mrt.row.clearance_deadline, Some(d("2026-12-31")));
+    let third = mrt.extensions.iter().find(|x| x.number == 3).unwrap();
+    assert_eq!(third.decision, "granted");
+    assert!(third.decided_on.is_none());
+    assert!(
+        mrt.clearance_basis
+            .iter()
+            .any(|b| b.reason.contains("decision date not in the record")),
+        "{:?}",
+        mrt.clearance_basis
+    );
+    assert!(
+        mrt.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("request 3") && b.reason.contains("not in the record")),
+        "{:?}",
+        mrt.clearance_flags
+    );
+    let srb = view::state_detail(s, "SRB", d("2023-03-01")).await.unwrap();
+    assert_eq!(srb.row.clearance_deadline, Some(d("2023-03-01")));
+    assert!(srb.extensions.iter().all(|x| x.number < 3));
+    let srb = view::state_detail(s, "SRB", d("2023-03-02")).await.unwrap();
+    assert_eq!(srb.row.clearance_deadline, Some(d("2024-12-31")));
+    assert!(
+        srb.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("2023-03-02"))
+    );
+    // Guinea-Bissau: an undated deadline under the Twelfth Meeting's procedure answers the mined
+    // areas reported found in June 2021, so it applies from then, not from its 2012 deadline.
+    let before = view::state_detail(s, "GNB", d("2015-01-01")).await.unwrap();
+    assert_eq!(before.row.clearance_deadline, Some(d("2012-01-01")));
+    let after = view::state_detail(s, "GNB", d("2021-06-23")).await.unwrap();
+    assert_eq!(after.row.clearance_deadline, Some(d("2024-12-31")));
+    // Its three requests, each in its place.
+    let gnb = view::state_detail(s, "GNB", d("2026-11-30")).await.unwrap();
+    assert_eq!(
+        gnb.extensions.iter().map(|x| x.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(gnb.row.clearance_deadline, Some(d("2027-12-31")));
+    assert!(
+        gnb.clearance_flags
+            .iter()
+            .any(|b| b.reason.contains("Twelfth"))
+    );
+}
+
+/// A database whose extension requests were keyed by their submission date gets them numbered
+/// per State in that order by the migration that adds `number`.
+async fn extension_rows_stored_before_numbers_are_numbered(f: &Fresh) {
+    let s = seeded(f).await;
+    let old = match s {
+        AnyStore::Sqlite(_) => {
+            "DROP TABLE extension_requests;
+             CREATE TABLE extension_requests (
+                 row_id INTEGER PRIMARY KEY,
+                 iso3 TEXT NOT NULL REFERENCES states (iso3),
+                 submitted TEXT NOT NULL,
+                 requested_until TEXT,
+                 decision TEXT NOT NULL,
+                 decided_on TEXT,
+                 granted_until TEXT,
+                 source TEXT NOT NULL,
+                 note TEXT,
+                 meeting TEXT,
+                 basis TEXT NOT NULL DEFAULT 'art5',
+                 UNIQUE (iso3, submitted)
+             );"
+        }
+        AnyStore::Postgres(_) => {
+            "DROP TABLE extension_requests;
+             CREATE TABLE extension_requests (
+                 row_id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                 iso3 TEXT NOT NULL REFERENCES states (iso3),
+                 submitted TEXT NOT NULL,
+                 requested_until TEXT,
+                 decision TEXT NOT NULL,
+                 decided_on TEXT,
+                 granted_until TEXT,
+                 source TEXT NOT NULL,
+                 note TEXT,
+                 meeting TEXT,
+                 basis TEXT NOT NULL DEFAULT 'art5',
+                 UNIQUE (iso3, submitted)
+             );"
+        }
+    };
+    f.exec(old).await.unwrap();
+    f.exec(
+        "INSERT INTO extension_requests (iso3, submitted, decision, decided_on, granted_until, source)
+         VALUES ('MOZ', '2013-05-25', 'granted', '2013-12', '2015-01-01', 'x'),
+                ('MOZ', '2008-05-06', 'granted', '2008-11', '2014-03-01', 'x'),
+                ('KHM', '2009', 'granted', '2009', '2020-01-01', 'x');
+         DELETE FROM _sqlx_migrations WHERE version = 11;",
+    )
+    .await
+    .unwrap();
+    let again = f.reopen().await;
+    let rows = again.records(Kind::Extensions, None).await.unwrap();
+    let t = Kind::Extensions.table();
+    let (iso3, number, submitted) = (
+        t.index("iso3").unwrap(),
+        t.index("number").unwrap(),
+        t.index("submitted").unwrap(),
+    );
+    let mut got: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[iso3].to_text(),
+                r[number].to_text(),
+                r[submitted].to_text(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("KHM".into(), "1".into(), "2009".into()),
+            ("MOZ".into(), "1".into(), "2008-05-06".into()),
+            ("MOZ".into(), "2".into(), "2013-05-25".into()),
+        ]
+    );
+    let moz = view::state_detail(&again, "MOZ", d("2014-06-01"))
+        .await
+        .unwrap();
+    assert_eq!(moz.row.clearance_deadline, Some(d("2015-01-01")));
 }

@@ -90,6 +90,9 @@ pub enum Trigger {
     Command,
     /// Fired by a timer.
     Timer,
+    /// Fired by its own impact when it is delivered (the point-detonating fuze of a submunition
+    /// such as a DPICM grenade, of a shell or a bomb).
+    Impact,
 }
 
 impl Trigger {
@@ -103,6 +106,7 @@ impl Trigger {
             Trigger::TiltRod { .. } => "a tilt rod".into(),
             Trigger::Command => "command".into(),
             Trigger::Timer => "a timer".into(),
+            Trigger::Impact => "its own impact on delivery".into(),
         }
     }
 
@@ -123,12 +127,12 @@ impl Trigger {
             }
             Trigger::Pressure { .. } => PersonActivation::No,
             Trigger::Tripwire { .. } | Trigger::TiltRod { .. } => PersonActivation::Possible,
-            Trigger::Command | Trigger::Timer => PersonActivation::No,
+            Trigger::Command | Trigger::Timer | Trigger::Impact => PersonActivation::No,
         }
     }
 
     fn victim_activated(&self) -> bool {
-        !matches!(self, Trigger::Command | Trigger::Timer)
+        !matches!(self, Trigger::Command | Trigger::Timer | Trigger::Impact)
     }
 }
 
@@ -189,6 +193,15 @@ pub struct DeviceDescription {
     /// (Art. 2(2)); default true.
     #[serde(default = "default_true")]
     pub emplaced: bool,
+    /// Whether it is delivered remotely (scattered by aircraft, artillery, rockets or a ground
+    /// dispenser) to come to rest on the ground: a way of placing it, so it counts as emplaced.
+    #[serde(default)]
+    pub remotely_delivered: bool,
+    /// For a device with a switch between firing modes (a man-in-the-loop system with a
+    /// battlefield-override setting): each mode and what sets the device off in it. The device
+    /// is judged by its worst mode; `triggers` may then be left empty.
+    #[serde(default)]
+    pub modes: Vec<Mode>,
     /// What sets it off. Required unless `components` is given.
     #[serde(default)]
     pub triggers: Vec<Trigger>,
@@ -214,6 +227,16 @@ pub struct DeviceDescription {
 
 fn default_true() -> bool {
     true
+}
+
+/// One firing mode of a switchable device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mode {
+    /// The setting's name, e.g. `"man-in-the-loop"` or `"battlefield override"`.
+    pub name: String,
+    /// What sets the device off in this mode.
+    pub triggers: Vec<Trigger>,
 }
 
 /// The classifier's verdict.
@@ -285,6 +308,9 @@ pub struct Classification {
     pub readings: Vec<Reading>,
     /// For a mixed system: each component's classification.
     pub components: Vec<Classification>,
+    /// For a switchable device: each mode's classification (the verdict is the worst).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<Classification>,
 }
 
 /// Classify a device under Article 2 (and Art. 1 for the consequence).
@@ -330,7 +356,29 @@ fn validate(device: &DeviceDescription, path: &str) -> Result<(), TreatyError> {
             _ => {}
         }
     }
-    if device.components.is_empty() {
+    for (i, m) in device.modes.iter().enumerate() {
+        if m.name.trim().is_empty() {
+            return Err(invalid(join(path, &format!("modes[{i}].name")), "is empty"));
+        }
+        if m.triggers.is_empty() {
+            return Err(invalid(
+                join(path, &format!("modes[{i}].triggers")),
+                "is missing or empty: say what sets the device off in this mode",
+            ));
+        }
+        let mut probe = device.clone();
+        probe.modes.clear();
+        probe.components.clear();
+        probe.triggers = m.triggers.clone();
+        validate(&probe, &join(path, &format!("modes[{i}]")))?;
+    }
+    if !device.modes.is_empty() && !device.components.is_empty() {
+        return Err(invalid(
+            join(path, "modes"),
+            "a mixed system has no modes of its own: give the modes on the component that has them",
+        ));
+    }
+    if device.components.is_empty() && device.modes.is_empty() {
         if device.triggers.is_empty() {
             return Err(invalid(
                 join(path, "triggers"),
@@ -349,10 +397,76 @@ fn validate(device: &DeviceDescription, path: &str) -> Result<(), TreatyError> {
 
 fn classify_at(device: &DeviceDescription, path: &str) -> Result<Classification, TreatyError> {
     validate(device, path)?;
-    if device.components.is_empty() {
+    if !device.modes.is_empty() {
+        Ok(classify_switchable(device))
+    } else if device.components.is_empty() {
         Ok(classify_single(device))
     } else {
         classify_mixed(device, path)
+    }
+}
+
+fn severity(v: Verdict) -> u8 {
+    match v {
+        Verdict::Permitted => 0,
+        Verdict::Contested => 1,
+        Verdict::Prohibited => 2,
+    }
+}
+
+/// A device that can be switched between modes is what its worst mode makes it: a State that
+/// keeps the switch keeps the capability, and the definition turns on what the device is
+/// designed to do, in any setting it is designed to have.
+fn classify_switchable(device: &DeviceDescription) -> Classification {
+    let mut modes = Vec::with_capacity(device.modes.len() + 1);
+    if !device.triggers.is_empty() {
+        let mut own = device.clone();
+        own.modes.clear();
+        own.name = format!("{} (in every mode)", device.name);
+        modes.push(classify_single(&own));
+    }
+    for m in &device.modes {
+        let mut one = device.clone();
+        one.modes.clear();
+        one.triggers = m
+            .triggers
+            .iter()
+            .chain(device.triggers.iter())
+            .cloned()
+            .collect();
+        one.name = format!("{} ({} mode)", device.name, m.name);
+        modes.push(classify_single(&one));
+    }
+    let worst = modes
+        .iter()
+        .max_by_key(|c| severity(c.verdict))
+        .cloned()
+        .unwrap_or_else(|| classify_single(device));
+    let names: Vec<String> = device.modes.iter().map(|m| m.name.clone()).collect();
+    let mut reasons = vec![Basis::new(
+        "2(1)",
+        format!(
+            "{} can be switched between modes ({}): it is judged by its worst mode, {}, because              the device is designed to work in every setting it offers and whoever holds it holds              that capability",
+            device.name,
+            names.join(", "),
+            worst.name
+        ),
+    )];
+    reasons.extend(worst.reasons.iter().cloned());
+    if worst.verdict == Verdict::Prohibited {
+        reasons.push(Basis::new(
+            "1(1)",
+            "a setting in which the victim sets it off makes it an anti-personnel mine: keeping              the device with that setting is stockpiling one; only a device that cannot be              victim-activated (the setting removed) is outside the ban",
+        ));
+    }
+    Classification {
+        name: device.name.clone(),
+        verdict: worst.verdict,
+        category: worst.category,
+        reasons,
+        readings: worst.readings.clone(),
+        components: Vec::new(),
+        modes,
     }
 }
 
@@ -434,6 +548,7 @@ fn classify_mixed(device: &DeviceDescription, path: &str) -> Result<Classificati
         reasons,
         readings: Vec::new(),
         components,
+        modes: Vec::new(),
     })
 }
 
@@ -460,20 +575,30 @@ fn classify_single(device: &DeviceDescription) -> Classification {
         .collect();
 
     if victim.is_empty() {
-        let mut reasons = vec![
-            Basis::new(
-                "2(2)",
-                format!(
-                    "set off only by {}: a mine is a munition designed to be exploded by the \
+        let mut reasons = vec![Basis::new(
+            "2(2)",
+            format!(
+                "set off only by {}: a mine is a munition designed to be exploded by the \
                      presence, proximity or contact of a person or a vehicle, so this is not a mine",
-                    list(&non_victim)
-                ),
+                list(&non_victim)
             ),
-            Basis::new(
-                "2(1)",
-                "not a mine, hence not an anti-personnel mine: the Convention does not ban it",
-            ),
-        ];
+        )];
+        if non_victim.iter().any(|t| matches!(t, Trigger::Impact)) {
+            reasons.push(Basis::new(
+                "2(2)",
+                "an impact fuze fires the munition when it strikes its target or the ground on \
+                 delivery; it is not designed to lie in wait for a person or vehicle. One that \
+                 fails to explode is an unexploded remnant of war, to be cleared, but not a mine \
+                 under this definition (submunitions such as DPICM grenades are banned by the \
+                 Convention on Cluster Munitions of 2008, not by this Convention); if its fuze is \
+                 designed to arm on landing and fire when disturbed, describe that trigger and it \
+                 is judged as a mine",
+            ));
+        }
+        reasons.extend([Basis::new(
+            "2(1)",
+            "not a mine, hence not an anti-personnel mine: the Convention does not ban it",
+        )]);
         if harms_persons {
             reasons.push(Basis::new(
                 "1(1)",
@@ -488,10 +613,11 @@ fn classify_single(device: &DeviceDescription) -> Classification {
             reasons,
             readings: Vec::new(),
             components: Vec::new(),
+            modes: Vec::new(),
         };
     }
 
-    if !device.emplaced {
+    if !device.emplaced && !device.remotely_delivered {
         return Classification {
             name,
             verdict: Verdict::Permitted,
@@ -510,6 +636,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
             ],
             readings: Vec::new(),
             components: Vec::new(),
+            modes: Vec::new(),
         };
     }
 
@@ -524,6 +651,14 @@ fn classify_single(device: &DeviceDescription) -> Classification {
         .filter(|t| t.person_activation() == PersonActivation::Possible)
         .collect();
 
+    let remote = device.remotely_delivered.then(|| {
+        Basis::new(
+            "2(2)",
+            "delivered remotely (by aircraft, artillery, rocket or dispenser) to come to rest on \
+             the ground: remote delivery is a way of placing a munition on or near the ground, \
+             so it does not take a mine out of the definition",
+        )
+    });
     // Anti-personnel: a person sets it off by design, or a device designed to harm persons
     // carries any fuze a person can set off.
     if !by_design.is_empty() || (harms_persons && !possible.is_empty()) {
@@ -554,6 +689,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
                  the mine off",
             ));
         }
+        reasons.extend(remote.clone());
         if device.self_destruct || device.self_deactivation {
             let what = match (device.self_destruct, device.self_deactivation) {
                 (true, true) => "self-destruction and self-deactivation",
@@ -588,6 +724,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
             reasons,
             readings: Vec::new(),
             components: Vec::new(),
+            modes: Vec::new(),
         };
     }
 
@@ -605,6 +742,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
             list(&victim)
         ),
     )];
+    reasons.extend(remote);
     if !vehicle.is_empty() {
         reasons.push(Basis::new(
             "2(1)",
@@ -652,6 +790,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
             reasons,
             readings: Vec::new(),
             components: Vec::new(),
+            modes: Vec::new(),
         };
     }
 
@@ -705,6 +844,7 @@ fn classify_single(device: &DeviceDescription) -> Classification {
         reasons,
         readings,
         components: Vec::new(),
+        modes: Vec::new(),
     }
 }
 
@@ -735,6 +875,8 @@ mod tests {
             source: None,
             count: None,
             emplaced: true,
+            remotely_delivered: false,
+            modes: Vec::new(),
             triggers,
             designed_to_harm: harm,
             anti_handling: None,
@@ -945,5 +1087,70 @@ mod tests {
         let unknown = r#"{"name":"X","trigers":[]}"#;
         let err = serde_json::from_str::<DeviceDescription>(unknown).unwrap_err();
         assert!(err.to_string().contains("trigers"), "{err}");
+    }
+
+    #[test]
+    fn an_impact_fuze_is_not_a_mine() {
+        let d: DeviceDescription = serde_json::from_str(
+            r#"{"name":"M77 DPICM grenade","emplaced":false,"remotely_delivered":true,
+                "triggers":[{"kind":"impact"}],"designed_to_harm":["persons","vehicles"]}"#,
+        )
+        .unwrap();
+        let c = classify(&d).unwrap();
+        assert_eq!(c.verdict, Verdict::Permitted);
+        assert_eq!(c.category, Category::NotAMine);
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.reason.contains("Cluster Munitions"))
+        );
+    }
+
+    #[test]
+    fn a_switchable_device_is_judged_by_its_worst_mode() {
+        let d: DeviceDescription = serde_json::from_str(
+            r#"{"name":"Spider-like system","designed_to_harm":["persons"],
+                "modes":[{"name":"man-in-the-loop","triggers":[{"kind":"command"}]},
+                         {"name":"battlefield override","triggers":[{"kind":"tripwire"}]}]}"#,
+        )
+        .unwrap();
+        let c = classify(&d).unwrap();
+        assert_eq!(c.verdict, Verdict::Prohibited);
+        assert_eq!(c.modes.len(), 2);
+        assert_eq!(c.modes[0].verdict, Verdict::Permitted);
+        assert_eq!(c.modes[1].verdict, Verdict::Prohibited);
+        assert!(c.reasons[0].reason.contains("worst mode"));
+        // Without the override setting, the same system is outside the ban.
+        let safe: DeviceDescription = serde_json::from_str(
+            r#"{"name":"x","designed_to_harm":["persons"],
+                "modes":[{"name":"man-in-the-loop","triggers":[{"kind":"command"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(classify(&safe).unwrap().verdict, Verdict::Permitted);
+        let empty: DeviceDescription = serde_json::from_str(
+            r#"{"name":"x","designed_to_harm":["persons"],"modes":[{"name":"a","triggers":[]}]}"#,
+        )
+        .unwrap();
+        let err = classify(&empty).unwrap_err().to_string();
+        assert!(err.contains("modes[0].triggers"), "{err}");
+    }
+
+    #[test]
+    fn remote_delivery_is_a_way_of_emplacing() {
+        let d: DeviceDescription = serde_json::from_str(
+            r#"{"name":"scattered AP mine","emplaced":false,"remotely_delivered":true,
+                "triggers":[{"kind":"pressure","threshold_kg":5}],"designed_to_harm":["persons"]}"#,
+        )
+        .unwrap();
+        let c = classify(&d).unwrap();
+        assert_eq!(c.verdict, Verdict::Prohibited);
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.reason.contains("remote delivery"))
+        );
+        let mut hand = d.clone();
+        hand.remotely_delivered = false;
+        assert_eq!(classify(&hand).unwrap().verdict, Verdict::Permitted);
     }
 }

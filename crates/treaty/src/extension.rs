@@ -10,6 +10,18 @@ use crate::{Basis, TreatyError};
 /// The longest single extension (Art. 5(3)): ten years.
 pub const MAX_EXTENSION_YEARS: u32 = 10;
 
+/// What a granted deadline rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtensionBasis {
+    /// An ordinary request under Art. 5(3)-(6).
+    #[default]
+    Art5,
+    /// A deadline set under the decision of the Twelfth Meeting of the States Parties (2012) on
+    /// mined areas found after a State's deadline had passed (or after it declared completion).
+    Msp12,
+}
+
 /// An extension granted by a Meeting of the States Parties or a Review Conference (Art. 5(5)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantedExtension {
@@ -17,18 +29,57 @@ pub struct GrantedExtension {
     pub decided_on: NaiveDate,
     /// The new deadline it granted.
     pub granted_until: NaiveDate,
+    /// What the grant rests on (default: an ordinary Art. 5 request).
+    #[serde(default)]
+    pub basis: ExtensionBasis,
+    /// The recorded decision, when the grant comes from the record: the meeting that took it
+    /// and the source that reports it (e.g. `MSP9 [source: apmbc-9msp-final-report]`). A
+    /// recorded decision is accepted where it departs from the letter of Art. 5, and flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+/// The clearance deadline in force and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearanceDeadline {
+    /// Entry into force + ten years (Art. 5(1)).
+    pub original: NaiveDate,
+    /// The deadline in force: the last granted extension's, or the original.
+    pub deadline: NaiveDate,
+    pub basis: Vec<Basis>,
+    /// Where the record departs from the Convention's letter (a grant beyond ten years, a
+    /// decision after the deadline had passed, a deadline under the Twelfth Meeting's decision),
+    /// each citing the decision that made it so. Accepted, and said.
+    pub flags: Vec<Basis>,
+}
+
+/// The clearance deadline in force after a history of granted extensions, as (deadline, basis);
+/// departures from the letter that [`clearance_deadline`] accepts are in the basis too.
+pub fn current_clearance_deadline(
+    entry_into_force: NaiveDate,
+    granted: &[GrantedExtension],
+) -> Result<(NaiveDate, Vec<Basis>), TreatyError> {
+    let c = clearance_deadline(entry_into_force, granted)?;
+    let mut basis = c.basis;
+    basis.extend(c.flags);
+    Ok((c.deadline, basis))
 }
 
 /// The clearance deadline in force after a history of granted extensions.
 ///
 /// Starts from entry into force + 10 years (Art. 5(1)); each extension, in the order decided,
-/// replaces the deadline. Each must move the deadline later, by at most ten years (Art. 5(3)),
-/// and cannot be decided before the Convention entered into force for the State.
-pub fn current_clearance_deadline(
+/// replaces the deadline. Each must move the deadline later and cannot be decided before the
+/// Convention entered into force for the State. Art. 5(3) allows at most ten years: a longer
+/// grant is refused unless it is a recorded decision (`decision`) or rests on the Twelfth
+/// Meeting's decision (`msp12`), in which case it is accepted, cited and flagged. A decision
+/// taken after the deadline it extends had passed is accepted and flagged.
+pub fn clearance_deadline(
     entry_into_force: NaiveDate,
     granted: &[GrantedExtension],
-) -> Result<(NaiveDate, Vec<Basis>), TreatyError> {
-    let mut deadline = add_years(entry_into_force, CLEARANCE_YEARS, "clearance deadline")?;
+) -> Result<ClearanceDeadline, TreatyError> {
+    let original = add_years(entry_into_force, CLEARANCE_YEARS, "clearance deadline")?;
+    let mut deadline = original;
+    let mut flags = Vec::new();
     let mut basis = vec![Basis::new(
         "5(1)",
         format!(
@@ -56,30 +107,70 @@ pub fn current_clearance_deadline(
                 g.granted_until
             )));
         }
+        let cited = g
+            .decision
+            .as_deref()
+            .map(|d| format!(" by {d}"))
+            .unwrap_or_default();
         let cap = add_years(deadline, MAX_EXTENSION_YEARS, "longest extension")?;
         if g.granted_until > cap {
-            return Err(err(format!(
-                "granted_until {} is more than ten years after the deadline it extends \
-                 ({deadline}); Art. 5(3) allows up to ten years",
-                g.granted_until
-            )));
+            if g.basis == ExtensionBasis::Art5 && g.decision.is_none() {
+                return Err(err(format!(
+                    "granted_until {} is more than ten years after the deadline it extends \
+                     ({deadline}); Art. 5(3) allows up to ten years (a longer grant needs the \
+                     decision on record, or basis msp12)",
+                    g.granted_until
+                )));
+            }
+            flags.push(Basis::new(
+                "5(3)",
+                format!(
+                    "the grant{cited} to {} is more than ten years after the deadline it extends \
+                     ({deadline}): beyond the letter of Art. 5(3), accepted as decided",
+                    g.granted_until
+                ),
+            ));
         }
-        let (article, kind) = if position == 0 {
-            ("5(5)", "extension")
-        } else {
-            ("5(6)", "further extension")
+        let (article, kind) = match (g.basis, position) {
+            (ExtensionBasis::Msp12, _) => ("5", "deadline under the Twelfth Meeting's decision"),
+            (ExtensionBasis::Art5, 0) => ("5(5)", "extension"),
+            (ExtensionBasis::Art5, _) => ("5(6)", "further extension"),
         };
-        let mut reason = format!(
-            "{kind} decided on {} moves the deadline from {deadline} to {}",
-            g.decided_on, g.granted_until
-        );
-        if g.decided_on > deadline {
-            reason.push_str(" (decided after the deadline it extends had passed)");
+        basis.push(Basis::new(
+            article,
+            format!(
+                "{kind} decided on {}{cited} moves the deadline from {deadline} to {}",
+                g.decided_on, g.granted_until
+            ),
+        ));
+        if g.basis == ExtensionBasis::Msp12 {
+            flags.push(Basis::new(
+                "5",
+                format!(
+                    "the deadline {} rests on the Twelfth Meeting's decision (2012) on mined areas \
+                     found after the deadline, not on an Art. 5(3) request{cited}",
+                    g.granted_until
+                ),
+            ));
         }
-        basis.push(Basis::new(article, reason));
+        if g.decided_on > deadline {
+            flags.push(Basis::new(
+                "5(3)",
+                format!(
+                    "decided on {}{cited}, after the deadline it extends ({deadline}) had passed: \
+                     Art. 5(3) foresees a request before the deadline; accepted as decided",
+                    g.decided_on
+                ),
+            ));
+        }
         deadline = g.granted_until;
     }
-    Ok((deadline, basis))
+    Ok(ClearanceDeadline {
+        original,
+        deadline,
+        basis,
+        flags,
+    })
 }
 
 /// Reasons for an extension request (Art. 5(4)(b)).
@@ -500,10 +591,14 @@ mod tests {
             GrantedExtension {
                 decided_on: d("2018-11-30"),
                 granted_until: d("2025-12-31"),
+                basis: ExtensionBasis::Art5,
+                decision: None,
             },
             GrantedExtension {
                 decided_on: d("2008-11-28"),
                 granted_until: d("2019-03-01"),
+                basis: ExtensionBasis::Art5,
+                decision: None,
             },
         ];
         let (now, basis) = current_clearance_deadline(eif, &granted).unwrap();
@@ -518,6 +613,8 @@ mod tests {
         let too_long = [GrantedExtension {
             decided_on: d("2008-11-28"),
             granted_until: d("2019-03-02"),
+            basis: ExtensionBasis::Art5,
+            decision: None,
         }];
         assert!(matches!(
             current_clearance_deadline(eif, &too_long),
@@ -526,13 +623,62 @@ mod tests {
         let backwards = [GrantedExtension {
             decided_on: d("2008-11-28"),
             granted_until: d("2008-12-01"),
+            basis: ExtensionBasis::Art5,
+            decision: None,
         }];
         assert!(current_clearance_deadline(eif, &backwards).is_err());
         let early = [GrantedExtension {
             decided_on: d("1998-11-28"),
             granted_until: d("2010-12-01"),
+            basis: ExtensionBasis::Art5,
+            decision: None,
         }];
         assert!(current_clearance_deadline(eif, &early).is_err());
+    }
+
+    #[test]
+    fn recorded_departures_are_accepted_cited_and_flagged() {
+        let eif = d("1999-03-01");
+        let g = |decided: &str, until: &str, basis, decision: Option<&str>| GrantedExtension {
+            decided_on: d(decided),
+            granted_until: d(until),
+            basis,
+            decision: decision.map(str::to_string),
+        };
+        // Twelve years: refused bare, accepted as a recorded decision or under msp12.
+        let bare = [g("2008-11-28", "2021-03-01", ExtensionBasis::Art5, None)];
+        assert!(clearance_deadline(eif, &bare).is_err());
+        let recorded = [g(
+            "2008-11-28",
+            "2021-03-01",
+            ExtensionBasis::Art5,
+            Some("MSP9 [source: x]"),
+        )];
+        let c = clearance_deadline(eif, &recorded).unwrap();
+        assert_eq!(c.deadline, d("2021-03-01"));
+        assert_eq!(c.original, d("2009-03-01"));
+        assert_eq!(c.flags.len(), 1);
+        assert!(c.flags[0].reason.contains("MSP9"), "{:?}", c.flags);
+        let msp12 = [g("2013-12-05", "2025-12-31", ExtensionBasis::Msp12, None)];
+        let c = clearance_deadline(eif, &msp12).unwrap();
+        assert!(c.flags.iter().any(|f| f.reason.contains("Twelfth")));
+        assert!(
+            c.flags
+                .iter()
+                .any(|f| f.reason.contains("after the deadline"))
+        );
+        // A decision after the deadline passed is flagged, not refused.
+        let late = [g("2009-06-01", "2012-03-01", ExtensionBasis::Art5, None)];
+        let c = clearance_deadline(eif, &late).unwrap();
+        assert_eq!(c.flags.len(), 1);
+        // Before entry into force stays an error, recorded or not.
+        let early = [g(
+            "1998-11-28",
+            "2010-12-01",
+            ExtensionBasis::Msp12,
+            Some("MSP0"),
+        )];
+        assert!(clearance_deadline(eif, &early).is_err());
     }
 
     #[test]

@@ -41,8 +41,9 @@ pub use entry::{
     obligations,
 };
 pub use extension::{
-    ExtensionFinding, ExtensionRequest, ExtensionValidation, GrantedExtension, Implications,
-    PreviousExtension, Reasons, current_clearance_deadline, validate_extension_request,
+    ClearanceDeadline, ExtensionBasis, ExtensionFinding, ExtensionRequest, ExtensionValidation,
+    GrantedExtension, Implications, PreviousExtension, Reasons, clearance_deadline,
+    current_clearance_deadline, validate_extension_request,
 };
 pub use reservation::{
     ExemptionItem, ItemEvaluation, ItemVerdict, Proposal, ProposalEvaluation, TemporalScope,

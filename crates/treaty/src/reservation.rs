@@ -5,13 +5,25 @@
 //! effect of an article for that State, which is what a reservation is, so every one is
 //! incompatible. The evaluator says so item by item and names the article each exemption would
 //! defeat. A purely interpretative declaration, which neither excludes nor modifies any obligation,
-//! is not a reservation and is reported as compatible.
+//! is not a reservation and is reported as compatible. An exemption for something the Convention
+//! does not ban (a command-detonated munition, say) is reported as not needed. A proposal to retain
+//! mines under Art. 3 is compatible (the article permits it) and is flagged, with the comparison,
+//! when the number is far beyond what States retain in practice
+//! ([`RETENTION_FAR_BEYOND_PRACTICE`]).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::device::{Classification, DeviceDescription, Verdict, classify};
 use crate::{Basis, TreatyError};
+
+/// The number of retained mines above which a proposal under Art. 3 is flagged as far beyond
+/// practice: States Parties that retain mines under Art. 3 declare from a few hundred to a few
+/// thousand in their Art. 7 reports, and the largest declared holdings are of the order of ten
+/// thousand. This is the engine's documented policy figure (like the pressure bands of
+/// [`crate::device`]), not a number in the Convention, which asks only for "the minimum number
+/// absolutely necessary".
+pub const RETENTION_FAR_BEYOND_PRACTICE: u64 = 10_000;
 
 /// Which obligations a temporal exemption would delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +60,7 @@ pub enum ExemptionItem {
         description: Option<String>,
         /// A structured description of the weapon, to classify under Art. 2.
         #[serde(default)]
-        device: Option<DeviceDescription>,
+        device: Option<Box<DeviceDescription>>,
     },
     /// Delay some obligations.
     Temporal {
@@ -64,6 +76,18 @@ pub enum ExemptionItem {
     Reservation {
         /// Its text.
         text: String,
+    },
+    /// Retain mines under Art. 3 for training and development (not an exemption: the Convention
+    /// permits it, up to the minimum number absolutely necessary).
+    Retention {
+        /// How many anti-personnel mines.
+        mines: u64,
+        /// What for, for the record.
+        #[serde(default)]
+        purpose: Option<String>,
+        /// Details, for the record.
+        #[serde(default)]
+        description: Option<String>,
     },
     /// A declaration on how the State understands a provision.
     Declaration {
@@ -83,6 +107,7 @@ impl ExemptionItem {
             ExemptionItem::Technological { .. } => "technological",
             ExemptionItem::Temporal { .. } => "temporal",
             ExemptionItem::Reservation { .. } => "reservation",
+            ExemptionItem::Retention { .. } => "retention",
             ExemptionItem::Declaration { .. } => "declaration",
         }
     }
@@ -113,8 +138,10 @@ pub struct Proposal {
 pub enum ItemVerdict {
     /// Barred by Art. 19.
     Incompatible,
-    /// Not a reservation (an interpretative declaration).
+    /// Not a reservation (an interpretative declaration; a retention Art. 3 permits).
     Compatible,
+    /// Nothing to exempt: the item is outside the ban as described.
+    NotNeeded,
 }
 
 impl std::fmt::Display for ItemVerdict {
@@ -122,6 +149,7 @@ impl std::fmt::Display for ItemVerdict {
         f.write_str(match self {
             ItemVerdict::Incompatible => "incompatible",
             ItemVerdict::Compatible => "compatible",
+            ItemVerdict::NotNeeded => "not-needed",
         })
     }
 }
@@ -142,6 +170,10 @@ pub struct ItemEvaluation {
     /// For a technological item with a device description: its classification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Classification>,
+    /// What stands out although the item is allowed (a retention far beyond practice), with
+    /// the comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Basis>,
 }
 
 /// The evaluation of a proposal.
@@ -180,7 +212,7 @@ pub fn evaluate_proposal(proposal: &Proposal) -> Result<ProposalEvaluation, Trea
     for (i, item) in proposal.items.iter().enumerate() {
         items.push(evaluate_item(i, item)?);
     }
-    let compatible = items.iter().all(|i| i.verdict == ItemVerdict::Compatible);
+    let compatible = items.iter().all(|i| i.verdict != ItemVerdict::Incompatible);
     let incompatible = items
         .iter()
         .filter(|i| i.verdict == ItemVerdict::Incompatible)
@@ -220,6 +252,7 @@ fn nonblank(path: String, value: &str) -> Result<(), TreatyError> {
 fn evaluate_item(i: usize, item: &ExemptionItem) -> Result<ItemEvaluation, TreatyError> {
     let path = |f: &str| format!("items[{i}].{f}");
     let mut device = None;
+    let mut flags = Vec::new();
     let (summary, verdict, basis) = match item {
         ExemptionItem::Geographic { region, .. } => {
             nonblank(path("region"), region)?;
@@ -293,8 +326,42 @@ fn evaluate_item(i: usize, item: &ExemptionItem) -> Result<ItemEvaluation, Treat
                         c.name
                     ),
                 };
+                let permitted = c.verdict == Verdict::Permitted;
                 basis.push(Basis::new("2", note));
                 device = Some(c);
+                if permitted {
+                    // Nothing to exempt: say so rather than call the item a reservation.
+                    let what = device.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+                    let basis = vec![
+                        Basis::new(
+                            "2(1)",
+                            format!(
+                                "as described, {what} is not an anti-personnel mine on any \
+                                 reading (nothing its victim does sets it off): the Convention \
+                                 does not ban it, so there is nothing to exempt"
+                            ),
+                        ),
+                        Basis::new(
+                            "19",
+                            "no exemption is needed, so none need be asked for; a State that \
+                             asked for one anyway would be making a reservation",
+                        ),
+                        Basis::new(
+                            "1(1)",
+                            "if it were ever rigged to be set off by its victim, it would be an \
+                             anti-personnel mine and prohibited",
+                        ),
+                    ];
+                    return Ok(ItemEvaluation {
+                        index: i + 1,
+                        kind: item.kind().into(),
+                        summary: format!("exempt {weapon}"),
+                        verdict: ItemVerdict::NotNeeded,
+                        basis,
+                        device,
+                        flags,
+                    });
+                }
             }
             (format!("exempt {weapon}"), ItemVerdict::Incompatible, basis)
         }
@@ -367,6 +434,41 @@ fn evaluate_item(i: usize, item: &ExemptionItem) -> Result<ItemEvaluation, Treat
                 )],
             )
         }
+        ExemptionItem::Retention { mines, .. } => {
+            let basis = vec![
+                Basis::new(
+                    "3(1)",
+                    format!(
+                        "retaining or transferring {mines} anti-personnel mines for the development of \
+                     and training in mine detection, mine clearance or mine destruction techniques \
+                     is permitted; the amount shall not exceed the minimum number absolutely \
+                     necessary for those purposes"
+                    ),
+                ),
+                Basis::new(
+                    "7(1)(d)",
+                    "the number retained, by type, is reported every year in the transparency report",
+                ),
+            ];
+            if *mines > RETENTION_FAR_BEYOND_PRACTICE {
+                flags.push(Basis::new(
+                    "3(1)",
+                    format!(
+                        "{mines} mines is {:.1} times the engine's reference for practice \
+                         ({RETENTION_FAR_BEYOND_PRACTICE}: States that retain mines declare from a \
+                         few hundred to a few thousand, the largest holdings about ten thousand): \
+                         far beyond what States retain, hard to reconcile with \
+                         \"the minimum number absolutely necessary\"",
+                        *mines as f64 / RETENTION_FAR_BEYOND_PRACTICE as f64
+                    ),
+                ));
+            }
+            (
+                format!("retain {mines} anti-personnel mines under Art. 3"),
+                ItemVerdict::Compatible,
+                basis,
+            )
+        }
         ExemptionItem::Declaration {
             text,
             excludes_or_modifies,
@@ -403,6 +505,7 @@ fn evaluate_item(i: usize, item: &ExemptionItem) -> Result<ItemEvaluation, Treat
         verdict,
         basis,
         device,
+        flags,
     })
 }
 
@@ -478,7 +581,68 @@ mod tests {
     }
 
     #[test]
-    fn technological_item_classifies_its_device_but_stays_a_reservation() {
+    fn technological_item_for_a_banned_device_is_a_reservation() {
+        let ap: DeviceDescription = serde_json::from_str(
+            r#"{"name":"AP","triggers":[{"kind":"tripwire"}],"designed_to_harm":["persons"]}"#,
+        )
+        .unwrap();
+        let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
+            weapon: "tripwire mines".into(),
+            description: None,
+            device: Some(Box::new(ap)),
+        }]))
+        .unwrap();
+        assert!(!e.compatible);
+        assert_eq!(e.items[0].verdict, ItemVerdict::Incompatible);
+    }
+
+    #[test]
+    fn a_command_detonated_item_needs_no_exemption() {
+        let claymore: DeviceDescription = serde_json::from_str(
+            r#"{"name":"Claymore (command)","triggers":[{"kind":"command"}],
+                "designed_to_harm":["persons"]}"#,
+        )
+        .unwrap();
+        let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
+            weapon: "command-detonated directional munitions".into(),
+            description: None,
+            device: Some(Box::new(claymore)),
+        }]))
+        .unwrap();
+        assert!(e.compatible, "nothing to exempt is no reservation");
+        let item = &e.items[0];
+        assert_eq!(item.verdict, ItemVerdict::NotNeeded);
+        assert_eq!(item.verdict.to_string(), "not-needed");
+        assert_eq!(item.basis[0].article, "2(1)");
+        assert!(item.basis[0].reason.contains("nothing to exempt"));
+    }
+
+    #[test]
+    fn retention_is_compatible_and_flagged_far_beyond_practice() {
+        let e = evaluate_proposal(&proposal(vec![
+            ExemptionItem::Retention {
+                mines: 1_500,
+                purpose: Some("training of deminers".into()),
+                description: None,
+            },
+            ExemptionItem::Retention {
+                mines: 250_000,
+                purpose: None,
+                description: None,
+            },
+        ]))
+        .unwrap();
+        assert!(e.compatible);
+        assert_eq!(e.items[0].verdict, ItemVerdict::Compatible);
+        assert!(e.items[0].flags.is_empty());
+        assert_eq!(e.items[0].basis[0].article, "3(1)");
+        let flag = &e.items[1].flags[0];
+        assert!(flag.reason.contains("25.0 times"), "{}", flag.reason);
+        assert!(flag.reason.contains("10000"), "{}", flag.reason);
+    }
+
+    #[test]
+    fn technological_item_classifies_its_device_and_says_when_none_is_needed() {
         let av: DeviceDescription = serde_json::from_str(
             r#"{"name":"AV","triggers":[{"kind":"pressure","threshold_kg":300}],
                 "designed_to_harm":["vehicles"]}"#,
@@ -487,23 +651,19 @@ mod tests {
         let e = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "heavy anti-tank mines".into(),
             description: None,
-            device: Some(av),
+            device: Some(Box::new(av)),
         }]))
         .unwrap();
-        assert!(!e.compatible);
+        assert!(e.compatible);
         let item = &e.items[0];
         assert_eq!(item.device.as_ref().unwrap().verdict, Verdict::Permitted);
-        assert!(
-            item.basis
-                .iter()
-                .any(|b| b.reason.contains("needs no exemption"))
-        );
+        assert_eq!(item.verdict, ItemVerdict::NotNeeded);
 
         let bad: DeviceDescription = serde_json::from_str(r#"{"name":"X","triggers":[]}"#).unwrap();
         let err = evaluate_proposal(&proposal(vec![ExemptionItem::Technological {
             weapon: "x".into(),
             description: None,
-            device: Some(bad),
+            device: Some(Box::new(bad)),
         }]))
         .unwrap_err();
         assert!(err.to_string().contains("items[0].device"), "{err}");

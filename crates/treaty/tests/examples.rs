@@ -84,6 +84,28 @@ fn the_1997_united_states_proposal_is_incompatible_item_by_item() {
 }
 
 #[test]
+fn command_detonated_items_need_no_exemption_and_retention_is_flagged_far_beyond_practice() {
+    let path = examples("proposals")
+        .into_iter()
+        .find(|p| p.ends_with("command-detonated-and-retention.json"))
+        .unwrap();
+    let proposal: Proposal = read(&path);
+    let e = evaluate_proposal(&proposal).unwrap();
+    assert!(e.compatible);
+    let verdicts: Vec<_> = e.items.iter().map(|i| i.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ItemVerdict::NotNeeded,
+            ItemVerdict::Compatible,
+            ItemVerdict::Compatible
+        ]
+    );
+    assert!(e.items[1].flags.is_empty());
+    assert!(e.items[2].flags[0].reason.contains("times"));
+}
+
+#[test]
 fn extension_examples() {
     for path in examples("extensions") {
         let request: ExtensionRequest = read(&path);

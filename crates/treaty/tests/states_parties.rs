@@ -1,5 +1,6 @@
-//! Runs every row of the repository's `data/mbt_states_parties.csv` through the engine and checks
-//! the invariants that must hold for every State, plus a few dates known from the depositary.
+//! Runs every row of the repository's `data/mbt_states_parties.csv` (with the withdrawals of
+//! `data/record/events.csv`) through the engine and checks the invariants that must hold for
+//! every State, plus a few dates known from the depositary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
@@ -35,9 +36,25 @@ fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
+/// The withdrawals deposited, from the record's events file (where the 2025 withdrawals live,
+/// each with its sources), by ISO3.
+fn withdrawals() -> HashMap<String, NaiveDate> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/record/events.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let mut out = HashMap::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        if &rec[1] == "withdrawal" {
+            out.insert(rec[0].to_string(), d(&rec[2]));
+        }
+    }
+    out
+}
+
 fn load() -> HashMap<String, Party> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mbt_states_parties.csv");
     let mut reader = csv::Reader::from_path(&path).unwrap();
+    let withdrawn = withdrawals();
     let mut out = HashMap::new();
     for (i, rec) in reader.deserialize::<Row>().enumerate() {
         let row = rec.unwrap_or_else(|e| panic!("{}: row {}: {e}", path.display(), i + 2));
@@ -50,7 +67,9 @@ fn load() -> HashMap<String, Party> {
             deposited: Some(row.deposited),
             instrument: Some(instrument),
             succession_date: row.succession_date,
-            withdrawal_deposited: row.withdrawal_deposited,
+            withdrawal_deposited: row
+                .withdrawal_deposited
+                .or_else(|| withdrawn.get(&row.iso3).copied()),
             armed_conflicts: Vec::new(),
         };
         let obligations = obligations(row.deposited, instrument, row.succession_date)
