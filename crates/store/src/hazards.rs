@@ -302,8 +302,8 @@ pub(crate) fn shape_from(
     })
 }
 
-/// Below this many m², what remains of an area is overlay dust, not a hazard.
-pub(crate) const DUST_M2: f64 = 1e-3;
+/// Below this many m², what remains of an area is overlay dust, not a hazard (the hazard rule's).
+pub(crate) const DUST_M2: f64 = demine_core::hazard::DUST_M2;
 
 /// The remaining geometry as stored: empty when only dust remains.
 pub(crate) fn stored_remaining(remaining: Vec<Polygon>, remaining_m2: f64) -> Geometry {
@@ -1534,9 +1534,9 @@ macro_rules! hazard_backend {
                     let sql = format!(
                         "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
                          CASE WHEN remaining IS NULL THEN radius_m END \
-                         FROM hazard_areas WHERE status = 'open' \
-                         AND (remaining_m2 IS NULL OR remaining_m2 >= 0.001)",
-                        gout("COALESCE(remaining, geom)")
+                         FROM hazard_areas WHERE {}",
+                        gout("COALESCE(remaining, geom)"),
+                        demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
                     );
                     let rows: Vec<crate::hazards::IndexRow> =
                         sqlx::query_as(sqlx::AssertSqlSafe(sql))
