@@ -396,7 +396,7 @@ fn check_batch(
     } else {
         BatchMode::Nearest
     };
-    let flags = index.check_points(&points, args.within, mode, n);
+    let flags = index.check_points(&points, args.within, mode, n)?;
     clock.lap("points checked");
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -13,6 +13,7 @@ use crate::index::BatchPoint;
 use crate::json::Cursor;
 use crate::validate::validate;
 use crate::wkt::parse_wkt;
+use crate::worker::FailWorker;
 
 /// Column positions of a points file.
 #[derive(Clone, Copy, Debug)]
@@ -181,6 +182,16 @@ pub fn read_points(
     text: &[u8],
     threads: usize,
 ) -> Result<Vec<BatchPoint>, GeoError> {
+    read_points_failing(source_name, text, threads, FailWorker::NONE)
+}
+
+/// [`read_points`], with a worker made to fail in tests.
+fn read_points_failing(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+    fail: FailWorker,
+) -> Result<Vec<BatchPoint>, GeoError> {
     let text = std::str::from_utf8(text).map_err(|e| {
         let (line, _) = crate::error::line_col(text, e.valid_up_to());
         GeoError::Csv {
@@ -225,10 +236,16 @@ pub fn read_points(
         std::thread::scope(|s| {
             let hs: Vec<_> = pieces
                 .iter()
-                .map(|piece| s.spawn(move || parse_piece(piece, cols)))
+                .enumerate()
+                .map(|(k, piece)| {
+                    s.spawn(move || {
+                        fail.at(k);
+                        parse_piece(piece, cols)
+                    })
+                })
                 .collect();
-            hs.into_iter().map(|h| h.join().ok().flatten()).collect()
-        })
+            crate::worker::join_all(&format!("{source_name}: reading points"), hs)
+        })?
     };
     if results.iter().any(Option::is_none) {
         return read_points_quoted(source_name, text.as_bytes(), cols, body_line > 1);
@@ -432,5 +449,21 @@ mod tests {
             e.to_string().starts_with("h.csv: line 2: field wkt:"),
             "{e}"
         );
+    }
+
+    /// A failed worker of the parallel point reader fails the read, naming the file.
+    #[test]
+    fn a_failed_reader_worker_fails_the_read() {
+        let mut s = String::from("id,lon,lat\n");
+        for i in 0..120_000 {
+            s.push_str(&format!("{i},{}.5,{}.25\n", i % 170, i % 80));
+        }
+        assert_eq!(
+            read_points("p.csv", s.as_bytes(), 4).unwrap().len(),
+            120_000
+        );
+        let e = read_points_failing("p.csv", s.as_bytes(), 4, FailWorker(Some(2))).unwrap_err();
+        assert!(matches!(e, GeoError::Worker { worker: 2, .. }), "{e:?}");
+        assert!(e.to_string().starts_with("p.csv: reading points"), "{e}");
     }
 }
