@@ -1,11 +1,11 @@
 //! The bundled country boundaries (Natural Earth 1:50m, `data/countries_50m.geojson`, embedded in
 //! the binary), indexed once per process, to check that an area lies in the State it is filed
-//! under.
+//! under, and to tell which State a place is in (the safety check's coverage).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use demine_geo::{Geometry, HazardIndex, HazardRecord, HazardShape};
+use demine_geo::{BatchMode, BatchPoint, Coord, Geometry, HazardIndex, HazardRecord, HazardShape};
 
 use crate::StoreError;
 
@@ -17,6 +17,8 @@ pub struct Boundaries {
     index: HazardIndex,
     iso3: Vec<String>,
     known: HashMap<String, usize>,
+    /// Each country's shape, by position (for [`Boundaries::subset`]).
+    shapes: Vec<HazardShape>,
 }
 
 impl std::fmt::Debug for Boundaries {
@@ -39,6 +41,7 @@ fn build() -> Result<Boundaries, StoreError> {
     let mut iso3 = Vec::with_capacity(features.len());
     let mut known = HashMap::new();
     let mut records = Vec::with_capacity(features.len());
+    let mut shapes = Vec::with_capacity(features.len());
     for f in features {
         let Some(code) = f["properties"]["iso3"].as_str() else {
             continue;
@@ -66,6 +69,7 @@ fn build() -> Result<Boundaries, StoreError> {
         };
         iso3.push(code.to_string());
         known.insert(code.to_string(), n);
+        shapes.push(shape.clone());
         records.push(HazardRecord {
             id: n as i64,
             status: "open".into(),
@@ -77,6 +81,7 @@ fn build() -> Result<Boundaries, StoreError> {
         index: HazardIndex::build(records)?,
         iso3,
         known,
+        shapes,
     })
 }
 
@@ -100,7 +105,93 @@ pub enum Placement {
     Outside(Vec<String>),
 }
 
+/// The boundaries of a few States, indexed for fast "is this place in one of them" questions.
+pub struct StateSet {
+    index: HazardIndex,
+}
+
+impl std::fmt::Debug for StateSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StateSet({} States)", self.index.len())
+    }
+}
+
+impl StateSet {
+    /// Whether `p` is inside (or on the boundary of) one of the States.
+    pub fn contains(&self, p: Coord) -> bool {
+        self.index.nearest_within(p, 0.0).is_some()
+    }
+
+    /// [`StateSet::contains`] for many places, on `threads` threads (the batch check's spatial
+    /// index and its parallel query: the boundaries are indexed once, not searched per place).
+    pub fn contains_all(&self, places: &[Coord], threads: usize) -> Result<Vec<bool>, StoreError> {
+        let mut inside = vec![false; places.len()];
+        if places.is_empty() || self.index.is_empty() {
+            return Ok(inside);
+        }
+        let points: Vec<BatchPoint> = places
+            .iter()
+            .enumerate()
+            .map(|(i, &coord)| BatchPoint {
+                id: i as i64,
+                coord,
+            })
+            .collect();
+        for f in self
+            .index
+            .check_points(&points, 0.0, BatchMode::Any, threads)?
+        {
+            if let Some(slot) = usize::try_from(f.point_id)
+                .ok()
+                .and_then(|i| inside.get_mut(i))
+            {
+                *slot = true;
+            }
+        }
+        Ok(inside)
+    }
+}
+
 impl Boundaries {
+    /// Whether the boundaries have this State.
+    pub fn has(&self, iso3: &str) -> bool {
+        self.known.contains_key(iso3)
+    }
+
+    /// The States whose boundary holds `p`: none at sea or in a place the boundaries do not map,
+    /// two on a border line.
+    pub fn states_at(&self, p: Coord) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .index
+            .query_point(p, 0.0)
+            .iter()
+            .filter_map(|h| usize::try_from(h.hazard.id).ok())
+            .filter_map(|i| self.iso3.get(i))
+            .map(String::as_str)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// An index of these States' boundaries only (States the boundaries do not have are left out).
+    pub fn subset(&self, states: &BTreeSet<String>) -> Result<StateSet, StoreError> {
+        let records = states
+            .iter()
+            .filter_map(|s| self.known.get(s).copied())
+            .filter_map(|n| {
+                self.shapes.get(n).map(|shape| HazardRecord {
+                    id: n as i64,
+                    status: "open".into(),
+                    hazard_type: None,
+                    shape: shape.clone(),
+                })
+            });
+        Ok(StateSet {
+            index: HazardIndex::build(records)?,
+        })
+    }
+
     /// Whether `g` is within `tolerance_m` metres of the State `iso3`, judged on up to four
     /// vertices spread along each polygon's exterior ring (a hazardous area is small beside a
     /// State's boundary at 1:50m, whose own error is of the order of the tolerance).
@@ -164,5 +255,31 @@ mod tests {
         assert_eq!(b.place("KHM", &p, 1000.0), Placement::Inside);
         assert!(matches!(b.place("THA", &p, 1000.0), Placement::Outside(v) if v == ["KHM"]));
         assert_eq!(b.place("XXX", &p, 1000.0), Placement::Unknown);
+    }
+
+    #[test]
+    fn states_at_places() {
+        let b = get().unwrap();
+        assert_eq!(b.states_at(Coord::new(104.92, 11.56)), ["KHM"]);
+        assert_eq!(b.states_at(Coord::new(100.5, 13.75)), ["THA"]);
+        // The Gulf of Thailand: no State.
+        assert!(b.states_at(Coord::new(102.0, 9.0)).is_empty());
+        let khm: BTreeSet<String> = ["KHM".to_string(), "XXX".to_string()].into();
+        let set = b.subset(&khm).unwrap();
+        assert!(set.contains(Coord::new(104.92, 11.56)));
+        assert!(!set.contains(Coord::new(100.5, 13.75)));
+        assert!(!set.contains(Coord::new(102.0, 9.0)));
+        let places = [
+            Coord::new(100.5, 13.75),
+            Coord::new(104.92, 11.56),
+            Coord::new(102.0, 9.0),
+            Coord::new(105.5, 13.0),
+        ];
+        assert_eq!(
+            set.contains_all(&places, 2).unwrap(),
+            [false, true, false, true]
+        );
+        let none = b.subset(&BTreeSet::new()).unwrap();
+        assert!(!none.contains(Coord::new(104.92, 11.56)));
     }
 }

@@ -1156,7 +1156,8 @@ mod hazards {
 // The safety check's hazard rule and coverage (issue 7, "fail closed").
 both!(
     hazard_rule_sql_agrees_with_rust,
-    reopened_area_is_a_hazard_again
+    reopened_area_is_a_hazard_again,
+    coverage_counts_every_filed_state,
 );
 
 /// The SQL filter `index_records` selects with is generated from the Rust rule: run over a
@@ -1277,4 +1278,41 @@ async fn reopened_area_is_a_hazard_again(f: &Fresh) {
     let recs = s.index_records(1).await.unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].id, 7);
+}
+
+/// Coverage: every State with an area filed under it, whatever the status; the box of the areas
+/// filed under no State; nothing on an empty database.
+async fn coverage_counts_every_filed_state(f: &Fresh) {
+    use demine_core::hazard::AreaStatus;
+    use demine_store::HazardStore;
+    use demine_store::coverage::hazard_coverage;
+    let s = &f.store;
+    let empty = hazard_coverage(s).await.unwrap();
+    assert!(empty.states.is_empty() && empty.unfiled.is_none() && empty.areas == 0);
+    let mut khm = hazards::area(1, 104.0, 12.0);
+    khm.area.status = AreaStatus::Closed;
+    let mut tha = hazards::area(2, 101.0, 14.0);
+    tha.area.iso3 = Some("THA".into());
+    tha.area.status = AreaStatus::HandedOver;
+    let mut none = hazards::area(3, 50.0, -20.0);
+    none.area.iso3 = None;
+    let mut blank = hazards::area(4, 51.0, -21.0);
+    blank.area.iso3 = Some(" ".into());
+    s.import_areas(&[khm, tha, none, blank], "t", &|_, _| {})
+        .await
+        .unwrap();
+    let c = hazard_coverage(s).await.unwrap();
+    assert_eq!(c.areas, 4);
+    assert_eq!(
+        c.states.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["KHM", "THA"]
+    );
+    let b = c.unfiled.unwrap();
+    // The two unfiled areas span 50..51.01 by -21..-19.99 (the R*Tree rounds outwards a little).
+    assert!(b.min_lon <= 50.0 && b.min_lon > 49.999, "{b:?}");
+    assert!(b.max_lon >= 51.01 && b.max_lon < 51.011, "{b:?}");
+    assert!(b.min_lat <= -21.0 && b.min_lat > -21.001, "{b:?}");
+    assert!(b.max_lat >= -19.99 && b.max_lat < -19.989, "{b:?}");
+    // Closed areas are not hazards, but their States are covered.
+    assert_eq!(s.index_records(1).await.unwrap().len(), 2);
 }
