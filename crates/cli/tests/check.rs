@@ -118,10 +118,12 @@ fn batch_lines_sorted_by_id_and_ids_only() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    // Point 9 lies outside the box the file covers: no data, not safe (listed, by id).
+    assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(lines[0], "1,11,0.000");
     assert!(lines[1].starts_with("2,10,54."), "{text}");
     assert_eq!(lines[2], "5,10,0.000");
+    assert_eq!(lines[3], "9,no-data,");
     demine()
         .args([
             "check",
@@ -162,7 +164,7 @@ fn route_with_buffer() {
     let r = write(
         d.path(),
         "road.geojson",
-        r#"{"type":"LineString","coordinates":[[104.02184,11.9],[104.02184,12.2]]}"#,
+        r#"{"type":"LineString","coordinates":[[104.02184,12.0],[104.02184,12.1]]}"#,
     );
     demine()
         .args(["check", "--hazards", &h, "--route", &r, "--within", "150"])
