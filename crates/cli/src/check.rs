@@ -214,6 +214,13 @@ struct Cover {
     boxes: Vec<Bbox>,
     /// The covered States' boundaries, indexed (None when no State is covered).
     states: Option<StateSet>,
+    /// Every other State's boundary, indexed: a place within the distance of one of them is not
+    /// covered (hazards across that border are not known).
+    others: Option<StateSet>,
+    /// The covered States.
+    names: std::collections::BTreeSet<String>,
+    /// The distance of the check, in metres.
+    within: f64,
     /// What the data is, for messages ("the database", or the file's name).
     source: String,
 }
@@ -245,14 +252,18 @@ impl Cover {
     /// The database's coverage: the States with areas filed under them, and the box of the areas
     /// filed under no State.
     fn of_store(c: &HazardCoverage, within: f64) -> Result<Cover> {
-        let states = if c.states.is_empty() {
-            None
+        let (states, others) = if c.states.is_empty() {
+            (None, None)
         } else {
-            Some(boundaries::get()?.subset(&c.states)?)
+            let b = boundaries::get()?;
+            (Some(b.subset(&c.states)?), Some(b.all_but(&c.states)?))
         };
         Ok(Cover {
             boxes: c.unfiled.map(|b| widen(b, within)).into_iter().collect(),
             states,
+            others,
+            names: c.states.clone(),
+            within,
             source: "the database".into(),
         })
     }
@@ -269,6 +280,9 @@ impl Cover {
         Cover {
             boxes: all.map(|b| widen(b, within)).into_iter().collect(),
             states: None,
+            others: None,
+            names: Default::default(),
+            within,
             source: name.to_string(),
         }
     }
@@ -280,7 +294,8 @@ impl Cover {
     /// Whether the data covers `p`.
     fn covers(&self, p: Coord) -> bool {
         self.boxes.iter().any(|b| in_box(b, p))
-            || self.states.as_ref().is_some_and(|s| s.contains(p))
+            || (self.states.as_ref().is_some_and(|s| s.contains(p))
+                && !self.others.as_ref().is_some_and(|o| o.near(p, self.within)))
     }
 
     /// [`Cover::covers`] for many places: the boxes first, then one batch query of the covered
@@ -298,19 +313,64 @@ impl Cover {
                 .filter(|(_, (_, c))| !**c)
                 .map(|(i, (p, _))| (*p, i))
                 .unzip();
-            for (i, inside) in at.into_iter().zip(states.contains_all(&left, threads)?) {
+            let inside = states.contains_all(&left, threads)?;
+            // Of the places inside a covered State, those near another State are not covered.
+            let (left, at): (Vec<Coord>, Vec<usize>) = left
+                .into_iter()
+                .zip(at)
+                .zip(inside)
+                .filter(|(_, inside)| *inside)
+                .map(|(x, _)| x)
+                .unzip();
+            let near = match &self.others {
+                Some(o) => o.near_all(&left, self.within, threads)?,
+                None => vec![false; left.len()],
+            };
+            for (i, near) in at.into_iter().zip(near) {
                 if let Some(c) = covered.get_mut(i) {
-                    *c = inside;
+                    *c = !near;
                 }
             }
         }
         Ok(covered)
     }
 
+    /// The States without data that make `p` uncovered: the State it is in, or when that one is
+    /// covered, the others within the distance. Empty at sea.
+    fn missing_states(&self, p: Coord) -> Vec<String> {
+        let at = state_names(p);
+        if !at.iter().any(|s| self.names.contains(s)) {
+            return at;
+        }
+        boundaries::get()
+            .map(|b| {
+                b.states_near(p, self.within)
+                    .into_iter()
+                    .filter(|s| !self.names.contains(*s))
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Why `p` has no data, in words, and the State it is in (if any).
     fn no_data_reason(&self, p: Coord) -> (String, Option<String>) {
         let states = state_names(p);
         let state = states.first().cloned();
+        if states.iter().any(|s| self.names.contains(s)) {
+            // In a covered State, but near another one without data.
+            let near = self.missing_states(p);
+            let text = format!(
+                "no hazard data for {} within {} m of here (across the border from {}; {} \
+                 holds no hazardous area filed under {})",
+                near.join("/"),
+                self.within,
+                states.join("/"),
+                self.source,
+                near.join("/")
+            );
+            return (text, near.first().cloned().or(state));
+        }
         let what = if self.is_empty() {
             format!("{} holds no hazardous area at all", self.source)
         } else if self.states.is_none() && self.source != "the database" {
@@ -626,7 +686,7 @@ fn check_route(
             let covered = cover.covers_all(&samples, n)?;
             let mut states: Vec<Option<String>> = Vec::new();
             for (p, _) in samples.iter().zip(&covered).filter(|(_, c)| !**c).take(64) {
-                let names = state_names(*p);
+                let names = cover.missing_states(*p);
                 let found: Vec<Option<String>> = if names.is_empty() {
                     vec![None]
                 } else {

@@ -119,12 +119,27 @@ impl std::fmt::Debug for StateSet {
 impl StateSet {
     /// Whether `p` is inside (or on the boundary of) one of the States.
     pub fn contains(&self, p: Coord) -> bool {
-        self.index.nearest_within(p, 0.0).is_some()
+        self.near(p, 0.0)
+    }
+
+    /// Whether `p` is within `metres` of one of the States (inside is 0 m).
+    pub fn near(&self, p: Coord, metres: f64) -> bool {
+        self.index.nearest_within(p, metres).is_some()
     }
 
     /// [`StateSet::contains`] for many places, on `threads` threads (the batch check's spatial
     /// index and its parallel query: the boundaries are indexed once, not searched per place).
     pub fn contains_all(&self, places: &[Coord], threads: usize) -> Result<Vec<bool>, StoreError> {
+        self.near_all(places, 0.0, threads)
+    }
+
+    /// [`StateSet::near`] for many places, on `threads` threads.
+    pub fn near_all(
+        &self,
+        places: &[Coord],
+        metres: f64,
+        threads: usize,
+    ) -> Result<Vec<bool>, StoreError> {
         let mut inside = vec![false; places.len()];
         if places.is_empty() || self.index.is_empty() {
             return Ok(inside);
@@ -139,7 +154,7 @@ impl StateSet {
             .collect();
         for f in self
             .index
-            .check_points(&points, 0.0, BatchMode::Any, threads)?
+            .check_points(&points, metres, BatchMode::Any, threads)?
         {
             if let Some(slot) = usize::try_from(f.point_id)
                 .ok()
@@ -161,9 +176,14 @@ impl Boundaries {
     /// The States whose boundary holds `p`: none at sea or in a place the boundaries do not map,
     /// two on a border line.
     pub fn states_at(&self, p: Coord) -> Vec<&str> {
+        self.states_near(p, 0.0)
+    }
+
+    /// The States within `metres` of `p` (inside is 0 m).
+    pub fn states_near(&self, p: Coord, metres: f64) -> Vec<&str> {
         let mut v: Vec<&str> = self
             .index
-            .query_point(p, 0.0)
+            .query_point(p, metres)
             .iter()
             .filter_map(|h| usize::try_from(h.hazard.id).ok())
             .filter_map(|i| self.iso3.get(i))
@@ -176,17 +196,29 @@ impl Boundaries {
 
     /// An index of these States' boundaries only (States the boundaries do not have are left out).
     pub fn subset(&self, states: &BTreeSet<String>) -> Result<StateSet, StoreError> {
-        let records = states
-            .iter()
-            .filter_map(|s| self.known.get(s).copied())
-            .filter_map(|n| {
-                self.shapes.get(n).map(|shape| HazardRecord {
-                    id: n as i64,
-                    status: "open".into(),
-                    hazard_type: None,
-                    shape: shape.clone(),
-                })
-            });
+        self.subset_of(states.iter().filter_map(|s| self.known.get(s).copied()))
+    }
+
+    /// An index of every State's boundary but these.
+    pub fn all_but(&self, states: &BTreeSet<String>) -> Result<StateSet, StoreError> {
+        self.subset_of(
+            self.iso3
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !states.contains(*s))
+                .map(|(n, _)| n),
+        )
+    }
+
+    fn subset_of(&self, positions: impl Iterator<Item = usize>) -> Result<StateSet, StoreError> {
+        let records = positions.filter_map(|n| {
+            self.shapes.get(n).map(|shape| HazardRecord {
+                id: n as i64,
+                status: "open".into(),
+                hazard_type: None,
+                shape: shape.clone(),
+            })
+        });
         Ok(StateSet {
             index: HazardIndex::build(records)?,
         })
@@ -281,5 +313,18 @@ mod tests {
         );
         let none = b.subset(&BTreeSet::new()).unwrap();
         assert!(!none.contains(Coord::new(104.92, 11.56)));
+        // By Poipet, 1.4 km from the Thai border: Thailand is within 3 km, not within 10 m.
+        let others = b.all_but(&khm).unwrap();
+        let poipet = Coord::new(102.58, 13.62);
+        assert!(set.contains(poipet));
+        assert!(others.near(poipet, 3000.0));
+        assert!(!others.near(poipet, 10.0));
+        assert!(!others.near(Coord::new(104.92, 11.56), 3000.0));
+        assert_eq!(
+            others
+                .near_all(&[poipet, Coord::new(104.92, 11.56)], 3000.0, 2)
+                .unwrap(),
+            [true, false]
+        );
     }
 }
