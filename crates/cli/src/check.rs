@@ -382,9 +382,10 @@ impl Cover {
             )
         };
         let text = match states.as_slice() {
-            [] => {
+            [] if self.is_empty() => {
                 format!("no hazard data here (in no State's boundary: at sea or unmapped; {what})")
             }
+            [] => "no hazard data here (in no State's boundary: at sea or unmapped)".to_string(),
             s => format!("no hazard data for {} here ({what})", s.join("/")),
         };
         (text, state)
