@@ -75,7 +75,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     hazards: Option<PathBuf>,
     /// Safety distance in metres.
-    #[arg(long, value_name = "METRES", default_value_t = 100.0)]
+    #[arg(
+        long,
+        value_name = "METRES",
+        default_value_t = 100.0,
+        allow_hyphen_values = true
+    )]
     within: f64,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -813,6 +818,9 @@ fn push_metres(buf: &mut Vec<u8>, d: f64) {
 fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<Vec<BatchPoint>> {
     let name = path.display().to_string();
     read_file_into(path, buf)?;
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        bail!("{name}: no points to check (the file is empty)");
+    }
     let points = read_points(&name, buf, n)?;
     *buf = Vec::new();
     Ok(points)

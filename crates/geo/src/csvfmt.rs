@@ -37,7 +37,11 @@ const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
 
 /// Works out the columns from a header line, or None when the first line is data.
 fn point_cols(source_name: &str, first: &str) -> Result<Option<PointCols>, GeoError> {
-    let headers: Vec<String> = first.split(',').map(norm).collect();
+    // Names may be quoted (`"id","lon","lat"`, as spreadsheets and pandas write them).
+    let headers: Vec<String> = first
+        .split(',')
+        .map(|h| norm(h.trim().trim_matches('"')))
+        .collect();
     let looks_numeric = headers.iter().all(|h| h.parse::<f64>().is_ok());
     if looks_numeric {
         return Ok(None);
@@ -482,6 +486,18 @@ mod tests {
 
     /// A bad latitude is reported as the latitude, with its column, file and line; a bad
     /// longitude as the longitude.
+    #[test]
+    fn quoted_header_names() {
+        let p = read_points(
+            "p.csv",
+            b"\"id\",\"lon\",\"lat\"\n\"7\",\"104.5\",\"11.5\"\n",
+            1,
+        )
+        .unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].id, p[0].coord), (7, Coord::new(104.5, 11.5)));
+    }
+
     #[test]
     fn faults_name_the_right_field() {
         let cases: &[(&str, &str)] = &[
