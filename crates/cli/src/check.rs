@@ -20,7 +20,7 @@ use demine_geo::{
     BatchMode, BatchPoint, Bbox, Collection, Coord, Fault, FileFormat, Geometry, HazardIndex,
     HazardRecord, Hit, hazard_records, read_features,
 };
-use demine_store::boundaries::{self, StateSet};
+use demine_store::boundaries::{self, StateCover};
 use demine_store::coverage::HazardCoverage;
 
 /// Arguments of `demine check`.
@@ -217,11 +217,10 @@ fn store_records(
 struct Cover {
     /// Boxes covered whole, already widened by the distance.
     boxes: Vec<Bbox>,
-    /// The covered States' boundaries, indexed (None when no State is covered).
-    states: Option<StateSet>,
-    /// Every other State's boundary, indexed: a place within the distance of one of them is not
-    /// covered (hazards across that border are not known).
-    others: Option<StateSet>,
+    /// Where the covered States' data covers places (None when no State is covered): inside
+    /// them, and not within the distance of another State (hazards across that border are not
+    /// known).
+    states: Option<StateCover>,
     /// The covered States.
     names: std::collections::BTreeSet<String>,
     /// The distance of the check, in metres.
@@ -257,16 +256,14 @@ impl Cover {
     /// The database's coverage: the States with areas filed under them, and the box of the areas
     /// filed under no State.
     fn of_store(c: &HazardCoverage, within: f64) -> Result<Cover> {
-        let (states, others) = if c.states.is_empty() {
-            (None, None)
+        let states = if c.states.is_empty() {
+            None
         } else {
-            let b = boundaries::get()?;
-            (Some(b.subset(&c.states)?), Some(b.all_but(&c.states)?))
+            Some(boundaries::get()?.cover(&c.states, within)?)
         };
         Ok(Cover {
             boxes: c.unfiled.map(|b| widen(b, within)).into_iter().collect(),
             states,
-            others,
             names: c.states.clone(),
             within,
             source: "the database".into(),
@@ -285,7 +282,6 @@ impl Cover {
         Cover {
             boxes: all.map(|b| widen(b, within)).into_iter().collect(),
             states: None,
-            others: None,
             names: Default::default(),
             within,
             source: name.to_string(),
@@ -298,9 +294,7 @@ impl Cover {
 
     /// Whether the data covers `p`.
     fn covers(&self, p: Coord) -> bool {
-        self.boxes.iter().any(|b| in_box(b, p))
-            || (self.states.as_ref().is_some_and(|s| s.contains(p))
-                && !self.others.as_ref().is_some_and(|o| o.near(p, self.within)))
+        self.boxes.iter().any(|b| in_box(b, p)) || self.states.as_ref().is_some_and(|s| s.covers(p))
     }
 
     /// [`Cover::covers`] for many places: the boxes first, then one batch query of the covered
@@ -318,22 +312,9 @@ impl Cover {
                 .filter(|(_, (_, c))| !**c)
                 .map(|(i, (p, _))| (*p, i))
                 .unzip();
-            let inside = states.contains_all(&left, threads)?;
-            // Of the places inside a covered State, those near another State are not covered.
-            let (left, at): (Vec<Coord>, Vec<usize>) = left
-                .into_iter()
-                .zip(at)
-                .zip(inside)
-                .filter(|(_, inside)| *inside)
-                .map(|(x, _)| x)
-                .unzip();
-            let near = match &self.others {
-                Some(o) => o.near_all(&left, self.within, threads)?,
-                None => vec![false; left.len()],
-            };
-            for (i, near) in at.into_iter().zip(near) {
-                if let Some(c) = covered.get_mut(i) {
-                    *c = !near;
+            for (i, c) in at.into_iter().zip(states.covers_all(&left, threads)?) {
+                if let Some(slot) = covered.get_mut(i) {
+                    *slot = c;
                 }
             }
         }

@@ -248,6 +248,53 @@ fn help_describes_outputs_and_exit_codes() {
         .assert()
         .success()
         .stdout(
-            predicates::str::contains("Exit status").and(predicates::str::contains("--ids-only")),
+            predicates::str::contains("Exit status")
+                .and(predicates::str::contains("--ids-only"))
+                .and(
+                    predicates::str::contains("4 \nno hazard data")
+                        .or(predicates::str::contains("4 no hazard data")),
+                )
+                .and(predicates::str::contains(
+                    "NO DATA: no hazard data for <State>",
+                ))
+                .and(predicates::str::contains("id,no-data,")),
         );
+}
+
+/// The example: on a new database holding no hazardous area, a place is not "safe".
+#[test]
+fn empty_database_says_no_data_not_safe() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("new.db");
+    let db = db.to_str().unwrap();
+    demine()
+        .args(["--db", db, "hazards", "list"])
+        .assert()
+        .success();
+    let out = demine()
+        .args(["--db", db, "check", "--lon", "104.91", "--lat", "11.56"])
+        .assert()
+        .code(4)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("NO DATA: no hazard data for KHM here"),
+        "{text}"
+    );
+    assert!(!text.contains("SAFE:"), "{text}");
+    let out = demine()
+        .args([
+            "--db", db, "check", "--lon", "104.91", "--lat", "11.56", "--json",
+        ])
+        .assert()
+        .code(4)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["safe"], false);
+    assert_eq!(v["status"], "no-data");
+    assert_eq!(v["state"], "KHM");
 }

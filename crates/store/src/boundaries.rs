@@ -167,7 +167,226 @@ impl StateSet {
     }
 }
 
+/// What a grid cell knows of coverage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    /// A boundary passes within the distance: each place is judged on its own.
+    Mixed,
+    /// Every place in the cell is covered.
+    Covered,
+    /// No place in the cell is covered.
+    Uncovered,
+}
+
+/// Where a set of States' data covers places: inside one of the States, and farther than the
+/// distance from every other State (hazards across a border are not known). A grid over the
+/// States' extent answers most places at once: a cell no boundary comes near (within the distance)
+/// is covered or not as a whole, so only places in cells along boundaries are searched.
+pub struct StateCover {
+    inside: StateSet,
+    others: StateSet,
+    metres: f64,
+    /// West and south edges of the grid, the cell size in degrees, and the cells, row by row.
+    x0: f64,
+    y0: f64,
+    step: f64,
+    nx: usize,
+    ny: usize,
+    cells: Vec<Cell>,
+}
+
+impl std::fmt::Debug for StateCover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StateCover({} x {} cells)", self.nx, self.ny)
+    }
+}
+
+impl StateCover {
+    fn cell(&self, p: Coord) -> Option<Cell> {
+        let i = ((p.lon - self.x0) / self.step).floor();
+        let j = ((p.lat - self.y0) / self.step).floor();
+        if !(i >= 0.0 && j >= 0.0 && (i as usize) < self.nx && (j as usize) < self.ny) {
+            return None;
+        }
+        self.cells.get(j as usize * self.nx + i as usize).copied()
+    }
+
+    /// The exact answer for one place.
+    fn exact(&self, p: Coord) -> bool {
+        self.inside.contains(p) && !self.others.near(p, self.metres)
+    }
+
+    /// Whether the data covers `p`.
+    pub fn covers(&self, p: Coord) -> bool {
+        match self.cell(p) {
+            // Outside the grid is outside every covered State.
+            None | Some(Cell::Uncovered) => false,
+            Some(Cell::Covered) => true,
+            Some(Cell::Mixed) => self.exact(p),
+        }
+    }
+
+    /// [`StateCover::covers`] for many places: the grid first, then batch queries (on `threads`
+    /// threads) for the places in cells along boundaries.
+    pub fn covers_all(&self, places: &[Coord], threads: usize) -> Result<Vec<bool>, StoreError> {
+        let mut out = Vec::with_capacity(places.len());
+        let mut mixed: Vec<(usize, Coord)> = Vec::new();
+        for (i, p) in places.iter().enumerate() {
+            out.push(match self.cell(*p) {
+                None | Some(Cell::Uncovered) => false,
+                Some(Cell::Covered) => true,
+                Some(Cell::Mixed) => {
+                    mixed.push((i, *p));
+                    false
+                }
+            });
+        }
+        if mixed.is_empty() {
+            return Ok(out);
+        }
+        let coords: Vec<Coord> = mixed.iter().map(|m| m.1).collect();
+        let inside = self.inside.contains_all(&coords, threads)?;
+        let (at, coords): (Vec<usize>, Vec<Coord>) = mixed
+            .into_iter()
+            .zip(inside)
+            .filter(|(_, inside)| *inside)
+            .map(|(m, _)| m)
+            .unzip();
+        let near = self.others.near_all(&coords, self.metres, threads)?;
+        for (i, near) in at.into_iter().zip(near) {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = !near;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Most cells a [`StateCover`] grid has (a few MB).
+const MAX_CELLS: f64 = 4_000_000.0;
+
 impl Boundaries {
+    /// Where the data of these States covers places at the distance `metres` (see
+    /// [`StateCover`]). States the boundaries do not have cover nothing.
+    pub fn cover(&self, states: &BTreeSet<String>, metres: f64) -> Result<StateCover, StoreError> {
+        let metres = if metres.is_finite() {
+            metres.max(0.0)
+        } else {
+            0.0
+        };
+        let covered: Vec<usize> = states
+            .iter()
+            .filter_map(|s| self.known.get(s).copied())
+            .collect();
+        let bbox = |n: usize| self.shapes.get(n).and_then(HazardShape::bbox);
+        let mut ext: Option<demine_geo::Bbox> = None;
+        for b in covered.iter().filter_map(|n| bbox(*n)) {
+            match &mut ext {
+                Some(e) => e.union(&b),
+                None => ext = Some(b),
+            }
+        }
+        let inside = self.subset_of(covered.iter().copied())?;
+        let Some(ext) = ext else {
+            return Ok(StateCover {
+                inside,
+                others: self.subset_of(std::iter::empty())?,
+                metres,
+                x0: 0.0,
+                y0: 0.0,
+                step: 1.0,
+                nx: 0,
+                ny: 0,
+                cells: Vec::new(),
+            });
+        };
+        // The margin a boundary must keep from a cell for the cell to be judged whole.
+        let far_lat = ext.min_lat.abs().max(ext.max_lat.abs());
+        let (mlon, mlat) = demine_geo::degree_margins(far_lat, metres * 1.01 + 1.0);
+        let (mlon, mlat) = (mlon.min(360.0) + 1e-7, mlat + 1e-7);
+        let region = demine_geo::Bbox {
+            min_lon: ext.min_lon - mlon,
+            min_lat: ext.min_lat - mlat,
+            max_lon: ext.max_lon + mlon,
+            max_lat: ext.max_lat + mlat,
+        };
+        // Other States that reach the region matter; the rest are too far to.
+        let others: Vec<usize> = (0..self.iso3.len())
+            .filter(|n| !covered.contains(n))
+            .filter(|n| bbox(*n).is_some_and(|b| b.intersects(&region)))
+            .collect();
+        let (w, h) = (
+            region.max_lon - region.min_lon,
+            region.max_lat - region.min_lat,
+        );
+        let step = 0.05f64.max((w * h / MAX_CELLS).sqrt());
+        let nx = ((w / step).ceil() as usize).max(1);
+        let ny = ((h / step).ceil() as usize).max(1);
+        let mut cells = vec![Cell::Uncovered; nx * ny];
+        let (x0, y0) = (region.min_lon, region.min_lat);
+        let idx = |v: f64, o: f64, n: usize| -> usize {
+            let k = ((v - o) / step).floor();
+            if k <= 0.0 { 0 } else { (k as usize).min(n - 1) }
+        };
+        // Every cell a boundary edge (widened by the margin) touches is judged place by place.
+        for n in covered.iter().chain(&others) {
+            let Some(shape) = self.shapes.get(*n) else {
+                continue;
+            };
+            let polys: &[demine_geo::Polygon] = match shape {
+                HazardShape::Polygon(p) => std::slice::from_ref(p),
+                HazardShape::MultiPolygon(ps) => ps,
+                HazardShape::Circle { .. } => &[],
+            };
+            for ring in polys.iter().flat_map(|p| p.rings()) {
+                for e in ring.windows(2) {
+                    let (a, b) = (e[0], e[1]);
+                    let (i0, i1) = (
+                        idx(a.lon.min(b.lon) - mlon, x0, nx),
+                        idx(a.lon.max(b.lon) + mlon, x0, nx),
+                    );
+                    let (j0, j1) = (
+                        idx(a.lat.min(b.lat) - mlat, y0, ny),
+                        idx(a.lat.max(b.lat) + mlat, y0, ny),
+                    );
+                    for j in j0..=j1 {
+                        for c in &mut cells[j * nx + i0..=j * nx + i1] {
+                            *c = Cell::Mixed;
+                        }
+                    }
+                }
+            }
+        }
+        let mut cover = StateCover {
+            inside,
+            others: self.subset_of(others.into_iter())?,
+            metres,
+            x0,
+            y0,
+            step,
+            nx,
+            ny,
+            cells: Vec::new(),
+        };
+        // A cell no boundary comes near is what its centre is.
+        for j in 0..ny {
+            for i in 0..nx {
+                let k = j * nx + i;
+                if cells[k] == Cell::Mixed {
+                    continue;
+                }
+                let c = Coord::new(x0 + (i as f64 + 0.5) * step, y0 + (j as f64 + 0.5) * step);
+                cells[k] = if cover.exact(c) {
+                    Cell::Covered
+                } else {
+                    Cell::Uncovered
+                };
+            }
+        }
+        cover.cells = cells;
+        Ok(cover)
+    }
+
     /// Whether the boundaries have this State.
     pub fn has(&self, iso3: &str) -> bool {
         self.known.contains_key(iso3)
@@ -326,5 +545,47 @@ mod tests {
                 .unwrap(),
             [true, false]
         );
+    }
+
+    /// The grid answers exactly what the place-by-place search answers, near borders, coasts and
+    /// far from them, one place at a time and in a batch.
+    #[test]
+    fn cover_grid_agrees_with_the_search() {
+        let b = get().unwrap();
+        for (states, metres) in [
+            (vec!["KHM"], 100.0),
+            (vec!["KHM"], 3000.0),
+            (vec!["KHM", "THA"], 0.0),
+            (vec!["XXX"], 100.0),
+        ] {
+            let set: BTreeSet<String> = states.iter().map(|s| s.to_string()).collect();
+            let cover = b.cover(&set, metres).unwrap();
+            let mut places = Vec::new();
+            // A lattice over Cambodia and its neighbours, off the grid's own lines.
+            for i in 0..300 {
+                for j in 0..200 {
+                    places.push(Coord::new(
+                        101.0 + i as f64 * 0.0237 + 0.00011,
+                        9.0 + j as f64 * 0.0313 + 0.00007,
+                    ));
+                }
+            }
+            // Exactly on the border (a vertex Cambodia and Thailand share) and beside it.
+            places.push(Coord::new(102.5668, 13.6265));
+            places.push(Coord::new(102.58, 13.62));
+            let batch = cover.covers_all(&places, 2).unwrap();
+            let mut covered = 0;
+            for (p, got) in places.iter().zip(&batch) {
+                let want = cover.exact(*p);
+                assert_eq!(*got, want, "{states:?} {metres} m at {p:?}");
+                assert_eq!(cover.covers(*p), want, "{states:?} {metres} m at {p:?}");
+                covered += usize::from(want);
+            }
+            if states == ["XXX"] {
+                assert_eq!(covered, 0);
+            } else {
+                assert!(covered > 1000, "{states:?}: {covered}");
+            }
+        }
     }
 }
