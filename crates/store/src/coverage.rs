@@ -42,64 +42,62 @@ fn to_bbox(r: BoxRow) -> Option<Bbox> {
 }
 
 /// Areas filed under no State: a NULL or blank `iso3`.
-const UNFILED: &str = "(a.iso3 IS NULL OR TRIM(a.iso3) = '')";
+const UNFILED: &str = "iso3 IS NULL OR TRIM(iso3) = ''";
 
-/// Reads what the stored hazardous areas cover (three small aggregate queries).
+/// Reads what the stored hazardous areas cover: the areas per State from the `iso3` index, then
+/// the extent of the unfiled ones (from the SQLite R*Tree, or PostGIS's cached boxes), read only
+/// when there are any.
 pub async fn hazard_coverage(store: &AnyStore) -> Result<HazardCoverage, StoreError> {
-    let states_sql = "SELECT DISTINCT iso3 FROM hazard_areas WHERE iso3 IS NOT NULL";
-    let count_sql = "SELECT COUNT(*) FROM hazard_areas";
-    let (states, areas, unfiled): (Vec<String>, i64, BoxRow) = match store {
+    let per_state = "SELECT iso3, COUNT(*) FROM hazard_areas GROUP BY iso3";
+    let counts: Vec<(Option<String>, i64)> = match store {
+        AnyStore::Sqlite(s) => sqlx::query_as(per_state).fetch_all(s.pool()).await,
+        AnyStore::Postgres(s) => sqlx::query_as(per_state).fetch_all(s.pool()).await,
+    }
+    .map_err(db("reading the States with hazard data"))?;
+    let mut cover = HazardCoverage::default();
+    let mut unfiled = 0i64;
+    for (iso3, n) in counts {
+        cover.areas += u64::try_from(n).unwrap_or(0);
+        match iso3.map(|s| s.trim().to_ascii_uppercase()) {
+            Some(s) if !s.is_empty() => {
+                cover.states.insert(s);
+            }
+            _ => unfiled += n,
+        }
+    }
+    if unfiled == 0 {
+        return Ok(cover);
+    }
+    let all = u64::try_from(unfiled).unwrap_or(0) == cover.areas;
+    let row: BoxRow = match store {
         AnyStore::Sqlite(s) => {
-            let p = s.pool();
             // The R*Tree's boxes are rounded outwards to 32-bit floats (a metre or so).
-            let box_sql = format!(
-                "SELECT MIN(b.min_lon), MIN(b.min_lat), MAX(b.max_lon), MAX(b.max_lat) \
-                 FROM hazard_areas a JOIN hazard_area_bbox b ON b.id = a.id WHERE {UNFILED}"
-            );
-            (
-                sqlx::query_scalar(states_sql)
-                    .fetch_all(p)
-                    .await
-                    .map_err(db("reading the States with hazard data"))?,
-                sqlx::query_scalar(count_sql)
-                    .fetch_one(p)
-                    .await
-                    .map_err(db("counting the hazardous areas"))?,
-                sqlx::query_as(sqlx::AssertSqlSafe(box_sql))
-                    .fetch_one(p)
-                    .await
-                    .map_err(db("reading the extent of areas filed under no State"))?,
-            )
+            let sql = if all {
+                "SELECT MIN(min_lon), MIN(min_lat), MAX(max_lon), MAX(max_lat) \
+                 FROM hazard_area_bbox"
+                    .to_string()
+            } else {
+                format!(
+                    "SELECT MIN(min_lon), MIN(min_lat), MAX(max_lon), MAX(max_lat) \
+                     FROM hazard_area_bbox WHERE id IN (SELECT id FROM hazard_areas WHERE {UNFILED})"
+                )
+            };
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_one(s.pool())
+                .await
         }
         AnyStore::Postgres(s) => {
-            let p = s.pool();
-            let box_sql = format!(
-                "SELECT MIN(ST_XMin(a.geom)), MIN(ST_YMin(a.geom)), MAX(ST_XMax(a.geom)), \
-                 MAX(ST_YMax(a.geom)) FROM hazard_areas a WHERE {UNFILED}"
+            let sql = format!(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM \
+                 (SELECT ST_Extent(geom)::box3d AS e FROM hazard_areas WHERE {}) AS x",
+                if all { "TRUE" } else { UNFILED }
             );
-            (
-                sqlx::query_scalar(states_sql)
-                    .fetch_all(p)
-                    .await
-                    .map_err(db("reading the States with hazard data"))?,
-                sqlx::query_scalar(count_sql)
-                    .fetch_one(p)
-                    .await
-                    .map_err(db("counting the hazardous areas"))?,
-                sqlx::query_as(sqlx::AssertSqlSafe(box_sql))
-                    .fetch_one(p)
-                    .await
-                    .map_err(db("reading the extent of areas filed under no State"))?,
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_one(s.pool())
+                .await
         }
-    };
-    Ok(HazardCoverage {
-        states: states
-            .iter()
-            .map(|s| s.trim().to_ascii_uppercase())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        unfiled: to_bbox(unfiled),
-        areas: u64::try_from(areas).unwrap_or(0),
-    })
+    }
+    .map_err(db("reading the extent of areas filed under no State"))?;
+    cover.unfiled = to_bbox(row);
+    Ok(cover)
 }

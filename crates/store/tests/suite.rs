@@ -1158,6 +1158,7 @@ both!(
     hazard_rule_sql_agrees_with_rust,
     reopened_area_is_a_hazard_again,
     coverage_counts_every_filed_state,
+    coverage_of_unfiled_areas_only,
 );
 
 /// The SQL filter `index_records` selects with is generated from the Rust rule: run over a
@@ -1315,4 +1316,24 @@ async fn coverage_counts_every_filed_state(f: &Fresh) {
     assert!(b.max_lat >= -19.99 && b.max_lat < -19.989, "{b:?}");
     // Closed areas are not hazards, but their States are covered.
     assert_eq!(s.index_records(1).await.unwrap().len(), 2);
+}
+
+/// A database whose areas are all filed under no State covers their box (and no State).
+async fn coverage_of_unfiled_areas_only(f: &Fresh) {
+    use demine_store::HazardStore;
+    use demine_store::coverage::hazard_coverage;
+    let s = &f.store;
+    let mut a = hazards::area(1, 104.0, 12.0);
+    a.area.iso3 = None;
+    let mut b = hazards::area(2, 105.0, 13.0);
+    b.area.iso3 = None;
+    s.import_areas(&[a, b], "t", &|_, _| {}).await.unwrap();
+    let c = hazard_coverage(s).await.unwrap();
+    assert!(c.states.is_empty());
+    assert_eq!(c.areas, 2);
+    let b = c.unfiled.unwrap();
+    assert!(b.min_lon <= 104.0 && b.min_lon > 103.999, "{b:?}");
+    assert!(b.max_lon >= 105.01 && b.max_lon < 105.011, "{b:?}");
+    assert!(b.min_lat <= 12.0 && b.min_lat > 11.999, "{b:?}");
+    assert!(b.max_lat >= 13.01 && b.max_lat < 13.011, "{b:?}");
 }
