@@ -234,12 +234,10 @@ fn hostile_check_corpus() {
                     failures.push(format!("line {line}: the database changed"));
                 }
             }
-            Some((p, None)) => {
-                if p.exists() {
-                    failures.push(format!("line {line}: a database was created at {{no-db}}"));
-                }
+            Some((p, None)) if p.exists() => {
+                failures.push(format!("line {line}: a database was created at {{no-db}}"));
             }
-            None => {}
+            _ => {}
         }
     }
     assert!(count >= 100, "the corpus has only {count} cases");
