@@ -35,7 +35,9 @@ geodesic on the WGS84 ellipsoid (within 0.5 m up to 5 km); a place inside a haza
 Give exactly one of --lon/--lat, --points or --route.\n\n\
 \"Safe\" is only said about a place the hazard data covers. The database covers the States \
 (bundled Natural Earth boundaries) under which at least one hazardous area is filed, whatever its \
-status, and the box around the areas filed under no State, widened by --within; a file given \
+status, and the box around the areas filed under no State, widened by --within; but not a place within \
+--within of another State without data (on or near a border, hazards across it are unknown). A \
+file given \
 with --hazards covers the box around all its areas (any status), widened by --within. A place \
 in another State, at sea or on an empty database gets \"NO DATA: no hazard data for <State> \
 here\" and exit status 4, never \"safe\". A place within the distance of a hazard is flagged \
