@@ -35,10 +35,10 @@ geodesic on the WGS84 ellipsoid (within 0.5 m up to 5 km); a place inside a haza
 Give exactly one of --lon/--lat, --points or --route.\n\n\
 \"Safe\" is only said about a place the hazard data covers. The database covers the States \
 (bundled Natural Earth boundaries) under which at least one hazardous area is filed, whatever its \
-status, and the box around the areas filed under no State, widened by --within; but not a place within \
---within of another State without data (on or near a border, hazards across it are unknown). A \
-file given \
-with --hazards covers the box around all its areas (any status), widened by --within. A place \
+status, and the box around the areas filed under no State, widened by --within; but not a place \
+within --within of another State without data (on or near a border, hazards across it are \
+unknown). A file given with --hazards covers the box around all its areas (any status), widened \
+by --within. A place \
 in another State, at sea or on an empty database gets \"NO DATA: no hazard data for <State> \
 here\" and exit status 4, never \"safe\". A place within the distance of a hazard is flagged \
 whatever the coverage.\n\n\
@@ -196,13 +196,13 @@ fn store_records(
     rt.block_on(async {
         let store = db.open_existing().await?;
         // Store errors are errors (exit 1) here: exit codes 3 and 4 mean hazard and no data.
-        let mut records = store
-            .index_records(threads)
-            .await
-            .context("loading the hazards from the database")?;
-        let cover = demine_store::coverage::hazard_coverage(&store)
-            .await
-            .context("reading what the database covers")?;
+        // The two queries run side by side (the coverage's are small aggregates).
+        let (records, cover) = tokio::join!(
+            store.index_records(threads),
+            demine_store::coverage::hazard_coverage(&store)
+        );
+        let mut records = records.context("loading the hazards from the database")?;
+        let cover = cover.context("reading what the database covers")?;
         // The store selected these by their stored status; a source word that reads as released
         // (an area reopened since) must not drop them again: show the status that counts.
         for r in &mut records {
