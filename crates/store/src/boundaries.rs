@@ -319,7 +319,7 @@ impl Boundaries {
             region.max_lon - region.min_lon,
             region.max_lat - region.min_lat,
         );
-        let step = 0.05f64.max((w * h / MAX_CELLS).sqrt());
+        let step = 0.01f64.max((w * h / MAX_CELLS).sqrt());
         let nx = ((w / step).ceil() as usize).max(1);
         let ny = ((h / step).ceil() as usize).max(1);
         let mut cells = vec![Cell::Uncovered; nx * ny];
@@ -368,19 +368,44 @@ impl Boundaries {
             ny,
             cells: Vec::new(),
         };
-        // A cell no boundary comes near is what its centre is.
-        for j in 0..ny {
-            for i in 0..nx {
-                let k = j * nx + i;
-                if cells[k] == Cell::Mixed {
-                    continue;
-                }
-                let c = Coord::new(x0 + (i as f64 + 0.5) * step, y0 + (j as f64 + 0.5) * step);
-                cells[k] = if cover.exact(c) {
-                    Cell::Covered
-                } else {
-                    Cell::Uncovered
+        // A cell no boundary comes near is what its centre is, and so is every cell it reaches
+        // without crossing a boundary: one search per connected run of such cells.
+        let mut seen = vec![false; nx * ny];
+        let mut stack = Vec::new();
+        for start in 0..nx * ny {
+            if seen[start] || cells[start] == Cell::Mixed {
+                continue;
+            }
+            let (i, j) = (start % nx, start / nx);
+            let c = Coord::new(x0 + (i as f64 + 0.5) * step, y0 + (j as f64 + 0.5) * step);
+            let value = if cover.exact(c) {
+                Cell::Covered
+            } else {
+                Cell::Uncovered
+            };
+            seen[start] = true;
+            stack.push(start);
+            while let Some(k) = stack.pop() {
+                cells[k] = value;
+                let (i, j) = (k % nx, k / nx);
+                let mut visit = |n: usize| {
+                    if !seen[n] && cells[n] != Cell::Mixed {
+                        seen[n] = true;
+                        stack.push(n);
+                    }
                 };
+                if i > 0 {
+                    visit(k - 1);
+                }
+                if i + 1 < nx {
+                    visit(k + 1);
+                }
+                if j > 0 {
+                    visit(k - nx);
+                }
+                if j + 1 < ny {
+                    visit(k + nx);
+                }
             }
         }
         cover.cells = cells;
