@@ -1,9 +1,12 @@
 //! `demine check`: is a place safe? One point, a batch of points from CSV, or a route/site
 //! geometry, against every hazardous area that still counts as a hazard.
 //!
-//! The hazards come from the store (the database chosen by --db/--database-url): every open area
-//! with land still hazardous, as its remaining geometry (released land is not a hazard). With
-//! `--hazards FILE` they come from a file instead.
+//! The hazards come from the store (the database chosen by --db/--database-url): every area the
+//! hazard rule (`demine_core::hazard::counts_as_hazard`) keeps, as its remaining geometry
+//! (released land is not a hazard). With `--hazards FILE` they come from a file instead.
+//!
+//! "Safe" is only said about a place the data covers ([`Cover`]): elsewhere the answer is "no
+//! hazard data here", with its own exit code, never "safe".
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,10 +15,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use demine_geo::csvfmt::read_points;
+use demine_geo::geodesy::degree_margins;
 use demine_geo::{
-    BatchMode, BatchPoint, Collection, Coord, Fault, FileFormat, Geometry, HazardIndex,
+    BatchMode, BatchPoint, Bbox, Collection, Coord, Fault, FileFormat, Geometry, HazardIndex,
     HazardRecord, Hit, hazard_records, read_features,
 };
+use demine_store::boundaries::{self, StateCover};
+use demine_store::coverage::HazardCoverage;
 
 /// Arguments of `demine check`.
 #[derive(Debug, Args)]
@@ -27,12 +33,29 @@ areas of the file instead, leaving out those whose status is cleared, cancelled,
 over or released. Distances are \
 geodesic on the WGS84 ellipsoid (within 0.5 m up to 5 km); a place inside a hazard is at 0 m.\n\n\
 Give exactly one of --lon/--lat, --points or --route.\n\n\
-Output: for a point or a route, a report, or with --json: {\"safe\": bool, \"hazards\": [{\"id\", \
-\"status\", \"type\", \"distance_m\"}]}, nearest first. For --points, one line per \
-flagged point, sorted by point id: `id,hazard_id,distance_m` (the nearest hazard), or only the id \
-with --ids-only.\n\n\
-Exit status: 0 when nothing is within the distance, 3 when a hazard is within it (or a point is \
-flagged), 1 on an error (a bad file or feature, named in the message), 2 on bad usage."
+\"Safe\" is only said about a place the hazard data covers. The database covers the States \
+(bundled Natural Earth boundaries) under which at least one hazardous area is filed, whatever its \
+status, and the box around the areas filed under no State, widened by --within; but not a place \
+within --within of another State without data (on or near a border, hazards across it are \
+unknown). A file given with --hazards covers the box around all its areas (any status), widened \
+by --within. A place \
+in another State, at sea or on an empty database gets \"NO DATA: no hazard data for <State> \
+here\" and exit status 4, never \"safe\". A place within the distance of a hazard is flagged \
+whatever the coverage.\n\n\
+Output: for a point, a report, or with --json: {\"safe\": bool, \"status\": \
+\"safe\"|\"hazard\"|\"no-data\", \"state\": ISO3 or null (for no-data), \"hazards\": [{\"id\", \
+\"status\", \"type\", \"distance_m\"}]}, nearest first. For a route, the same plus \"features\": \
+[{\"index\", \"status\", \"states\" (for no-data)}], one per line or polygon of the file. For \
+--points, one line per flagged or uncovered point, sorted by point id: `id,hazard_id,distance_m` \
+(the nearest hazard) or `id,no-data,` (no hazard data there; safe points are not listed); with \
+--json {\"within_m\", \"checked\", \"status\", \"safe\", \"flagged\": [...], \"no_data\": [{\"id\", \
+\"status\"}]}. With --ids-only, only the flagged ids, and a count of the uncovered points on \
+standard error.\n\n\
+Exit status: 0 safe (nothing within the distance, and every place covered by hazard data); 3 a \
+hazard is within the distance (a point or route feature is flagged; this outranks no data); 4 \
+no hazard data for at least one place, and nothing flagged; 1 on an error (a bad file or \
+feature, named in the message, or a failed worker thread: no partial answer is given); 2 on bad \
+usage."
 )]
 pub struct CheckArgs {
     /// Longitude of the place to check, in WGS84 degrees (east positive).
@@ -58,7 +81,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "METRES", requires = "hazards")]
     default_radius: Option<f64>,
     /// Safety distance in metres.
-    #[arg(long, value_name = "METRES", default_value_t = 100.0)]
+    #[arg(
+        long,
+        value_name = "METRES",
+        default_value_t = 100.0,
+        allow_hyphen_values = true
+    )]
     within: f64,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -162,8 +190,12 @@ impl Clock {
     }
 }
 
-/// The hazard records of the store: one query, decoded on `threads` threads.
-fn store_records(db: &crate::registry::DbArgs, threads: usize) -> Result<Vec<HazardRecord>> {
+/// The hazard records of the store (one query, decoded on `threads` threads; already selected by
+/// the hazard rule) and what the store covers.
+fn store_records(
+    db: &crate::registry::DbArgs,
+    threads: usize,
+) -> Result<(Vec<HazardRecord>, HazardCoverage)> {
     use demine_store::HazardStore;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -171,11 +203,222 @@ fn store_records(db: &crate::registry::DbArgs, threads: usize) -> Result<Vec<Haz
         .context("starting the async runtime")?;
     rt.block_on(async {
         let store = db.open_existing().await?;
-        store
-            .index_records(threads)
-            .await
-            .map_err(crate::registry::exit_on)
+        // Store errors are errors (exit 1) here: exit codes 3 and 4 mean hazard and no data.
+        // The two queries run side by side (the coverage's are small aggregates).
+        let (records, cover) = tokio::join!(
+            store.index_records(threads),
+            demine_store::coverage::hazard_coverage(&store)
+        );
+        let mut records = records.context("loading the hazards from the database")?;
+        let cover = cover.context("reading what the database covers")?;
+        // The store selected these by their stored status; a source word that reads as released
+        // (an area reopened since) must not drop them again: show the status that counts.
+        for r in &mut records {
+            if !demine_geo::counts_as_hazard(&r.status) {
+                r.status = demine_core::hazard::AreaStatus::Open.as_str().to_string();
+            }
+        }
+        Ok((records, cover))
     })
+}
+
+/// What the hazard data covers: where "safe" may be said. See the command's help and
+/// `docs/hazards.md` ("Coverage").
+struct Cover {
+    /// Boxes covered whole, already widened by the distance.
+    boxes: Vec<Bbox>,
+    /// Where the covered States' data covers places (None when no State is covered): inside
+    /// them, and not within the distance of another State (hazards across that border are not
+    /// known).
+    states: Option<StateCover>,
+    /// The covered States.
+    names: std::collections::BTreeSet<String>,
+    /// The distance of the check, in metres.
+    within: f64,
+    /// What the data is, for messages ("the database", or the file's name).
+    source: String,
+}
+
+/// A box widened by `metres` on every side (at the latitude nearest the equator, where a degree
+/// of longitude is longest, so the widening is never more than asked).
+fn widen(b: Bbox, metres: f64) -> Bbox {
+    let lat = if b.min_lat <= 0.0 && b.max_lat >= 0.0 {
+        0.0
+    } else {
+        b.min_lat.abs().min(b.max_lat.abs())
+    };
+    let (_, dlat) = degree_margins(0.0, metres);
+    let (dlon, _) = degree_margins(lat, metres);
+    let dlon = dlon.min(360.0);
+    Bbox {
+        min_lon: b.min_lon - dlon,
+        min_lat: b.min_lat - dlat,
+        max_lon: b.max_lon + dlon,
+        max_lat: b.max_lat + dlat,
+    }
+}
+
+fn in_box(b: &Bbox, p: Coord) -> bool {
+    b.min_lon <= p.lon && p.lon <= b.max_lon && b.min_lat <= p.lat && p.lat <= b.max_lat
+}
+
+impl Cover {
+    /// The database's coverage: the States with areas filed under them, and the box of the areas
+    /// filed under no State.
+    fn of_store(c: &HazardCoverage, within: f64) -> Result<Cover> {
+        let states = if c.states.is_empty() {
+            None
+        } else {
+            Some(boundaries::get()?.cover(&c.states, within)?)
+        };
+        Ok(Cover {
+            boxes: c.unfiled.map(|b| widen(b, within)).into_iter().collect(),
+            states,
+            names: c.states.clone(),
+            within,
+            source: "the database".into(),
+        })
+    }
+
+    /// A hazards file's coverage: the box around all its areas, any status.
+    fn of_file(records: &[HazardRecord], name: &str, within: f64) -> Cover {
+        let mut all: Option<Bbox> = None;
+        for b in records.iter().filter_map(|r| r.shape.bbox()) {
+            match &mut all {
+                Some(a) => a.union(&b),
+                None => all = Some(b),
+            }
+        }
+        Cover {
+            boxes: all.map(|b| widen(b, within)).into_iter().collect(),
+            states: None,
+            names: Default::default(),
+            within,
+            source: name.to_string(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.boxes.is_empty() && self.states.is_none()
+    }
+
+    /// Whether the data covers `p`.
+    fn covers(&self, p: Coord) -> bool {
+        self.boxes.iter().any(|b| in_box(b, p)) || self.states.as_ref().is_some_and(|s| s.covers(p))
+    }
+
+    /// [`Cover::covers`] for many places: the boxes first, then one batch query of the covered
+    /// States' boundaries for the places left.
+    fn covers_all(&self, places: &[Coord], threads: usize) -> Result<Vec<bool>> {
+        let mut covered: Vec<bool> = places
+            .iter()
+            .map(|p| self.boxes.iter().any(|b| in_box(b, *p)))
+            .collect();
+        if let Some(states) = &self.states {
+            let (left, at): (Vec<Coord>, Vec<usize>) = places
+                .iter()
+                .zip(&covered)
+                .enumerate()
+                .filter(|(_, (_, c))| !**c)
+                .map(|(i, (p, _))| (*p, i))
+                .unzip();
+            for (i, c) in at.into_iter().zip(states.covers_all(&left, threads)?) {
+                if let Some(slot) = covered.get_mut(i) {
+                    *slot = c;
+                }
+            }
+        }
+        Ok(covered)
+    }
+
+    /// The States without data that make `p` uncovered: the State it is in, or when that one is
+    /// covered, the others within the distance. Empty at sea.
+    fn missing_states(&self, p: Coord) -> Vec<String> {
+        let at = state_names(p);
+        if !at.iter().any(|s| self.names.contains(s)) {
+            return at;
+        }
+        boundaries::get()
+            .map(|b| {
+                b.states_near(p, self.within)
+                    .into_iter()
+                    .filter(|s| !self.names.contains(*s))
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Why `p` has no data, in words, and the State it is in (if any).
+    fn no_data_reason(&self, p: Coord) -> (String, Option<String>) {
+        let states = state_names(p);
+        let state = states.first().cloned();
+        if states.iter().any(|s| self.names.contains(s)) {
+            // In a covered State, but near another one without data.
+            let near = self.missing_states(p);
+            let text = format!(
+                "no hazard data for {} within {} m of here (across the border from {}; {} \
+                 holds no hazardous area filed under {})",
+                near.join("/"),
+                self.within,
+                states.join("/"),
+                self.source,
+                near.join("/")
+            );
+            return (text, near.first().cloned().or(state));
+        }
+        let what = if self.is_empty() {
+            format!("{} holds no hazardous area at all", self.source)
+        } else if self.states.is_none() && self.source != "the database" {
+            format!("the place is outside the area {} covers", self.source)
+        } else {
+            format!(
+                "{} holds no hazardous area filed under this State",
+                self.source
+            )
+        };
+        let text = match states.as_slice() {
+            [] if self.is_empty() => {
+                format!("no hazard data here (in no State's boundary: at sea or unmapped; {what})")
+            }
+            [] => "no hazard data here (in no State's boundary: at sea or unmapped)".to_string(),
+            s => format!("no hazard data for {} here ({what})", s.join("/")),
+        };
+        (text, state)
+    }
+}
+
+/// The States (ISO3) whose boundary holds `p`; none when the boundaries cannot be read.
+fn state_names(p: Coord) -> Vec<String> {
+    boundaries::get()
+        .map(|b| b.states_at(p).into_iter().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// The answer for one place or feature, in the order the exit code ranks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Safe,
+    NoData,
+    Hazard,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::NoData => "no-data",
+            Verdict::Hazard => "hazard",
+        }
+    }
+
+    fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Safe => 0,
+            Verdict::NoData => 4,
+            Verdict::Hazard => 3,
+        }
+    }
 }
 
 /// Runs `demine check`.
@@ -210,23 +453,38 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
     let mut buf = Vec::new();
     // From the store, the points file is read on another thread meanwhile: loading the hazards
     // keeps mostly one core busy. From a file, both readings share one buffer, one after the other.
-    let (records, early_points) = match (&args.hazards, &args.points) {
-        (Some(path), _) => (
-            load_hazard_records(path, n, args.default_radius, &mut buf)?,
-            None,
-        ),
+    let ((records, from_store), early_points) = match (&args.hazards, &args.points) {
+        (Some(path), _) => {
+            let records = load_hazard_records(path, n, args.default_radius, &mut buf)?;
+            let cover = Cover::of_file(&records, &path.display().to_string(), args.within);
+            ((records, Err(cover)), None)
+        }
         (None, Some(points)) => std::thread::scope(|s| {
             let reader = s.spawn(|| read_batch_points(points, n, &mut Vec::new()));
             let records = store_records(db, n);
-            let points = reader
-                .join()
-                .map_err(|_| anyhow::anyhow!("reading {} stopped", points.display()));
-            Ok::<_, anyhow::Error>((records?, Some(points??)))
+            let points = reader.join().map_err(|_| {
+                anyhow::anyhow!(
+                    "reading {}: the reading thread failed; nothing was checked",
+                    points.display()
+                )
+            });
+            let (records, cover) = records?;
+            Ok::<_, anyhow::Error>(((records, Ok(cover)), Some(points??)))
         })?,
-        (None, None) => (store_records(db, n)?, None),
+        (None, None) => {
+            let (records, cover) = store_records(db, n)?;
+            ((records, Ok(cover)), None)
+        }
     };
     clock.lap("hazards read");
-    let index = build_index(records)?;
+    let (index, cover) = match from_store {
+        // The store's query already applied the hazard rule to the stored status.
+        Ok(c) => (
+            HazardIndex::build_with(records, |_| true)?,
+            Cover::of_store(&c, args.within)?,
+        ),
+        Err(cover) => (build_index(records)?, cover),
+    };
     clock.lap("index built");
     if args.timings {
         eprintln!(
@@ -237,23 +495,23 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
             index.heap_bytes() as f64 / 1048576.0
         );
     }
-    let unsafe_found = if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
-        check_point(&index, lon, lat, &args)?
+    let verdict = if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
+        check_point(&index, &cover, lon, lat, &args)?
     } else if let Some(path) = &args.points {
         let points = match early_points {
             Some(points) => points,
             None => read_batch_points(path, n, &mut buf)?,
         };
         clock.lap("points read");
-        check_batch(&index, points, &args, n, &mut clock)?
+        check_batch(&index, &cover, points, &args, n, &mut clock)?
     } else if let Some(route) = &args.route {
-        check_route(&index, route, &args, n)?
+        check_route(&index, &cover, route, &args, n)?
     } else {
-        false
+        bail!("give exactly one of --lon/--lat, --points or --route (see demine check --help)");
     };
-    if unsafe_found {
+    if verdict != Verdict::Safe {
         std::io::stdout().flush().ok();
-        std::process::exit(3);
+        std::process::exit(verdict.exit_code());
     }
     Ok(())
 }
@@ -302,7 +560,13 @@ fn print_hits(what: &str, within: f64, hits: &[Hit<'_>]) {
     }
 }
 
-fn check_point(index: &HazardIndex, lon: f64, lat: f64, args: &CheckArgs) -> Result<bool> {
+fn check_point(
+    index: &HazardIndex,
+    cover: &Cover,
+    lon: f64,
+    lat: f64,
+    args: &CheckArgs,
+) -> Result<Verdict> {
     if !(lon.is_finite() && lon.abs() <= 180.0) {
         bail!("--lon {lon} is out of range -180..180");
     }
@@ -316,27 +580,138 @@ fn check_point(index: &HazardIndex, lon: f64, lat: f64, args: &CheckArgs) -> Res
             }
         );
     }
-    let hits = index.query_point(Coord::new(lon, lat), args.within);
+    let p = Coord::new(lon, lat);
+    let hits = index.query_point(p, args.within);
+    let verdict = if !hits.is_empty() {
+        Verdict::Hazard
+    } else if cover.covers(p) {
+        Verdict::Safe
+    } else {
+        Verdict::NoData
+    };
+    let what = format!("({lon}, {lat})");
+    if verdict == Verdict::NoData {
+        let (reason, state) = cover.no_data_reason(p);
+        if args.json {
+            let v = serde_json::json!({
+                "safe": false,
+                "status": verdict.as_str(),
+                "state": state,
+                "reason": reason,
+                "hazards": [],
+            });
+            println!("{v}");
+        } else {
+            println!(
+                "NO DATA: {reason}: {what} is not known to be safe; nothing can be said about \
+                 hazards within {} m",
+                args.within
+            );
+        }
+        return Ok(verdict);
+    }
     if args.json {
-        let v = serde_json::json!({ "safe": hits.is_empty(), "hazards": hits_json(&hits) });
+        let v = serde_json::json!({
+            "safe": verdict == Verdict::Safe,
+            "status": verdict.as_str(),
+            "hazards": hits_json(&hits),
+        });
         println!("{v}");
     } else {
-        print_hits(&format!("({lon}, {lat})"), args.within, &hits);
+        print_hits(&what, args.within, &hits);
     }
-    Ok(!hits.is_empty())
+    Ok(verdict)
 }
 
-fn check_route(index: &HazardIndex, route: &Path, args: &CheckArgs, n: usize) -> Result<bool> {
+/// Places along a geometry where its coverage is judged: every vertex, and points spaced at most
+/// 0.005 degrees (about 500 m) along every edge.
+fn route_samples(g: &Geometry) -> Vec<Coord> {
+    const STEP: f64 = 0.005;
+    let mut out = Vec::new();
+    let mut path = |cs: &[Coord]| {
+        for w in cs.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let steps = ((b.lon - a.lon).abs().max((b.lat - a.lat).abs()) / STEP).ceil();
+            let steps = if steps.is_finite() {
+                steps.clamp(1.0, 1e6) as usize
+            } else {
+                1
+            };
+            for k in 0..steps {
+                let t = k as f64 / steps as f64;
+                out.push(Coord::new(
+                    a.lon + (b.lon - a.lon) * t,
+                    a.lat + (b.lat - a.lat) * t,
+                ));
+            }
+        }
+        if let Some(last) = cs.last() {
+            out.push(*last);
+        }
+    };
+    match g {
+        Geometry::Point(c) => path(std::slice::from_ref(c)),
+        Geometry::MultiPoint(cs) => cs.iter().for_each(|c| path(std::slice::from_ref(c))),
+        Geometry::LineString(l) => path(l),
+        Geometry::MultiLineString(ls) => ls.iter().for_each(|l| path(l)),
+        Geometry::Polygon(p) => p.rings().for_each(|r| path(r)),
+        Geometry::MultiPolygon(ps) => ps.iter().flat_map(|p| p.rings()).for_each(|r| path(r)),
+    }
+    out
+}
+
+fn check_route(
+    index: &HazardIndex,
+    cover: &Cover,
+    route: &Path,
+    args: &CheckArgs,
+    n: usize,
+) -> Result<Verdict> {
     let name = route.display().to_string();
     let c = read_feature_file(route, n)?;
     report_warnings(&name, &c.warnings);
-    let geoms: Vec<Geometry> = c.features.into_iter().filter_map(|f| f.geometry).collect();
+    let geoms: Vec<(usize, Geometry)> = c
+        .features
+        .into_iter()
+        .filter_map(|f| f.geometry.map(|g| (f.index, g)))
+        .collect();
     if geoms.is_empty() {
         bail!("{name}: no geometry to check");
     }
     let mut best: std::collections::BTreeMap<i64, Hit<'_>> = std::collections::BTreeMap::new();
-    for g in &geoms {
-        for h in index.query_geometry(g, args.within) {
+    // Per feature: its index in the file, its verdict, and for no data the States concerned
+    // (`None` stands for a part in no State) and the reason.
+    let mut features: Vec<(usize, Verdict, Vec<Option<String>>)> = Vec::new();
+    for (k, g) in &geoms {
+        let hits = index.query_geometry(g, args.within);
+        let verdict = if !hits.is_empty() {
+            Verdict::Hazard
+        } else {
+            let samples = route_samples(g);
+            let covered = cover.covers_all(&samples, n)?;
+            let mut states: Vec<Option<String>> = Vec::new();
+            for (p, _) in samples.iter().zip(&covered).filter(|(_, c)| !**c).take(64) {
+                let names = cover.missing_states(*p);
+                let found: Vec<Option<String>> = if names.is_empty() {
+                    vec![None]
+                } else {
+                    names.into_iter().map(Some).collect()
+                };
+                for s in found {
+                    if !states.contains(&s) {
+                        states.push(s);
+                    }
+                }
+            }
+            if covered.iter().all(|c| *c) {
+                Verdict::Safe
+            } else {
+                features.push((*k, Verdict::NoData, states));
+                continue;
+            }
+        };
+        features.push((*k, verdict, Vec::new()));
+        for h in hits {
             match best.get(&h.hazard.id) {
                 Some(old) if old.distance_m <= h.distance_m => {}
                 _ => {
@@ -351,13 +726,57 @@ fn check_route(index: &HazardIndex, route: &Path, args: &CheckArgs, n: usize) ->
             .total_cmp(&b.distance_m)
             .then(a.hazard.id.cmp(&b.hazard.id))
     });
+    let verdict = features
+        .iter()
+        .map(|f| f.1)
+        .max()
+        .unwrap_or(Verdict::NoData);
+    let label = |states: &[Option<String>]| -> String {
+        let named: Vec<&str> = states.iter().flatten().map(String::as_str).collect();
+        let sea = states.iter().any(Option::is_none);
+        match (named.is_empty(), sea) {
+            (true, _) => "no hazard data (in no State's boundary: at sea or unmapped)".to_string(),
+            (false, false) => format!("no hazard data for {}", named.join("/")),
+            (false, true) => format!(
+                "no hazard data for {} (and part in no State's boundary)",
+                named.join("/")
+            ),
+        }
+    };
     if args.json {
-        let v = serde_json::json!({ "safe": hits.is_empty(), "hazards": hits_json(&hits) });
+        let fs: Vec<serde_json::Value> = features
+            .iter()
+            .map(|(k, v, states)| {
+                let mut o = serde_json::json!({ "index": k, "status": v.as_str() });
+                if *v == Verdict::NoData {
+                    o["states"] = serde_json::json!(states);
+                    o["reason"] = serde_json::json!(label(states));
+                }
+                o
+            })
+            .collect();
+        let v = serde_json::json!({
+            "safe": verdict == Verdict::Safe,
+            "status": verdict.as_str(),
+            "hazards": hits_json(&hits),
+            "features": fs,
+        });
         println!("{v}");
     } else {
-        print_hits(&format!("the route in {name}"), args.within, &hits);
+        let what = format!("the route in {name}");
+        if !hits.is_empty() || verdict == Verdict::Safe {
+            print_hits(&what, args.within, &hits);
+        }
+        for (k, _, states) in features.iter().filter(|f| f.1 == Verdict::NoData) {
+            println!(
+                "NO DATA: {} along feature #{k} of {what}: not known to be safe ({} has no \
+                 hazardous area covering it)",
+                label(states),
+                cover.source
+            );
+        }
     }
-    Ok(!hits.is_empty())
+    Ok(verdict)
 }
 
 fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
@@ -398,45 +817,121 @@ fn push_metres(buf: &mut Vec<u8>, d: f64) {
 fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<Vec<BatchPoint>> {
     let name = path.display().to_string();
     read_file_into(path, buf)?;
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        bail!("{name}: no points to check (the file is empty)");
+    }
     let points = read_points(&name, buf, n)?;
     *buf = Vec::new();
     Ok(points)
 }
 
+/// The points no hazard is within the distance of: ids and places, in input order. `flags` is
+/// sorted by point id.
+fn unflagged(points: &[BatchPoint], flags: &[demine_geo::Flag]) -> Vec<BatchPoint> {
+    let mut out = Vec::with_capacity(points.len().saturating_sub(flags.len()));
+    if points.is_sorted_by_key(|p| p.id) {
+        // One walk over both lists.
+        let mut f = flags.iter().map(|f| f.point_id).peekable();
+        for p in points {
+            while f.next_if(|id| *id < p.id).is_some() {}
+            if f.peek() != Some(&p.id) {
+                out.push(*p);
+            }
+        }
+    } else {
+        out.extend(
+            points
+                .iter()
+                .filter(|p| flags.binary_search_by_key(&p.id, |f| f.point_id).is_err()),
+        );
+    }
+    out
+}
+
 fn check_batch(
     index: &HazardIndex,
+    cover: &Cover,
     points: Vec<BatchPoint>,
     args: &CheckArgs,
     n: usize,
     clock: &mut Clock,
-) -> Result<bool> {
+) -> Result<Verdict> {
+    let name = args
+        .points
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if points.is_empty() {
+        bail!("{name}: no points to check (the file is empty or holds only a header)");
+    }
     let mode = if args.ids_only {
         BatchMode::Any
     } else {
         BatchMode::Nearest
     };
-    let flags = index.check_points(&points, args.within, mode, n);
+    let flags = index.check_points(&points, args.within, mode, n)?;
     clock.lap("points checked");
+    // Coverage, for the points not flagged (a flagged point is flagged whatever the coverage).
+    let rest = unflagged(&points, &flags);
+    let places: Vec<Coord> = rest.iter().map(|p| p.coord).collect();
+    let covered = cover.covers_all(&places, n)?;
+    let mut no_data: Vec<i64> = rest
+        .iter()
+        .zip(&covered)
+        .filter(|(_, c)| !**c)
+        .map(|(p, _)| p.id)
+        .collect();
+    drop(places);
+    drop(rest);
+    if !no_data.is_sorted() {
+        no_data.sort_unstable();
+    }
+    clock.lap("coverage checked");
+    let verdict = if !flags.is_empty() {
+        Verdict::Hazard
+    } else if !no_data.is_empty() {
+        Verdict::NoData
+    } else {
+        Verdict::Safe
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
         let v = serde_json::json!({
             "within_m": args.within,
             "checked": points.len(),
+            "status": verdict.as_str(),
+            "safe": verdict == Verdict::Safe,
             "flagged": flags.iter().map(|f| if args.ids_only {
-                serde_json::json!({ "id": f.point_id })
+                serde_json::json!({ "id": f.point_id, "status": "hazard" })
             } else {
                 serde_json::json!({
                     "id": f.point_id,
+                    "status": "hazard",
                     "hazard_id": f.hazard_id,
                     "distance_m": (f.distance_m * 1000.0).round() / 1000.0,
                 })
             }).collect::<Vec<_>>(),
+            "no_data": no_data.iter().map(|id| serde_json::json!({
+                "id": id,
+                "status": "no-data",
+            })).collect::<Vec<_>>(),
         });
         writeln!(out, "{v}")?;
     } else {
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+        // Flagged and uncovered points, merged by id (uncovered ones only without --ids-only).
+        let mut nd = if args.ids_only { &[][..] } else { &no_data[..] }
+            .iter()
+            .peekable();
+        let put_no_data = |buf: &mut Vec<u8>, id: i64| {
+            push_i64(buf, id);
+            buf.extend_from_slice(b",no-data,\n");
+        };
         for f in &flags {
+            while let Some(id) = nd.next_if(|id| **id < f.point_id) {
+                put_no_data(&mut buf, *id);
+            }
             push_i64(&mut buf, f.point_id);
             if !args.ids_only {
                 buf.push(b',');
@@ -450,14 +945,51 @@ fn check_batch(
                 buf.clear();
             }
         }
+        for id in nd {
+            put_no_data(&mut buf, *id);
+            if buf.len() > (1 << 20) - 64 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
         out.write_all(&buf)?;
     }
     out.flush()?;
     clock.lap("output written");
-    if args.timings {
-        eprintln!("{} points checked, {} flagged", points.len(), flags.len());
+    if !no_data.is_empty() {
+        let shown: Vec<String> = no_data.iter().take(10).map(ToString::to_string).collect();
+        let why = if cover.is_empty() {
+            format!("{} holds no hazardous area at all", cover.source)
+        } else {
+            format!("outside what {} covers", cover.source)
+        };
+        eprintln!(
+            "{name}: {} of {} point(s) have no hazard data ({why}) and are not known to be safe: \
+             ids {}{}{}",
+            no_data.len(),
+            points.len(),
+            shown.join(", "),
+            if no_data.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            },
+            if args.ids_only && !args.json {
+                " (listed as `id,no-data,` without --ids-only)"
+            } else {
+                ""
+            }
+        );
     }
-    Ok(!flags.is_empty())
+    if args.timings {
+        eprintln!(
+            "{} points checked, {} flagged, {} without hazard data",
+            points.len(),
+            flags.len(),
+            no_data.len()
+        );
+    }
+    Ok(verdict)
 }
 
 #[cfg(test)]

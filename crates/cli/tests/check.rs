@@ -118,10 +118,12 @@ fn batch_lines_sorted_by_id_and_ids_only() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    // Point 9 lies outside the box the file covers: no data, not safe (listed, by id).
+    assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(lines[0], "1,11,0.000");
     assert!(lines[1].starts_with("2,10,54."), "{text}");
     assert_eq!(lines[2], "5,10,0.000");
+    assert_eq!(lines[3], "9,no-data,");
     demine()
         .args([
             "check",
@@ -162,7 +164,7 @@ fn route_with_buffer() {
     let r = write(
         d.path(),
         "road.geojson",
-        r#"{"type":"LineString","coordinates":[[104.02184,11.9],[104.02184,12.2]]}"#,
+        r#"{"type":"LineString","coordinates":[[104.02184,12.0],[104.02184,12.1]]}"#,
     );
     demine()
         .args(["check", "--hazards", &h, "--route", &r, "--within", "150"])
@@ -241,11 +243,62 @@ fn bad_inputs_fail_with_a_clear_message() {
 
 #[test]
 fn help_describes_outputs_and_exit_codes() {
-    demine()
+    let out = demine()
         .args(["check", "--help"])
         .assert()
         .success()
-        .stdout(
-            predicates::str::contains("Exit status").and(predicates::str::contains("--ids-only")),
-        );
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Exit status: 0 safe",
+        "3 a hazard is within the distance",
+        "4 no hazard data for at least one place",
+        "--ids-only",
+        "NO DATA: no hazard data for <State> here",
+        "`id,no-data,`",
+        "on or near a border",
+    ] {
+        assert!(help.contains(want), "--help lacks {want:?}");
+    }
+}
+
+/// The issue's example: on a new database holding no hazardous area, a place is not "safe".
+#[test]
+fn empty_database_says_no_data_not_safe() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("new.db");
+    let db = db.to_str().unwrap();
+    demine()
+        .args(["--db", db, "hazards", "list"])
+        .assert()
+        .success();
+    let out = demine()
+        .args(["--db", db, "check", "--lon", "104.91", "--lat", "11.56"])
+        .assert()
+        .code(4)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("NO DATA: no hazard data for KHM here"),
+        "{text}"
+    );
+    assert!(!text.contains("SAFE:"), "{text}");
+    let out = demine()
+        .args([
+            "--db", db, "check", "--lon", "104.91", "--lat", "11.56", "--json",
+        ])
+        .assert()
+        .code(4)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["safe"], false);
+    assert_eq!(v["status"], "no-data");
+    assert_eq!(v["state"], "KHM");
 }

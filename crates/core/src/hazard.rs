@@ -169,21 +169,94 @@ pub struct SourceStatus {
     pub hazard_type: Option<HazardType>,
 }
 
+/// The key a source status word is matched on: ASCII letters lowercased, blanks, `_` and `-`
+/// dropped (`Handed_Over`, ` handed - over ` and `HANDEDOVER` are one word).
+fn status_key(word: &str) -> String {
+    word.chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// Maps a source status word. Unknown words are open areas (when in doubt, a place is a hazard);
 /// `cleared`, `cancelled`, `released` and `closed` are closed; `handed over` is handed over.
 pub fn map_source_status(word: &str) -> SourceStatus {
-    let w = norm(word);
-    let (status, hazard_type) = match w.as_str() {
+    let (status, hazard_type) = match status_key(word).as_str() {
         "suspected" | "sha" => (AreaStatus::Open, Some(HazardType::Sha)),
         "confirmed" | "cha" => (AreaStatus::Open, Some(HazardType::Cha)),
         "cleared" | "cancelled" | "canceled" | "released" | "closed" => (AreaStatus::Closed, None),
-        "handed-over" | "handedover" => (AreaStatus::HandedOver, None),
+        "handedover" => (AreaStatus::HandedOver, None),
         _ => (AreaStatus::Open, None),
     };
     SourceStatus {
         status,
         hazard_type,
     }
+}
+
+/// Below this many m², what remains of an area after land release is overlay dust (the
+/// rounding of the boolean operations), not a hazard.
+pub const DUST_M2: f64 = 1e-3;
+
+impl AreaStatus {
+    /// Whether an area with this status is a hazard for the safety check: only open areas are
+    /// (closed and handed-over areas have had all their land released). The one place the
+    /// status half of the hazard rule is written; [`counts_as_hazard`], [`word_counts_as_hazard`]
+    /// and [`hazard_sql_filter`] are derived from it.
+    pub fn counts_as_hazard(self) -> bool {
+        match self {
+            AreaStatus::Open => true,
+            AreaStatus::Closed | AreaStatus::HandedOver => false,
+        }
+    }
+}
+
+/// The hazard rule over what the store keeps of an area: its `status` column (the text of an
+/// [`AreaStatus`]) and what remains of it in m² (`None` while nothing was released).
+///
+/// Fails closed: an area is left out only when its status is exactly the text of a status that
+/// does not count (`closed`, `handed-over`) or when a number below [`DUST_M2`] remains. Any other
+/// status text (another case, blanks, an unknown word) and a remaining area that is not a number
+/// count as a hazard. [`hazard_sql_filter`] is the same rule in SQL.
+pub fn counts_as_hazard(status: &str, remaining_m2: Option<f64>) -> bool {
+    let status_counts = !AreaStatus::ALL
+        .iter()
+        .any(|s| !s.counts_as_hazard() && s.as_str() == status);
+    let dust = remaining_m2.is_some_and(|m| m < DUST_M2);
+    status_counts && !dust
+}
+
+/// The hazard rule over a source file's status word (`--hazards FILE`, the status kept as
+/// given): the word's meaning ([`map_source_status`]) decides. Unknown words count.
+pub fn word_counts_as_hazard(word: &str) -> bool {
+    map_source_status(word).status.counts_as_hazard()
+}
+
+/// The statuses, as stored, that do not count as a hazard.
+pub fn released_statuses() -> Vec<&'static str> {
+    AreaStatus::ALL
+        .iter()
+        .filter(|s| !s.counts_as_hazard())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// [`counts_as_hazard`] as an SQL condition over the columns `status` and `remaining` (m²), the
+/// same text for SQLite and PostgreSQL, generated from [`AreaStatus::counts_as_hazard`] and
+/// [`DUST_M2`]: a NULL status or remaining area, a status that is not exactly one of
+/// [`released_statuses`], and a remaining area that is not below the threshold (NaN in
+/// PostgreSQL) all count.
+pub fn hazard_sql_filter(status: &str, remaining: &str) -> String {
+    let list = released_statuses()
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // `{:?}` writes an f64 with a decimal point or exponent that both dialects read.
+    format!(
+        "(({status} IS NULL OR {status} NOT IN ({list})) \
+         AND ({remaining} IS NULL OR NOT ({remaining} < {DUST_M2:?})))"
+    )
 }
 
 /// A hazardous area's attributes (its geometry is kept beside it).
@@ -234,9 +307,10 @@ pub struct HazardArea {
 }
 
 impl HazardArea {
-    /// Whether the area still counts as a hazard for the safety check (only open areas do).
+    /// Whether the area's status counts as a hazard for the safety check
+    /// ([`AreaStatus::counts_as_hazard`]: only open areas do).
     pub fn is_active(&self) -> bool {
-        self.status == AreaStatus::Open
+        self.status.counts_as_hazard()
     }
 }
 
@@ -483,6 +557,66 @@ impl Accounting {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hazard_rule_over_stored_statuses() {
+        assert!(counts_as_hazard("open", None));
+        assert!(counts_as_hazard("open", Some(DUST_M2)));
+        assert!(counts_as_hazard("open", Some(f64::NAN)));
+        assert!(counts_as_hazard("open", Some(f64::INFINITY)));
+        assert!(!counts_as_hazard("open", Some(DUST_M2 / 2.0)));
+        assert!(!counts_as_hazard("open", Some(-1.0)));
+        assert!(!counts_as_hazard("closed", None));
+        assert!(!counts_as_hazard("handed-over", Some(5.0)));
+        // Not exactly a released status as stored: fails closed.
+        for odd in [
+            "Closed",
+            " closed",
+            "handed_over",
+            "Handed-Over",
+            "",
+            "weird",
+            "handedover",
+        ] {
+            assert!(counts_as_hazard(odd, None), "{odd:?}");
+        }
+    }
+
+    #[test]
+    fn hazard_sql_is_generated_from_the_rule() {
+        let sql = hazard_sql_filter("status", "remaining_m2");
+        assert_eq!(
+            sql,
+            "((status IS NULL OR status NOT IN ('closed', 'handed-over')) \
+             AND (remaining_m2 IS NULL OR NOT (remaining_m2 < 0.001)))"
+        );
+        assert_eq!(released_statuses(), ["closed", "handed-over"]);
+    }
+
+    #[test]
+    fn source_words_follow_the_model_rule() {
+        for (w, counts) in [
+            ("suspected", true),
+            ("Handed_Over", false),
+            (" handed - over ", false),
+            ("CLEARED", false),
+            ("cleared!", true),
+            ("", true),
+        ] {
+            assert_eq!(word_counts_as_hazard(w), counts, "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The word rule never disagrees with the model status the word maps to.
+        #[test]
+        fn word_rule_is_the_mapping(w in "[ a-zA-Z_-]{0,14}") {
+            proptest::prop_assert_eq!(
+                word_counts_as_hazard(&w),
+                map_source_status(&w).status.counts_as_hazard()
+            );
+        }
+    }
     use serde_json::json;
 
     #[test]

@@ -13,6 +13,7 @@ use crate::index::BatchPoint;
 use crate::json::Cursor;
 use crate::validate::validate;
 use crate::wkt::parse_wkt;
+use crate::worker::FailWorker;
 
 /// Column positions of a points file.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +37,11 @@ const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
 
 /// Works out the columns from a header line, or None when the first line is data.
 fn point_cols(source_name: &str, first: &str) -> Result<Option<PointCols>, GeoError> {
-    let headers: Vec<String> = first.split(',').map(norm).collect();
+    // Names may be quoted (`"id","lon","lat"`, as spreadsheets and pandas write them).
+    let headers: Vec<String> = first
+        .split(',')
+        .map(|h| norm(h.trim().trim_matches('"')))
+        .collect();
     let looks_numeric = headers.iter().all(|h| h.parse::<f64>().is_ok());
     if looks_numeric {
         return Ok(None);
@@ -82,18 +87,31 @@ fn point_from_fields(fields: &[&str], cols: PointCols) -> Result<BatchPoint, Str
         .map_err(|_| format!("field id: {:?} is not an integer", id_s.trim()))?;
     let lon_s = get(cols.lon, "lon")?;
     let lat_s = get(cols.lat, "lat")?;
+    // Each fault names its own field and column: a bad latitude is never blamed on the longitude.
+    let (lon_f, lat_f) = (
+        format!("field lon (column {})", cols.lon + 1),
+        format!("field lat (column {})", cols.lat + 1),
+    );
     let lon =
-        parse_f64(lon_s).ok_or_else(|| format!("field lon: {:?} is not a number", lon_s.trim()))?;
+        parse_f64(lon_s).ok_or_else(|| format!("{lon_f}: {:?} is not a number", lon_s.trim()))?;
     let lat =
-        parse_f64(lat_s).ok_or_else(|| format!("field lat: {:?} is not a number", lat_s.trim()))?;
-    if !(lon.is_finite() && lat.is_finite()) || lon.abs() > 180.0 {
-        return Err(format!("longitude {lon} is out of range -180..180"));
+        parse_f64(lat_s).ok_or_else(|| format!("{lat_f}: {:?} is not a number", lat_s.trim()))?;
+    if !lon.is_finite() {
+        return Err(format!("{lon_f}: longitude {lon} is not a finite number"));
+    }
+    if !lat.is_finite() {
+        return Err(format!("{lat_f}: latitude {lat} is not a finite number"));
+    }
+    if lon.abs() > 180.0 {
+        return Err(format!(
+            "{lon_f}: longitude {lon} is out of range -180..180"
+        ));
     }
     if lat.abs() > 90.0 {
         return Err(if lon.abs() <= 90.0 {
-            format!("latitude {lat} is beyond 90: are lon and lat swapped?")
+            format!("{lat_f}: latitude {lat} is beyond 90: are lon and lat swapped?")
         } else {
-            format!("latitude {lat} is out of range -90..90")
+            format!("{lat_f}: latitude {lat} is out of range -90..90")
         });
     }
     Ok(BatchPoint {
@@ -181,6 +199,16 @@ pub fn read_points(
     text: &[u8],
     threads: usize,
 ) -> Result<Vec<BatchPoint>, GeoError> {
+    read_points_failing(source_name, text, threads, FailWorker::NONE)
+}
+
+/// [`read_points`], with a worker made to fail in tests.
+fn read_points_failing(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+    fail: FailWorker,
+) -> Result<Vec<BatchPoint>, GeoError> {
     let text = std::str::from_utf8(text).map_err(|e| {
         let (line, _) = crate::error::line_col(text, e.valid_up_to());
         GeoError::Csv {
@@ -225,10 +253,16 @@ pub fn read_points(
         std::thread::scope(|s| {
             let hs: Vec<_> = pieces
                 .iter()
-                .map(|piece| s.spawn(move || parse_piece(piece, cols)))
+                .enumerate()
+                .map(|(k, piece)| {
+                    s.spawn(move || {
+                        fail.at(k);
+                        parse_piece(piece, cols)
+                    })
+                })
                 .collect();
-            hs.into_iter().map(|h| h.join().ok().flatten()).collect()
-        })
+            crate::worker::join_all(&format!("{source_name}: reading points"), hs)
+        })?
     };
     if results.iter().any(Option::is_none) {
         return read_points_quoted(source_name, text.as_bytes(), cols, body_line > 1);
@@ -395,7 +429,7 @@ mod tests {
         let e = read_points("p.csv", b"id,lon,lat\n1,2,3\n2,x,3\n", 1).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "p.csv: line 3: field lon: \"x\" is not a number"
+            "p.csv: line 3: field lon (column 2): \"x\" is not a number"
         );
         let e = read_points("p.csv", b"id,lon,lat\n1,12.0,104.9\n", 1).unwrap_err();
         assert!(e.to_string().contains("swapped"), "{e}");
@@ -432,5 +466,84 @@ mod tests {
             e.to_string().starts_with("h.csv: line 2: field wkt:"),
             "{e}"
         );
+    }
+
+    /// A failed worker of the parallel point reader fails the read, naming the file.
+    #[test]
+    fn a_failed_reader_worker_fails_the_read() {
+        let mut s = String::from("id,lon,lat\n");
+        for i in 0..120_000 {
+            s.push_str(&format!("{i},{}.5,{}.25\n", i % 170, i % 80));
+        }
+        assert_eq!(
+            read_points("p.csv", s.as_bytes(), 4).unwrap().len(),
+            120_000
+        );
+        let e = read_points_failing("p.csv", s.as_bytes(), 4, FailWorker(Some(2))).unwrap_err();
+        assert!(matches!(e, GeoError::Worker { worker: 2, .. }), "{e:?}");
+        assert!(e.to_string().starts_with("p.csv: reading points"), "{e}");
+    }
+
+    /// A bad latitude is reported as the latitude, with its column, file and line; a bad
+    /// longitude as the longitude.
+    #[test]
+    fn quoted_header_names() {
+        let p = read_points(
+            "p.csv",
+            b"\"id\",\"lon\",\"lat\"\n\"7\",\"104.5\",\"11.5\"\n",
+            1,
+        )
+        .unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].id, p[0].coord), (7, Coord::new(104.5, 11.5)));
+    }
+
+    #[test]
+    fn faults_name_the_right_field() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "id,lon,lat\n1,104,NaN\n",
+                "line 2: field lat (column 3): latitude NaN is not",
+            ),
+            (
+                "id,lon,lat\n1,104,inf\n",
+                "line 2: field lat (column 3): latitude inf is not",
+            ),
+            (
+                "id,lon,lat\n1,NaN,11\n",
+                "line 2: field lon (column 2): longitude NaN is not",
+            ),
+            (
+                "id,lon,lat\n1,104,91\n",
+                "field lat (column 3): latitude 91 is out of range",
+            ),
+            (
+                "id,lon,lat\n1,11,104\n",
+                "field lat (column 3): latitude 104 is beyond 90",
+            ),
+            (
+                "id,lon,lat\n1,181,11\n",
+                "field lon (column 2): longitude 181 is out of range",
+            ),
+            (
+                "id,lat,lon\n1,95,10\n",
+                "field lat (column 2): latitude 95 is beyond 90",
+            ),
+            (
+                "id,lon,lat\n1,104,eleven\n",
+                "field lat (column 3): \"eleven\" is not a number",
+            ),
+            (
+                "1,104,11\n2,104,-90.5\n",
+                "p.csv: line 2: field lat (column 3)",
+            ),
+        ];
+        for (text, want) in cases {
+            for threads in [1, 4] {
+                let e = read_points("p.csv", text.as_bytes(), threads).unwrap_err();
+                assert!(e.to_string().contains(want), "{text:?}: {e}");
+                assert!(e.to_string().starts_with("p.csv: line "), "{text:?}: {e}");
+            }
+        }
     }
 }

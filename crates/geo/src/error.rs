@@ -304,6 +304,20 @@ pub enum GeoError {
         /// What is wrong.
         message: String,
     },
+    /// A worker thread of a parallel step failed: its share of the answer is missing, so the
+    /// whole step fails rather than answer with points or features left out.
+    #[error(
+        "{task}: worker thread {worker} failed ({message}); no answer is given, since a partial \
+         one could call a hazardous place safe"
+    )]
+    Worker {
+        /// The step (e.g. "checking points").
+        task: String,
+        /// Which worker, from 0.
+        worker: usize,
+        /// What the worker's panic said.
+        message: String,
+    },
     /// Reading from a source failed.
     #[error("{source_name}: {source}")]
     Io {

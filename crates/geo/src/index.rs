@@ -29,6 +29,7 @@ use crate::geodesy::{
 use crate::geom::{Coord, Geometry, Polygon, point_in_polygon, segments_intersect};
 use crate::rtree::{PackedRTree, Rect, grid16, hilbert16};
 use crate::status::counts_as_hazard;
+use crate::worker::{FailWorker, join_all};
 
 /// What the index keeps about a hazard besides its shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -260,6 +261,15 @@ impl HazardIndex {
         records: impl IntoIterator<Item = HazardRecord>,
         counts: impl Fn(&str) -> bool,
     ) -> Result<Self, GeoError> {
+        Self::build_failing(records, counts, FailWorker::NONE)
+    }
+
+    /// [`HazardIndex::build_with`], with a worker made to fail in tests.
+    fn build_failing(
+        records: impl IntoIterator<Item = HazardRecord>,
+        counts: impl Fn(&str) -> bool,
+        fail: FailWorker,
+    ) -> Result<Self, GeoError> {
         let mut hazards = Vec::new();
         let mut parts: Vec<Part> = Vec::new();
         let mut excluded = 0;
@@ -327,11 +337,13 @@ impl HazardIndex {
             .clamp(1, 16);
         // Check every polygon's rings and measure its box, in parallel.
         let chunk = parts.len().div_ceil(threads).max(1);
-        let errors: Vec<GeoError> = std::thread::scope(|s| {
+        let errors: Vec<Option<GeoError>> = std::thread::scope(|s| {
             let hs: Vec<_> = parts
                 .chunks_mut(chunk)
-                .map(|c| {
+                .enumerate()
+                .map(|(k, c)| {
                     s.spawn(move || {
+                        fail.at(k);
                         for part in c.iter_mut() {
                             if let PartShape::Poly(p) = &part.shape {
                                 if p.exterior.len() < 4 || p.holes.iter().any(|h| h.len() < 4) {
@@ -352,11 +364,9 @@ impl HazardIndex {
                     })
                 })
                 .collect();
-            hs.into_iter()
-                .filter_map(|h| h.join().ok().flatten())
-                .collect()
-        });
-        if let Some(e) = errors.into_iter().next() {
+            join_all("building the hazard index", hs)
+        })?;
+        if let Some(e) = errors.into_iter().flatten().next() {
             return Err(e);
         }
         // Hilbert order over the extent of all parts.
@@ -440,8 +450,10 @@ impl HazardIndex {
                 .into_iter()
                 .zip(slices)
                 .zip(bounds.iter().copied())
-                .map(|((run, out), (_, v0, r0))| {
+                .enumerate()
+                .map(|(k, ((run, out), (_, v0, r0)))| {
                     s.spawn(move || {
+                        fail.at(k + 1000);
                         let mut ring_ends = Vec::new();
                         let mut entries = Vec::with_capacity(run.len());
                         let mut circles = Vec::new();
@@ -484,8 +496,8 @@ impl HazardIndex {
                     })
                 })
                 .collect();
-            hs.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
+            join_all("building the hazard index", hs)
+        })?;
         let mut ring_start = vec![0u32];
         let mut entries = Vec::with_capacity(rects.len());
         let mut circles = Vec::new();
@@ -852,27 +864,41 @@ impl HazardIndex {
     }
 
     /// Checks many points on `threads` threads. Returns one [`Flag`] per point within `within`
-    /// metres of a hazard, sorted by point id (then input order).
+    /// metres of a hazard, sorted by point id (then input order), or [`GeoError::Worker`] when a
+    /// worker thread failed (never a partial answer).
     pub fn check_points(
         &self,
         points: &[BatchPoint],
         within: f64,
         mode: BatchMode,
         threads: usize,
-    ) -> Vec<Flag> {
+    ) -> Result<Vec<Flag>, GeoError> {
+        self.check_points_failing(points, within, mode, threads, FailWorker::NONE)
+    }
+
+    /// [`HazardIndex::check_points`], with a worker made to fail in tests (workers of the three
+    /// parallel steps are numbered from 0, 1000 and 2000).
+    fn check_points_failing(
+        &self,
+        points: &[BatchPoint],
+        within: f64,
+        mode: BatchMode,
+        threads: usize,
+        fail: FailWorker,
+    ) -> Result<Vec<Flag>, GeoError> {
         let threads = threads.clamp(1, 64);
         if points.is_empty() || self.entries.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         const MAX_RUN: usize = u32::MAX as usize;
         if points.len() > MAX_RUN {
             // Point positions are packed into 32 bits below: run in slices.
-            let mut all: Vec<Flag> = points
-                .chunks(MAX_RUN)
-                .flat_map(|c| self.check_points(c, within, mode, threads))
-                .collect();
+            let mut all: Vec<Flag> = Vec::new();
+            for c in points.chunks(MAX_RUN) {
+                all.extend(self.check_points_failing(c, within, mode, threads, fail)?);
+            }
             all.sort_by_key(|f| f.point_id);
-            return all;
+            return Ok(all);
         }
         // Sort the points along the same Hilbert curve as the entries: keys in parallel, then a
         // radix sort on the 32-bit curve position (stable, so equal keys keep input order).
@@ -884,6 +910,7 @@ impl HazardIndex {
                 .enumerate()
                 .map(|(k, chunk)| {
                     s.spawn(move || {
+                        fail.at(k);
                         chunk
                             .iter()
                             .enumerate()
@@ -898,18 +925,18 @@ impl HazardIndex {
                     })
                 })
                 .collect();
-            hs.into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+            join_all("checking points (sorting)", hs).map(|v| v.concat())
+        })?;
         let order = radix_sort_high32(order);
         // Gather the points in curve order once (a tight loop lets the cache misses overlap),
         // so the query loop below reads them sequentially.
         let sorted: Vec<(Coord, u32)> = std::thread::scope(|s| {
             let hs: Vec<_> = order
                 .chunks(part)
-                .map(|c| {
+                .enumerate()
+                .map(|(k, c)| {
                     s.spawn(move || {
+                        fail.at(1000 + k);
                         c.iter()
                             .map(|&key| {
                                 let idx = (key & 0xFFFF_FFFF) as usize;
@@ -919,10 +946,8 @@ impl HazardIndex {
                     })
                 })
                 .collect();
-            hs.into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+            join_all("checking points (gathering)", hs).map(|v| v.concat())
+        })?;
         drop(order);
         const BLOCK: usize = 4096;
         let next = AtomicUsize::new(0);
@@ -930,8 +955,9 @@ impl HazardIndex {
         let next = &next;
         let flags: Vec<(usize, u32, f64)> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
-                .map(|_| {
+                .map(|k| {
                     s.spawn(move || {
+                        fail.at(2000 + k);
                         let mut out = Vec::new();
                         let mut stack = Vec::with_capacity(64);
                         let mut cands = Vec::with_capacity(64);
@@ -957,10 +983,8 @@ impl HazardIndex {
                     })
                 })
                 .collect();
-            hs.into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+            join_all("checking points", hs).map(|v| v.concat())
+        })?;
         // Back to input order by scattering into a slot per point, then by id (input ids are
         // usually ascending already, and then nothing more is sorted).
         let mut slot: Vec<Option<(u32, f64)>> = vec![None; points.len()];
@@ -982,7 +1006,7 @@ impl HazardIndex {
         if !out.is_sorted_by_key(|f| f.point_id) {
             out.sort_by_key(|f| f.point_id);
         }
-        out
+        Ok(out)
     }
 
     fn tree_extent(&self) -> Rect {
@@ -1223,6 +1247,77 @@ mod tests {
                 assert!(pr.dlon >= dlon.min(360.0) - 1e-12, "{lat} {within}");
                 assert!(pr.dlat >= dlat - 1e-12);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod worker_tests {
+    use super::*;
+    use crate::worker::FailWorker;
+
+    fn squares(n: usize) -> Vec<HazardRecord> {
+        (0..n)
+            .map(|i| {
+                let x = 100.0 + (i % 50) as f64 * 0.01;
+                let y = 10.0 + (i / 50) as f64 * 0.01;
+                HazardRecord {
+                    id: i as i64,
+                    status: "suspected".into(),
+                    hazard_type: None,
+                    shape: HazardShape::Polygon(Polygon::new(vec![
+                        Coord::new(x, y),
+                        Coord::new(x + 0.005, y),
+                        Coord::new(x + 0.005, y + 0.005),
+                        Coord::new(x, y + 0.005),
+                        Coord::new(x, y),
+                    ])),
+                }
+            })
+            .collect()
+    }
+
+    fn points(n: usize) -> Vec<BatchPoint> {
+        (0..n)
+            .map(|i| BatchPoint {
+                id: i as i64,
+                coord: Coord::new(
+                    100.0 + (i % 97) as f64 * 0.005,
+                    10.0 + (i / 97) as f64 * 0.005,
+                ),
+            })
+            .collect()
+    }
+
+    /// A worker of any of the batch check's three parallel steps that fails fails the check:
+    /// its points are not reported safe.
+    #[test]
+    fn a_failed_batch_worker_fails_the_check() {
+        let index = HazardIndex::build(squares(400)).unwrap();
+        let pts = points(20_000);
+        let all = index
+            .check_points(&pts, 10.0, BatchMode::Nearest, 4)
+            .unwrap();
+        assert!(!all.is_empty());
+        for k in [0, 3, 1000, 1002, 2000, 2003] {
+            for mode in [BatchMode::Nearest, BatchMode::Any] {
+                let e = index
+                    .check_points_failing(&pts, 10.0, mode, 4, FailWorker(Some(k)))
+                    .unwrap_err();
+                assert!(matches!(e, GeoError::Worker { .. }), "worker {k}: {e:?}");
+                assert!(e.to_string().contains("checking points"), "{e}");
+            }
+        }
+    }
+
+    /// A failed worker while the index is built fails the build: no index with hazards missing.
+    #[test]
+    fn a_failed_build_worker_fails_the_build() {
+        for k in [0, 1000] {
+            let e = HazardIndex::build_failing(squares(400), counts_as_hazard, FailWorker(Some(k)))
+                .unwrap_err();
+            assert!(matches!(e, GeoError::Worker { .. }), "worker {k}: {e:?}");
+            assert!(e.to_string().contains("building the hazard index"), "{e}");
         }
     }
 }

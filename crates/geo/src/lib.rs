@@ -49,7 +49,7 @@
 //!     BatchPoint { id: 7, coord: Coord::new(104.005, 12.005) },
 //!     BatchPoint { id: 8, coord: Coord::new(104.5, 12.5) },
 //! ];
-//! let flags = index.check_points(&points, 100.0, BatchMode::Nearest, 2);
+//! let flags = index.check_points(&points, 100.0, BatchMode::Nearest, 2)?;
 //! assert_eq!(flags.len(), 1);
 //! assert_eq!((flags[0].point_id, flags[0].hazard_id), (7, 1));
 //! # Ok::<(), demine_geo::GeoError>(())
@@ -72,6 +72,7 @@ pub mod status;
 pub mod validate;
 pub mod wkb;
 pub mod wkt;
+mod worker;
 pub mod write;
 mod xml;
 

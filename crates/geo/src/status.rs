@@ -1,37 +1,19 @@
 //! Which hazard statuses count as a hazard for the safety check.
 //!
-//! Land that has been released (cleared by clearance, cancelled by non-technical survey), and areas
-//! that are closed or handed over, no longer count. Every other status, including unknown or
-//! misspelt ones, counts: when in doubt, a place is not declared safe.
+//! The rule itself lives in `demine_core::hazard` ([`AreaStatus::counts_as_hazard`], with the
+//! dust threshold and the SQL the store selects with, all generated from it); this module applies
+//! it to the status words of hazard records. Land that has been released (cleared by clearance,
+//! cancelled by non-technical survey), and areas that are closed or handed over, no longer count.
+//! Every other status, including unknown or misspelt ones, counts: when in doubt, a place is not
+//! declared safe.
 
-/// The normalised statuses that do not count as hazards.
-pub const RELEASED_STATUSES: &[&str] = &[
-    "cleared",
-    "cancelled",
-    "canceled",
-    "closed",
-    "handed over",
-    "released",
-];
+pub use demine_core::hazard::AreaStatus;
 
-/// Whether an area with this status counts as a hazard. Case, surrounding blanks and the
-/// separators `_`/`-` are ignored ("Handed_Over" is "handed over").
+/// Whether a hazard record with this status word counts as a hazard: the word's meaning
+/// (`demine_core::hazard::map_source_status`) decides, so case, blanks and the separators
+/// `_`/`-` are ignored ("Handed_Over" is "handed over"), and an unknown word counts.
 pub fn counts_as_hazard(status: &str) -> bool {
-    let norm: String = status
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '_' | '-' => ' ',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
-    let norm = if norm == "handedover" {
-        "handed over".to_string()
-    } else {
-        norm
-    };
-    !RELEASED_STATUSES.contains(&norm.as_str())
+    demine_core::hazard::word_counts_as_hazard(status)
 }
 
 #[cfg(test)]
@@ -50,6 +32,7 @@ mod tests {
             "Handed_Over",
             "handed-over",
             "handedover",
+            "handed - over",
             "released",
         ] {
             assert!(!counts_as_hazard(s), "{s}");
@@ -66,8 +49,19 @@ mod tests {
             "",
             "unknown",
             "clear",
+            "cleared?",
+            "clëared",
+            "handed",
         ] {
             assert!(counts_as_hazard(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_word_rule_is_the_model_rule() {
+        // Every model status, written as a word, means itself.
+        for s in AreaStatus::ALL {
+            assert_eq!(counts_as_hazard(s.as_str()), s.counts_as_hazard(), "{s}");
         }
     }
 }

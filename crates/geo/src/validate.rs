@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::error::{Fault, FaultKind, GeoError, Severity};
 use crate::feature::{Collection, Feature};
 use crate::geom::{Coord, Geometry, Polygon, orient, ring_signed_area2, segments_intersect};
+use crate::worker::FailWorker;
 
 /// Faults found in one geometry part, before they are tied to a feature.
 struct Found {
@@ -648,8 +649,18 @@ pub fn duplicate_ids(features: &[Feature]) -> Vec<Fault> {
 /// the collection with its warnings, or [`GeoError::Invalid`] listing every error.
 pub fn validate(
     source_name: &str,
+    features: Vec<Feature>,
+    threads: usize,
+) -> Result<Collection, GeoError> {
+    validate_failing(source_name, features, threads, FailWorker::NONE)
+}
+
+/// [`validate`], with a worker made to fail in tests.
+fn validate_failing(
+    source_name: &str,
     mut features: Vec<Feature>,
     threads: usize,
+    fail: FailWorker,
 ) -> Result<Collection, GeoError> {
     let threads = threads.max(1);
     let chunk = features.len().div_ceil(threads).max(1);
@@ -659,15 +670,17 @@ pub fn validate(
         std::thread::scope(|s| {
             let handles: Vec<_> = features
                 .chunks_mut(chunk)
-                .map(|c| {
-                    s.spawn(move || c.iter_mut().flat_map(validate_feature).collect::<Vec<_>>())
+                .enumerate()
+                .map(|(k, c)| {
+                    s.spawn(move || {
+                        fail.at(k);
+                        c.iter_mut().flat_map(validate_feature).collect::<Vec<_>>()
+                    })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
+            crate::worker::join_all(&format!("{source_name}: validating features"), handles)
+                .map(|v| v.concat())
+        })?
     };
     finish(source_name, features, faults)
 }
@@ -1074,5 +1087,17 @@ mod tests {
         assert!(validate("t", vec![good.clone()], 1).is_ok());
         let err = validate("t", vec![good, bad], 2).unwrap_err();
         assert!(err.to_string().contains("feature #1"), "{err}");
+    }
+
+    /// A failed validation worker fails validation: its features are not passed unchecked.
+    #[test]
+    fn a_failed_validation_worker_fails_validation() {
+        let fs: Vec<Feature> = (0..4096)
+            .map(|i| Feature::new(i, Geometry::Point(Coord::new(1.0, 2.0))))
+            .collect();
+        assert!(validate("f", fs.clone(), 4).is_ok());
+        let e = validate_failing("f", fs, 4, FailWorker(Some(1))).unwrap_err();
+        assert!(matches!(e, GeoError::Worker { worker: 1, .. }), "{e:?}");
+        assert!(e.to_string().contains("validating features"), "{e}");
     }
 }

@@ -206,8 +206,8 @@ proptest! {
             prop_assert!(hits.windows(2).all(|x| x[0].distance_m <= x[1].distance_m));
         }
         // Batch: nearest mode agrees with the point queries; any mode flags the same points.
-        let flags = index.check_points(&batch, within, BatchMode::Nearest, 3);
-        let any = index.check_points(&batch, within, BatchMode::Any, 2);
+        let flags = index.check_points(&batch, within, BatchMode::Nearest, 3).unwrap();
+        let any = index.check_points(&batch, within, BatchMode::Any, 2).unwrap();
         prop_assert!(flags.windows(2).all(|x| x[0].point_id < x[1].point_id));
         for bp in &batch {
             let hits = index.query_point(bp.coord, within);

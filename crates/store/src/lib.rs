@@ -16,6 +16,7 @@ mod audit;
 mod backend;
 pub mod boundaries;
 pub mod bundled;
+pub mod coverage;
 mod error;
 pub mod hazards;
 pub mod hazards_io;

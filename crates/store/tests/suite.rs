@@ -2606,3 +2606,188 @@ async fn extension_rows_stored_before_numbers_are_numbered(f: &Fresh) {
         .unwrap();
     assert_eq!(moz.row.clearance_deadline, Some(d("2015-01-01")));
 }
+
+// The safety check's hazard rule and coverage (issue 7, "fail closed").
+both!(
+    hazard_rule_sql_agrees_with_rust,
+    reopened_area_is_a_hazard_again,
+    coverage_counts_every_filed_state,
+    coverage_of_unfiled_areas_only,
+);
+
+/// The SQL filter `index_records` selects with is generated from the Rust rule: run over a
+/// table of statuses and remaining areas, odd ones included, it selects exactly the rows
+/// `demine_core::hazard::counts_as_hazard` accepts.
+async fn hazard_rule_sql_agrees_with_rust(f: &Fresh) {
+    use demine_core::hazard::{DUST_M2, counts_as_hazard, hazard_sql_filter};
+    let statuses: &[Option<&str>] = &[
+        Some("open"),
+        Some("closed"),
+        Some("handed-over"),
+        Some("Open"),
+        Some("CLOSED"),
+        Some(" closed"),
+        Some("closed "),
+        Some("Handed_Over"),
+        Some("handed over"),
+        Some("handedover"),
+        Some("cleared"),
+        Some("released"),
+        Some(""),
+        Some("unknown"),
+        Some("clos'ed"),
+        None,
+    ];
+    let remaining: &[Option<f64>] = &[
+        None,
+        Some(0.0),
+        Some(DUST_M2 / 2.0),
+        Some(DUST_M2 * 0.999_999),
+        Some(DUST_M2),
+        Some(DUST_M2 * 1.000_001),
+        Some(1.0),
+        Some(-5.0),
+        Some(1e12),
+        Some(f64::NAN),
+    ];
+    let mut rows = Vec::new();
+    for s in statuses {
+        for m in remaining {
+            rows.push((rows.len() as i64, *s, *m));
+        }
+    }
+    let values = (0..rows.len())
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH t(k, status, remaining_m2) AS (VALUES {values}) SELECT k FROM t WHERE {} ORDER BY k",
+        hazard_sql_filter("status", "remaining_m2")
+    );
+    let mut selected: Vec<i64> = match &f.store {
+        AnyStore::Sqlite(s) => {
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()));
+            for (k, st, m) in &rows {
+                q = q.bind(*k).bind(*st).bind(*m);
+            }
+            q.fetch_all(s.pool()).await.unwrap()
+        }
+        AnyStore::Postgres(s) => {
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()));
+            for (k, st, m) in &rows {
+                q = q.bind(*k).bind(*st).bind(*m);
+            }
+            q.fetch_all(s.pool()).await.unwrap()
+        }
+    };
+    selected.sort_unstable();
+    let expected: Vec<i64> = rows
+        .iter()
+        .filter(|(_, st, m)| match st {
+            // A NULL status is not a released one: it counts (the column is NOT NULL anyway).
+            None => counts_as_hazard("", *m),
+            Some(st) => counts_as_hazard(st, *m),
+        })
+        .map(|r| r.0)
+        .collect();
+    let show = |ks: &[i64]| {
+        ks.iter()
+            .map(|k| format!("{:?}", rows[*k as usize]))
+            .collect::<Vec<_>>()
+    };
+    let extra: Vec<i64> = selected
+        .iter()
+        .copied()
+        .filter(|k| !expected.contains(k))
+        .collect();
+    let missing: Vec<i64> = expected
+        .iter()
+        .copied()
+        .filter(|k| !selected.contains(k))
+        .collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "SQL and Rust disagree: SQL only {:?}, Rust only {:?}",
+        show(&extra),
+        show(&missing)
+    );
+    // The rule is not vacuous: some rows are left out, some kept.
+    assert!(!expected.is_empty() && expected.len() < rows.len());
+}
+
+/// An area whose stored status is open counts, whatever source word it carries (here `cleared`,
+/// from a file, while the model says open): `index_records` selects on the stored status.
+async fn reopened_area_is_a_hazard_again(f: &Fresh) {
+    use demine_core::hazard::{AreaStatus, VersionStatus};
+    use demine_store::HazardStore;
+    let s = &f.store;
+    let mut a = hazards::area(7, 104.0, 12.0);
+    a.area.status = AreaStatus::Closed;
+    a.area.source_status = Some("cleared".into());
+    s.import_areas(std::slice::from_ref(&a), "t", &|_, _| {})
+        .await
+        .unwrap();
+    assert!(s.index_records(1).await.unwrap().is_empty());
+    a.area.status = AreaStatus::Open;
+    s.update_area(&a, VersionStatus::Draft, "t").await.unwrap();
+    let recs = s.index_records(1).await.unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].id, 7);
+}
+
+/// Coverage: every State with an area filed under it, whatever the status; the box of the areas
+/// filed under no State; nothing on an empty database.
+async fn coverage_counts_every_filed_state(f: &Fresh) {
+    use demine_core::hazard::AreaStatus;
+    use demine_store::HazardStore;
+    use demine_store::coverage::hazard_coverage;
+    let s = &f.store;
+    let empty = hazard_coverage(s).await.unwrap();
+    assert!(empty.states.is_empty() && empty.unfiled.is_none() && empty.areas == 0);
+    let mut khm = hazards::area(1, 104.0, 12.0);
+    khm.area.status = AreaStatus::Closed;
+    let mut tha = hazards::area(2, 101.0, 14.0);
+    tha.area.iso3 = Some("THA".into());
+    tha.area.status = AreaStatus::HandedOver;
+    let mut none = hazards::area(3, 50.0, -20.0);
+    none.area.iso3 = None;
+    let mut blank = hazards::area(4, 51.0, -21.0);
+    blank.area.iso3 = Some(" ".into());
+    s.import_areas(&[khm, tha, none, blank], "t", &|_, _| {})
+        .await
+        .unwrap();
+    let c = hazard_coverage(s).await.unwrap();
+    assert_eq!(c.areas, 4);
+    assert_eq!(
+        c.states.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["KHM", "THA"]
+    );
+    let b = c.unfiled.unwrap();
+    // The two unfiled areas span 50..51.01 by -21..-19.99 (the R*Tree rounds outwards a little).
+    assert!(b.min_lon <= 50.0 && b.min_lon > 49.999, "{b:?}");
+    assert!(b.max_lon >= 51.01 && b.max_lon < 51.011, "{b:?}");
+    assert!(b.min_lat <= -21.0 && b.min_lat > -21.001, "{b:?}");
+    assert!(b.max_lat >= -19.99 && b.max_lat < -19.989, "{b:?}");
+    // Closed areas are not hazards, but their States are covered.
+    assert_eq!(s.index_records(1).await.unwrap().len(), 2);
+}
+
+/// A database whose areas are all filed under no State covers their box (and no State).
+async fn coverage_of_unfiled_areas_only(f: &Fresh) {
+    use demine_store::HazardStore;
+    use demine_store::coverage::hazard_coverage;
+    let s = &f.store;
+    let mut a = hazards::area(1, 104.0, 12.0);
+    a.area.iso3 = None;
+    let mut b = hazards::area(2, 105.0, 13.0);
+    b.area.iso3 = None;
+    s.import_areas(&[a, b], "t", &|_, _| {}).await.unwrap();
+    let c = hazard_coverage(s).await.unwrap();
+    assert!(c.states.is_empty());
+    assert_eq!(c.areas, 2);
+    let b = c.unfiled.unwrap();
+    assert!(b.min_lon <= 104.0 && b.min_lon > 103.999, "{b:?}");
+    assert!(b.max_lon >= 105.01 && b.max_lon < 105.011, "{b:?}");
+    assert!(b.min_lat <= 12.0 && b.min_lat > 11.999, "{b:?}");
+    assert!(b.max_lat >= 13.01 && b.max_lat < 13.011, "{b:?}");
+}

@@ -126,9 +126,9 @@ pub trait HazardStore: Send + Sync {
         iso3: &str,
     ) -> impl Future<Output = Result<Vec<CustomField>, StoreError>> + Send;
 
-    /// What the safety check needs, fast: every open area with land still hazardous, as its
-    /// remaining geometry (the recorded one while nothing was released). One query; the WKB is
-    /// decoded on `threads` threads.
+    /// What the safety check needs, fast: every area the hazard rule keeps
+    /// (`demine_core::hazard::hazard_sql_filter`), as its remaining geometry (the recorded one
+    /// while nothing was released), by id. One query; the WKB is decoded on `threads` threads.
     fn index_records(
         &self,
         threads: usize,

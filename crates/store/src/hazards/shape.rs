@@ -71,7 +71,7 @@ pub(crate) fn shape_from(
 }
 
 /// Below this many m², what remains of an area is overlay dust, not a hazard.
-pub(crate) const DUST_M2: f64 = 1e-3;
+pub(crate) const DUST_M2: f64 = demine_core::hazard::DUST_M2;
 
 /// The remaining geometry as stored: empty when only dust remains.
 pub(crate) fn stored_remaining(remaining: Vec<Polygon>, remaining_m2: f64) -> Geometry {

@@ -1103,9 +1103,9 @@ macro_rules! hazard_backend {
                     let sql = format!(
                         "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
                          CASE WHEN remaining IS NULL THEN radius_m END \
-                         FROM hazard_areas WHERE status = 'open' \
-                         AND (remaining_m2 IS NULL OR remaining_m2 >= 0.001)",
-                        gout("COALESCE(remaining, geom)")
+                         FROM hazard_areas WHERE {} ORDER BY id",
+                        gout("COALESCE(remaining, geom)"),
+                        demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
                     );
                     let rows: Vec<crate::hazards::IndexRow> =
                         sqlx::query_as(sqlx::AssertSqlSafe(sql))
