@@ -395,7 +395,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             // A dry run compares the file with a database that exists; it creates none (and loads
             // no bundled data into one).
             let store = if a.dry_run {
-                db.open_existing().await?
+                db.open_existing_writable().await?
             } else {
                 db.open().await?
             };

@@ -120,6 +120,19 @@ impl DbArgs {
         self.open_read().await
     }
 
+    /// Opens a database that must already exist, for a command that writes and then rolls back
+    /// (a dry run): nothing is created, and the bundled data is not loaded.
+    pub(crate) async fn open_existing_writable(&self) -> Result<AnyStore> {
+        let target = self.target();
+        if !target.contains("://") && !std::path::Path::new(&target).exists() {
+            anyhow::bail!(
+                "no database at {target}: a dry run compares a file with a database that exists \
+                 (give --db or --database-url)"
+            );
+        }
+        self.open_unseeded().await
+    }
+
     fn head_file(&self, store: &mut AnyStore) {
         let env = std::env::var_os("DEMINE_AUDIT_HEAD")
             .filter(|v| !v.is_empty())
