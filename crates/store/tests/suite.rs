@@ -102,8 +102,10 @@ async fn backups_from_before_the_record_restore(f: &Fresh) {
         .await
         .unwrap();
     assert!(raw.schema_version().await < Some(demine_store::SqliteStore::latest_schema_version()));
-    raw.close().await;
-    ops::restore(&f.store, &file, "restorer", &forced()).await.unwrap();
+    raw.close().await.unwrap();
+    ops::restore(&f.store, &file, "restorer", &forced())
+        .await
+        .unwrap();
     assert!(ops::verify_audit(&f.store).await.unwrap().ok);
     let restored = f.store.records(Kind::Events, None).await.unwrap();
     assert!(restored.len() > 166);
