@@ -31,44 +31,52 @@ static BOUNDARIES: OnceLock<Boundaries> = OnceLock::new();
 
 const NAME: &str = "countries_50m.geojson";
 
+/// The State codes of the bundled features, by position (geometry skipped unread).
+fn feature_codes() -> Result<Vec<Option<String>>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Props {
+        iso3: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Feature {
+        properties: Props,
+        #[serde(rename = "geometry")]
+        _geometry: serde::de::IgnoredAny,
+    }
+    #[derive(serde::Deserialize)]
+    struct Collection {
+        features: Vec<Feature>,
+    }
+    let c: Collection = serde_json::from_str(COUNTRIES).map_err(|e| StoreError::BadFile {
+        file: NAME.into(),
+        reason: format!("the bundled country boundaries do not parse: {e}"),
+    })?;
+    Ok(c.features.into_iter().map(|f| f.properties.iso3).collect())
+}
+
+/// Builds the index. The bundled file is read by demine's own GeoJSON reader without the
+/// validation pass: it is fixed data, and `tests::the_bundled_boundaries_validate_unchanged`
+/// proves that validation would accept it as it is (no error, no geometry changed), so running
+/// it in every process would only cost time (most of a second for 1:50m boundaries).
 fn build() -> Result<Boundaries, StoreError> {
-    let v: serde_json::Value =
-        serde_json::from_str(COUNTRIES).map_err(|e| StoreError::BadFile {
-            file: NAME.into(),
-            reason: format!("the bundled country boundaries do not parse: {e}"),
-        })?;
-    let features = v["features"].as_array().cloned().unwrap_or_default();
+    let codes = feature_codes()?;
+    let features = demine_geo::geojson::parse_geojson(NAME, COUNTRIES.as_bytes(), 1)?;
     let mut iso3 = Vec::with_capacity(features.len());
     let mut known = HashMap::new();
     let mut records = Vec::with_capacity(features.len());
     let mut shapes = Vec::with_capacity(features.len());
     for f in features {
-        let Some(code) = f["properties"]["iso3"].as_str() else {
+        let Some(Some(code)) = codes.get(f.index) else {
             continue;
         };
-        let n = iso3.len();
-        // Each geometry goes through demine's own GeoJSON reader (and its validation).
-        let text =
-            serde_json::json!({"type": "Feature", "properties": {}, "geometry": f["geometry"]})
-                .to_string();
-        let c = demine_geo::geojson::read_geojson(NAME, text.as_bytes(), 1).or_else(|_| {
-            demine_geo::geojson::parse_geojson(NAME, text.as_bytes(), 1).map(|features| {
-                demine_geo::Collection {
-                    features,
-                    warnings: vec![],
-                }
-            })
-        })?;
-        let Some(g) = c.features.into_iter().next().and_then(|f| f.geometry) else {
-            continue;
-        };
-        let shape = match g {
-            Geometry::Polygon(p) => HazardShape::Polygon(p),
-            Geometry::MultiPolygon(ps) => HazardShape::MultiPolygon(ps),
+        let shape = match f.geometry {
+            Some(Geometry::Polygon(p)) => HazardShape::Polygon(p),
+            Some(Geometry::MultiPolygon(ps)) => HazardShape::MultiPolygon(ps),
             _ => continue,
         };
-        iso3.push(code.to_string());
-        known.insert(code.to_string(), n);
+        let n = iso3.len();
+        iso3.push(code.clone());
+        known.insert(code.clone(), n);
         shapes.push(shape.clone());
         records.push(HazardRecord {
             id: n as i64,
@@ -523,6 +531,32 @@ impl Boundaries {
 mod tests {
     use super::*;
     use demine_geo::Coord;
+
+    /// The run-time build skips validation (see [`build`]): validation must accept the bundled
+    /// file as it is. Reorienting a ring or dropping a repeated vertex changes no answer of the
+    /// index; anything else (a closing vertex added, a split, a merge, a refused ring) would, and
+    /// fails this test.
+    #[test]
+    fn the_bundled_boundaries_validate_unchanged() {
+        use demine_geo::FaultKind;
+        let c = demine_geo::geojson::read_geojson(NAME, COUNTRIES.as_bytes(), 1)
+            .unwrap_or_else(|e| panic!("the bundled boundaries do not validate: {e}"));
+        for w in &c.warnings {
+            assert!(
+                matches!(
+                    w.kind,
+                    FaultKind::WrongOrientation { .. } | FaultKind::RepeatedVertex { .. }
+                ),
+                "validation would change the bundled boundaries: {w:?}"
+            );
+        }
+        let parsed = demine_geo::geojson::parse_geojson(NAME, COUNTRIES.as_bytes(), 1).unwrap();
+        assert_eq!(parsed.len(), c.features.len());
+        assert_eq!(
+            get().unwrap().iso3.len(),
+            feature_codes().unwrap().iter().flatten().count()
+        );
+    }
 
     #[test]
     fn phnom_penh_is_in_cambodia_not_thailand() {
