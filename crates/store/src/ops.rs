@@ -606,10 +606,19 @@ pub async fn read_backup(path: &Path) -> Result<Dump, StoreError> {
     let file = path.display().to_string();
     let dump = if n == 16 && &head == b"SQLite format 3\0" {
         let s = SqliteStore::open_read_only(path).await?;
+        let ours = s.is_demine_database().await;
         let d = s.snapshot(Internal::new()).await;
         let _ = s.close().await;
         match d {
             Ok(d) => d,
+            // Any other SQLite file is refused: migrating a copy of it would make an empty
+            // database, and restoring that would remove everything.
+            Err(first) if !ours => {
+                return Err(StoreError::BadFile {
+                    file,
+                    reason: format!("not a demine backup (no demine migrations in it): {first}"),
+                });
+            }
             // A backup made before a migration added columns: bring a copy up to date and read
             // that (the backup itself is never written to).
             Err(first) => dump_migrated_copy(path)

@@ -375,6 +375,23 @@ impl SqliteStore {
             .flatten()
     }
 
+    /// Whether the file was set up by demine: its migration table records demine's first
+    /// migration, with the same checksum. A file that merely has a migration table (another
+    /// program's) is not.
+    pub async fn is_demine_database(&self) -> bool {
+        let Some(first) = MIGRATOR.iter().min_by_key(|m| m.version) else {
+            return false;
+        };
+        let found: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = $1")
+                .bind(first.version)
+                .fetch_optional(&self.pool)
+                .await
+                .ok()
+                .flatten();
+        found.is_some_and(|c| c == first.checksum.as_ref())
+    }
+
     /// The last migration this program knows.
     pub fn latest_schema_version() -> i64 {
         MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
