@@ -163,6 +163,8 @@ impl DbArgs {
             .await
             .map_err(exit_on)?;
         self.head_file(&mut store);
+        // Loading the bundled data on first use wrote before the head file was set.
+        store.note_head().await.map_err(exit_on)?;
         if let AnyStore::Sqlite(_) = store
             && let Ok(mut w) = WRITTEN.lock()
         {

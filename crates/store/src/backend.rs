@@ -290,7 +290,7 @@ macro_rules! sql_backend {
             }
 
             /// After a commit: writes the chain's head to the head file, if there is one.
-            pub(crate) async fn note_head(&self) -> Result<(), crate::StoreError> {
+            pub async fn note_head(&self) -> Result<(), crate::StoreError> {
                 self.write_head(false).await
             }
 

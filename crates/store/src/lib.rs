@@ -180,6 +180,15 @@ impl AnyStore {
         }
     }
 
+    /// Writes the chain's head to the head file now, if there is one (for a head file set after
+    /// the writes that opening made, such as loading the bundled data).
+    pub async fn note_head(&self) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.note_head().await,
+            AnyStore::Postgres(s) => s.note_head().await,
+        }
+    }
+
     /// The audit chain's head as committed.
     pub async fn audit_head(&self) -> Result<Head, StoreError> {
         match self {
