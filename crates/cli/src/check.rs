@@ -241,6 +241,67 @@ struct Cover {
 
 /// A box widened by `metres` on every side (at the latitude nearest the equator, where a degree
 /// of longitude is longest, so the widening is never more than asked).
+/// The box of a ring's vertices.
+fn ring_bbox(ring: &[Coord]) -> Option<Bbox> {
+    let mut it = ring.iter();
+    let mut b = Bbox::of_point(*it.next()?);
+    for c in it {
+        b.extend(*c);
+    }
+    Some(b)
+}
+
+/// The extent of a file's areas: their latitudes, and the shortest arc of longitudes that holds
+/// every area (the circle minus its widest gap), as one box, or two when that arc crosses the
+/// antimeridian. Data drawn across ±180 covers a narrow band there, never the whole world.
+fn file_extent(parts: &[Bbox]) -> Vec<Bbox> {
+    let Some(first) = parts.first() else {
+        return Vec::new();
+    };
+    let (mut min_lat, mut max_lat) = (first.min_lat, first.max_lat);
+    let mut spans: Vec<(f64, f64)> = Vec::with_capacity(parts.len());
+    for b in parts {
+        min_lat = min_lat.min(b.min_lat);
+        max_lat = max_lat.max(b.max_lat);
+        spans.push((b.min_lon, b.max_lon));
+    }
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Merge overlapping spans, then find the widest gap between them, the one across ±180
+    // (from the last span's end round to the first span's start) included.
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (lo, hi) in spans {
+        match merged.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
+    }
+    let (Some(&(first_lo, _)), Some(&(_, last_hi))) = (merged.first(), merged.last()) else {
+        return Vec::new();
+    };
+    let mut widest = (first_lo + 360.0 - last_hi, None);
+    for (i, w) in merged.windows(2).enumerate() {
+        let gap = w[1].0 - w[0].1;
+        if gap > widest.0 {
+            widest = (gap, Some(i));
+        }
+    }
+    let lat_box = |min_lon, max_lon| Bbox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    };
+    match widest.1 {
+        // The widest gap is across ±180: one box from the first span to the last.
+        None => vec![lat_box(first_lo, last_hi)],
+        // The widest gap is inside: the extent runs east from after it round through ±180.
+        Some(i) => vec![
+            lat_box(merged[i + 1].0, 180.0),
+            lat_box(-180.0, merged[i].1),
+        ],
+    }
+}
+
 fn widen(b: Bbox, metres: f64) -> Bbox {
     let lat = if b.min_lat <= 0.0 && b.max_lat >= 0.0 {
         0.0
@@ -282,15 +343,22 @@ impl Cover {
 
     /// A hazards file's coverage: the box around all its areas, any status.
     fn of_file(records: &[HazardRecord], name: &str, within: f64) -> Cover {
-        let mut all: Option<Bbox> = None;
-        for b in records.iter().filter_map(|r| r.shape.bbox()) {
-            match &mut all {
-                Some(a) => a.union(&b),
-                None => all = Some(b),
+        // One box per polygon (a part split at the antimeridian is a polygon of its own), so
+        // that the file's extent can be found on the circle of longitudes.
+        let mut parts: Vec<Bbox> = Vec::new();
+        for r in records {
+            match &r.shape {
+                demine_geo::HazardShape::MultiPolygon(ps) => {
+                    parts.extend(ps.iter().filter_map(|p| ring_bbox(&p.exterior)));
+                }
+                other => parts.extend(other.bbox()),
             }
         }
         Cover {
-            boxes: all.map(|b| widen(b, within)).into_iter().collect(),
+            boxes: file_extent(&parts)
+                .into_iter()
+                .map(|b| widen(b, within))
+                .collect(),
             states: None,
             names: Default::default(),
             within,
@@ -995,6 +1063,32 @@ fn check_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn b(min_lon: f64, max_lon: f64) -> Bbox {
+        Bbox {
+            min_lon,
+            min_lat: -16.1,
+            max_lon,
+            max_lat: -16.0,
+        }
+    }
+
+    #[test]
+    fn a_file_across_the_antimeridian_covers_a_band_there_not_the_world() {
+        let ext = file_extent(&[b(179.9, 180.0), b(-180.0, -179.9)]);
+        assert_eq!(ext.len(), 2, "{ext:?}");
+        let at = |lon: f64| ext.iter().any(|x| in_box(x, Coord::new(lon, -16.05)));
+        assert!(at(179.95) && at(-179.95) && at(180.0));
+        assert!(!at(0.0) && !at(179.0) && !at(-179.0));
+    }
+
+    #[test]
+    fn a_file_elsewhere_has_one_box_from_its_first_to_its_last_area() {
+        let ext = file_extent(&[b(10.0, 11.0), b(12.0, 13.0), b(10.5, 10.7)]);
+        assert_eq!(ext.len(), 1);
+        assert_eq!((ext[0].min_lon, ext[0].max_lon), (10.0, 13.0));
+        assert!(file_extent(&[]).is_empty());
+    }
 
     #[test]
     fn number_formatting() {
