@@ -209,7 +209,12 @@ fn members_inner<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Membe
                     m.prop_id = pid;
                 }
             }
-            "id" => m.id = Some(feature_id(c)?),
+            "id" => {
+                // `"id": null` is a feature without an id (GDAL and others write it).
+                if !c.null() {
+                    m.id = Some(feature_id(c)?);
+                }
+            }
             "coordinates" => {
                 let pos = c.i;
                 m.coordinates = Some((coordinates(c)?, pos));
@@ -643,6 +648,18 @@ mod tests {
         );
         assert_eq!(f[2].geometry, None);
         assert_eq!(f[2].index, 2);
+    }
+
+    #[test]
+    fn a_null_feature_id_is_no_id() {
+        let f = parse_geojson(
+            "t",
+            br#"{"type":"FeatureCollection","features":[{"type":"Feature","id":null,"properties":{"id":null},"geometry":null}]}"#,
+            1,
+        )
+        .unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, None);
     }
 
     #[test]
