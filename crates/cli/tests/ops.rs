@@ -153,8 +153,8 @@ fn reads_work_on_a_read_only_database_and_writes_say_why_not() {
     assert_eq!(file_bytes(&db), before);
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
-        2,
-        "db and lock file only"
+        3,
+        "the database, its lock file and its audit head only"
     );
     set_mode(&dir, 0o755);
 }

@@ -182,6 +182,8 @@ fn valid_dump() -> &'static Vec<u8> {
             states.truncate(5);
             dump.tables.retain(|k, _| k == "states");
             dump.audit.truncate(5);
+            // The meta rows were recorded by later entries of the chain.
+            dump.meta.clear();
             serde_json::to_vec(&dump).unwrap()
         })
     })
