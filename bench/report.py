@@ -134,6 +134,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-root", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--par-list", default="0 2", help="the PostGIS parallel workers bench/run timed")
     ap.add_argument("--bin", required=True)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--demine-repeat", type=int, default=5)
@@ -175,12 +176,12 @@ def main():
     w("## Commands")
     w("")
     w("```sh")
-    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat} SEED={a.seed}")
+    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat} SEED={a.seed} PAR_LIST=\"{a.par_list}\"")
     w("# which runs, per preset (DATA=$DATA_ROOT/<preset>, DATA_ROOT=/tmp/demine-bench-data):")
     w(f"bench/gen_workload.py --preset <preset> --seed {a.seed} --out $DATA")
     w("bench/reference.py $DATA")
     w(f"bench/anchor_shapely.py $DATA --repeat {a.repeat} [--threads 2]")
-    w(f"REPEAT={a.repeat} bench/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
+    w(f"REPEAT={a.repeat} PAR_LIST=\"{a.par_list}\" bench/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
     w("/usr/bin/time -v target/release/demine check --hazards $DATA/hazards.geojson \\")
     w("    --points $DATA/points.csv --within 100 --timings [--ids-only] > $DATA/results/demine_<mode>.csv")
     w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db hazards import $DATA/hazards.geojson")
@@ -285,6 +286,15 @@ def main():
               f"(min {fmt_s(min(r['wall'] for r in runs))}{cpu_note}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
               f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
+        # Only for runs long enough that the parallel check dominates (small runs are mostly parsing).
+        busy = [m for m, (wall, _, _) in dm.items()
+                if wall >= 1.0 and any("cpu" in r["phases"] for r in demine_runs(os.path.join(logs, f"demine_{m}.runs")))
+                and statistics.median(r["phases"]["cpu"] for r in demine_runs(os.path.join(logs, f"demine_{m}.runs"))
+                                      if "cpu" in r["phases"]) >= 0.85 * wall]
+        if busy:
+            notes.append(f"demine's CPU time (user + system) was close to its wall time ({', '.join(busy)}): "
+                         "it too had about one core of the two, so every system here ran on a shared machine.")
+            notes.append("")
         L.extend(notes)
         imports = demine_runs(os.path.join(logs, "demine_import.runs"))
         if imports:
