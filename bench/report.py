@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes BENCHMARKS.md from the logs that bench/run leaves in DATA_ROOT/<preset>/logs.
 
-Standard library only. Anchors that were not run in this pass are taken from the kit's
-ANCHORS.md figures (copied below, measured 2026-11-21 on the same kind of machine) and marked
-as such in the report.
+Standard library only. Every figure in the tables was measured in the run that wrote them, on
+the workload of bench/gen_workload.py; anchors skipped in a run are shown as not run. The
+reference kit's recorded figures (on the kit's own workload, which is not ours byte for byte)
+are copied into a separate table for scale, as figures only; no ratio is taken from them.
 """
 import argparse
 import json
@@ -14,8 +15,9 @@ import statistics
 import subprocess
 import time
 
-# The kit's ANCHORS.md figures: (load s, query s median) per preset and anchor.
-ANCHORS_MD = {
+# Recorded figures of the reference kit (measured 2026-11-21 on a 2-core AMD EPYC KVM guest, on
+# the kit's own workload with seed 1): (load s, query s median) per preset and anchor.
+KIT_RECORDED = {
     "small": {
         "shapely_dwithin": (0.76, 0.253),
         "shapely_dwithin_t2": (0.68, 0.155),
@@ -33,9 +35,11 @@ ANCHORS_MD = {
         "postgis_utm_p2": (16.2, 30.74),
     },
 }
+KIT_SIZES = {"small": "10,000 polygons, 7,454 not cleared; 100,000 points",
+             "large": "200,000 polygons, 150,259 not cleared; 2,000,000 points"}
 LABELS = {
-    "shapely_dwithin": "shapely 2.2 STRtree dwithin, UTM, 1 thread",
-    "shapely_dwithin_t2": "shapely 2.2 STRtree dwithin, UTM, 2 threads",
+    "shapely_dwithin": "shapely STRtree dwithin, UTM, 1 thread",
+    "shapely_dwithin_t2": "shapely STRtree dwithin, UTM, 2 threads",
     "postgis_geog_p0": "PostGIS geography ST_DWithin, p0",
     "postgis_geog_p2": "PostGIS geography ST_DWithin, p2",
     "postgis_utm_p0": "PostGIS UTM 32648 ST_DWithin, p0",
@@ -129,7 +133,8 @@ MODE_LABELS = {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-root", required=True)
-    ap.add_argument("--kit", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--par-list", default="0 2", help="the PostGIS parallel workers bench/run timed")
     ap.add_argument("--bin", required=True)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--demine-repeat", type=int, default=5)
@@ -152,8 +157,9 @@ def main():
     w("")
     w("Written by `bench/run` (do not edit by hand; run it again). The query: for every point, is the")
     w("geodesic (WGS84) distance to the nearest hazard whose status is not `cleared` at most 100 m")
-    w("(inside = 0 m)? Workloads, reference and checker come from the shared benchmark kit")
-    w("(`gen_workload.py --seed 1`, `reference.py`, `check.py`); see its README and ANCHORS.md.")
+    w("(inside = 0 m; a point hazard is a disc of its radius)? The workload, the exact answer, the")
+    w("checker and the anchors are the repository's own scripts in `bench/` (see `bench/README.md`);")
+    w("every figure below was measured in the run that wrote this file, on that workload.")
     w("")
     w("## Machine and versions")
     w("")
@@ -164,25 +170,24 @@ def main():
     w(f"- Python {platform.python_version()}")
     w("")
     w("The machine is shared: other builds may have been running. The load average before and after")
-    w("each preset is shown; figures taken under load are slower than on an idle machine. Each row")
-    w("says when it was measured: an anchor skipped in a pass keeps the figures of its last run on")
-    w("the same data (its log), or, if it never ran here, the kit's ANCHORS.md figures.")
+    w("each preset is shown; figures taken under load are slower than on an idle machine. An anchor")
+    w("skipped in a run is shown as not run.")
     w("")
     w("## Commands")
     w("")
     w("```sh")
-    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat}; SHARED_BENCH={a.kit}")
-    w("# which runs, per preset (DATA=/tmp/bench-data/<preset>):")
-    w("$SHARED_BENCH/gen_workload.py --preset <preset> --seed 1 --out $DATA")
-    w("$SHARED_BENCH/reference.py $DATA")
-    w(f"$SHARED_BENCH/anchor_shapely.py $DATA --repeat {a.repeat} [--threads 2]")
-    w(f"REPEAT={a.repeat} $SHARED_BENCH/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
+    w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat} SEED={a.seed} PAR_LIST=\"{a.par_list}\"")
+    w("# which runs, per preset (DATA=$DATA_ROOT/<preset>, DATA_ROOT=/tmp/demine-bench-data):")
+    w(f"bench/gen_workload.py --preset <preset> --seed {a.seed} --out $DATA")
+    w("bench/reference.py $DATA")
+    w(f"bench/anchor_shapely.py $DATA --repeat {a.repeat} [--threads 2]")
+    w(f"REPEAT={a.repeat} PAR_LIST=\"{a.par_list}\" bench/anchor_postgis.sh $DATA      # unless SKIP_PG=1")
     w("/usr/bin/time -v target/release/demine check --hazards $DATA/hazards.geojson \\")
     w("    --points $DATA/points.csv --within 100 --timings [--ids-only] > $DATA/results/demine_<mode>.csv")
     w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db hazards import $DATA/hazards.geojson")
     w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db check \\")
     w("    --points $DATA/points.csv --within 100 --timings --ids-only > $DATA/results/demine_store.csv")
-    w("$SHARED_BENCH/check.py $DATA/results/<each>.ids --data $DATA")
+    w("bench/check.py $DATA/results/<each>.ids --data $DATA")
     w("```")
     w("")
     w("demine's figure is the **whole process**, wall clock from start to exit: reading and parsing")
@@ -192,7 +197,7 @@ def main():
     w("the ids and stops at the first hazard found; `store` is `ids` with the index built from the")
     w("SQLite store that `demine hazards import` filled (one query, WKB decoded on every core), as the")
     w("program runs by default. The anchors' figures are their **query alone**")
-    w("(loading excluded), as the kit times them. demine's CPU time (user + system, all threads) is")
+    w("(loading excluded; see bench/README.md for what each phase holds). demine's CPU time (user + system, all threads) is")
     w("shown too: unlike the wall clock it hardly depends on what else the machine is doing, and on two")
     w("free cores the wall clock comes close to half of it.")
     w("")
@@ -207,16 +212,30 @@ def main():
         if wl:
             sc = wl.get("status_count", {})
             active = sum(v for k, v in sc.items() if k != "cleared")
-            w(f"- Input: {wl.get('hazards', 0):,} hazards ({active:,} not cleared), "
-              f"{wl.get('hazard_vertices_total', 0):,} vertices, {wl.get('points', 0):,} points; "
+            w(f"- Input (seed {wl.get('seed')}): {wl.get('hazards', 0):,} hazards ({active:,} not cleared; "
+              f"{wl.get('polygons', 0):,} polygons with {wl.get('hazard_vertices_total', 0):,} vertices, "
+              f"{wl.get('point_hazards', 0):,} point hazards with a radius), {wl.get('points', 0):,} points "
+              f"({wl.get('near_points', 0):,} placed near a hazard); "
               f"hazards.geojson {os.path.getsize(os.path.join(d, 'hazards.geojson')) / 1e6:.1f} MB, "
               f"points.csv {os.path.getsize(os.path.join(d, 'points.csv')) / 1e6:.1f} MB")
             w(f"- SHA-256 hazards.geojson `{wl['sha256']['hazards.geojson']}`, "
               f"points.csv `{wl['sha256']['points.csv']}`")
         if ref:
-            w(f"- Reference: {json.dumps({k: v for k, v in ref.items() if isinstance(v, (int, float))})}")
+            w(f"- Reference (bench/reference.py, {ref.get('seconds', {}).get('total', '?')} s): "
+              f"{ref.get('inside_active_hazard', 0):,} points inside an active hazard, "
+              f"{ref.get('must_flag', 0):,} must be flagged (d <= 99.5 m), {ref.get('band', 0):,} in the band "
+              f"(99.5 < d <= 100.5 m, either answer), {ref.get('flagged_exact', 0):,} at d <= 100 m "
+              f"(SHA-256 `{ref.get('sha256_flagged_exact', '?')}`); {ref.get('refined_with_geodesics', 0):,} "
+              f"close calls refined with Karney geodesics"
+              + (f"; {ref['verify']['points']} close calls recomputed with PROJ aeqd, largest difference "
+                 f"{ref['verify'].get('max_abs_diff_m', 0) * 1000:.2f} mm" if ref.get("verify") else ""))
         w(f"- Load average before: `{read(os.path.join(logs, 'load_before.txt'))}`")
         w(f"- Load average after: `{read(os.path.join(logs, 'load_after.txt'))}`")
+        nd = re.search(r"(\d+) of (\d+) point\(s\) have no hazard data", read(os.path.join(logs, "demine_ids.err")))
+        if nd:
+            w(f"- demine: {int(nd.group(1)):,} of {int(nd.group(2)):,} points lie outside the box the file's areas "
+              "cover (widened by 100 m) and are answered \"no data\", not flagged and not safe; the reference "
+              "flags none of them either (the checker would count a flagged one as missed)")
         idx = read(os.path.join(logs, "demine_index.txt"))
         if idx:
             w(f"- demine {idx}")
@@ -241,16 +260,15 @@ def main():
                 measured[key] = q
                 w(f"| {label} | {fmt_s(r.get('load_s'))} | {fmt_s(q)} | - | - | {r.get('flagged', '-'):,} | "
                   f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({when.get(key, '?')}) |")
-            elif key in ANCHORS_MD.get(p, {}):
-                lo, q = ANCHORS_MD[p][key]
-                w(f"| {label} | {fmt_s(lo)} | {fmt_s(q)} | - | - | - | - | - | PASS (ANCHORS.md) | ANCHORS.md, not re-run |")
+            else:
+                w(f"| {label} | - | - | - | - | - | - | - | - | not run |")
         t1 = anchors.get("shapely_dwithin", {}).get("query_s")
         t2 = anchors.get("shapely_dwithin_t2", {}).get("query_s")
         notes = []
         if t1 and t2 and t2 >= t1 * 0.8:
             notes.append(f"Note: shapely with 2 threads ({fmt_s(t2)} s) was not clearly faster than with 1 ({fmt_s(t1)} s),")
-            notes.append("so it did not get two cores to itself: the machine was busy while it ran. On a quiet machine")
-            notes.append("ANCHORS.md measured 11.71 s (2 threads) and 25.71 s (1 thread) on large; compare with those too.")
+            notes.append("so it did not get two cores to itself: the machine was busy while it ran. The recorded")
+            notes.append("figures of the reference kit at the end show the gap on a quiet machine.")
             notes.append("")
         dm = {}
         for mode in ("nearest", "ids", "store"):
@@ -268,6 +286,15 @@ def main():
               f"(min {fmt_s(min(r['wall'] for r in runs))}{cpu_note}; all: {' '.join(fmt_s(r['wall']) for r in runs)}) | {rss:.0f} | {c.get('flagged', '-'):,} | "
               f"{c.get('fn', '-')} | {c.get('fp', '-')} | {c.get('verdict', '-')} | measured here ({stamp}) |")
         w("")
+        # Only for runs long enough that the parallel check dominates (small runs are mostly parsing).
+        busy = [m for m, (wall, _, _) in dm.items()
+                if wall >= 1.0 and any("cpu" in r["phases"] for r in demine_runs(os.path.join(logs, f"demine_{m}.runs")))
+                and statistics.median(r["phases"]["cpu"] for r in demine_runs(os.path.join(logs, f"demine_{m}.runs"))
+                                      if "cpu" in r["phases"]) >= 0.85 * wall]
+        if busy:
+            notes.append(f"demine's CPU time (user + system) was close to its wall time ({', '.join(busy)}): "
+                         "it too had about one core of the two, so every system here ran on a shared machine.")
+            notes.append("")
         L.extend(notes)
         imports = demine_runs(os.path.join(logs, "demine_import.runs"))
         if imports:
@@ -294,9 +321,8 @@ def main():
         def best(src, keys):
             vals = [(src[k], k) for k in keys if src.get(k) is not None]
             return min(vals) if vals else None
-        md = {k: v[1] for k, v in ANCHORS_MD.get(p, {}).items()}
         for mode, (wall, rss, c) in dm.items():
-            for src_name, src in (("measured here", measured), ("ANCHORS.md", md)):
+            for src_name, src in (("measured in this run", measured),):
                 pg = best(src, pg_keys)
                 sp = src.get("shapely_dwithin_t2")
                 if pg is None and sp is None:
@@ -326,6 +352,19 @@ def main():
     w("## Summary")
     w("")
     L.extend(summary)
+    w("")
+    w("## Recorded figures of the reference kit")
+    w("")
+    w("Recorded figures of the reference kit, copied as figures for scale: its anchors' load and")
+    w("query times (median of 3) on its own workload (polygons only; same definition, not the same")
+    w("bytes as ours), measured on 2026-11-21 on a 2-core AMD EPYC KVM guest with no other load.")
+    w("No ratio above uses them.")
+    w("")
+    w("| preset | anchor | load s | query s |")
+    w("|---|---|---|---|")
+    for p, rows in KIT_RECORDED.items():
+        for key, (lo, q) in rows.items():
+            w(f"| {p} ({KIT_SIZES[p]}) | {LABELS[key]} | {fmt_s(lo)} | {fmt_s(q)} |")
     w("")
     with open(a.out, "w") as f:
         f.write("\n".join(L) + "\n")
