@@ -680,6 +680,22 @@ fn print_sources(o: &mut String, sources: &[demine_core::records::SourceRecord])
     }
 }
 
+/// One declaration of completion in the summary: date, State, meeting, source.
+fn completion_line(o: &mut String, c: &view::CompletionDeclared) {
+    let _ = writeln!(
+        o,
+        "  {:<10} {} {:<28}{}  [source: {}]",
+        c.date.to_string(),
+        c.iso3,
+        c.name,
+        c.meeting
+            .as_deref()
+            .map(|m| format!(" at {m}"))
+            .unwrap_or_default(),
+        c.source
+    );
+}
+
 fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
     let _ = writeln!(
         o,
@@ -737,18 +753,7 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
         s.completed_clearance.len()
     );
     for c in &s.completed_clearance {
-        let _ = writeln!(
-            o,
-            "  {:<10} {} {:<28}{}  [source: {}]",
-            c.date.to_string(),
-            c.iso3,
-            c.name,
-            c.meeting
-                .as_deref()
-                .map(|m| format!(" at {m}"))
-                .unwrap_or_default(),
-            c.source
-        );
+        completion_line(o, c);
     }
     if !s.reopened_clearance.is_empty() {
         let _ = writeln!(
@@ -757,18 +762,7 @@ fn print_summary(o: &mut String, db: &DbArgs, s: &view::WorldSummary) {
             s.reopened_clearance.len()
         );
         for c in &s.reopened_clearance {
-            let _ = writeln!(
-                o,
-                "  {:<10} {} {:<28}{}  [source: {}]",
-                c.date.to_string(),
-                c.iso3,
-                c.name,
-                c.meeting
-                    .as_deref()
-                    .map(|m| format!(" at {m}"))
-                    .unwrap_or_default(),
-                c.source
-            );
+            completion_line(o, c);
         }
     }
     let _ = writeln!(

@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -24,7 +26,7 @@ const KNOWN: &str = r#"{"type":"FeatureCollection","features":[
 ]}"#;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/hostile/geometry")
+    common::corpus("geometry")
 }
 
 fn demine(db: &Path, args: &[String]) -> Output {
@@ -69,39 +71,12 @@ fn copy_db(template: &Path, to_dir: &Path) -> PathBuf {
     to_dir.join(name)
 }
 
-struct Case {
-    line: usize,
-    file: String,
-    args: String,
-    expect: String,
-    message: String,
-}
-
-fn cases() -> Vec<Case> {
-    let manifest = corpus_dir().join("MANIFEST.csv");
-    let mut r = csv::Reader::from_path(&manifest).unwrap();
-    assert_eq!(
-        r.headers().unwrap(),
-        vec!["file", "args", "expect", "message"]
-    );
-    r.records()
-        .enumerate()
-        .map(|(i, rec)| {
-            let rec = rec.unwrap();
-            Case {
-                line: i + 2,
-                file: rec[0].to_string(),
-                args: rec[1].to_string(),
-                expect: rec[2].to_string(),
-                message: rec[3].to_string(),
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_file_of_the_corpus_is_in_the_manifest() {
-    let listed: std::collections::BTreeSet<String> = cases().into_iter().map(|c| c.file).collect();
+    let listed: std::collections::BTreeSet<String> = common::manifest("geometry")
+        .into_iter()
+        .map(|c| c.file)
+        .collect();
     for e in std::fs::read_dir(corpus_dir()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         if name != "MANIFEST.csv" {
@@ -138,7 +113,7 @@ fn hostile_geometry_corpus() {
         String::from_utf8_lossy(&out.stderr)
     );
     let before = snapshot(&template);
-    let cases = cases();
+    let cases = common::manifest("geometry");
     assert!(cases.len() >= 100, "only {} cases", cases.len());
     let mut failures = Vec::new();
     for (k, case) in cases.iter().enumerate() {

@@ -13,12 +13,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/hostile/integrity")
+    common::corpus("integrity")
 }
 
 /// Three Cambodian areas (1 and 2 polygons, 3 a circle), as the fixture database holds them.
@@ -98,40 +100,12 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
-#[derive(Debug)]
-struct Case {
-    line: usize,
-    file: String,
-    args: String,
-    expect: String,
-    message: String,
-}
-
-fn manifest() -> Vec<Case> {
-    let mut r = csv::Reader::from_path(corpus().join("MANIFEST.csv")).unwrap();
-    assert_eq!(
-        r.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["file", "args", "expect", "message"]
-    );
-    r.records()
-        .enumerate()
-        .map(|(i, rec)| {
-            let rec = rec.unwrap();
-            Case {
-                line: i + 2,
-                file: rec[0].to_string(),
-                args: rec[1].to_string(),
-                expect: rec[2].to_string(),
-                message: rec[3].to_string(),
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_file_is_listed_and_every_listed_file_exists() {
-    let listed: std::collections::BTreeSet<String> =
-        manifest().into_iter().map(|c| c.file).collect();
+    let listed: std::collections::BTreeSet<String> = common::manifest("integrity")
+        .into_iter()
+        .map(|c| c.file)
+        .collect();
     for e in std::fs::read_dir(corpus()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         if name != "MANIFEST.csv" {
@@ -153,7 +127,7 @@ fn hostile_corpus() {
     run_ok(&base, &["backup", copy.to_str().unwrap()]);
     let base_state = state(&base);
     let mut failures = Vec::new();
-    let cases = manifest();
+    let cases = common::manifest("integrity");
     for c in &cases {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");

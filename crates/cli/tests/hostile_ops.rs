@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,7 +16,7 @@ use std::process::{Command, Output};
 const SECRETS: [&str; 3] = ["Secretname", "555 0199", "Testperson"];
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/hostile/ops")
+    common::corpus("ops")
 }
 
 fn demine(db: &Path, args: &[String]) -> Output {
@@ -76,36 +78,9 @@ fn state(db: &Path) -> String {
     ok(db, &["--access", "restricted", "audit", "log", "--json"])
 }
 
-#[derive(Debug)]
-struct Case {
-    file: String,
-    args: String,
-    expect: String,
-    message: String,
-}
-
-fn manifest() -> Vec<Case> {
-    let mut r = csv::Reader::from_path(corpus().join("MANIFEST.csv")).unwrap();
-    assert_eq!(
-        r.headers().unwrap(),
-        vec!["file", "args", "expect", "message"]
-    );
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            Case {
-                file: rec[0].to_string(),
-                args: rec[1].to_string(),
-                expect: rec[2].to_string(),
-                message: rec[3].to_string(),
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_file_is_in_the_manifest_and_every_case_has_a_file() {
-    let cases = manifest();
+    let cases = common::manifest("ops");
     let listed: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.file.as_str()).collect();
     assert_eq!(listed.len(), cases.len(), "a file is listed twice");
     for e in std::fs::read_dir(corpus()).unwrap() {
@@ -136,7 +111,7 @@ fn hostile_ops_corpus() {
     let tmpl = template(dir.path());
     let fresh = state(&tmpl);
     let mut failures = Vec::new();
-    for (n, c) in manifest().iter().enumerate() {
+    for (n, c) in common::manifest("ops").iter().enumerate() {
         let db = dir.path().join(format!("case{n}.db"));
         // demine checkpoints on exit, so the .db file alone is the whole database.
         std::fs::copy(&tmpl, &db).unwrap();

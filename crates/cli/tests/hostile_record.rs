@@ -11,12 +11,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/hostile/record")
+    common::corpus("record")
 }
 
 fn demine(db: &Path) -> Command {
@@ -58,32 +60,6 @@ fn copy_db(from: &Path, to: &Path) {
     }
 }
 
-struct Case {
-    file: String,
-    args: String,
-    expect: String,
-    message: String,
-}
-
-fn cases() -> Vec<Case> {
-    let mut rdr = csv::Reader::from_path(corpus().join("MANIFEST.csv")).unwrap();
-    assert_eq!(
-        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["file", "args", "expect", "message"]
-    );
-    rdr.records()
-        .map(|r| {
-            let r = r.unwrap();
-            Case {
-                file: r[0].to_string(),
-                args: r[1].to_string(),
-                expect: r[2].to_string(),
-                message: r[3].to_string(),
-            }
-        })
-        .collect()
-}
-
 /// The ISO3 codes a case file names in its first column (for the reads after an acceptance).
 fn states_named(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -100,7 +76,10 @@ fn states_named(path: &Path) -> Vec<String> {
 
 #[test]
 fn every_file_in_the_corpus_is_in_the_manifest() {
-    let listed: Vec<String> = cases().into_iter().map(|c| c.file).collect();
+    let listed: Vec<String> = common::manifest("record")
+        .into_iter()
+        .map(|c| c.file)
+        .collect();
     for e in std::fs::read_dir(corpus()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         if name != "MANIFEST.csv" {
@@ -119,7 +98,7 @@ fn hostile_record_files_are_refused_and_change_nothing() {
     copy_db(&base, &work);
     let log = audit_log(&work);
     let mut failures = Vec::new();
-    for (n, c) in cases().into_iter().enumerate() {
+    for (n, c) in common::manifest("record").into_iter().enumerate() {
         let path = corpus().join(&c.file);
         assert!(path.exists(), "{}: missing", c.file);
         let args: Vec<String> = c
