@@ -145,50 +145,46 @@ impl DbArgs {
     /// Opens the database without loading the bundled data (for a restore, which replaces it).
     pub(crate) async fn open_unseeded(&self) -> Result<AnyStore> {
         let target = self.target();
-        let mut store = AnyStore::open(&target).await.map_err(exit_on)?;
+        let store = AnyStore::open(&target).await.map_err(exit_on)?;
+        Ok(self.opened(target, store, true))
+    }
+
+    /// The last steps of every opener: the head file, the checkpoint on exit when the database
+    /// may have been written, and the reader's access level.
+    fn opened(&self, target: String, mut store: AnyStore, written: bool) -> AnyStore {
         self.head_file(&mut store);
-        if let AnyStore::Sqlite(_) = store
+        if written
+            && let AnyStore::Sqlite(_) = store
             && let Ok(mut w) = WRITTEN.lock()
         {
             w.push(target);
         }
-        Ok(store.with_access(self.access.level()))
+        store.with_access(self.access.level())
     }
 
     /// Opens the database for a command that writes, creating it and loading the bundled data on
     /// first use (under a lock: commands started at once on a new database do not race).
     pub(crate) async fn open(&self) -> Result<AnyStore> {
         let target = self.target();
-        let mut store = ops::open_seeded(&target, BUNDLED_ACTOR)
+        let store = ops::open_seeded(&target, BUNDLED_ACTOR)
             .await
             .map_err(exit_on)?;
-        self.head_file(&mut store);
+        let store = self.opened(target, store, true);
         // Loading the bundled data on first use wrote before the head file was set.
         store.note_head().await.map_err(exit_on)?;
-        if let AnyStore::Sqlite(_) = store
-            && let Ok(mut w) = WRITTEN.lock()
-        {
-            w.push(target);
-        }
-        Ok(store.with_access(self.access.level()))
+        Ok(store)
     }
 
     /// Opens the database for a command that only reads: an existing SQLite database is opened
     /// read-only and not changed, so this works on a read-only file, folder or mount.
     pub(crate) async fn open_read(&self) -> Result<AnyStore> {
         let target = self.target();
-        let mut store = ops::open_reader(&target, BUNDLED_ACTOR)
+        let store = ops::open_reader(&target, BUNDLED_ACTOR)
             .await
             .map_err(exit_on)?;
-        self.head_file(&mut store);
         // A database created (or set up) on the way was written: checkpoint it on exit too.
-        if let AnyStore::Sqlite(s) = &store
-            && s.writable()
-            && let Ok(mut w) = WRITTEN.lock()
-        {
-            w.push(target);
-        }
-        Ok(store.with_access(self.access.level()))
+        let written = matches!(&store, AnyStore::Sqlite(s) if s.writable());
+        Ok(self.opened(target, store, written))
     }
 }
 
