@@ -73,19 +73,7 @@ fn copy_db(template: &Path, to_dir: &Path) -> PathBuf {
 
 #[test]
 fn every_file_of_the_corpus_is_in_the_manifest() {
-    let listed: std::collections::BTreeSet<String> = common::manifest("geometry")
-        .into_iter()
-        .map(|c| c.file)
-        .collect();
-    for e in std::fs::read_dir(corpus_dir()).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        if name != "MANIFEST.csv" {
-            assert!(listed.contains(&name), "{name} is not in MANIFEST.csv");
-        }
-    }
-    for f in &listed {
-        assert!(corpus_dir().join(f).exists(), "{f} is listed but missing");
-    }
+    common::assert_files_match_manifest("geometry");
 }
 
 #[test]

@@ -102,19 +102,8 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn every_file_is_listed_and_every_listed_file_exists() {
-    let listed: std::collections::BTreeSet<String> = common::manifest("integrity")
-        .into_iter()
-        .map(|c| c.file)
-        .collect();
-    for e in std::fs::read_dir(corpus()).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        if name != "MANIFEST.csv" {
-            assert!(listed.contains(&name), "{name} is not in MANIFEST.csv");
-        }
-    }
-    for f in &listed {
-        assert!(corpus().join(f).is_file(), "{f} is listed but missing");
-    }
+    let cases = common::assert_files_match_manifest("integrity");
+    let listed: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.file.as_str()).collect();
     assert!(listed.len() >= 60, "{} cases", listed.len());
 }
 

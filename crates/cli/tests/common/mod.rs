@@ -46,3 +46,23 @@ pub fn manifest(area: &str) -> Vec<Case> {
         })
         .collect()
 }
+
+/// Every file of `tests/hostile/AREA` (but the manifest) is a case of the manifest, and every
+/// case names a file that exists. Returns the cases, for further checks.
+pub fn assert_files_match_manifest(area: &str) -> Vec<Case> {
+    let cases = manifest(area);
+    let listed: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.file.as_str()).collect();
+    for e in std::fs::read_dir(corpus(area)).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name != "MANIFEST.csv" {
+            assert!(
+                listed.contains(name.as_str()),
+                "{name} is not in MANIFEST.csv"
+            );
+        }
+    }
+    for f in &listed {
+        assert!(corpus(area).join(f).is_file(), "{f} is listed but missing");
+    }
+    cases
+}
