@@ -413,14 +413,24 @@ macro_rules! hazard_backend {
                     return Ok(());
                 }
                 let rel = crate::hazards::compute_release(shape, &acts);
-                let g = crate::hazards::stored_remaining(rel.remaining, rel.accounting.remaining_m2);
+                store_remaining(tx, id, rel.remaining, rel.accounting.remaining_m2).await
+            }
+
+            /// Stores what remains of an area after release (empty when only dust remains).
+            async fn store_remaining(
+                tx: &mut Tx,
+                id: i64,
+                remaining: Vec<demine_geo::Polygon>,
+                remaining_m2: f64,
+            ) -> Result<(), StoreError> {
+                let g = crate::hazards::stored_remaining(remaining, remaining_m2);
                 let sql = format!(
                     "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
                     gin(1)
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(demine_geo::encode_wkb(&g))
-                    .bind(rel.accounting.remaining_m2)
+                    .bind(remaining_m2)
                     .bind(id)
                     .execute(&mut **tx)
                     .await
@@ -985,18 +995,7 @@ macro_rules! hazard_backend {
                             .await
                             .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
                         }
-                        let g = crate::hazards::stored_remaining(rel.remaining, rel.accounting.remaining_m2);
-                        let sql = format!(
-                            "UPDATE hazard_areas SET remaining = {}, remaining_m2 = $2 WHERE id = $3",
-                            gin(1)
-                        );
-                        sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .bind(demine_geo::encode_wkb(&g))
-                            .bind(rel.accounting.remaining_m2)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db(format!("updating the remaining hazard of area {id}")))?;
+                        store_remaining(&mut tx, id, rel.remaining, rel.accounting.remaining_m2).await?;
                         let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
                         stored.activity.id = new_id;
                         stored.perimeter_m2 = perimeter_m2;
