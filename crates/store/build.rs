@@ -1,5 +1,5 @@
 //! Lists the record files in `data/record/` (every `*.csv`) so that `bundled.rs` compiles them
-//! in without naming each: research files dropped into the folder are bundled by the next build.
+//! in without naming each: a record file dropped into the folder is bundled by the next build.
 //! The kind of each file is its name up to the first `-` or `.` (`events-a.csv` is `events`).
 //! Files load kind by kind (what is cited before what cites it), a plain `kind.csv` first.
 
