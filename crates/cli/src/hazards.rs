@@ -29,6 +29,11 @@ pub enum GeoFormat {
     Geojson,
     /// KML (Google Earth, field devices).
     Kml,
+    /// KMZ: zipped KML, as Google Earth saves it.
+    Kmz,
+    /// GeoPackage (QGIS, GDAL): areas with typed columns, and their activities as a second
+    /// layer on export.
+    Gpkg,
     /// GPX: waypoints with a radius (import and export); polygons are exported as closed tracks.
     Gpx,
     /// CSV with a WKT geometry column (or lon/lat and radius columns on import).
@@ -37,9 +42,15 @@ pub enum GeoFormat {
 
 impl GeoFormat {
     fn from_path(p: &Path) -> Option<GeoFormat> {
+        if p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
+        {
+            return Some(GeoFormat::Gpkg);
+        }
         demine_geo::write::FileFormat::from_path(p).map(|f| match f {
             FileFormat::Geojson => GeoFormat::Geojson,
             FileFormat::Kml => GeoFormat::Kml,
+            FileFormat::Kmz => GeoFormat::Kmz,
             FileFormat::Gpx => GeoFormat::Gpx,
             FileFormat::Csv => GeoFormat::Csv,
         })
@@ -51,6 +62,10 @@ impl From<GeoFormat> for FileFormat {
         match f {
             GeoFormat::Geojson => FileFormat::Geojson,
             GeoFormat::Kml => FileFormat::Kml,
+            GeoFormat::Kmz => FileFormat::Kmz,
+            // Read and written through the store (SQLite), never as text: see
+            // read_collection_bytes and the export.
+            GeoFormat::Gpkg => FileFormat::Geojson,
             GeoFormat::Gpx => FileFormat::Gpx,
             GeoFormat::Csv => FileFormat::Csv,
         }
@@ -66,8 +81,9 @@ pub enum HazardsCommand {
     /// with a new id from the store (never the area whose id is its position in the file). The
     /// report lists the ids inserted, updated and left unchanged; --dry-run prints it without
     /// writing. Every State (--iso3 or a feature's iso3) must be in the registry. Properties read: id, status, type (SHA/CHA), name, radius (for points);
-    /// from GeoJSON also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
-    /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields).
+    /// also iso3, admin_area, organisation, reported, surveyed (YYYY-MM-DD), notes,
+    /// devices (categories), benchmark ([lon, lat]) and custom (the State's custom fields), from
+    /// GeoJSON properties, KML ExtendedData, GPX extensions and CSV columns alike.
     #[command(after_help = IMPORT_HELP)]
     Import(ImportArgs),
     /// Export hazardous areas (GeoJSON by default; the format also follows the file's extension).
@@ -185,6 +201,10 @@ pub struct ImportArgs {
     /// unchanged, writing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Leave out the lines (GPS tracks and routes not marked as areas, KML LineStrings) and import
+    /// the rest, naming each line skipped. Without it a line refuses the whole file.
+    #[arg(long)]
+    pub skip_lines: bool,
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +220,33 @@ pub struct ExportArgs {
     /// Only areas with this status (open, closed, handed-over).
     #[arg(long, value_parser = |s: &str| s.parse::<AreaStatus>())]
     pub status: Option<AreaStatus>,
+    /// Which geometry: remaining (what is still a hazard after land release: the safety picture;
+    /// areas with nothing left are left out and counted on stderr), recorded (the area as
+    /// recorded: what an import restores) or both (a second feature per area where land was
+    /// released). Each feature says which in its property geometry_kind; an import accepts only
+    /// recorded geometry.
+    #[arg(long, value_enum, default_value_t = GeometryChoice::Remaining)]
+    pub geometry: GeometryChoice,
+    /// Write each point hazard as the polygon of its radius (an area a GIS shows), not a point.
+    #[arg(long)]
+    pub points_as_circles: bool,
+    /// Export the land release activities of the areas instead (perimeters and attributes).
+    #[arg(long, conflicts_with = "history")]
+    pub activities: bool,
+    /// Export every version of the areas instead (the geometry and attributes each had).
+    #[arg(long)]
+    pub history: bool,
+}
+
+/// Which geometry an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeometryChoice {
+    /// What remains a hazard after land release.
+    Remaining,
+    /// The area as recorded.
+    Recorded,
+    /// Both, as two features where they differ.
+    Both,
 }
 
 #[derive(Debug, Args)]
@@ -323,18 +370,28 @@ fn geo_fail(e: GeoError) -> ! {
     bad_input(e)
 }
 
-/// Reads and validates a file of features.
-pub fn read_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collection> {
+/// Reads and validates a file of features; also returns its bytes and format.
+fn read_collection_bytes(
+    path: &Path,
+    format: Option<GeoFormat>,
+) -> Result<(Collection, Vec<u8>, GeoFormat)> {
     let name = path.display().to_string();
     let format = match format.or_else(|| GeoFormat::from_path(path)) {
         Some(f) => f,
         None => bail!(
-            "{name}: cannot tell the format from the extension; give --format geojson|kml|gpx|csv"
+            "{name}: cannot tell the format from the extension; give --format geojson|kml|kmz|gpx|csv"
         ),
     };
+    if format == GeoFormat::Gpkg {
+        return match demine_store::gpkg::read_gpkg(path, None) {
+            Ok(c) => Ok((c, Vec::new(), format)),
+            Err(StoreError::Geo(e)) => geo_fail(e),
+            Err(e) => bad_input(e),
+        };
+    }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let r = demine_geo::read_features(format.into(), &name, &bytes, threads());
-    Ok(r.unwrap_or_else(|e| geo_fail(e)))
+    Ok((r.unwrap_or_else(|e| geo_fail(e)), bytes, format))
 }
 
 fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
@@ -346,6 +403,28 @@ fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
     }
     bar.set_message(format!("importing {}", file.display()));
     bar
+}
+
+fn export_options(a: &ExportArgs) -> hazards_io::ExportOptions {
+    hazards_io::ExportOptions {
+        geometry: match a.geometry {
+            GeometryChoice::Remaining => hazards_io::ExportGeometry::Remaining,
+            GeometryChoice::Recorded => hazards_io::ExportGeometry::Recorded,
+            GeometryChoice::Both => hazards_io::ExportGeometry::Both,
+        },
+        points_as_circles: a.points_as_circles,
+    }
+}
+
+fn note_nothing_remaining(summary: &hazards_io::ExportSummary) {
+    if !summary.nothing_remaining.is_empty() {
+        eprintln!(
+            "note: {} area(s) with nothing remaining after land release are not in this \
+             remaining-geometry export: {}",
+            summary.nothing_remaining.len(),
+            id_list(&summary.nothing_remaining)
+        );
+    }
 }
 
 /// Runs `demine hazards ...`.
@@ -378,20 +457,20 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                     demine_geo::MAX_RADIUS_M
                 );
             }
-            let mut c = read_collection(&a.file, a.format)?;
+            let (mut c, bytes, format) = read_collection_bytes(&a.file, a.format)?;
             if let Some(r) = a.default_radius {
                 demine_geo::apply_default_radius(&mut c, r);
             }
+            if a.skip_lines {
+                demine_geo::skip_lines(&mut c);
+            }
             crate::check::report_warnings(&name, &c.warnings);
             let warnings = c.warnings.len();
-            let format = a.format.or_else(|| GeoFormat::from_path(&a.file));
-            let props = if format == Some(GeoFormat::Geojson) {
-                let bytes =
-                    std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
-                hazards_io::geojson_properties(&bytes)
-            } else {
-                Vec::new()
-            };
+            let props = hazards_io::feature_properties(
+                &c,
+                (format == GeoFormat::Geojson).then_some(bytes.as_slice()),
+            );
+            drop(bytes);
             // A dry run compares the file with a database that exists; it creates none (and loads
             // no bundled data into one).
             let store = if a.dry_run {
@@ -501,15 +580,66 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 })
                 .await
                 .map_err(exit_on)?;
-            let file = a.file.filter(|f| f.as_os_str() != "-");
+            let file = a.file.clone().filter(|f| f.as_os_str() != "-");
             let format = a
                 .format
                 .or_else(|| file.as_deref().and_then(GeoFormat::from_path))
                 .unwrap_or(GeoFormat::Geojson);
-            let text = export_text(&areas, format)?;
+            if format == GeoFormat::Gpkg {
+                let Some(p) = file else {
+                    bail!("GeoPackage is a database file: give a file to write it to")
+                };
+                let mut acts = Vec::new();
+                for x in &areas {
+                    acts.extend(store.activities(x.area.id).await.map_err(exit_on)?);
+                }
+                let summary = hazards_io::export_gpkg(&p, &areas, &acts, &export_options(&a))
+                    .unwrap_or_else(|e| bad_input(e));
+                note_nothing_remaining(&summary);
+                return Ok(());
+            }
+            let text = if a.activities {
+                let mut acts = Vec::new();
+                for x in &areas {
+                    acts.extend(store.activities(x.area.id).await.map_err(exit_on)?);
+                }
+                hazards_io::activities_text(&acts, format.into())?
+            } else if a.history {
+                let mut versions = Vec::new();
+                for x in &areas {
+                    let id = x.area.id;
+                    let h = store.history(id).await.map_err(exit_on)?;
+                    versions.extend(h.into_iter().map(|v| (id, v)));
+                }
+                hazards_io::history_text(&versions, format.into())?
+            } else {
+                let (text, summary) =
+                    hazards_io::export_text_with(&areas, format.into(), &export_options(&a))?;
+                note_nothing_remaining(&summary);
+                text
+            };
             match file {
+                Some(p) if format == GeoFormat::Kmz => {
+                    let kmz = demine_geo::kmz::write_kmz(&text).unwrap_or_else(|e| geo_fail(e));
+                    std::fs::write(&p, kmz).with_context(|| format!("writing {}", p.display()))?;
+                }
+                None if format == GeoFormat::Kmz => {
+                    bail!("KMZ is a zip archive: give a file to write it to")
+                }
                 Some(p) => {
-                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
+                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+                    if format == GeoFormat::Csv {
+                        // GDAL reads the column types from a .csvt and the CRS from a .prj.
+                        let csv_text = std::fs::read_to_string(&p)
+                            .with_context(|| format!("reading {}", p.display()))?;
+                        let types = demine_geo::write::csvt_for(&csv_text);
+                        let t = p.with_extension("csvt");
+                        std::fs::write(&t, types)
+                            .with_context(|| format!("writing {}", t.display()))?;
+                        let prj = p.with_extension("prj");
+                        std::fs::write(&prj, demine_geo::write::WGS84_PRJ)
+                            .with_context(|| format!("writing {}", prj.display()))?;
+                    }
                 }
                 None => o.push_str(&text),
             }

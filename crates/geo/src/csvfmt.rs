@@ -333,12 +333,13 @@ fn csv_err(source_name: &str, e: &csv::Error) -> GeoError {
 /// `type`/`hazard_type`, `name`, `radius`/`radius_m` columns. Validated like every reader.
 pub fn read_features_csv(source_name: &str, input: impl Read) -> Result<Collection, GeoError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers: Vec<String> = rdr
+    let raw_headers: Vec<String> = rdr
         .headers()
         .map_err(|e| csv_err(source_name, &e))?
         .iter()
-        .map(norm)
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
+    let headers: Vec<String> = raw_headers.iter().map(|h| norm(h)).collect();
     let id_c = find_col(&headers, ID_NAMES);
     let wkt_c = find_col(&headers, &["wkt", "geometry", "geom", "the_geom"]);
     let lon_c = find_col(&headers, LON_NAMES);
@@ -389,6 +390,20 @@ pub fn read_features_csv(source_name: &str, input: impl Read) -> Result<Collecti
             Ok(i) => FeatureId::Int(i),
             Err(_) => FeatureId::Str(s.to_string()),
         });
+        let used = [
+            id_c, wkt_c, lon_c, lat_c, status_c, type_c, name_c, radius_c,
+        ];
+        let mut attributes = serde_json::Map::new();
+        for (c, h) in raw_headers.iter().enumerate() {
+            if used.contains(&Some(c)) || h.is_empty() {
+                continue;
+            }
+            if let Some(v) = field(Some(c)) {
+                attributes
+                    .entry(h.clone())
+                    .or_insert(serde_json::Value::String(v.to_string()));
+            }
+        }
         features.push(Feature {
             index,
             id,
@@ -397,6 +412,7 @@ pub fn read_features_csv(source_name: &str, input: impl Read) -> Result<Collecti
                 hazard_type: field(type_c).map(str::to_string),
                 name: field(name_c).map(str::to_string),
                 radius_m,
+                attributes,
             },
             geometry: Some(geometry),
         });

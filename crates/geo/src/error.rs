@@ -72,12 +72,28 @@ pub enum FaultKind {
     OverlappingParts { before: usize, after: usize },
     /// The feature's id is not an integer (hazard ids are 64-bit integers).
     BadId(String),
+    /// A line (a GPS track or route, a KML LineString) where a hazard area was expected: it is
+    /// not marked as an area, so demine does not guess that it is one.
+    LineNotArea(String),
+    /// A line left out of an import on request (`--skip-lines`; a warning).
+    SkippedLine(String),
 }
 
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FaultKind::MissingGeometry => write!(f, "no geometry"),
+            FaultKind::LineNotArea(t) => write!(
+                f,
+                "geometry type {t} is not supported here as a hazard: a line (GPS track or \
+                 route) is not an area unless marked as one (GPX <type>area</type> or \
+                 demine:geometry polygon); mark it, or import with --skip-lines to import the \
+                 other features and list each line skipped"
+            ),
+            FaultKind::SkippedLine(t) => write!(
+                f,
+                "{t} skipped (--skip-lines): a line is not a hazard area; not imported"
+            ),
             FaultKind::UnsupportedGeometry(t) => {
                 write!(f, "geometry type {t} is not supported here")
             }

@@ -76,6 +76,11 @@ pub struct Properties {
     pub name: Option<String>,
     /// For a point hazard: the radius in metres.
     pub radius_m: Option<f64>,
+    /// Every other attribute the file gives (organisation, admin area, dates, notes, devices,
+    /// benchmark, custom fields...), as written: text, numbers, or lists and objects where the
+    /// format has them. The GeoJSON reader leaves this empty (the store reads those properties
+    /// itself); the KML, GPX, CSV and GeoPackage readers fill it.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One feature of a file.
@@ -200,6 +205,35 @@ impl HazardShape {
     }
 }
 
+/// Takes the line features (LineString, MultiLineString) out of `c`, adding one warning per line
+/// that names it, so that an import can go on with the rest (`--skip-lines`) and say what it left
+/// out. Returns how many were skipped.
+pub fn skip_lines(c: &mut Collection) -> usize {
+    use crate::error::{FaultKind, Severity};
+    let before = c.features.len();
+    let mut kept = Vec::with_capacity(before);
+    for f in std::mem::take(&mut c.features) {
+        match &f.geometry {
+            Some(g @ (Geometry::LineString(_) | Geometry::MultiLineString(_))) => {
+                let what = match &f.properties.name {
+                    Some(n) if !n.trim().is_empty() => format!("{} {n:?}", g.type_name()),
+                    _ => g.type_name().to_string(),
+                };
+                c.warnings.push(Fault {
+                    index: f.index,
+                    id: f.id.as_ref().map(ToString::to_string),
+                    part: None,
+                    kind: FaultKind::SkippedLine(what),
+                    severity: Severity::Warning,
+                });
+            }
+            _ => kept.push(f),
+        }
+    }
+    c.features = kept;
+    before - c.features.len()
+}
+
 /// What the hazard index is built from: one hazardous area.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HazardRecord {
@@ -302,6 +336,9 @@ pub fn hazard_records(
                 hazard_type: f.properties.hazard_type,
                 shape,
             }),
+            Err(g @ (Geometry::LineString(_) | Geometry::MultiLineString(_))) => {
+                faults.push(fault(FaultKind::LineNotArea(g.type_name().to_string())))
+            }
             Err(g) => faults.push(fault(FaultKind::UnsupportedGeometry(
                 g.type_name().to_string(),
             ))),

@@ -1,22 +1,31 @@
-//! GPX reader: waypoints (points; the radius of a point hazard comes from a `radius` element
-//! anywhere inside, e.g. under `extensions`, or from Garmin's proximity alarm distance,
+//! GPX reader: waypoints (points; the radius of a point hazard comes from a `radius`/`radius_m`
+//! element anywhere inside, e.g. under `extensions`, or from Garmin's proximity alarm distance,
 //! `extensions/gpxx:WaypointExtension/gpxx:Proximity` (GpxExtensions v3) or
-//! `wptx1:WaypointExtension/wptx1:Proximity` (WaypointExtension v1), in metres), tracks (one line per segment; a multi-segment track is a
-//! MultiLineString) and routes (lines). Ids, status and hazard type are read from elements named
-//! `id`, `status`, `hazard_type` inside the waypoint or track; the name from `name`.
+//! `wptx1:WaypointExtension/wptx1:Proximity` (WaypointExtension v1), in metres), tracks and
+//! routes.
+//!
+//! A track or route marked as an area (an `extensions` element `geometry` = `polygon`, as demine
+//! writes it, or `<type>` = `area`/`polygon`) is a polygon: one ring per segment, a segment marked
+//! `ring` = `hole` in its extensions a hole of the ring before it. Any other track or route is a
+//! line, which an import refuses (or skips with `--skip-lines`). `<type>` SHA or CHA is the hazard
+//! type; any other `<type>` is kept as the attribute `gpx_type`. Ids, status and hazard type are
+//! read from the extension elements `id`, `status`, `hazard_type`; every other element directly
+//! under a waypoint's, track's or route's `extensions` is an attribute (local names: any prefix).
 
 use crate::error::GeoError;
 use crate::feature::{Collection, Feature, FeatureId, Properties};
-use crate::geom::{Coord, Geometry};
+use crate::geom::{Coord, Geometry, Polygon};
 use crate::validate::validate;
 use crate::xml::{XmlEvent, walk};
 
 #[derive(Default)]
 struct Item {
     point: Option<Coord>,
-    segments: Vec<Vec<Coord>>,
+    /// Segments with whether each is marked a hole.
+    segments: Vec<(Vec<Coord>, bool)>,
     props: Properties,
     id: Option<FeatureId>,
+    area: bool,
 }
 
 fn lat_lon(attrs: &[(String, String)]) -> Result<Coord, String> {
@@ -33,6 +42,69 @@ fn lat_lon(attrs: &[(String, String)]) -> Result<Coord, String> {
     Ok(Coord::new(get("lon")?, get("lat")?))
 }
 
+/// The words of `<type>` (or `demine:geometry`) that mark a track or route as an area.
+fn is_area_word(t: &str) -> bool {
+    ["area", "polygon", "perimeter", "boundary"]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+}
+
+/// Extension elements read into [`Properties`]' own fields, or that shape the geometry.
+const CORE: &[&str] = &[
+    "id",
+    "status",
+    "hazard_type",
+    "radius",
+    "radius_m",
+    "Proximity",
+    "proximity",
+    "geometry",
+    "ring",
+    "name",
+    "type",
+];
+
+impl Item {
+    fn into_feature(self, index: usize) -> Result<Feature, String> {
+        let geometry = if let Some(p) = self.point {
+            Geometry::Point(p)
+        } else if self.area {
+            let mut polys: Vec<Polygon> = Vec::new();
+            for (ring, hole) in self.segments {
+                if hole {
+                    let Some(last) = polys.last_mut() else {
+                        return Err("a segment marked as a hole comes before any outer ring".into());
+                    };
+                    last.holes.push(ring);
+                } else {
+                    polys.push(Polygon {
+                        exterior: ring,
+                        holes: Vec::new(),
+                    });
+                }
+            }
+            if polys.len() == 1 {
+                Geometry::Polygon(polys.remove(0))
+            } else {
+                Geometry::MultiPolygon(polys)
+            }
+        } else {
+            let mut lines: Vec<Vec<Coord>> = self.segments.into_iter().map(|(l, _)| l).collect();
+            if lines.len() == 1 {
+                Geometry::LineString(lines.remove(0))
+            } else {
+                Geometry::MultiLineString(lines)
+            }
+        };
+        Ok(Feature {
+            index,
+            id: self.id,
+            properties: self.props,
+            geometry: Some(geometry),
+        })
+    }
+}
+
 /// Reads and validates GPX from a reader.
 pub fn read_gpx_from(source_name: &str, input: impl std::io::Read) -> Result<Collection, GeoError> {
     read_gpx(source_name, &crate::error::read_source(source_name, input)?)
@@ -42,29 +114,30 @@ pub fn read_gpx_from(source_name: &str, input: impl std::io::Read) -> Result<Col
 pub fn read_gpx(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> {
     let mut features = Vec::new();
     let mut cur: Option<Item> = None;
-    walk(source_name, text, |_path, ev| {
+    walk(source_name, text, |path, ev| {
+        let at = |back: usize| path.len().checked_sub(back + 1).map(|i| path[i].as_str());
         match ev {
             XmlEvent::Start(name, attrs) => match name {
-                "wpt" => {
+                "wpt" if at(1) == Some("gpx") => {
                     cur = Some(Item {
                         point: Some(lat_lon(attrs)?),
                         ..Item::default()
                     })
                 }
-                "trk" | "rte" => cur = Some(Item::default()),
+                "trk" | "rte" if at(1) == Some("gpx") => cur = Some(Item::default()),
                 "trkseg" => {
                     if let Some(it) = cur.as_mut() {
-                        it.segments.push(Vec::new());
+                        it.segments.push((Vec::new(), false));
                     }
                 }
                 "trkpt" | "rtept" => {
                     let c = lat_lon(attrs)?;
                     if let Some(it) = cur.as_mut() {
                         if name == "rtept" && it.segments.is_empty() {
-                            it.segments.push(Vec::new());
+                            it.segments.push((Vec::new(), false));
                         }
                         if let Some(seg) = it.segments.last_mut() {
-                            seg.push(c);
+                            seg.0.push(c);
                         }
                     }
                 }
@@ -75,10 +148,47 @@ pub fn read_gpx(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> 
                     return Ok(());
                 };
                 let t = t.trim();
+                let parent = at(1);
+                let own = matches!(parent, Some("wpt" | "trk" | "rte"));
+                let in_ext =
+                    parent == Some("extensions") && matches!(at(2), Some("wpt" | "trk" | "rte"));
                 match name {
-                    "name" if it.props.name.is_none() => it.props.name = Some(t.to_string()),
-                    "status" => it.props.status = Some(t.to_string()),
-                    "hazard_type" => it.props.hazard_type = Some(t.to_string()),
+                    "name" if (own || in_ext) && it.props.name.is_none() && !t.is_empty() => {
+                        it.props.name = Some(t.to_string())
+                    }
+                    "name" => {}
+                    "type" if own => {
+                        if is_area_word(t) {
+                            it.area = true;
+                        } else if t.eq_ignore_ascii_case("SHA") || t.eq_ignore_ascii_case("CHA") {
+                            it.props.hazard_type = Some(t.to_ascii_uppercase());
+                        } else if !t.is_empty() {
+                            it.props
+                                .attributes
+                                .insert("gpx_type".into(), serde_json::Value::String(t.into()));
+                        }
+                    }
+                    "geometry" if in_ext => {
+                        if is_area_word(t) {
+                            it.area = true;
+                        } else {
+                            return Err(format!(
+                                "extension geometry {t:?}: only polygon (an area) is known"
+                            ));
+                        }
+                    }
+                    "ring" if parent == Some("extensions") && at(2) == Some("trkseg") => {
+                        let hole = match t {
+                            "hole" | "inner" => true,
+                            "outer" | "exterior" => false,
+                            _ => return Err(format!("segment ring {t:?}: expected outer or hole")),
+                        };
+                        if let Some(seg) = it.segments.last_mut() {
+                            seg.1 = hole;
+                        }
+                    }
+                    "status" if in_ext => it.props.status = Some(t.to_string()),
+                    "hazard_type" if in_ext => it.props.hazard_type = Some(t.to_string()),
                     // demine's own element, and Garmin's proximity alarm distance in metres
                     // (gpxx:WaypointExtension of GpxExtensions v3 and wptx1:WaypointExtension
                     // v1; local names, so any prefix or none).
@@ -96,28 +206,23 @@ pub fn read_gpx(source_name: &str, text: &[u8]) -> Result<Collection, GeoError> 
                             _ => it.props.radius_m = Some(r),
                         }
                     }
-                    "id" => {
+                    "id" if in_ext => {
                         it.id = Some(match t.parse::<i64>() {
                             Ok(i) => FeatureId::Int(i),
                             Err(_) => FeatureId::Str(t.to_string()),
                         })
                     }
-                    "wpt" | "trk" | "rte" => {
-                        if let Some(mut it) = cur.take() {
-                            let geometry = if let Some(p) = it.point {
-                                Geometry::Point(p)
-                            } else if it.segments.len() == 1 {
-                                Geometry::LineString(it.segments.remove(0))
-                            } else {
-                                Geometry::MultiLineString(it.segments)
-                            };
-                            features.push(Feature {
-                                index: features.len(),
-                                id: it.id,
-                                properties: it.props,
-                                geometry: Some(geometry),
-                            });
+                    "wpt" | "trk" | "rte" if parent == Some("gpx") => {
+                        if let Some(it) = cur.take() {
+                            let index = features.len();
+                            features.push(it.into_feature(index)?);
                         }
+                    }
+                    other if in_ext && !CORE.contains(&other) && !t.is_empty() => {
+                        it.props
+                            .attributes
+                            .entry(other.to_string())
+                            .or_insert(serde_json::Value::String(t.to_string()));
                     }
                     _ => {}
                 }

@@ -27,6 +27,17 @@ pub(crate) fn parse_kml_coords(t: &str) -> Result<Vec<Coord>, String> {
     Ok(out)
 }
 
+/// The ExtendedData names read into [`Properties`]' own fields (not into its attributes).
+const CORE_KEYS: &[&str] = &[
+    "id",
+    "status",
+    "hazard_type",
+    "type",
+    "radius",
+    "radius_m",
+    "name",
+];
+
 #[derive(Default)]
 struct Placemark {
     attr_id: Option<String>,
@@ -102,6 +113,18 @@ impl Placemark {
         } else {
             None
         };
+        let mut attributes = serde_json::Map::new();
+        for (k, v) in self.data {
+            let key = k.trim();
+            let lower = key.to_ascii_lowercase();
+            if CORE_KEYS.contains(&lower.as_str()) || key.is_empty() {
+                continue;
+            }
+            // The first value of a name wins (a file that repeats one keeps the first).
+            attributes
+                .entry(key.to_string())
+                .or_insert(serde_json::Value::String(v.trim().to_string()));
+        }
         Ok(Feature {
             index,
             properties: Properties {
@@ -109,6 +132,7 @@ impl Placemark {
                 hazard_type,
                 name: self.name,
                 radius_m,
+                attributes,
             },
             id,
             geometry,

@@ -56,16 +56,19 @@
 //! ```
 
 mod antimeridian;
+pub mod attrs;
 pub mod csvfmt;
 pub mod error;
 pub mod feature;
 pub mod geodesy;
 pub mod geojson;
 pub mod geom;
+pub mod gpkg;
 pub mod gpx;
 pub mod index;
 mod json;
 pub mod kml;
+pub mod kmz;
 pub mod ops;
 mod rtree;
 pub mod status;
@@ -79,7 +82,7 @@ mod xml;
 pub use error::{Fault, FaultKind, GeoError, Severity};
 pub use feature::{
     Collection, Feature, FeatureId, HazardRecord, HazardShape, MAX_AREA_M2, MAX_RADIUS_M,
-    Properties, apply_default_radius, hazard_records, valid_radius,
+    Properties, apply_default_radius, hazard_records, skip_lines, valid_radius,
 };
 pub use geodesy::{
     degree_margins, distance_to_geometry, geodesic_distance, geometry_area_m2, polygon_area_m2,

@@ -21,10 +21,13 @@ pub enum FileFormat {
     Gpx,
     /// CSV with a WKT geometry column.
     Csv,
+    /// KMZ: KML zipped (Google Earth's default). Written as KML text by [`write_features`];
+    /// [`crate::kmz::write_kmz`] zips it.
+    Kmz,
 }
 
 impl FileFormat {
-    /// The format a file name's extension says (`.geojson`/`.json`, `.kml`, `.gpx`, `.csv`, in
+    /// The format a file name's extension says (`.geojson`/`.json`, `.kml`, `.kmz`, `.gpx`, `.csv`, in
     /// any case), if any.
     pub fn from_path(p: &std::path::Path) -> Option<FileFormat> {
         let ext = p.extension()?.to_str()?.to_ascii_lowercase();
@@ -33,6 +36,7 @@ impl FileFormat {
             "kml" => Some(FileFormat::Kml),
             "gpx" => Some(FileFormat::Gpx),
             "csv" => Some(FileFormat::Csv),
+            "kmz" => Some(FileFormat::Kmz),
             _ => None,
         }
     }
@@ -51,6 +55,7 @@ pub fn read_features(
         FileFormat::Kml => crate::kml::read_kml(name, bytes),
         FileFormat::Gpx => crate::gpx::read_gpx(name, bytes),
         FileFormat::Csv => crate::csvfmt::read_features_csv(name, bytes),
+        FileFormat::Kmz => crate::kmz::read_kmz(name, bytes),
     }
 }
 
@@ -148,7 +153,7 @@ fn kml_polygon(p: &Polygon) -> String {
 pub fn write_features(features: &[OutFeature<'_>], format: FileFormat) -> Result<String, GeoError> {
     match format {
         FileFormat::Geojson => Ok(write_geojson(features)),
-        FileFormat::Kml => Ok(write_kml(features)),
+        FileFormat::Kml | FileFormat::Kmz => Ok(write_kml(features)),
         FileFormat::Gpx => Ok(write_gpx(features)),
         FileFormat::Csv => write_csv(features),
     }
@@ -174,82 +179,221 @@ pub fn write_geojson(features: &[OutFeature<'_>]) -> String {
     s
 }
 
-/// A KML document: one Placemark per feature, its attributes as ExtendedData.
+/// The namespace of demine's GPX extension elements (GPX 1.1 allows extensions only from
+/// another namespace than its own).
+pub const GPX_NS: &str = "urn:x-demine:gpx:1";
+
+/// Every attribute of a feature as a flat map: its `properties`, plus id, name, status, type,
+/// iso3 and (for a circle) radius_m when the properties do not give them.
+pub fn feature_fields(x: &OutFeature<'_>) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), x.id.into());
+    if let Some(n) = x.name {
+        m.insert("name".into(), n.into());
+    }
+    if !x.status.is_empty() {
+        m.insert("status".into(), x.status.clone().into());
+    }
+    if !x.hazard_type.is_empty() {
+        m.insert("type".into(), x.hazard_type.clone().into());
+    }
+    if let Some(i) = x.iso3 {
+        m.insert("iso3".into(), i.into());
+    }
+    if let Some(r) = radius(x.shape) {
+        m.insert("radius_m".into(), r.into());
+    }
+    for (k, v) in &x.properties {
+        m.insert(k.clone(), v.clone());
+    }
+    m
+}
+
+/// The typed fields of a set of features (see [`crate::attrs::schema`]).
+pub fn feature_schema(features: &[OutFeature<'_>]) -> Vec<(String, crate::attrs::FieldType)> {
+    let maps: Vec<_> = features.iter().map(feature_fields).collect();
+    crate::attrs::schema(&maps)
+}
+
+/// The KML style of a feature: by whether its status counts as a hazard, and its type.
+fn kml_style(x: &OutFeature<'_>) -> &'static str {
+    if !crate::status::counts_as_hazard(&x.status) {
+        "released"
+    } else if x.hazard_type.eq_ignore_ascii_case("CHA") {
+        "hazard-CHA"
+    } else {
+        "hazard-SHA"
+    }
+}
+
+const KML_STYLES: &str = "<Style id=\"hazard-CHA\"><IconStyle><color>ff0000ff</color></IconStyle>\
+<LineStyle><color>ff0000ff</color><width>2</width></LineStyle><PolyStyle><color>660000ff</color></PolyStyle></Style>\n\
+<Style id=\"hazard-SHA\"><IconStyle><color>ff0080ff</color></IconStyle>\
+<LineStyle><color>ff0080ff</color><width>2</width></LineStyle><PolyStyle><color>660080ff</color></PolyStyle></Style>\n\
+<Style id=\"released\"><IconStyle><color>ff00aa00</color></IconStyle>\
+<LineStyle><color>ff00aa00</color><width>1</width></LineStyle><PolyStyle><color>3300aa00</color></PolyStyle></Style>\n";
+
+/// A KML document: a typed `Schema` of every attribute, styles by status (hazard or released)
+/// and type (SHA, CHA), one `Folder` per State, and per feature a Placemark with its attributes
+/// as `SchemaData` and a plain-text description (for readers that show only name and
+/// description).
 pub fn write_kml(features: &[OutFeature<'_>]) -> String {
+    let schema = feature_schema(features);
     let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document><name>demine hazardous areas</name>\n");
-    for x in features {
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document id=\"demine\"><name>demine hazardous areas</name>\n");
+    s.push_str("<Schema name=\"demine_area\" id=\"demine_area\">");
+    for (k, t) in &schema {
         let _ = write!(
             s,
-            "<Placemark><name>{}</name><ExtendedData>",
-            xml_escape(x.name.unwrap_or(""))
+            "<SimpleField name=\"{}\" type=\"{}\"/>",
+            xml_escape(k),
+            t.kml()
         );
-        let mut data = vec![
-            ("id", x.id.to_string()),
-            ("status", x.status.clone()),
-            ("hazard_type", x.hazard_type.clone()),
-        ];
-        if let Some(r) = radius(x.shape) {
-            data.push(("radius", r.to_string()));
+    }
+    s.push_str("</Schema>\n");
+    s.push_str(KML_STYLES);
+    // Folders per State, in the order the States first appear.
+    let mut states: Vec<Option<&str>> = Vec::new();
+    for x in features {
+        if !states.contains(&x.iso3) {
+            states.push(x.iso3);
         }
-        if let Some(i) = x.iso3 {
-            data.push(("iso3", i.to_string()));
-        }
-        for (k, v) in data {
+    }
+    for state in states {
+        let _ = writeln!(
+            s,
+            "<Folder><name>{}</name>",
+            xml_escape(state.unwrap_or("no State"))
+        );
+        for x in features.iter().filter(|x| x.iso3 == state) {
+            let fields = feature_fields(x);
             let _ = write!(
                 s,
-                "<Data name=\"{k}\"><value>{}</value></Data>",
-                xml_escape(&v)
+                "<Placemark id=\"area-{}\"><name>{}</name>",
+                x.id,
+                xml_escape(x.name.unwrap_or(""))
             );
-        }
-        s.push_str("</ExtendedData>");
-        match x.shape {
-            HazardShape::Polygon(p) => s.push_str(&kml_polygon(p)),
-            HazardShape::MultiPolygon(ps) => {
-                s.push_str("<MultiGeometry>");
-                for p in ps {
-                    s.push_str(&kml_polygon(p));
+            let mut desc = String::new();
+            for (k, v) in &fields {
+                if let Some(t) = crate::attrs::flat_text(v) {
+                    let _ = writeln!(desc, "{k}: {t}");
                 }
-                s.push_str("</MultiGeometry>");
             }
-            HazardShape::Circle { center, .. } => {
-                let _ = write!(
-                    s,
-                    "<Point><coordinates>{},{}</coordinates></Point>",
-                    center.lon, center.lat
-                );
+            let _ = write!(
+                s,
+                "<description>{}</description><styleUrl>#{}</styleUrl><ExtendedData><SchemaData schemaUrl=\"#demine_area\">",
+                xml_escape(desc.trim_end()),
+                kml_style(x)
+            );
+            for (k, _) in &schema {
+                if let Some(t) = fields.get(k).and_then(crate::attrs::flat_text) {
+                    let _ = write!(
+                        s,
+                        "<SimpleData name=\"{}\">{}</SimpleData>",
+                        xml_escape(k),
+                        xml_escape(&t)
+                    );
+                }
             }
+            s.push_str("</SchemaData></ExtendedData>");
+            match x.shape {
+                HazardShape::Polygon(p) => s.push_str(&kml_polygon(p)),
+                HazardShape::MultiPolygon(ps) => {
+                    s.push_str("<MultiGeometry>");
+                    for p in ps {
+                        s.push_str(&kml_polygon(p));
+                    }
+                    s.push_str("</MultiGeometry>");
+                }
+                HazardShape::Circle { center, .. } => {
+                    let _ = write!(
+                        s,
+                        "<Point><coordinates>{},{}</coordinates></Point>",
+                        center.lon, center.lat
+                    );
+                }
+            }
+            s.push_str("</Placemark>\n");
         }
-        s.push_str("</Placemark>\n");
+        s.push_str("</Folder>\n");
     }
     s.push_str("</Document></kml>\n");
     s
 }
 
-/// A GPX document: circles as waypoints (first, as GPX orders them), polygons as tracks of their
-/// exterior rings.
+/// An XML element name for an attribute key (letters, digits, `_`, `-`, `.`; anything else
+/// becomes `_`, and a name must not start with a digit).
+fn xml_name(k: &str) -> String {
+    let mut n: String = k
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        n.insert(0, '_');
+    }
+    n
+}
+
+/// The GPX `extensions` of a feature: every attribute (but name and type, which GPX has
+/// elements for) as an element in demine's namespace, and for an area the marker
+/// `demine:geometry` = `polygon`.
+fn gpx_extensions(x: &OutFeature<'_>, area: bool) -> String {
+    let mut s = String::from("<extensions>");
+    for (k, v) in feature_fields(x) {
+        if k == "name" || k == "type" {
+            continue;
+        }
+        if let Some(t) = crate::attrs::flat_text(&v) {
+            let n = xml_name(&k);
+            let _ = write!(s, "<demine:{n}>{}</demine:{n}>", xml_escape(&t));
+        }
+    }
+    if area {
+        s.push_str("<demine:geometry>polygon</demine:geometry>");
+    }
+    s.push_str("</extensions>");
+    s
+}
+
+/// A GPX 1.1 document, valid against its schema: circles as waypoints (first, as GPX orders
+/// them) with the radius in `demine:radius_m`; polygons as tracks marked as areas (`<type>` is the
+/// hazard type, `demine:geometry` says polygon), one segment per ring, holes marked
+/// `demine:ring` = `hole` in the segment's extensions. Every attribute is an extension element
+/// in demine's namespace ([`GPX_NS`]).
 pub fn write_gpx(features: &[OutFeature<'_>]) -> String {
     let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"demine\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n");
-    let ext = |x: &OutFeature<'_>, r: Option<f64>| {
-        format!(
-            "<extensions><id>{}</id><status>{}</status><hazard_type>{}</hazard_type>{}</extensions>",
-            x.id,
-            xml_escape(&x.status),
-            x.hazard_type,
-            r.map(|r| format!("<radius>{r}</radius>"))
-                .unwrap_or_default()
-        )
+    let _ = writeln!(
+        s,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"demine\" \
+         xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:demine=\"{GPX_NS}\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd\">"
+    );
+    let head = |x: &OutFeature<'_>| {
+        let mut h = String::new();
+        if let Some(n) = x.name {
+            let _ = write!(h, "<name>{}</name>", xml_escape(n));
+        }
+        if !x.hazard_type.is_empty() {
+            let _ = write!(h, "<type>{}</type>", xml_escape(&x.hazard_type));
+        }
+        h
     };
     for x in features {
-        if let HazardShape::Circle { center, radius_m } = x.shape {
+        if let HazardShape::Circle { center, .. } = x.shape {
             let _ = writeln!(
                 s,
-                "<wpt lat=\"{}\" lon=\"{}\"><name>{}</name>{}</wpt>",
+                "<wpt lat=\"{}\" lon=\"{}\">{}{}</wpt>",
                 center.lat,
                 center.lon,
-                xml_escape(x.name.unwrap_or("")),
-                ext(x, Some(*radius_m))
+                head(x),
+                gpx_extensions(x, false)
             );
         }
     }
@@ -259,18 +403,18 @@ pub fn write_gpx(features: &[OutFeature<'_>]) -> String {
             HazardShape::MultiPolygon(ps) => ps,
             HazardShape::Circle { .. } => continue,
         };
-        let _ = write!(
-            s,
-            "<trk><name>{}</name>{}",
-            xml_escape(x.name.unwrap_or("")),
-            ext(x, None)
-        );
+        let _ = write!(s, "<trk>{}{}", head(x), gpx_extensions(x, true));
         for p in polys {
-            s.push_str("<trkseg>");
-            for c in &p.exterior {
-                let _ = write!(s, "<trkpt lat=\"{}\" lon=\"{}\"/>", c.lat, c.lon);
+            for (i, ring) in p.rings().enumerate() {
+                s.push_str("<trkseg>");
+                for c in ring {
+                    let _ = write!(s, "<trkpt lat=\"{}\" lon=\"{}\"/>", c.lat, c.lon);
+                }
+                if i > 0 {
+                    s.push_str("<extensions><demine:ring>hole</demine:ring></extensions>");
+                }
+                s.push_str("</trkseg>");
             }
-            s.push_str("</trkseg>");
         }
         s.push_str("</trk>\n");
     }
@@ -278,39 +422,96 @@ pub fn write_gpx(features: &[OutFeature<'_>]) -> String {
     s
 }
 
-/// CSV with a header: id, status, hazard_type, name, iso3, radius_m, wkt.
+/// CSV with a header of every attribute (see [`feature_fields`]) and a `wkt` geometry column
+/// last. [`write_csvt`] gives GDAL the column types and [`WGS84_PRJ`] the CRS.
 pub fn write_csv(features: &[OutFeature<'_>]) -> Result<String, GeoError> {
     let fail = |e: &dyn std::fmt::Display, line: u64| GeoError::Csv {
         source_name: "CSV output".into(),
         line,
         message: e.to_string(),
     };
+    let schema = csv_schema(features);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
-        "status",
-        "hazard_type",
-        "name",
-        "iso3",
-        "radius_m",
-        "wkt",
-    ])
-    .map_err(|e| fail(&e, 1))?;
+    let mut header: Vec<&str> = schema.iter().map(|(k, _)| k.as_str()).collect();
+    header.push("wkt");
+    w.write_record(&header).map_err(|e| fail(&e, 1))?;
     for (i, x) in features.iter().enumerate() {
-        w.write_record([
-            x.id.to_string(),
-            x.status.clone(),
-            x.hazard_type.clone(),
-            x.name.unwrap_or_default().to_string(),
-            x.iso3.unwrap_or_default().to_string(),
-            radius(x.shape).map(|r| r.to_string()).unwrap_or_default(),
-            crate::wkt::to_wkt(&x.shape.to_geometry()),
-        ])
-        .map_err(|e| fail(&e, i as u64 + 2))?;
+        let fields = feature_fields(x);
+        let mut row: Vec<String> = schema
+            .iter()
+            .map(|(k, _)| {
+                fields
+                    .get(k)
+                    .and_then(crate::attrs::flat_text)
+                    .unwrap_or_default()
+            })
+            .collect();
+        row.push(crate::wkt::to_wkt(&x.shape.to_geometry()));
+        w.write_record(&row).map_err(|e| fail(&e, i as u64 + 2))?;
     }
     let bytes = w.into_inner().map_err(|e| fail(&e, 0))?;
     String::from_utf8(bytes).map_err(|e| fail(&e, 0))
 }
+
+fn csv_schema(features: &[OutFeature<'_>]) -> Vec<(String, crate::attrs::FieldType)> {
+    let mut schema = feature_schema(features);
+    // The geometry column is written last, under its own name.
+    schema.retain(|(k, _)| !k.eq_ignore_ascii_case("wkt"));
+    schema
+}
+
+/// The `.csvt` GDAL reads beside a CSV from [`write_csv`]: one type per column, from the values
+/// written (Integer64 where every value is a whole number, Real where every value is a number,
+/// String otherwise; WKT for the `wkt` column).
+pub fn csvt_for(csv_text: &str) -> String {
+    use crate::attrs::FieldType;
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.as_bytes());
+    let header: Vec<String> = match r.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(_) => return String::new(),
+    };
+    let mut types: Vec<Option<FieldType>> = vec![None; header.len()];
+    for rec in r.records().flatten() {
+        for (i, v) in rec.iter().enumerate() {
+            let v = v.trim();
+            if v.is_empty() || i >= types.len() {
+                continue;
+            }
+            let t = if v.parse::<i64>().is_ok() {
+                FieldType::Integer
+            } else if v.parse::<f64>().is_ok() {
+                FieldType::Real
+            } else {
+                FieldType::Text
+            };
+            types[i] = Some(match (types[i], t) {
+                (None, t) => t,
+                (Some(a), b) if a == b => a,
+                (Some(FieldType::Integer), FieldType::Real)
+                | (Some(FieldType::Real), FieldType::Integer) => FieldType::Real,
+                _ => FieldType::Text,
+            });
+        }
+    }
+    let names: Vec<&str> = header
+        .iter()
+        .zip(&types)
+        .map(|(h, t)| {
+            if h.eq_ignore_ascii_case("wkt") {
+                "WKT"
+            } else {
+                t.unwrap_or(FieldType::Text).csvt()
+            }
+        })
+        .collect();
+    format!("{}\n", names.join(","))
+}
+
+/// The CRS of every file demine writes (WGS 84 longitude/latitude), as the ESRI-style WKT of a
+/// `.prj` file.
+pub const WGS84_PRJ: &str = "GEOGCS[\"GCS_WGS_1984\",DATUM[\"D_WGS_1984\",SPHEROID[\"WGS_1984\",6378137.0,298.257223563]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]]";
 
 #[cfg(test)]
 mod tests {
@@ -386,7 +587,12 @@ mod tests {
     fn every_format_round_trips_ids_and_geometry() {
         let shapes = shapes();
         let fs = features(&shapes);
-        for format in [FileFormat::Geojson, FileFormat::Kml, FileFormat::Csv] {
+        for format in [
+            FileFormat::Geojson,
+            FileFormat::Kml,
+            FileFormat::Csv,
+            FileFormat::Gpx,
+        ] {
             let text = write_features(&fs, format).unwrap();
             let back = read_back(format, &text);
             assert_eq!(back.len(), 3, "{format:?}");
@@ -394,45 +600,118 @@ mod tests {
                 assert_eq!(r.id, f.id, "{format:?}");
                 assert_eq!(&r.shape, f.shape, "{format:?}");
                 assert_eq!(r.status, "confirmed", "{format:?}");
+                assert_eq!(r.hazard_type.as_deref(), Some("CHA"), "{format:?}");
             }
         }
     }
 
     #[test]
-    fn gpx_round_trips_circles_and_exterior_rings() {
-        use crate::feature::FeatureId;
+    fn every_attribute_travels_in_kml_gpx_and_csv() {
+        let shapes = shapes();
+        let mut fs = features(&shapes);
+        for f in &mut fs {
+            f.properties
+                .insert("organisation".into(), "HALO Trust & co".into());
+            f.properties
+                .insert("devices".into(), serde_json::json!(["ap-mine", "uxo"]));
+            f.properties
+                .insert("benchmark".into(), serde_json::json!([104.5, 12.25]));
+            f.properties.insert("reported".into(), "2023-02-11".into());
+            f.properties
+                .insert("admin_area".into(), "Battambang".into());
+        }
+        for format in [FileFormat::Kml, FileFormat::Csv, FileFormat::Gpx] {
+            let text = write_features(&fs, format).unwrap();
+            let c = read_features(format, "t", text.as_bytes(), 1).unwrap();
+            assert_eq!(c.features.len(), 3, "{format:?}");
+            for f in &c.features {
+                let a = &f.properties.attributes;
+                assert_eq!(a["organisation"], "HALO Trust & co", "{format:?}");
+                assert_eq!(a["admin_area"], "Battambang", "{format:?}");
+                assert_eq!(a["reported"], "2023-02-11", "{format:?}");
+                assert_eq!(
+                    crate::attrs::list_items(&a["devices"]).unwrap(),
+                    ["ap-mine", "uxo"],
+                    "{format:?}"
+                );
+                assert_eq!(
+                    crate::attrs::number_pair(&a["benchmark"]).unwrap(),
+                    [104.5, 12.25],
+                    "{format:?}"
+                );
+                assert_eq!(a["iso3"], "KHM", "{format:?}");
+                assert_eq!(f.properties.name.as_deref(), Some("A & <B>"), "{format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn gpx_is_namespaced_and_marks_areas_and_holes() {
         let shapes = shapes();
         let fs = features(&shapes);
         let text = write_features(&fs, FileFormat::Gpx).unwrap();
-        let c = crate::gpx::read_gpx("t", text.as_bytes()).unwrap();
-        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        let by_id = |id: i64| {
-            c.features
-                .iter()
-                .find(|f| match &f.id {
-                    Some(FeatureId::Int(i)) => *i == id,
-                    Some(FeatureId::Str(s)) => s == &id.to_string(),
-                    None => false,
-                })
-                .unwrap()
-        };
-        // The circle comes back as a waypoint with its radius.
-        let circle = hazard_records("t", vec![by_id(12).clone()]).unwrap();
-        assert_eq!(&circle[0].shape, fs[2].shape);
-        assert_eq!(circle[0].status, "confirmed");
-        // Polygons travel as closed tracks of their exterior rings (GPX has no areas or holes).
-        assert_eq!(
-            by_id(10).geometry,
-            Some(Geometry::LineString(match fs[0].shape {
-                HazardShape::Polygon(p) => p.exterior.clone(),
-                _ => unreachable!(),
-            }))
+        assert!(
+            text.contains(&format!("xmlns:demine=\"{GPX_NS}\"")),
+            "{text}"
         );
-        let parts = match fs[1].shape {
-            HazardShape::MultiPolygon(ps) => ps.iter().map(|p| p.exterior.clone()).collect(),
-            _ => unreachable!(),
-        };
-        assert_eq!(by_id(11).geometry, Some(Geometry::MultiLineString(parts)));
+        assert!(text.contains("<demine:geometry>polygon</demine:geometry>"));
+        assert!(text.contains("<demine:ring>hole</demine:ring>"));
+        assert!(text.contains("<type>CHA</type>"));
+        // No extension element outside demine's namespace.
+        let ext = text.split("<extensions>").skip(1);
+        for e in ext {
+            let body = e.split("</extensions>").next().unwrap_or("");
+            for tag in body.split('<').skip(1) {
+                assert!(
+                    tag.starts_with("demine:") || tag.starts_with("/demine:"),
+                    "{tag}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gpx_tracks_not_marked_as_areas_are_lines_and_skippable() {
+        let g = r#"<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1">
+ <wpt lat="12.5" lon="104.9"><name>A</name><extensions><radius>25</radius></extensions></wpt>
+ <trk><name>walk</name><trkseg><trkpt lat="12.0" lon="104.0"/><trkpt lat="12.1" lon="104.1"/></trkseg></trk>
+ <rte><type>area</type><rtept lat="12" lon="104"/><rtept lat="12" lon="104.01"/><rtept lat="12.01" lon="104.01"/><rtept lat="12" lon="104"/></rte>
+</gpx>"#;
+        let c = read_features(FileFormat::Gpx, "g.gpx", g.as_bytes(), 1).unwrap();
+        assert!(matches!(c.features[2].geometry, Some(Geometry::Polygon(_))));
+        let e = hazard_records("g.gpx", c.features.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("#1") || e.contains("feature 1"), "{e}");
+        assert!(
+            e.contains("--skip-lines") && e.contains("LineString"),
+            "{e}"
+        );
+        let mut c = c;
+        assert_eq!(crate::feature::skip_lines(&mut c), 1);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.to_string().contains("\"walk\""))
+        );
+        assert_eq!(hazard_records("g.gpx", c.features).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn csvt_and_prj_describe_the_csv() {
+        let shapes = shapes();
+        let fs = features(&shapes);
+        let csv = write_csv(&fs).unwrap();
+        let header = csv.lines().next().unwrap();
+        let csvt = csvt_for(&csv);
+        assert_eq!(
+            header.split(',').count(),
+            csvt.trim().split(',').count(),
+            "{header} / {csvt}"
+        );
+        assert!(csvt.starts_with("Integer64,"), "{csvt}");
+        assert!(csvt.trim().ends_with(",WKT"), "{csvt}");
+        assert!(WGS84_PRJ.starts_with("GEOGCS["));
     }
 
     #[test]
@@ -478,8 +757,14 @@ mod tests {
         };
         let kml = write_kml(std::slice::from_ref(&f));
         assert!(kml.contains("<name>&lt;x&gt;</name>"), "{kml}");
-        assert!(kml.contains("<value>a&amp;b</value>"), "{kml}");
+        assert!(
+            kml.contains("<SimpleData name=\"status\">a&amp;b</SimpleData>"),
+            "{kml}"
+        );
         let gpx = write_gpx(&[f]);
-        assert!(gpx.contains("<status>a&amp;b</status>"), "{gpx}");
+        assert!(
+            gpx.contains("<demine:status>a&amp;b</demine:status>"),
+            "{gpx}"
+        );
     }
 }

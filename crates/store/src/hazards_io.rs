@@ -61,9 +61,259 @@ pub fn out_feature(x: &StoredArea) -> OutFeature<'_> {
     }
 }
 
-/// The areas as text in a format.
+/// The areas as text in a format, with their recorded geometry (what re-imports whole).
 pub fn export_text(areas: &[StoredArea], format: FileFormat) -> Result<String, StoreError> {
     let features: Vec<OutFeature<'_>> = areas.iter().map(out_feature).collect();
+    Ok(write_features(&features, format)?)
+}
+
+/// Which geometry an export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExportGeometry {
+    /// The recorded area (what an import of the file restores).
+    Recorded,
+    /// What remains a hazard after land release (the safety picture; the check against the
+    /// exported file agrees with the check against the database). An area with nothing left is
+    /// not written.
+    #[default]
+    Remaining,
+    /// Both: each area's recorded geometry, and its remaining geometry as a second feature
+    /// where land was released.
+    Both,
+}
+
+/// How to export areas.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportOptions {
+    /// Which geometry.
+    pub geometry: ExportGeometry,
+    /// Write a point hazard as the polygon of its radius (an area a GIS shows), not a point.
+    pub points_as_circles: bool,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Features written.
+    pub features: usize,
+    /// Areas left out because nothing of them remains a hazard (remaining geometry only).
+    pub nothing_remaining: Vec<i64>,
+}
+
+/// The features of an export: each area's shape as `opts` chooses, with the property
+/// `geometry_kind` (`recorded`, `remaining`, or `circle` for a point written as its polygon),
+/// so that an import refuses a geometry that is not the recorded one.
+fn export_shapes(
+    areas: &[StoredArea],
+    opts: &ExportOptions,
+) -> (Vec<(usize, HazardShape, &'static str)>, ExportSummary) {
+    let mut out = Vec::with_capacity(areas.len());
+    let mut summary = ExportSummary::default();
+    let as_circle = |shape: &HazardShape, kind: &'static str| match shape {
+        HazardShape::Circle { center, radius_m } if opts.points_as_circles => {
+            let mut ps = demine_geo::ops::circle_polygon(*center, *radius_m);
+            match ps.len() {
+                1 => (HazardShape::Polygon(ps.remove(0)), "circle"),
+                _ => (shape.clone(), kind),
+            }
+        }
+        _ => (shape.clone(), kind),
+    };
+    for (i, x) in areas.iter().enumerate() {
+        let remaining = x.remaining.as_ref().map(|g| {
+            let ps = demine_geo::ops::geometry_polygons(g);
+            match ps.len() {
+                0 => None,
+                1 => ps.into_iter().next().map(HazardShape::Polygon),
+                _ => Some(HazardShape::MultiPolygon(ps)),
+            }
+        });
+        let recorded = || as_circle(&x.shape, "recorded");
+        match opts.geometry {
+            ExportGeometry::Recorded => {
+                let (s, k) = recorded();
+                out.push((i, s, k));
+            }
+            ExportGeometry::Remaining => match remaining {
+                None => {
+                    let (s, k) = recorded();
+                    out.push((i, s, k));
+                }
+                Some(None) => summary.nothing_remaining.push(x.area.id),
+                Some(Some(r)) => out.push((i, r, "remaining")),
+            },
+            ExportGeometry::Both => {
+                let (s, k) = recorded();
+                out.push((i, s, k));
+                if let Some(Some(r)) = remaining {
+                    out.push((i, r, "remaining"));
+                }
+            }
+        }
+    }
+    summary.features = out.len();
+    (out, summary)
+}
+
+/// The areas as text in a format, with the geometry `opts` chooses.
+pub fn export_text_with(
+    areas: &[StoredArea],
+    format: FileFormat,
+    opts: &ExportOptions,
+) -> Result<(String, ExportSummary), StoreError> {
+    let (shapes, summary) = export_shapes(areas, opts);
+    let features: Vec<OutFeature<'_>> = shapes
+        .iter()
+        .filter_map(|(i, shape, kind)| {
+            let x = areas.get(*i)?;
+            let mut f = out_feature(x);
+            f.shape = shape;
+            f.properties.insert("geometry_kind".into(), (*kind).into());
+            Some(f)
+        })
+        .collect();
+    Ok((write_features(&features, format)?, summary))
+}
+
+/// Land release activities as features (the perimeter as geometry, every attribute as a
+/// property; a GeoJSON of them is what `demine release import` reads).
+pub fn activities_text(
+    acts: &[crate::hazards::StoredActivity],
+    format: FileFormat,
+) -> Result<String, StoreError> {
+    let shapes = activity_shapes(acts);
+    let features = activity_features(acts, &shapes);
+    Ok(write_features(&features, format)?)
+}
+
+fn activity_shapes(acts: &[crate::hazards::StoredActivity]) -> Vec<HazardShape> {
+    acts.iter()
+        .map(|a| {
+            HazardShape::from_geometry(a.perimeter.clone(), None)
+                .unwrap_or(HazardShape::MultiPolygon(Vec::new()))
+        })
+        .collect()
+}
+
+fn activity_features<'a>(
+    acts: &'a [crate::hazards::StoredActivity],
+    shapes: &'a [HazardShape],
+) -> Vec<OutFeature<'a>> {
+    acts.iter()
+        .zip(shapes)
+        .map(|(a, shape)| {
+            let mut properties = match serde_json::to_value(&a.activity) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            };
+            properties.insert("perimeter_m2".into(), a.perimeter_m2.into());
+            OutFeature {
+                id: a.activity.id,
+                name: None,
+                status: a.activity.kind.to_string(),
+                hazard_type: String::new(),
+                iso3: None,
+                shape,
+                properties,
+            }
+        })
+        .collect()
+}
+
+/// Writes areas (the geometry `opts` chooses) and their land release activities to a new
+/// GeoPackage: layers `hazardous_areas` and `activities`.
+pub fn export_gpkg(
+    path: &std::path::Path,
+    areas: &[StoredArea],
+    acts: &[crate::hazards::StoredActivity],
+    opts: &ExportOptions,
+) -> Result<ExportSummary, StoreError> {
+    let (shapes, summary) = export_shapes(areas, opts);
+    let features: Vec<OutFeature<'_>> = shapes
+        .iter()
+        .filter_map(|(i, shape, kind)| {
+            let x = areas.get(*i)?;
+            let mut f = out_feature(x);
+            f.shape = shape;
+            f.properties.insert("geometry_kind".into(), (*kind).into());
+            Some(f)
+        })
+        .collect();
+    let act_shapes = activity_shapes(acts);
+    let layers = [
+        crate::gpkg::Layer {
+            name: "hazardous_areas",
+            features,
+        },
+        crate::gpkg::Layer {
+            name: "activities",
+            features: activity_features(acts, &act_shapes),
+        },
+    ];
+    crate::gpkg::write_gpkg(path, &layers)?;
+    Ok(summary)
+}
+
+/// Every version of areas as features (the geometry as it was; `geometry_kind` = `version`, so
+/// that an import refuses the file).
+pub fn history_text(
+    versions: &[(i64, crate::hazards::AreaVersion)],
+    format: FileFormat,
+) -> Result<String, StoreError> {
+    let mut shapes = Vec::with_capacity(versions.len());
+    for (id, v) in versions {
+        let g = demine_geo::parse_wkt(&v.geometry_wkt).map_err(|e| StoreError::Invalid {
+            file: format!("area {id} version {}", v.version),
+            line: 0,
+            column: "geometry".into(),
+            reason: e.to_string(),
+        })?;
+        // A version keeps its geometry as WKT: a point hazard's version is its centre point.
+        shapes.push(
+            HazardShape::from_geometry(g, None).unwrap_or(HazardShape::MultiPolygon(Vec::new())),
+        );
+    }
+    let features: Vec<OutFeature<'_>> = versions
+        .iter()
+        .zip(&shapes)
+        .map(|((id, v), shape)| {
+            let a = &v.area;
+            let properties = match serde_json::json!({
+                "area_id": id,
+                "version": v.version,
+                "version_status": v.version_status,
+                "made_at": v.made_at,
+                "made_by": v.made_by,
+                "superseded_at": v.superseded_at,
+                "superseded_by": v.superseded_by,
+                "name": a.name,
+                "type": a.hazard_type,
+                "status": export_status(a),
+                "iso3": a.iso3,
+                "admin_area": a.admin_area,
+                "organisation": a.organisation,
+                "devices": a.devices,
+                "reported": a.reported,
+                "surveyed": a.surveyed,
+                "benchmark": a.benchmark,
+                "notes": a.notes,
+                "custom": a.custom,
+                "geometry_kind": "version",
+            }) {
+                serde_json::Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            };
+            OutFeature {
+                id: *id,
+                name: a.name.as_deref(),
+                status: export_status(a),
+                hazard_type: a.hazard_type.to_string(),
+                iso3: a.iso3.as_deref(),
+                shape,
+                properties,
+            }
+        })
+        .collect();
     Ok(write_features(&features, format)?)
 }
 
@@ -99,6 +349,26 @@ pub fn geojson_properties(bytes: &[u8]) -> Vec<serde_json::Map<String, serde_jso
     }
 }
 
+/// The attributes of each feature of a file, by position: for GeoJSON read from its bytes
+/// ([`geojson_properties`]), for the other formats what their readers kept in
+/// `Properties::attributes`.
+pub fn feature_properties(
+    c: &Collection,
+    geojson: Option<&[u8]>,
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    if let Some(bytes) = geojson {
+        return geojson_properties(bytes);
+    }
+    let n = c.features.iter().map(|f| f.index + 1).max().unwrap_or(0);
+    let mut out = vec![serde_json::Map::new(); n];
+    for f in &c.features {
+        if let Some(slot) = out.get_mut(f.index) {
+            slot.clone_from(&f.properties.attributes);
+        }
+    }
+    out
+}
+
 /// What a feature's properties say beyond id, status, type, name and radius.
 fn extra_attributes(
     area: &mut HazardArea,
@@ -106,20 +376,29 @@ fn extra_attributes(
     iso3: Option<&str>,
     fields: &BTreeMap<String, Vec<CustomField>>,
 ) -> Result<(), String> {
+    use demine_geo::attrs;
     use serde_json::Value as J;
+    match p.get("geometry_kind").and_then(J::as_str) {
+        None | Some("recorded") => {}
+        Some(kind) => {
+            return Err(format!(
+                "its geometry is not the recorded area but {kind:?} (an export with --geometry \
+                 remaining or both, --points-as-circles or --history): export with --geometry \
+                 recorded to re-import"
+            ));
+        }
+    }
     let text = |k: &str| {
-        p.get(k)
-            .and_then(J::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
+        match p.get(k) {
+            Some(J::String(s)) => Some(s.trim().to_string()),
+            Some(J::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+        .filter(|s| !s.is_empty())
     };
     let date = |k: &str| -> Result<Option<chrono::NaiveDate>, String> {
         text(k)
-            .map(|s| {
-                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                    .map_err(|_| format!("{k} {s:?} is not a date YYYY-MM-DD"))
-            })
+            .map(|s| attrs::parse_date(&s).map_err(|e| format!("{k} {e}")))
             .transpose()
     };
     area.iso3 = match (iso3, text("iso3")) {
@@ -140,26 +419,30 @@ fn extra_attributes(
     area.reported = date("reported")?;
     area.surveyed = date("surveyed")?;
     if let Some(v) = p.get("devices").filter(|v| !v.is_null()) {
-        let list = v.as_array().ok_or("devices must be a list of categories")?;
-        for d in list {
-            let s = d.as_str().ok_or("devices must be a list of categories")?;
+        let list = attrs::list_items(v).map_err(|e| format!("devices: {e}"))?;
+        for s in list {
             area.devices.push(
                 s.parse()
-                    .map_err(|e: demine_core::CoreError| e.to_string())?,
+                    .map_err(|e: demine_core::CoreError| format!("devices: {e}"))?,
             );
         }
     }
-    if let Some(v) = p.get("benchmark").filter(|v| !v.is_null()) {
-        let b: [f64; 2] = serde_json::from_value(v.clone())
-            .map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
+    if let Some(v) = p
+        .get("benchmark")
+        .filter(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
+    {
+        let b = attrs::number_pair(v).map_err(|_| format!("benchmark {v} is not [lon, lat]"))?;
         if !(b[0].abs() <= 180.0 && b[1].abs() <= 90.0) {
             return Err(format!("benchmark {v} is not a longitude/latitude"));
         }
         area.benchmark = Some(b);
     }
-    if let Some(v) = p.get("custom").filter(|v| !v.is_null()) {
-        let m: BTreeMap<String, serde_json::Value> = serde_json::from_value(v.clone())
-            .map_err(|_| format!("custom {v} is not an object"))?;
+    let custom = match p.get("custom") {
+        Some(v) => attrs::object(v).map_err(|e| format!("custom: {e}"))?,
+        None => None,
+    };
+    if let Some(m) = custom {
+        let m: BTreeMap<String, serde_json::Value> = m.into_iter().collect();
         if !m.is_empty() {
             let Some(code) = &area.iso3 else {
                 return Err("custom field values need a State (iso3)".into());

@@ -18,6 +18,7 @@ pub mod boundaries;
 pub mod bundled;
 pub mod coverage;
 mod error;
+pub mod gpkg;
 pub mod hazards;
 pub mod hazards_io;
 pub mod io;
