@@ -111,7 +111,8 @@ fn import_list_show_and_export_round_trip() {
     d.cmd().args(["hazards", "export", &gpx]).assert().success();
     let text = std::fs::read_to_string(&gpx).unwrap();
     assert!(
-        text.contains("<wpt lat=\"11.55\" lon=\"104.95\">") && text.contains("<radius>50</radius>")
+        text.contains("<wpt lat=\"11.55\" lon=\"104.95\">")
+            && text.contains("<demine:radius_m>50.0</demine:radius_m>")
     );
     assert!(text.contains("<trk>"));
     // Export all includes the hazards as GeoJSON.
@@ -491,7 +492,7 @@ fn release_import_is_all_or_nothing_and_errors_name_the_feature() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "<Placemark><name>rice field</name>",
+            "<Placemark id=\"area-1\"><name>rice field</name>",
         ));
     d.cmd()
         .args(["hazards", "list", "--bbox", "1,2,3"])

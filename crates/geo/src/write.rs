@@ -233,24 +233,14 @@ const KML_STYLES: &str = "<Style id=\"hazard-CHA\"><IconStyle><color>ff0000ff</c
 <Style id=\"released\"><IconStyle><color>ff00aa00</color></IconStyle>\
 <LineStyle><color>ff00aa00</color><width>1</width></LineStyle><PolyStyle><color>3300aa00</color></PolyStyle></Style>\n";
 
-/// A KML document: a typed `Schema` of every attribute, styles by status (hazard or released)
-/// and type (SHA, CHA), one `Folder` per State, and per feature a Placemark with its attributes
+/// A KML document: styles by status (hazard or released) and type (SHA, CHA), one `Document`
+/// (a folder, and a layer in GIS) per State with a typed `Schema` of every attribute, and per feature a Placemark with its attributes
 /// as `SchemaData` and a plain-text description (for readers that show only name and
 /// description).
 pub fn write_kml(features: &[OutFeature<'_>]) -> String {
     let schema = feature_schema(features);
     let mut s = String::new();
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document id=\"demine\"><name>demine hazardous areas</name>\n");
-    s.push_str("<Schema name=\"demine_area\" id=\"demine_area\">");
-    for (k, t) in &schema {
-        let _ = write!(
-            s,
-            "<SimpleField name=\"{}\" type=\"{}\"/>",
-            xml_escape(k),
-            t.kml()
-        );
-    }
-    s.push_str("</Schema>\n");
     s.push_str(KML_STYLES);
     // Folders per State, in the order the States first appear.
     let mut states: Vec<Option<&str>> = Vec::new();
@@ -260,11 +250,25 @@ pub fn write_kml(features: &[OutFeature<'_>]) -> String {
         }
     }
     for state in states {
-        let _ = writeln!(
+        // One Document per State, each with its own Schema: GDAL's LIBKML driver (QGIS) reads
+        // the typed fields of a KMZ only from a Schema in the layer's own Document.
+        let label = state.unwrap_or("no State");
+        let sid = format!("schema-{}", xml_name(label));
+        let _ = write!(
             s,
-            "<Folder><name>{}</name>",
-            xml_escape(state.unwrap_or("no State"))
+            "<Document id=\"state-{}\"><name>{}</name><Schema name=\"demine_area\" id=\"{sid}\">",
+            xml_name(label),
+            xml_escape(label)
         );
+        for (k, t) in &schema {
+            let _ = write!(
+                s,
+                "<SimpleField name=\"{}\" type=\"{}\"/>",
+                xml_escape(k),
+                t.kml()
+            );
+        }
+        s.push_str("</Schema>\n");
         for x in features.iter().filter(|x| x.iso3 == state) {
             let fields = feature_fields(x);
             let _ = write!(
@@ -281,7 +285,7 @@ pub fn write_kml(features: &[OutFeature<'_>]) -> String {
             }
             let _ = write!(
                 s,
-                "<description>{}</description><styleUrl>#{}</styleUrl><ExtendedData><SchemaData schemaUrl=\"#demine_area\">",
+                "<description>{}</description><styleUrl>#{}</styleUrl><ExtendedData><SchemaData schemaUrl=\"#{sid}\">",
                 xml_escape(desc.trim_end()),
                 kml_style(x)
             );
@@ -315,7 +319,7 @@ pub fn write_kml(features: &[OutFeature<'_>]) -> String {
             }
             s.push_str("</Placemark>\n");
         }
-        s.push_str("</Folder>\n");
+        s.push_str("</Document>\n");
     }
     s.push_str("</Document></kml>\n");
     s

@@ -1,0 +1,430 @@
+//! Exports opened by the real client (GDAL's `ogrinfo`, as QGIS reads them) and round trips
+//! demine -> GDAL (`ogr2ogr`) -> demine compared attribute by attribute and area by area. GDAL
+//! must be installed (`scripts/test` installs `gdal-bin`): a missing `ogrinfo` fails the tests,
+//! it never skips them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Proc;
+
+use assert_cmd::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn demine(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("demine").unwrap();
+    c.args(["--db", db.to_str().unwrap(), "--actor", "tester"]);
+    c
+}
+
+fn gdal(tool: &str, args: &[&str]) -> (String, String) {
+    let out = Proc::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} could not be run ({e}): install gdal-bin (scripts/test does)")
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{tool} {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// A database with the fixture's three areas (a holed polygon, a point with a radius, a
+/// multipolygon) and a clearance on part of area 5, so that its remaining geometry differs.
+fn loaded() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    demine(&db)
+        .args(["hazards", "import"])
+        .arg(fixture("areas_khm.geojson"))
+        .assert()
+        .success();
+    demine(&db)
+        .args([
+            "release",
+            "add",
+            "--area",
+            "5",
+            "--kind",
+            "clearance",
+            "--start",
+            "2024-01-10",
+            "--depth-cm",
+            "30",
+            "--perimeter",
+            "POLYGON((102.8 12.84,102.805 12.84,102.805 12.85,102.8 12.85,102.8 12.84))",
+        ])
+        .assert()
+        .success();
+    (dir, db)
+}
+
+/// The areas of a database as JSON features (recorded geometry), by name.
+fn areas_by_name(db: &Path) -> Vec<(String, serde_json::Value)> {
+    let out = demine(db)
+        .args([
+            "hazards",
+            "export",
+            "--geometry",
+            "recorded",
+            "--format",
+            "geojson",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut fs: Vec<(String, serde_json::Value)> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["properties"]["name"].as_str().unwrap_or("").to_string(),
+                f.clone(),
+            )
+        })
+        .collect();
+    fs.sort_by(|a, b| a.0.cmp(&b.0));
+    fs
+}
+
+fn recorded_m2(db: &Path) -> Vec<(String, f64)> {
+    let out = demine(db)
+        .args(["hazards", "list", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut r: Vec<(String, f64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or("").to_string(),
+                a["recorded_m2"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    r.sort_by(|a, b| a.0.cmp(&b.0));
+    r
+}
+
+const CARRIED: &[&str] = &[
+    "status",
+    "type",
+    "iso3",
+    "admin_area",
+    "organisation",
+    "devices",
+    "reported",
+    "surveyed",
+    "benchmark",
+    "notes",
+    "radius_m",
+];
+
+fn assert_same_areas(a: &Path, b: &Path, how: &str) {
+    let (x, y) = (areas_by_name(a), areas_by_name(b));
+    assert_eq!(x.len(), y.len(), "{how}");
+    for ((n1, f1), (n2, f2)) in x.iter().zip(&y) {
+        assert_eq!(n1, n2, "{how}");
+        for k in CARRIED {
+            assert_eq!(
+                f1["properties"][k], f2["properties"][k],
+                "{how}: area {n1:?}, attribute {k}"
+            );
+        }
+    }
+    for ((n1, m1), (_, m2)) in recorded_m2(a).iter().zip(&recorded_m2(b)) {
+        assert!(
+            (m1 - m2).abs() / m1 < 1e-9,
+            "{how}: area {n1:?}: {m1} m2 vs {m2} m2"
+        );
+    }
+}
+
+#[test]
+fn every_export_opens_in_ogrinfo_with_its_layers_fields_and_crs() {
+    let (dir, db) = loaded();
+    // format, extension, layer, features, geometry type GDAL reports, fields it must list
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "geojson",
+            "geojson",
+            "Feature Count: 3",
+            &["organisation: String", "radius_m: Real"],
+        ),
+        (
+            "kml",
+            "kml",
+            "Feature Count: 3",
+            &["organisation: String", "id: Integer"],
+        ),
+        (
+            "kmz",
+            "kmz",
+            "Feature Count: 3",
+            &["organisation: String", "id: Integer"],
+        ),
+        (
+            "csv",
+            "csv",
+            "Feature Count: 3",
+            &["organisation: String", "id: Integer64", "radius_m: Real"],
+        ),
+        (
+            "gpkg",
+            "gpkg",
+            "Feature Count: 3",
+            &["organisation: String", "id: Integer64", "radius_m: Real"],
+        ),
+    ];
+    for (format, ext, count, fields) in cases {
+        let file = dir.path().join(format!("out.{ext}"));
+        demine(&db)
+            .args([
+                "hazards",
+                "export",
+                "--geometry",
+                "recorded",
+                "--format",
+                format,
+            ])
+            .arg(&file)
+            .assert()
+            .success();
+        let f = file.to_str().unwrap();
+        let (out, err) = gdal("ogrinfo", &["-ro", "-al", "-so", f]);
+        assert!(
+            !err.contains("Warning") && !err.contains("ERROR"),
+            "{format}: {err}"
+        );
+        assert!(out.contains(count), "{format}: {out}");
+        assert!(
+            out.contains("4326") || out.contains("WGS 84") || out.contains("WGS_1984"),
+            "{format}: {out}"
+        );
+        for field in *fields {
+            assert!(out.contains(field), "{format}: no {field} in\n{out}");
+        }
+    }
+    // GeoPackage: the areas and their activities, two layers.
+    let (out, _) = gdal(
+        "ogrinfo",
+        &["-ro", "-so", dir.path().join("out.gpkg").to_str().unwrap()],
+    );
+    assert!(
+        out.contains("hazardous_areas") && out.contains("activities"),
+        "{out}"
+    );
+    // GPX: the point as a waypoint, the two areas as tracks, every attribute an extension field.
+    let gpx = dir.path().join("out.gpx");
+    demine(&db)
+        .args(["hazards", "export", "--geometry", "recorded"])
+        .arg(&gpx)
+        .assert()
+        .success();
+    let (out, err) = gdal(
+        "ogrinfo",
+        &[
+            "-ro",
+            "-al",
+            "-so",
+            "--config",
+            "GPX_USE_EXTENSIONS",
+            "YES",
+            gpx.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !err.contains("Warning") && !err.contains("ERROR"),
+        "gpx: {err}"
+    );
+    assert!(
+        out.contains("Layer name: waypoints\nGeometry: Point\nFeature Count: 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Layer name: tracks\nGeometry: Multi Line String\nFeature Count: 2"),
+        "{out}"
+    );
+    assert!(out.contains("demine_organisation: String"), "{out}");
+}
+
+#[test]
+fn remaining_geometry_is_the_default_and_points_can_be_circles() {
+    let (dir, db) = loaded();
+    let csv = dir.path().join("r.csv");
+    demine(&db)
+        .args(["hazards", "export"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.contains("remaining"), "{text}");
+    // A remaining-geometry file is refused on import, naming why.
+    let other = dir.path().join("o.db");
+    let out = demine(&other)
+        .args(["hazards", "import"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--geometry recorded"));
+    let circles = dir.path().join("c.gpkg");
+    demine(&db)
+        .args([
+            "hazards",
+            "export",
+            "--points-as-circles",
+            "--geometry",
+            "recorded",
+        ])
+        .arg(&circles)
+        .assert()
+        .success();
+    let (out, _) = gdal(
+        "ogrinfo",
+        &[
+            "-ro",
+            "-al",
+            "-where",
+            "name = 'Report'",
+            circles.to_str().unwrap(),
+            "hazardous_areas",
+        ],
+    );
+    assert!(out.contains("POLYGON (("), "{out}");
+    // Activities and history export.
+    let acts = dir.path().join("acts.geojson");
+    demine(&db)
+        .args(["hazards", "export", "--activities"])
+        .arg(&acts)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&acts).unwrap()).unwrap();
+    assert_eq!(v["features"][0]["properties"]["kind"], "clearance");
+    let hist = dir.path().join("hist.csv");
+    demine(&db)
+        .args(["hazards", "export", "--history"])
+        .arg(&hist)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&hist).unwrap().lines().count(), 4);
+}
+
+#[test]
+fn demine_gdal_demine_round_trips_keep_attributes_and_areas() {
+    let (dir, db) = loaded();
+    let src = dir.path().join("src.geojson");
+    demine(&db)
+        .args(["hazards", "export", "--geometry", "recorded"])
+        .arg(&src)
+        .assert()
+        .success();
+    let s = src.to_str().unwrap();
+    // GDAL converts demine's GeoJSON to what QGIS users hand back.
+    let conversions: &[(&str, &str, &[&str])] = &[
+        ("gdal.gpkg", "GPKG", &[]),
+        ("gdal.kml", "LIBKML", &[]),
+        ("gdal.csv", "CSV", &["-lco", "GEOMETRY=AS_WKT"]),
+        ("gdal.geojson", "GeoJSON", &[]),
+    ];
+    for (name, driver, extra) in conversions {
+        let out = dir.path().join(name);
+        let o = out.to_str().unwrap();
+        let mut args = vec!["-f", *driver, o, s];
+        args.extend_from_slice(extra);
+        gdal("ogr2ogr", &args);
+        let back = dir.path().join(format!("{name}.db"));
+        demine(&back)
+            .args(["hazards", "import"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert_same_areas(&db, &back, name);
+    }
+    // demine's own exports round-trip too, through every format.
+    for ext in ["kml", "kmz", "gpx", "csv", "gpkg"] {
+        let out = dir.path().join(format!("own.{ext}"));
+        demine(&db)
+            .args(["hazards", "export", "--geometry", "recorded"])
+            .arg(&out)
+            .assert()
+            .success();
+        let back = dir.path().join(format!("own-{ext}.db"));
+        demine(&back)
+            .args(["hazards", "import"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert_same_areas(&db, &back, ext);
+    }
+}
+
+#[test]
+fn a_projected_geopackage_is_reprojected_or_refused_naming_its_crs() {
+    let (dir, db) = loaded();
+    let src = dir.path().join("src.geojson");
+    demine(&db)
+        .args(["hazards", "export", "--geometry", "recorded"])
+        .arg(&src)
+        .assert()
+        .success();
+    let utm = dir.path().join("utm.gpkg");
+    gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            "-t_srs",
+            "EPSG:32648",
+            utm.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
+    );
+    let back = dir.path().join("utm.db");
+    demine(&back)
+        .args(["hazards", "import"])
+        .arg(&utm)
+        .assert()
+        .success();
+    for ((n, a), (_, b)) in recorded_m2(&db).iter().zip(&recorded_m2(&back)) {
+        // Reprojected vertices, edges straight in lon/lat again: equal to a part in 10^5.
+        assert!((a - b).abs() / a < 1e-5, "{n}: {a} vs {b}");
+    }
+    let merc = dir.path().join("merc.gpkg");
+    gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            "-t_srs",
+            "EPSG:3857",
+            merc.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
+    );
+    let out = demine(&dir.path().join("m.db"))
+        .args(["hazards", "import"])
+        .arg(&merc)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("3857") && err.contains("Pseudo-Mercator"),
+        "{err}"
+    );
+}
