@@ -12,8 +12,8 @@ use crate::feature::Collection;
 /// The most entries a KMZ may hold.
 pub const MAX_ENTRIES: usize = 10_000;
 
-/// The largest KML document a KMZ may inflate to (256 MiB).
-pub const MAX_KML_BYTES: u64 = 256 << 20;
+/// The largest KML document a KMZ may inflate to (128 MiB).
+pub const MAX_KML_BYTES: u64 = 128 << 20;
 
 fn fail(source_name: &str, message: String) -> GeoError {
     GeoError::Syntax {

@@ -10,8 +10,10 @@ custom, radius_m, geom, version, version_status, updated_at, updated_by";
 /// Number of columns in [`AREA_INSERT_COLUMNS`].
 pub(crate) const AREA_INSERT_N: usize = 21;
 
-/// Areas per multi-row INSERT.
-pub(crate) const AREA_BATCH: usize = 24;
+/// Areas per multi-row INSERT (21 parameters each: 5,376 per statement, within SQLite's 32,766 and
+/// PostgreSQL's 65,535). Fewer, larger statements: each one is a round trip to sqlx's SQLite worker
+/// thread, which on a busy machine waits to be scheduled.
+pub(crate) const AREA_BATCH: usize = 256;
 
 macro_rules! hazard_backend {
     ($store:ident, $db:ty, geom_in = $gin:literal, geom_out = $gout:literal, bbox = $bbox:literal, rtree = $rtree:expr, after_restore = $after:expr) => {
@@ -223,6 +225,7 @@ macro_rules! hazard_backend {
                             b + 5
                         ));
                     }
+                    let s = crate::backend::positional_for::<$db>(s);
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(s));
                     for (id, bb) in chunk {
                         q = q
@@ -676,7 +679,7 @@ macro_rules! hazard_backend {
                 let mut chain = super::last_audit(&mut tx).await?;
                 let mut done = 0u64;
                 for chunk in fresh.chunks(AREA_BATCH) {
-                    let sql = insert_area_sql(chunk.len());
+                    let sql = crate::backend::positional_for::<$db>(insert_area_sql(chunk.len()));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     let mut boxes = Vec::with_capacity(chunk.len());
                     let stamp = Stamp {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Import speed: a preset's hazards GeoJSON (large: 150,000 areas) imported into a fresh embedded
+# store by `demine hazards import`, beside the time GDAL's ogr2ogr takes only to parse the same
+# file (converted to its in-memory driver), in the same run on the same machine.
+# Usage: bench/import_speed.sh [PRESET] [REPEAT]   (default: large 3)
+# Needs target/release/demine (cargo build --release) and ogr2ogr (gdal-bin); reads
+# $DATA_ROOT/<preset>/hazards.geojson (made by bench/run or bench/gen_workload.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRESET=${1:-large}
+REPEAT=${2:-3}
+DATA_ROOT=${DATA_ROOT:-/tmp/demine-bench-data}
+FILE="$DATA_ROOT/$PRESET/hazards.geojson"
+BIN=${DEMINE:-target/release/demine}
+[ -f "$FILE" ] || { echo "no $FILE: run bench/run $PRESET first" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "no $BIN: cargo build --release first" >&2; exit 2; }
+command -v ogr2ogr >/dev/null || { echo "ogr2ogr missing: apt-get install gdal-bin" >&2; exit 2; }
+tmp=$(mktemp -d /tmp/demine-import-speed.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+now() { date +%s.%N; }
+cat "$FILE" >/dev/null # the file in the page cache for every run alike
+# A database with the bundled registry already loaded, so that only the import is timed.
+"$BIN" --db "$tmp/seed.db" states >/dev/null
+areas=$(grep -c '"type":"Feature"' "$FILE" || true)
+echo "file: $FILE ($(du -h "$FILE" | cut -f1), $areas areas); $(nproc) cores"
+for i in $(seq "$REPEAT"); do
+  rm -f "$tmp"/run.db*
+  cp "$tmp/seed.db" "$tmp/run.db"
+  t0=$(now)
+  "$BIN" --db "$tmp/run.db" --actor bench hazards import "$FILE" >/dev/null
+  t1=$(now)
+  rm -rf "$tmp/ogr"
+  ogr2ogr -f Memory "$tmp/ogr" "$FILE"
+  t2=$(now)
+  printf 'run %d: demine import %.2f s; ogr2ogr parse %.2f s\n' "$i" \
+    "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+done
