@@ -17,21 +17,22 @@ BIN=${DEMINE:-target/release/demine}
 command -v ogr2ogr >/dev/null || { echo "ogr2ogr missing: apt-get install gdal-bin" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/demine-import-speed.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-now() { date +%s.%N; }
 cat "$FILE" >/dev/null # the file in the page cache for every run alike
 # A database with the bundled registry already loaded, so that only the import is timed.
 "$BIN" --db "$tmp/seed.db" states >/dev/null
 areas=$(grep -c '"type":"Feature"' "$FILE" || true)
 echo "file: $FILE ($(du -h "$FILE" | cut -f1), $areas areas); $(nproc) cores"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Wall time, and CPU time (user + system, all threads): on a shared machine the wall time waits on
+# other processes, the CPU time does not.
+timed() { /usr/bin/time -f "%e %U %S" -o "$tmp/time" "$@" >/dev/null; read -r w u s <"$tmp/time"; \
+  printf '%.2f s wall, %.2f s CPU' "$w" "$(echo "$u + $s" | bc)"; }
 for i in $(seq "$REPEAT"); do
   rm -f "$tmp"/run.db*
   cp "$tmp/seed.db" "$tmp/run.db"
-  t0=$(now)
-  "$BIN" --db "$tmp/run.db" --actor bench hazards import "$FILE" >/dev/null
-  t1=$(now)
+  d=$(timed "$BIN" --db "$tmp/run.db" --actor bench hazards import "$FILE")
   rm -rf "$tmp/ogr"
-  ogr2ogr -f Memory "$tmp/ogr" "$FILE"
-  t2=$(now)
-  printf 'run %d: demine import %.2f s; ogr2ogr parse %.2f s\n' "$i" \
-    "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+  g=$(timed ogr2ogr -f Memory "$tmp/ogr" "$FILE")
+  echo "run $i: demine import $d; ogr2ogr parse $g"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
