@@ -54,6 +54,65 @@ fn is_hxl_row(rec: &csv::StringRecord) -> bool {
     any
 }
 
+/// An HXL hashtag as its tag and attributes, in lower case (`#Org +Donor` is `#org` with
+/// `donor`).
+fn hxl_parts(t: &str) -> (String, std::collections::BTreeSet<String>) {
+    let norm: String = t
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    let mut it = norm.split('+');
+    let tag = it.next().unwrap_or("").to_string();
+    (
+        tag,
+        it.filter(|a| !a.is_empty()).map(str::to_string).collect(),
+    )
+}
+
+/// For each column of `table`, the file column whose hashtag names it: the same tag, and every
+/// attribute the table's hashtag has (a file may add attributes, in any order: `#org +name
+/// +donor` is `#org+donor`). Of several table columns a file hashtag could be, the one with the
+/// most attributes in common takes it. Two file columns with hashtags naming the same table
+/// column are an error (which holds the value?).
+fn hxl_positions(
+    table: &demine_core::schema::Table,
+    tags: &[String],
+    file: &str,
+) -> Result<Vec<Option<usize>>, StoreError> {
+    let wanted: Vec<_> = table.columns.iter().map(|c| hxl_parts(c.hxl)).collect();
+    let mut out: Vec<Option<usize>> = vec![None; table.columns.len()];
+    for (i, t) in tags.iter().enumerate() {
+        if !t.trim().starts_with('#') {
+            continue;
+        }
+        let (tag, attrs) = hxl_parts(t);
+        let best = wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, (wt, wa))| *wt == tag && wa.is_subset(&attrs))
+            .max_by_key(|(_, (_, wa))| wa.len())
+            .map(|(k, _)| k);
+        if let Some(k) = best {
+            if let Some(first) = out[k] {
+                return Err(invalid(
+                    file,
+                    2,
+                    &format!("{} ({t})", i + 1),
+                    format!(
+                        "hashtag {t:?} names column {} as column {} does: which one holds the \
+                         value?",
+                        table.columns[k].name,
+                        first + 1
+                    ),
+                ));
+            }
+            out[k] = Some(i);
+        }
+    }
+    Ok(out)
+}
+
 fn column_label(headers: &[String], idx: Option<usize>, name: &str) -> String {
     match idx {
         Some(i) => format!(
@@ -153,13 +212,30 @@ fn read_kind<R: Read>(
     rdr: &mut csv::Reader<R>,
 ) -> Result<Batch, StoreError> {
     let table = kind.table();
-    // Where each of the table's columns is in the file.
+    let mut records = rdr.records().peekable();
+    // The HXL hashtag row: the header row itself (a file from HXL tools may carry hashtags only),
+    // or the row right after it.
+    let header_record = csv::StringRecord::from(headers.to_vec());
+    let tags: Option<Vec<String>> = if is_hxl_row(&header_record) {
+        Some(headers.to_vec())
+    } else {
+        match records.peek() {
+            Some(Ok(r)) if is_hxl_row(r) => Some(r.iter().map(str::to_string).collect()),
+            _ => None,
+        }
+    };
+    // Where each of the table's columns is in the file: by hashtag first, header text second.
+    let by_tag = match &tags {
+        Some(t) => hxl_positions(table, t, file)?,
+        None => vec![None; table.columns.len()],
+    };
     let mut positions: Vec<Option<usize>> = Vec::with_capacity(table.columns.len());
-    for c in table.columns {
-        positions.push(headers.iter().position(|h| h == c.name));
+    for (c, t) in table.columns.iter().zip(&by_tag) {
+        positions.push(t.or_else(|| headers.iter().position(|h| h == c.name)));
     }
     for (i, h) in headers.iter().enumerate() {
-        if let Some(first) = headers[..i].iter().position(|x| x == h) {
+        let matched = positions.contains(&Some(i));
+        if !matched && let Some(first) = headers[..i].iter().position(|x| x == h) {
             return Err(invalid(
                 file,
                 1,
@@ -171,14 +247,19 @@ fn read_kind<R: Read>(
                 ),
             ));
         }
-        if table.index(h).is_none() {
+        if !matched && table.index(h).is_none() {
             let known: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            let tag = tags
+                .as_ref()
+                .and_then(|t| t.get(i))
+                .map(|t| format!(" (hashtag {t:?})"))
+                .unwrap_or_default();
             return Err(invalid(
                 file,
                 1,
                 &format!("{} ({h})", i + 1),
                 format!(
-                    "unknown column {h:?} for {kind}; its columns are {}",
+                    "unknown column {h:?}{tag} for {kind}; its columns are {}",
                     known.join(", ")
                 ),
             ));
@@ -196,7 +277,7 @@ fn read_kind<R: Read>(
     }
     let mut rows = Vec::new();
     let mut first = true;
-    for rec in rdr.records() {
+    for rec in records {
         let rec = rec.map_err(|e| csv_error(file, &e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if first && is_hxl_row(&rec) {
@@ -665,6 +746,44 @@ mod tests {
         // defaults: treaty_universe yes, source = the file name
         assert_eq!(plain.rows[0].values[3], Value::Bool(true));
         assert_eq!(plain.rows[0].values[4], Value::Text("t.csv".into()));
+    }
+
+    #[test]
+    fn hashtags_first_header_text_second() {
+        let plain = read(
+            "funding",
+            "donor,recipient,recipient_iso3,year,amount,currency,purpose,source,note\n\
+             D,R,KHM,2024,100,USD,clearance,s1,n\n",
+        )
+        .unwrap();
+        // Hashtags only (as HXL tools write), attributes in another order and case.
+        let tags_only = read(
+            "funding",
+            "#org+donor,#org +recipient,#country+code,#date+year,#value,#currency,\
+             #sector+purpose,#meta+source,#description+notes\n\
+             D,R,KHM,2024,100,USD,clearance,s1,n\n",
+        )
+        .unwrap();
+        assert_eq!(plain.rows[0].values, tags_only.rows[0].values);
+        // Other header wording, columns in another order: the hashtag row decides.
+        let worded = read(
+            "funding",
+            "Amount,Donor organisation,Recipient,Country,Year,Currency,Purpose,Source,Notes\n\
+             #value,#org+name+donor,#org+recipient,#country+code,#date+year,#currency,\
+             #sector+purpose,#meta+source,#description+notes\n\
+             100,D,R,KHM,2024,USD,clearance,s1,n\n",
+        )
+        .unwrap();
+        assert_eq!(plain.rows[0].values, worded.rows[0].values);
+        // Two columns with the same hashtag: which holds the value?
+        let e = read(
+            "funding",
+            "a,b,c,d,e,f,g,h\n#org+donor,#org+donor,#country+code,#date+year,#value,#currency,\
+             #meta+source,#org+recipient\nD,E,KHM,2024,100,USD,s1,R\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("names column donor"), "{e}");
     }
 
     #[test]
