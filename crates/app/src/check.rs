@@ -69,6 +69,9 @@ fn mm_opt<S: Serializer>(d: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
 /// A hazard within the distance of a place.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HazardHit {
+    /// Geodesic distance in metres (0 inside), to the millimetre.
+    #[serde(serialize_with = "mm")]
+    pub distance_m: f64,
     /// The area's id.
     pub id: i64,
     /// Its status (the source's word when it has one).
@@ -76,9 +79,6 @@ pub struct HazardHit {
     /// SHA or CHA when known.
     #[serde(rename = "type")]
     pub hazard_type: Option<String>,
-    /// Geodesic distance in metres (0 inside), to the millimetre.
-    #[serde(serialize_with = "mm")]
-    pub distance_m: f64,
     /// "Polygon", "MultiPolygon" or "Point" (with a radius); for text output.
     #[serde(skip)]
     pub geometry_type: &'static str,
@@ -105,8 +105,10 @@ pub struct NoData {
     pub reason: String,
 }
 
-/// The answer for one point (`demine check --lon --lat`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The answer for one point (`demine check --lon --lat`). As JSON: `hazards`, then for no data
+/// `reason`, then `safe`, then for no data `state`, then `status` (keys in alphabetical order, as
+/// the CLI has always printed them).
+#[derive(Clone, Debug, PartialEq)]
 pub struct PointCheck {
     /// The hazards within the distance, nearest first (empty for no data).
     pub hazards: Vec<HazardHit>,
@@ -115,14 +117,28 @@ pub struct PointCheck {
     /// The verdict.
     pub status: Verdict,
     /// For [`Verdict::NoData`]: the State and the reason.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub no_data: Option<NoData>,
     /// The place checked.
-    #[serde(skip)]
     pub place: Coord,
     /// The distance of the check, in metres.
-    #[serde(skip)]
     pub within_m: f64,
+}
+
+impl Serialize for PointCheck {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("hazards", &self.hazards)?;
+        if let Some(nd) = &self.no_data {
+            m.serialize_entry("reason", &nd.reason)?;
+        }
+        m.serialize_entry("safe", &self.safe)?;
+        if let Some(nd) = &self.no_data {
+            m.serialize_entry("state", &nd.state)?;
+        }
+        m.serialize_entry("status", &self.status)?;
+        m.end()
+    }
 }
 
 /// One line or polygon of a route or site file, as judged.
@@ -130,14 +146,14 @@ pub struct PointCheck {
 pub struct RouteFeature {
     /// Its position in the file, from 0.
     pub index: usize,
-    /// Its verdict.
-    pub status: Verdict,
-    /// For no data: the States without data (null for a part in no State's boundary).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub states: Option<Vec<Option<String>>>,
     /// For no data: the reason, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For no data: the States without data (null for a part in no State's boundary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<Vec<Option<String>>>,
+    /// Its verdict.
+    pub status: Verdict,
 }
 
 /// The answer for a route or site (`demine check --route`).
@@ -162,16 +178,16 @@ pub struct RouteCheck {
 /// A flagged point of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct FlaggedPoint {
+    /// The nearest hazard's distance in metres, to the millimetre (absent with the hazard).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "mm_opt")]
+    pub distance_m: Option<f64>,
+    /// The nearest hazard (absent when only the flagged ids were asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hazard_id: Option<i64>,
     /// The point's id.
     pub id: i64,
     /// Always [`Verdict::Hazard`].
     pub status: Verdict,
-    /// The nearest hazard (absent when only the flagged ids were asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hazard_id: Option<i64>,
-    /// Its distance in metres, to the millimetre (absent with the hazard).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "mm_opt")]
-    pub distance_m: Option<f64>,
 }
 
 /// A point of a batch without hazard data.
@@ -186,18 +202,18 @@ pub struct NoDataPoint {
 /// The answer for a batch of points (`demine check --points`). Safe points are not listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BatchCheck {
-    /// The distance of the check, in metres.
-    pub within_m: f64,
     /// How many points were checked.
     pub checked: usize,
-    /// The worst verdict.
-    pub status: Verdict,
-    /// Whether every point is safe.
-    pub safe: bool,
     /// The flagged points, by point id.
     pub flagged: Vec<FlaggedPoint>,
     /// The points without hazard data, by point id.
     pub no_data: Vec<NoDataPoint>,
+    /// Whether every point is safe.
+    pub safe: bool,
+    /// The worst verdict.
+    pub status: Verdict,
+    /// The distance of the check, in metres.
+    pub within_m: f64,
     /// Why points have no data, in words (when some have none).
     #[serde(skip)]
     pub no_data_reason: Option<String>,

@@ -21,6 +21,9 @@ pub enum AppError {
     /// a fault of a file. Exit code 1, as the safety check documents for its inputs.
     #[error("{0}")]
     Invalid(String),
+    /// The command line asks for something that cannot be done as given. Exit code 2.
+    #[error("{0}")]
+    Usage(String),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -47,6 +50,7 @@ impl AppError {
             AppError::BadInput(_) => 3,
             AppError::NotFound { .. } => 4,
             AppError::Refused(_) => 6,
+            AppError::Usage(_) => 2,
             AppError::Invalid(_) | AppError::Read { .. } | AppError::Geo(_) => 1,
             AppError::Store(e) => store_exit_code(e),
         }
@@ -85,6 +89,7 @@ mod tests {
         assert_eq!(AppError::NotFound { what: "x".into() }.exit_code(), 4);
         assert_eq!(AppError::Refused("x".into()).exit_code(), 6);
         assert_eq!(AppError::Invalid("x".into()).exit_code(), 1);
+        assert_eq!(AppError::Usage("x".into()).exit_code(), 2);
         let nf = StoreError::NotFound { what: "x".into() };
         assert_eq!(AppError::from(nf).exit_code(), 4);
         let bad = StoreError::BadFile {

@@ -32,29 +32,30 @@ pub struct HazardImport {
     pub dry_run: bool,
 }
 
-/// What an import did (or, for a dry run, would do).
+/// What an import did (or, for a dry run, would do). JSON keys in alphabetical order, as the
+/// CLI has always printed them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HazardImportOutcome {
-    /// The file.
-    pub file: String,
-    /// Whether nothing was written.
-    pub dry_run: bool,
     /// Areas in the file.
     pub areas: u64,
-    /// New areas.
-    pub inserted: u64,
-    /// Existing areas that got a new version.
-    pub updated: u64,
-    /// Existing areas identical to the file.
-    pub unchanged: u64,
-    /// Ids of the new areas, in file order.
-    pub inserted_ids: Vec<i64>,
-    /// Ids of the areas that got a new version.
-    pub updated_ids: Vec<i64>,
-    /// Ids of the areas left unchanged.
-    pub unchanged_ids: Vec<i64>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// The file.
+    pub file: String,
     /// How many fixes were made while reading (orientation, closing vertices, ...).
     pub fixes: usize,
+    /// New areas.
+    pub inserted: u64,
+    /// Ids of the new areas, in file order.
+    pub inserted_ids: Vec<i64>,
+    /// Existing areas identical to the file.
+    pub unchanged: u64,
+    /// Ids of the areas left unchanged.
+    pub unchanged_ids: Vec<i64>,
+    /// Existing areas that got a new version.
+    pub updated: u64,
+    /// Ids of the areas that got a new version.
+    pub updated_ids: Vec<i64>,
     /// States the bundled boundaries do not have: their areas were not checked against them.
     #[serde(skip)]
     pub unchecked_states: Vec<String>,
