@@ -74,7 +74,7 @@ pub fn store_exit_code(e: &StoreError) -> u8 {
         | StoreError::Features { .. }
         | StoreError::WouldRemove { .. } => 3,
         StoreError::NotFound { .. } => 4,
-        StoreError::Forbidden { .. } => 6,
+        StoreError::Forbidden { .. } | StoreError::Refused { .. } => 6,
         _ => 1,
     }
 }

@@ -278,7 +278,7 @@ impl Session<'_> {
             r => r?,
         };
         if !dry_run {
-            self.app().written();
+            self.app().written().await;
         }
         Ok(HazardImportOutcome::of(&name, r, fixes, unchecked))
     }
@@ -298,7 +298,7 @@ impl Session<'_> {
                 self.actor(),
             )
             .await?;
-        self.app().written();
+        self.app().written().await;
         Ok(VersionMade {
             id,
             version: v,
@@ -340,7 +340,7 @@ impl Session<'_> {
                 self.actor(),
             )
             .await?;
-        self.app().written();
+        self.app().written().await;
         Ok(VersionMade {
             id,
             version: v,
@@ -366,14 +366,14 @@ impl Session<'_> {
             choices,
         };
         self.store().define_field(&f, self.actor()).await?;
-        self.app().written();
+        self.app().written().await;
         Ok(f)
     }
 
     /// Approves the current version of an area.
     pub async fn approve(&self, id: i64) -> Result<(), AppError> {
         self.store().approve_area(id, self.actor()).await?;
-        self.app().written();
+        self.app().written().await;
         Ok(())
     }
 
@@ -390,7 +390,7 @@ impl Session<'_> {
             .store()
             .record_activity(&activity, &perimeter, self.actor())
             .await?;
-        self.app().written();
+        self.app().written().await;
         Ok(ActivityRecorded {
             id: st.activity.id,
             area_id: st.activity.area_id,
@@ -417,7 +417,7 @@ impl Session<'_> {
             }
         }
         let stored = store.record_activities(&todo, self.actor()).await?;
-        self.app().written();
+        self.app().written().await;
         let recorded: Vec<ActivityRecorded> = stored
             .iter()
             .map(|st| ActivityRecorded {

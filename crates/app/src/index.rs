@@ -26,15 +26,15 @@ impl Shared {
         threads: usize,
     ) -> Result<Arc<Checker>, AppError> {
         let mut cur = self.current.lock().await;
-        let version = store.data_version().await?;
         if let Some((v, c)) = cur.as_ref()
-            && *v == version
+            && *v == store.data_version().await?
         {
             return Ok(c.clone());
         }
-        let checker = Arc::new(build(store, threads).await?);
-        // The version read before the build: a write during the build moves it again, and the
-        // next check rebuilds (never the other way round: a stale index is never kept as new).
+        let (checker, version) = build(store, threads).await?;
+        let checker = Arc::new(checker);
+        // Keyed by the version the records were read at (in the same snapshot): a write during
+        // the build moves the version again, and the next check rebuilds.
         *cur = Some((version, checker.clone()));
         Ok(checker)
     }
@@ -47,14 +47,16 @@ impl Shared {
     }
 }
 
-/// Builds the checker from every hazard of the store and what the store covers.
-pub(crate) async fn build(store: &AnyStore, threads: usize) -> Result<Checker, AppError> {
+/// Builds the checker from every hazard of the store (its packed index when current) and what
+/// the store covers; returns it with the data version the hazards were read at.
+pub(crate) async fn build(store: &AnyStore, threads: usize) -> Result<(Checker, Head), AppError> {
     // The two reads run side by side (the coverage's are small aggregates).
-    let (records, cover) = tokio::join!(
-        store.index_records(threads),
+    let (load, cover) = tokio::join!(
+        store.index_records_cached(threads),
         demine_store::coverage::hazard_coverage(store)
     );
-    Checker::from_store(records?, cover?)
+    let load = load?;
+    Ok((Checker::from_store(load.records, cover?)?, load.version))
 }
 
 /// The boxes (at most two per geometry: split at the antimeridian) that hold every place within

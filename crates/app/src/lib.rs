@@ -46,6 +46,7 @@ pub struct App {
     store: AnyStore,
     threads: usize,
     index: index::Shared,
+    pack_after_writes: bool,
 }
 
 impl App {
@@ -56,7 +57,16 @@ impl App {
             store,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             index: index::Shared::default(),
+            pack_after_writes: true,
         }
+    }
+
+    /// Whether a write through this app rewrites the store's packed index at once (the default:
+    /// the next process that checks the whole store reads one blob). Without it, the packed index
+    /// is rewritten by the next writable handle that builds the index.
+    pub fn with_pack_after_writes(mut self, on: bool) -> App {
+        self.pack_after_writes = on;
+        self
     }
 
     /// The same app using `n` threads for the work that runs in parallel (at least 1).
@@ -98,9 +108,25 @@ impl App {
         self.index.get(&self.store, self.threads).await
     }
 
-    /// Notes a write made through this app (the next check compares the data version at once).
-    pub(crate) fn written(&self) {
+    /// After a write through this app: forgets the shared index (the next check rebuilds it)
+    /// and, unless turned off, rewrites the store's packed index. The write is done whatever
+    /// happens here: a packed index that cannot be written is rebuilt by a later reader.
+    pub(crate) async fn written(&self) {
         self.index.written();
+        if self.pack_after_writes {
+            let _ = self.refresh_packed_index().await;
+        }
+    }
+
+    /// Rewrites the store's packed index if it is not current (and the store may be written):
+    /// returns whether it was written.
+    pub async fn refresh_packed_index(&self) -> Result<bool, AppError> {
+        use demine_store::HazardStore;
+        Ok(self
+            .store
+            .index_records_cached(self.threads)
+            .await?
+            .cache_written)
     }
 }
 

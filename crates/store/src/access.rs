@@ -129,6 +129,63 @@ impl Requester {
     }
 }
 
+/// Refuses a write unless the requester (None: the store's own handle, which writes anything) may
+/// write data filed under `iso3` and `organisation`; `what` names the data in the message.
+pub fn require_write(
+    who: Option<&Requester>,
+    iso3: Option<&str>,
+    organisation: Option<&str>,
+    what: &str,
+) -> Result<(), StoreError> {
+    let Some(who) = who else { return Ok(()) };
+    if !who.writes {
+        return Err(StoreError::Refused {
+            reason: format!("{} may not write ({what}): read-only access", who.actor),
+        });
+    }
+    if !who.in_scope(iso3, organisation) {
+        let filed = match (iso3, organisation) {
+            (None, _) => "filed under no State".to_string(),
+            (Some(s), None) => format!("filed under {s}"),
+            (Some(s), Some(o)) => format!("filed under {s}/organisation {o}"),
+        };
+        return Err(StoreError::Refused {
+            reason: format!(
+                "{what} is {filed}, outside what {} may write ({})",
+                who.actor,
+                who.scope_name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a write that only an unscoped writer may make (a restore replaces everything).
+pub fn require_write_all(who: Option<&Requester>, what: &str) -> Result<(), StoreError> {
+    match who {
+        Some(w) if !w.writes || w.iso3.is_some() || w.organisation.is_some() => {
+            Err(StoreError::Refused {
+                reason: format!(
+                    "{what} needs a writer without a scope; {} may write {}",
+                    w.actor,
+                    if w.writes {
+                        w.scope_name()
+                    } else {
+                        "nothing".to_string()
+                    }
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether the requester (None: the store's own handle) sees a hazardous area or its activities:
+/// those filed in their scope.
+pub fn sees_area(who: Option<&Requester>, iso3: Option<&str>, organisation: Option<&str>) -> bool {
+    who.is_none_or(|w| w.in_scope(iso3, organisation))
+}
+
 /// The level a sensitivity tier needs.
 pub fn needed(s: Sensitivity) -> Access {
     match s {

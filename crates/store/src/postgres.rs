@@ -108,6 +108,11 @@ impl PgStore {
         self
     }
 
+    /// Whether this handle may write (a PostgreSQL handle always may; the server decides).
+    pub fn writable(&self) -> bool {
+        true
+    }
+
     /// The reader's access level.
     pub fn access(&self) -> crate::Access {
         self.access
