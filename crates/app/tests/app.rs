@@ -166,3 +166,105 @@ fn errors_carry_their_exit_codes() {
         assert_eq!(e.exit_code(), 3, "{e}");
     });
 }
+
+#[test]
+fn a_scoped_editor_is_refused_outside_their_state_with_exit_code_6() {
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = App::new(open(&d.path().join("t.db")).await).with_threads(1);
+        let tha = Requester::local("ed", Access::Operational).scoped("THA", None);
+        let v0 = app.data_version().await.unwrap();
+        let e = app
+            .session(tha)
+            .import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 6, "{e}");
+        assert!(
+            e.to_string().contains("outside what ed may write (THA)"),
+            "{e}"
+        );
+        assert_eq!(app.data_version().await.unwrap(), v0);
+        // A viewer writes nothing either, even in their State.
+        let viewer = Requester::local("vi", Access::Operational)
+            .scoped("KHM", None)
+            .read_only();
+        let e = app
+            .session(viewer)
+            .import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 6, "{e}");
+        // The KHM editor's import goes through; the safety check still sees every hazard.
+        let khm = Requester::local("ed", Access::Operational).scoped("KHM", None);
+        app.session(khm)
+            .import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap();
+        let r = app
+            .session(Requester::local("x", Access::Operational).scoped("THA", None))
+            .check_point(104.91, 11.56, 100.0)
+            .await
+            .unwrap();
+        assert_eq!(r.status, Verdict::Hazard);
+    });
+}
+
+#[test]
+fn a_batch_and_a_route_agree_with_single_points() {
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = App::new(open(&d.path().join("t.db")).await).with_threads(2);
+        let s = app.session(local());
+        s.import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap();
+        let pts = [
+            (1, 104.91, 11.56),
+            (2, 104.7, 11.3),
+            (3, 100.5, 13.75),
+            (4, 104.955, 11.605),
+        ];
+        let batch: Vec<demine_geo::BatchPoint> = pts
+            .iter()
+            .map(|(id, lon, lat)| demine_geo::BatchPoint {
+                id: *id,
+                coord: demine_geo::Coord::new(*lon, *lat),
+            })
+            .collect();
+        let b = s
+            .check_points("p.csv", &batch, 100.0, demine_app::BatchDetail::Nearest)
+            .await
+            .unwrap();
+        assert_eq!(b.status, Verdict::Hazard);
+        let flagged: Vec<i64> = b.flagged.iter().map(|f| f.id).collect();
+        assert_eq!(flagged, vec![1, 4]);
+        let no_data: Vec<i64> = b.no_data.iter().map(|p| p.id).collect();
+        assert_eq!(no_data, vec![3]);
+        for (id, lon, lat) in pts {
+            let one = s.check_point(lon, lat, 100.0).await.unwrap();
+            let want = if flagged.contains(&id) {
+                Verdict::Hazard
+            } else if no_data.contains(&id) {
+                Verdict::NoData
+            } else {
+                Verdict::Safe
+            };
+            assert_eq!(one.status, want, "point {id}");
+        }
+        let line = demine_geo::Geometry::LineString(vec![
+            demine_geo::Coord::new(104.7, 11.3),
+            demine_geo::Coord::new(104.905, 11.555),
+        ]);
+        let shared = s
+            .check_route("r.geojson", &[(0, line.clone())], 50.0)
+            .await
+            .unwrap();
+        let near = s
+            .check_route_nearby("r.geojson", &[(0, line)], 50.0)
+            .await
+            .unwrap();
+        assert_eq!(shared.status, Verdict::Hazard);
+        assert_eq!(shared, near);
+    });
+}
