@@ -86,16 +86,17 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Result<u32, String> {
         Ok(u32::from_le_bytes(self.array()?))
     }
-
-    fn text(&mut self, n: u32) -> Result<String, String> {
-        let s = self.take(n as usize)?;
-        String::from_utf8(s.to_vec())
-            .map_err(|_| format!("text that is not UTF-8 before byte {}", self.at))
-    }
 }
 
-/// Unpacks rows; a blob that is not exactly a packed list of rows is an error.
-pub(crate) fn decode(data: &[u8]) -> Result<Vec<IndexRow>, String> {
+/// One row as it lies in the blob (borrowed: nothing is copied).
+type RowRef<'a> = (i64, &'a str, Option<&'a str>, &'a [u8], Option<f64>);
+
+fn text(b: &[u8], at: usize) -> Result<&str, String> {
+    std::str::from_utf8(b).map_err(|_| format!("text that is not UTF-8 before byte {at}"))
+}
+
+/// Finds every row of a blob; a blob that is not exactly a packed list of rows is an error.
+fn scan(data: &[u8]) -> Result<Vec<RowRef<'_>>, String> {
     let mut r = Reader { data, at: 0 };
     if r.take(8)? != MAGIC {
         return Err("not a packed index".into());
@@ -109,12 +110,12 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<IndexRow>, String> {
     for _ in 0..n {
         let id = i64::from_le_bytes(r.array()?);
         let len = r.u32()?;
-        let status = r.text(len)?;
+        let status = text(r.take(len as usize)?, r.at)?;
         let len = r.u32()?;
         let hazard_type = if len == NONE {
             None
         } else {
-            Some(r.text(len)?)
+            Some(text(r.take(len as usize)?, r.at)?)
         };
         let flag = r.array::<1>()?[0];
         let radius = f64::from_le_bytes(r.array()?);
@@ -124,13 +125,69 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<IndexRow>, String> {
             other => return Err(format!("radius flag {other} at byte {}", r.at)),
         };
         let len = r.u32()?;
-        let wkb = r.take(len as usize)?.to_vec();
+        let wkb = r.take(len as usize)?;
         rows.push((id, status, hazard_type, wkb, radius));
     }
     if r.at != data.len() {
         return Err(format!("{} bytes after the last row", data.len() - r.at));
     }
     Ok(rows)
+}
+
+/// Unpacks rows; a blob that is not exactly a packed list of rows is an error.
+#[cfg(test)]
+pub(crate) fn decode(data: &[u8]) -> Result<Vec<IndexRow>, String> {
+    Ok(scan(data)?
+        .into_iter()
+        .map(|(id, s, t, w, r)| (id, s.to_string(), t.map(str::to_string), w.to_vec(), r))
+        .collect())
+}
+
+/// Unpacks rows straight into hazard records (the WKB decoded where it lies, on `threads`
+/// threads). `Ok(None)` when the blob is not a packed list of rows (the caller reads the rows
+/// from their tables); a row whose geometry does not decode is an error, as from the table.
+pub(crate) fn decode_records(
+    data: &[u8],
+    threads: usize,
+) -> Result<Option<Vec<demine_geo::HazardRecord>>, crate::StoreError> {
+    let Ok(rows) = scan(data) else {
+        return Ok(None);
+    };
+    let one = |(id, status, hazard_type, wkb, radius): &RowRef<'_>| {
+        super::shape_from(*id, wkb, *radius).map(|shape| demine_geo::HazardRecord {
+            id: *id,
+            status: status.to_string(),
+            hazard_type: hazard_type.map(str::to_string),
+            shape,
+        })
+    };
+    let threads = threads.max(1);
+    if threads == 1 || rows.len() < 4096 {
+        return rows.iter().map(one).collect::<Result<_, _>>().map(Some);
+    }
+    let chunk = rows.len().div_ceil(threads);
+    let results: Vec<Result<Vec<_>, crate::StoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::StoreError::Corrupt {
+                        table: "hazard_index_cache".into(),
+                        reason: "a decoding thread failed".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -155,6 +212,24 @@ mod tests {
         let b = encode(&rows());
         assert_eq!(decode(&b).unwrap(), rows());
         assert_eq!(decode(&encode(&[])).unwrap(), Vec::<IndexRow>::new());
+    }
+
+    #[test]
+    fn records_decode_where_they_lie() {
+        use demine_geo::{Coord, Geometry, HazardShape, encode_wkb};
+        let point = encode_wkb(&Geometry::Point(Coord::new(104.0, 12.0)));
+        let rows: Vec<IndexRow> = (1..=5000)
+            .map(|i| (i, "open".to_string(), None, point.clone(), Some(50.0)))
+            .collect();
+        for threads in [1, 3] {
+            let recs = decode_records(&encode(&rows), threads).unwrap().unwrap();
+            assert_eq!(recs.len(), 5000);
+            assert_eq!(recs[4999].id, 5000);
+            assert!(
+                matches!(recs[0].shape, HazardShape::Circle { radius_m, .. } if radius_m == 50.0)
+            );
+        }
+        assert!(decode_records(b"garbage", 2).unwrap().is_none());
     }
 
     #[test]

@@ -776,6 +776,41 @@ macro_rules! hazard_backend {
                 )
             }
 
+            /// The data version (the audit head: entries and last hash) as `tx` sees it.
+            async fn head_in(tx: &mut Tx) -> Result<(i64, String), StoreError> {
+                let head: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(db("reading the data version"))?;
+                Ok(head.unwrap_or((0, crate::audit::GENESIS.to_string())))
+            }
+
+            /// The index rows and the data version read in one snapshot, row by row; a handle
+            /// that may write then stores their packed form for the next reader (unless the
+            /// version moved meanwhile). A packed index that cannot be written is not an error.
+            async fn load_rows(
+                store: &super::$store,
+                threads: usize,
+            ) -> Result<crate::hazards::IndexLoad, StoreError> {
+                let mut tx = store.begin_snapshot().await?;
+                let (entries, hash) = head_in(&mut tx).await?;
+                let rows: Vec<crate::hazards::IndexRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(index_sql()))
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db("loading the hazards for the index"))?;
+                tx.commit().await.map_err(db("ending the read"))?;
+                let cache_written = store.writable()
+                    && put_index_cache(store, entries, &hash, &rows).await.unwrap_or(false);
+                Ok(crate::hazards::IndexLoad {
+                    records: crate::hazards::decode_index_rows(rows, threads)?,
+                    version: crate::Head { entries: Some(entries), hash },
+                    from_cache: false,
+                    cache_written,
+                })
+            }
+
             /// Stores the packed form of `rows`, read at the version (`entries`, `hash`), unless
             /// the version moved since (then the rows are stale and nothing is stored). Returns
             /// whether it was stored.
@@ -1209,50 +1244,28 @@ macro_rules! hazard_backend {
                     use crate::hazards::packed;
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
-                    let head: Option<(i64, String)> =
-                        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(db("reading the data version"))?;
-                    let (entries, hash) = head.unwrap_or((0, crate::audit::GENESIS.to_string()));
-                    let version = crate::Head { entries: Some(entries), hash: hash.clone() };
+                    let (entries, hash) = head_in(&mut tx).await?;
                     let cached: Option<(i64, String, String, Vec<u8>)> = sqlx::query_as(
                         "SELECT entries, head, sha256, data FROM hazard_index_cache WHERE id = 1",
                     )
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(db("reading the packed index"))?;
+                    tx.commit().await.map_err(db("ending the read"))?;
                     if let Some((e, h, sha, data)) = cached
                         && e == entries
                         && h == hash
                         && packed::digest(&data) == sha
-                        && let Ok(rows) = packed::decode(&data)
+                        && let Some(records) = packed::decode_records(&data, threads)?
                     {
-                        tx.commit().await.map_err(db("ending the read"))?;
                         return Ok(crate::hazards::IndexLoad {
-                            records: crate::hazards::decode_index_rows(rows, threads)?,
-                            version,
+                            records,
+                            version: crate::Head { entries: Some(entries), hash },
                             from_cache: true,
                             cache_written: false,
                         });
                     }
-                    let rows: Vec<crate::hazards::IndexRow> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(index_sql()))
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err(db("loading the hazards for the index"))?;
-                    tx.commit().await.map_err(db("ending the read"))?;
-                    // The packed form for the next reader, if this handle may write and nothing
-                    // was written since the rows were read. A cache that cannot be written is
-                    // not an error: the next reader reads the rows.
-                    let cache_written = self.writable()
-                        && put_index_cache(self, entries, &hash, &rows).await.unwrap_or(false);
-                    Ok(crate::hazards::IndexLoad {
-                        records: crate::hazards::decode_index_rows(rows, threads)?,
-                        version,
-                        from_cache: false,
-                        cache_written,
-                    })
+                    load_rows(self, threads).await
                 }
 
                 async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
