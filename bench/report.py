@@ -177,7 +177,7 @@ def main():
     w("")
     w("```sh")
     w(f"bench/run {' '.join(a.presets)}        # REPEAT={a.repeat} DEMINE_REPEAT={a.demine_repeat} SEED={a.seed} PAR_LIST=\"{a.par_list}\"")
-    w("# which runs, per preset (DATA=$DATA_ROOT/<preset>, DATA_ROOT=/tmp/demine-bench-data):")
+    w("# which runs, per preset (DATA=$DATA_ROOT/<preset>, DATA_ROOT=bench/data by default):")
     w(f"bench/gen_workload.py --preset <preset> --seed {a.seed} --out $DATA")
     w("bench/reference.py $DATA")
     w(f"bench/anchor_shapely.py $DATA --repeat {a.repeat} [--threads 2]")
@@ -188,6 +188,7 @@ def main():
     w("/usr/bin/time -v target/release/demine --db $DATA/demine-store.db check \\")
     w("    --points $DATA/points.csv --within 100 --timings --ids-only > $DATA/results/demine_store.csv")
     w("bench/check.py $DATA/results/<each>.ids --data $DATA")
+    w("bench/store_checks.sh $DATA      # the store's single-point and batch checks (hyperfine)")
     w("```")
     w("")
     w("demine's figure is the **whole process**, wall clock from start to exit: reading and parsing")
@@ -239,6 +240,10 @@ def main():
         idx = read(os.path.join(logs, "demine_index.txt"))
         if idx:
             w(f"- demine {idx}")
+        sc = read(os.path.join(logs, "store_checks.md"))
+        if sc:
+            w("")
+            L.extend(sc.splitlines())
         w("")
         chk = checks(os.path.join(logs, "check.log"))
         anchors = {}

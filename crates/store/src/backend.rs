@@ -384,6 +384,25 @@ macro_rules! sql_backend {
                 use std::collections::{HashMap, HashSet};
                 let table = batch.kind.table();
                 let total = batch.rows.len() as u64;
+                if let Some(who) = self.who.as_deref() {
+                    // A scoped writer writes only rows filed under their State.
+                    let at = table
+                        .columns
+                        .iter()
+                        .position(|c| c.ty == FieldType::Iso3 && c.name == "iso3");
+                    for row in &batch.rows {
+                        let iso3 = at.and_then(|i| match row.values.get(i) {
+                            Some(Value::Text(t)) => Some(t.as_str()),
+                            _ => None,
+                        });
+                        crate::access::require_write(
+                            Some(who),
+                            iso3,
+                            None,
+                            &format!("{}:{}: a row of {}", batch.file, row.line, table.name),
+                        )?;
+                    }
+                }
                 let mut tx = self.begin_write().await?;
                 let mut known: HashSet<String> = HashSet::new();
                 {
@@ -603,6 +622,7 @@ macro_rules! sql_backend {
                 what: &str,
             ) -> Result<(), crate::StoreError> {
                 use demine_core::schema::Kind;
+                crate::access::require_write_all(self.who.as_deref(), "a restore")?;
                 // Check everything before touching anything.
                 let mut tables = Vec::new();
                 for kind in Kind::ALL {

@@ -41,6 +41,41 @@ fn to_bbox(r: BoxRow) -> Option<Bbox> {
     }
 }
 
+/// The box around every cell of a SQLite R*Tree's root node (`hazard_area_bbox_node`, node 1): a
+/// 2-byte depth, a 2-byte cell count, then per cell an 8-byte id and the box as 32-bit floats
+/// (min_lon, max_lon, min_lat, max_lat), all big-endian. None for an empty or malformed node (the
+/// caller then scans the boxes).
+fn rtree_root_extent(data: &[u8]) -> Option<Bbox> {
+    const CELL: usize = 8 + 4 * 4;
+    let count = usize::from(u16::from_be_bytes([*data.get(2)?, *data.get(3)?]));
+    if count == 0 || data.len() < 4 + count * CELL {
+        return None;
+    }
+    let f = |at: usize| -> Option<f64> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        let v = f64::from(f32::from_be_bytes(b));
+        v.is_finite().then_some(v)
+    };
+    let mut out: Option<Bbox> = None;
+    for i in 0..count {
+        let at = 4 + i * CELL + 8;
+        let b = Bbox {
+            min_lon: f(at)?,
+            max_lon: f(at + 4)?,
+            min_lat: f(at + 8)?,
+            max_lat: f(at + 12)?,
+        };
+        if b.min_lon > b.max_lon || b.min_lat > b.max_lat {
+            return None;
+        }
+        match &mut out {
+            Some(o) => o.union(&b),
+            None => out = Some(b),
+        }
+    }
+    out
+}
+
 /// Areas filed under no State: a NULL or blank `iso3`.
 const UNFILED: &str = "iso3 IS NULL OR TRIM(iso3) = ''";
 
@@ -71,6 +106,19 @@ pub async fn hazard_coverage(store: &AnyStore) -> Result<HazardCoverage, StoreEr
     let all = u64::try_from(unfiled).unwrap_or(0) == cover.areas;
     let row: BoxRow = match store {
         AnyStore::Sqlite(s) => {
+            // Every area is unfiled: the extent is the R*Tree root node's (its cells' boxes
+            // hold every entry), read in one row instead of a scan of every box.
+            if all {
+                let root: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT data FROM hazard_area_bbox_node WHERE nodeno = 1")
+                        .fetch_optional(s.pool())
+                        .await
+                        .map_err(db("reading the extent of areas filed under no State"))?;
+                if let Some(b) = root.and_then(|(d,)| rtree_root_extent(&d)) {
+                    cover.unfiled = Some(b);
+                    return Ok(cover);
+                }
+            }
             // The R*Tree's boxes are rounded outwards to 32-bit floats (a metre or so).
             let sql = if all {
                 "SELECT MIN(min_lon), MIN(min_lat), MAX(max_lon), MAX(max_lat) \
@@ -100,4 +148,35 @@ pub async fn hazard_coverage(store: &AnyStore) -> Result<HazardCoverage, StoreEr
     .map_err(db("reading the extent of areas filed under no State"))?;
     cover.unfiled = to_bbox(row);
     Ok(cover)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(id: u64, b: [f32; 4]) -> Vec<u8> {
+        let mut v = id.to_be_bytes().to_vec();
+        for x in b {
+            v.extend_from_slice(&x.to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn the_root_node_gives_the_extent_of_its_cells() {
+        let mut node = vec![0, 2, 0, 2];
+        node.extend(cell(7, [102.5, 103.0, 10.5, 11.0]));
+        node.extend(cell(9, [104.0, 107.5, 12.0, 14.5]));
+        let b = rtree_root_extent(&node).unwrap();
+        assert_eq!(
+            (b.min_lon, b.max_lon, b.min_lat, b.max_lat),
+            (102.5, 107.5, 10.5, 14.5)
+        );
+        // Empty, truncated or inverted nodes are not trusted.
+        assert!(rtree_root_extent(&[0, 0, 0, 0]).is_none());
+        assert!(rtree_root_extent(&node[..node.len() - 1]).is_none());
+        let mut bad = vec![0, 0, 0, 1];
+        bad.extend(cell(1, [105.0, 104.0, 10.0, 11.0]));
+        assert!(rtree_root_extent(&bad).is_none());
+    }
 }

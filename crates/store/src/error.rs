@@ -70,6 +70,10 @@ pub enum StoreError {
         needs: crate::Access,
         have: crate::Access,
     },
+    /// The requester may not make this write: they read only, or it is outside their scope (a
+    /// State, an organisation). Nothing was changed.
+    #[error("refused: {reason}; nothing was changed")]
+    Refused { reason: String },
     /// The folder a database file should be in does not exist.
     #[error("no folder {}: the database {} cannot be created there (create the folder first, or give another --db)", folder.display(), path.display())]
     NoFolder { path: PathBuf, folder: PathBuf },

@@ -2801,3 +2801,297 @@ async fn coverage_of_unfiled_areas_only(f: &Fresh) {
     assert!(b.min_lat <= 12.0 && b.min_lat > 11.999, "{b:?}");
     assert!(b.max_lat >= 13.01 && b.max_lat < 13.011, "{b:?}");
 }
+
+// Who asks (issue 11): a requester's write permission and scope, enforced by the store for the
+// registry and the hazard tables alike; the data version; the box-index read of the check.
+both!(
+    scoped_writers_write_only_their_state_and_organisation,
+    scoped_readers_see_only_their_areas,
+    read_only_requesters_write_nothing,
+    data_version_moves_with_every_write,
+    nearby_index_records_read_only_what_the_boxes_meet,
+    packed_index_is_used_only_when_current_and_intact,
+);
+
+fn refused<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+    match r {
+        Err(StoreError::Refused { .. }) => {}
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// An editor scoped to KHM and organisation CMAC: writes their areas, and nothing in THA, of
+/// another organisation, or of the registry outside KHM; a refused import changes nothing.
+async fn scoped_writers_write_only_their_state_and_organisation(f: &Fresh) {
+    use demine_core::hazard::{AreaStatus, CustomField, FieldKind, VersionStatus};
+    use demine_store::{HazardStore, Requester};
+    let s = seeded(f).await;
+    // Area 1 is CMAC's in KHM; area 2 is another organisation's in KHM.
+    let mine = hazards::area(1, 104.0, 12.0);
+    let mut theirs = hazards::area(2, 104.1, 12.0);
+    theirs.area.organisation = Some("HALO".into());
+    s.import_areas(&[mine.clone(), theirs.clone()], "admin", &|_, _| {})
+        .await
+        .unwrap();
+    let who = Requester::local("ed", Access::Operational).scoped("khm", Some("CMAC"));
+    let ed = s.as_requester(&who);
+    let mut changed = mine.clone();
+    changed.area.status = AreaStatus::Closed;
+    ed.update_area(&changed, VersionStatus::Draft, "ed")
+        .await
+        .unwrap();
+    let mut other = theirs.clone();
+    other.area.status = AreaStatus::Closed;
+    refused(ed.update_area(&other, VersionStatus::Draft, "ed").await);
+    // Moving one's own area to another organisation is refused too.
+    let mut moved = mine.clone();
+    moved.area.organisation = Some("HALO".into());
+    refused(ed.update_area(&moved, VersionStatus::Draft, "ed").await);
+    refused(ed.approve_area(2, "ed").await);
+    let (before, _) = snapshot(s).await;
+    // An import holding one area outside the scope stores nothing, the area inside included.
+    let mut tha = hazards::area(3, 101.0, 14.0);
+    tha.area.iso3 = Some("THA".into());
+    refused(
+        ed.import_areas(&[hazards::area(4, 104.2, 12.0), tha], "ed", &|_, _| {})
+            .await,
+    );
+    // Nor may the import overwrite another organisation's area by its id.
+    let mut over = theirs.clone();
+    over.area.organisation = Some("CMAC".into());
+    refused(ed.import_areas(&[over], "ed", &|_, _| {}).await);
+    let field = CustomField {
+        iso3: "THA".into(),
+        name: "village".into(),
+        kind: FieldKind::Text,
+        choices: vec![],
+    };
+    refused(ed.define_field(&field, "ed").await);
+    // The registry: a row filed under another State is refused.
+    refused(
+        import_text(
+            &ed,
+            "estimates",
+            "e.csv",
+            "subject,iso3,measure,low,high,unit,as_of,source\nThailand,THA,ap_contamination_km2,1,2,km2,2023,lm2024\n",
+        )
+        .await,
+    );
+    let (after, _) = snapshot(s).await;
+    assert_eq!(before.tables, after.tables);
+    assert_eq!(before.audit.len(), after.audit.len());
+    // Within the scope, imports go through.
+    ed.import_areas(&[hazards::area(5, 104.3, 12.0)], "ed", &|_, _| {})
+        .await
+        .unwrap();
+    // A State-wide editor (no organisation) writes every organisation's areas in KHM.
+    let khm = s.as_requester(&Requester::local("lead", Access::Operational).scoped("KHM", None));
+    khm.update_area(&other, VersionStatus::Draft, "lead")
+        .await
+        .unwrap();
+}
+
+/// A scoped reader sees the hazardous areas and activities in their scope only; the others read
+/// as absent.
+async fn scoped_readers_see_only_their_areas(f: &Fresh) {
+    use demine_store::{AreaFilter, HazardStore, Requester};
+    let s = seeded(f).await;
+    let mine = hazards::area(1, 104.0, 12.0);
+    let mut theirs = hazards::area(2, 104.1, 12.0);
+    theirs.area.organisation = Some("HALO".into());
+    s.import_areas(&[mine, theirs], "admin", &|_, _| {})
+        .await
+        .unwrap();
+    let who = Requester::local("ed", Access::Operational)
+        .scoped("KHM", Some("CMAC"))
+        .read_only();
+    let ed = s.as_requester(&who);
+    let ids: Vec<i64> = ed
+        .areas(&AreaFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.area.id)
+        .collect();
+    assert_eq!(ids, vec![1]);
+    assert!(ed.area(1).await.unwrap().is_some());
+    assert!(ed.area(2).await.unwrap().is_none());
+    assert!(matches!(
+        ed.history(2).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(ed.activities(2).await.unwrap().is_empty());
+    // The store's own handle sees both.
+    assert_eq!(s.areas(&AreaFilter::default()).await.unwrap().len(), 2);
+}
+
+/// A requester who may not write writes nothing, anywhere: the registry, the hazards, a restore.
+async fn read_only_requesters_write_nothing(f: &Fresh) {
+    use demine_store::{HazardStore, Requester};
+    let s = seeded(f).await;
+    let viewer = s.as_requester(&Requester::local("vi", Access::Restricted).read_only());
+    refused(
+        viewer
+            .import_areas(&[hazards::area(1, 104.0, 12.0)], "vi", &|_, _| {})
+            .await,
+    );
+    refused(
+        import_text(
+            &viewer,
+            "estimates",
+            "e.csv",
+            "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,1,2,km2,2023,lm2024\n",
+        )
+        .await,
+    );
+    let dump = s.dump().await.unwrap();
+    refused(viewer.replace_all(&dump, "vi", "a restore").await);
+    // A scoped editor may not restore either (it replaces everything).
+    let ed = s.as_requester(&Requester::local("ed", Access::Operational).scoped("KHM", None));
+    refused(ed.replace_all(&dump, "ed", "a restore").await);
+    assert!(s.records(Kind::States, None).await.unwrap().len() > 100);
+}
+
+/// The data version (the audit head) moves with every write, registry and hazards alike, and
+/// not with a read or a dry run.
+async fn data_version_moves_with_every_write(f: &Fresh) {
+    use demine_store::HazardStore;
+    let s = seeded(f).await;
+    let v0 = s.data_version().await.unwrap();
+    s.areas(&Default::default()).await.unwrap();
+    s.plan_import(&[hazards::area(1, 104.0, 12.0)], "t")
+        .await
+        .unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0);
+    s.import_areas(&[hazards::area(1, 104.0, 12.0)], "t", &|_, _| {})
+        .await
+        .unwrap();
+    let v1 = s.data_version().await.unwrap();
+    assert_ne!(v1, v0);
+    assert!(v1.entries > v0.entries);
+    import_text(
+        s,
+        "estimates",
+        "e.csv",
+        "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,1,2,km2,2023,lm2024\n",
+    )
+    .await
+    .unwrap();
+    assert_ne!(s.data_version().await.unwrap(), v1);
+    // Another handle on the same database sees the same version.
+    assert_eq!(
+        f.reopen().await.data_version().await.unwrap(),
+        s.data_version().await.unwrap()
+    );
+}
+
+/// `index_records_near` reads the areas whose box meets the boxes asked (through the R*Tree or
+/// GiST index), by the same hazard rule as `index_records`, and needs operational access.
+async fn nearby_index_records_read_only_what_the_boxes_meet(f: &Fresh) {
+    use demine_core::hazard::AreaStatus;
+    use demine_geo::Bbox;
+    use demine_store::HazardStore;
+    let s = seeded(f).await;
+    let mut areas: Vec<_> = (1..=20)
+        .map(|i| hazards::area(i, 102.0 + i as f64 * 0.1, 12.0))
+        .collect();
+    areas[2].area.status = AreaStatus::Closed;
+    s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+    // Areas 2..=4 start at 102.2..102.4 and are 0.01 wide; area 3 is closed.
+    let b = Bbox {
+        min_lon: 102.205,
+        min_lat: 12.005,
+        max_lon: 102.405,
+        max_lat: 12.006,
+    };
+    let ids: Vec<i64> = s
+        .index_records_near(&[b], 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec![2, 4]);
+    let far = Bbox {
+        min_lon: 0.0,
+        min_lat: 0.0,
+        max_lon: 1.0,
+        max_lat: 1.0,
+    };
+    let two: Vec<i64> = s
+        .index_records_near(&[far, b], 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(two, vec![2, 4]);
+    assert!(s.index_records_near(&[far], 1).await.unwrap().is_empty());
+    assert!(s.index_records_near(&[], 1).await.unwrap().is_empty());
+    let public = f.reopen().await.with_access(Access::Public);
+    forbidden(
+        public.index_records_near(&[b], 1).await,
+        Access::Operational,
+    );
+}
+
+/// The packed index: written by a handle that may write when missing, read back while the data
+/// version stands, and never trusted once the version moved or its bytes were changed.
+async fn packed_index_is_used_only_when_current_and_intact(f: &Fresh) {
+    use demine_store::HazardStore;
+    let s = seeded(f).await;
+    let areas: Vec<_> = (1..=30)
+        .map(|i| hazards::area(i, 102.0 + i as f64 * 0.1, 12.0))
+        .collect();
+    s.import_areas(&areas, "t", &|_, _| {}).await.unwrap();
+    let rows = s.index_records(2).await.unwrap();
+    let first = s.index_records_cached(2).await.unwrap();
+    assert!(!first.from_cache && first.cache_written);
+    assert_eq!(first.records, rows);
+    assert_eq!(first.version, s.data_version().await.unwrap());
+    let second = s.index_records_cached(2).await.unwrap();
+    assert!(second.from_cache && !second.cache_written);
+    assert_eq!(second.records, rows);
+    // Writing the cache is not a write of data: the version did not move.
+    assert_eq!(second.version, first.version);
+    // A write moves the version: the cache is stale, read from the rows (and rewritten).
+    s.import_areas(&[hazards::area(31, 106.0, 12.0)], "t", &|_, _| {})
+        .await
+        .unwrap();
+    let after = s.index_records_cached(2).await.unwrap();
+    assert!(!after.from_cache);
+    assert_eq!(after.records.len(), 31);
+    assert_eq!(after.records, s.index_records(2).await.unwrap());
+    // Damaged bytes (the hash no longer matches) are never used.
+    let sqlite = matches!(f.store, AnyStore::Sqlite(_));
+    let blob = |hex: &str| {
+        if sqlite {
+            format!("X'{hex}'")
+        } else {
+            format!("'\\x{hex}'::bytea")
+        }
+    };
+    f.exec_sql(format!(
+        "UPDATE hazard_index_cache SET data = {}",
+        blob("00112233")
+    ))
+    .await
+    .unwrap();
+    let damaged = s.index_records_cached(2).await.unwrap();
+    assert!(!damaged.from_cache);
+    assert_eq!(damaged.records.len(), 31);
+    // Nor is a cache whose hash matches bytes that are not a packed index ("garbage").
+    let garbage_sha = "795b6904e54f82411df4b0e27a373a55eea3f9d66dac5a9bce1dd92f7b401da5";
+    f.exec_sql(format!(
+        "UPDATE hazard_index_cache SET data = {}, sha256 = '{garbage_sha}'",
+        blob("67617262616765")
+    ))
+    .await
+    .unwrap();
+    let bad = s.index_records_cached(2).await.unwrap();
+    assert!(!bad.from_cache);
+    assert_eq!(bad.records.len(), 31);
+    // Reading needs operational access, like every read of hazard coordinates.
+    let public = f.reopen().await.with_access(Access::Public);
+    forbidden(public.index_records_cached(1).await, Access::Operational);
+}

@@ -6,6 +6,7 @@
 mod audit;
 mod dump;
 mod merge;
+pub(crate) mod packed;
 mod shape;
 mod sql;
 mod types;
@@ -133,6 +134,39 @@ pub trait HazardStore: Send + Sync {
         &self,
         threads: usize,
     ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
+
+    /// [`HazardStore::index_records`] for the areas whose bounding box meets one of `boxes`
+    /// (through the SQLite R*Tree or the PostGIS GiST index): what a check of a few places needs.
+    fn index_records_near(
+        &self,
+        boxes: &[demine_geo::Bbox],
+        threads: usize,
+    ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
+
+    /// [`HazardStore::index_records`] and the data version, read in one snapshot: from the
+    /// packed cache (`hazard_index_cache`) when it was made at this version and its SHA-256
+    /// matches, else from the areas row by row, after which a handle that may write stores the
+    /// packed form for the next reader (a cache, not a fact: no audit entry, the version does not
+    /// move). A stale or damaged cache is never used.
+    fn index_records_cached(
+        &self,
+        threads: usize,
+    ) -> impl Future<Output = Result<IndexLoad, StoreError>> + Send;
+}
+
+/// The safety check's hazard records with the data version they were read at
+/// ([`HazardStore::index_records_cached`]).
+#[derive(Debug, Clone)]
+pub struct IndexLoad {
+    /// What [`HazardStore::index_records`] returns, at `version`.
+    pub records: Vec<HazardRecord>,
+    /// The data version (audit head) the records were read at, in the same snapshot.
+    pub version: crate::Head,
+    /// Whether they came from the packed cache (else from the areas, row by row).
+    pub from_cache: bool,
+    /// Whether the packed cache was written (it was missing, stale or damaged, and the handle
+    /// may write).
+    pub cache_written: bool,
 }
 
 /// The accounting of one area from what is stored: recorded = cancelled + reduced + cleared +
@@ -219,5 +253,17 @@ impl HazardStore for crate::AnyStore {
 
     async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
         any_delegate!(self, s => s.index_records(threads))
+    }
+
+    async fn index_records_near(
+        &self,
+        boxes: &[demine_geo::Bbox],
+        threads: usize,
+    ) -> Result<Vec<HazardRecord>, StoreError> {
+        any_delegate!(self, s => s.index_records_near(boxes, threads))
+    }
+
+    async fn index_records_cached(&self, threads: usize) -> Result<IndexLoad, StoreError> {
+        any_delegate!(self, s => s.index_records_cached(threads))
     }
 }

@@ -595,6 +595,14 @@ macro_rules! hazard_backend {
                     file: "hazardous areas".into(),
                     faults,
                 };
+                for a in areas {
+                    crate::access::require_write(
+                        store.who.as_deref(),
+                        a.area.iso3.as_deref(),
+                        a.area.organisation.as_deref(),
+                        &a.describe(),
+                    )?;
+                }
                 let mut faults = Vec::new();
                 let mut seen: HashMap<i64, &NewArea> = HashMap::with_capacity(areas.len());
                 for a in areas.iter().filter(|a| a.id_given) {
@@ -721,7 +729,20 @@ macro_rules! hazard_backend {
                     let Some(cur) = read_area(&mut tx, a.area.id).await? else {
                         continue;
                     };
+                    // The area as stored must be the writer's too (not only the file's row).
+                    crate::access::require_write(
+                        store.who.as_deref(),
+                        cur.area.iso3.as_deref(),
+                        cur.area.organisation.as_deref(),
+                        &a.describe(),
+                    )?;
                     let merged = crate::hazards::merge_import(&cur.area, a);
+                    crate::access::require_write(
+                        store.who.as_deref(),
+                        merged.area.iso3.as_deref(),
+                        merged.area.organisation.as_deref(),
+                        &a.describe(),
+                    )?;
                     let a = &merged;
                     if cur.area == a.area && cur.shape == a.shape {
                         report.unchanged += 1;
@@ -744,6 +765,92 @@ macro_rules! hazard_backend {
                 }
                 progress(total, total);
                 Ok(report)
+            }
+
+            /// The query `index_records` selects with: every area the hazard rule keeps, as its
+            /// remaining geometry, by id.
+            fn index_sql() -> String {
+                format!(
+                    "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
+                     CASE WHEN remaining IS NULL THEN radius_m END \
+                     FROM hazard_areas WHERE {} ORDER BY id",
+                    gout("COALESCE(remaining, geom)"),
+                    demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
+                )
+            }
+
+            /// The data version (the audit head: entries and last hash) as `tx` sees it.
+            async fn head_in(tx: &mut Tx) -> Result<(i64, String), StoreError> {
+                let head: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(db("reading the data version"))?;
+                Ok(head.unwrap_or((0, crate::audit::GENESIS.to_string())))
+            }
+
+            /// The index rows and the data version read in one snapshot, row by row; a handle
+            /// that may write then stores their packed form for the next reader (unless the
+            /// version moved meanwhile). A packed index that cannot be written is not an error.
+            async fn load_rows(
+                store: &super::$store,
+                threads: usize,
+            ) -> Result<crate::hazards::IndexLoad, StoreError> {
+                let mut tx = store.begin_snapshot().await?;
+                let (entries, hash) = head_in(&mut tx).await?;
+                let rows: Vec<crate::hazards::IndexRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(index_sql()))
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db("loading the hazards for the index"))?;
+                tx.commit().await.map_err(db("ending the read"))?;
+                let cache_written = store.writable()
+                    && put_index_cache(store, entries, &hash, &rows).await.unwrap_or(false);
+                Ok(crate::hazards::IndexLoad {
+                    records: crate::hazards::decode_index_rows(rows, threads)?,
+                    version: crate::Head { entries: Some(entries), hash },
+                    from_cache: false,
+                    cache_written,
+                })
+            }
+
+            /// Stores the packed form of `rows`, read at the version (`entries`, `hash`), unless
+            /// the version moved since (then the rows are stale and nothing is stored). Returns
+            /// whether it was stored.
+            async fn put_index_cache(
+                store: &super::$store,
+                entries: i64,
+                hash: &str,
+                rows: &[crate::hazards::IndexRow],
+            ) -> Result<bool, StoreError> {
+                let data = crate::hazards::packed::encode(rows);
+                let sha = crate::hazards::packed::digest(&data);
+                let mut tx = store.begin_write().await?;
+                let now: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db("reading the data version"))?;
+                let now = now.unwrap_or((0, crate::audit::GENESIS.to_string()));
+                if now.0 != entries || now.1 != hash {
+                    tx.rollback().await.map_err(db("ending the write"))?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO hazard_index_cache (id, entries, head, sha256, data) \
+                     VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
+                     entries = excluded.entries, head = excluded.head, sha256 = excluded.sha256, \
+                     data = excluded.data",
+                )
+                .bind(entries)
+                .bind(hash.to_string())
+                .bind(sha)
+                .bind(data)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("storing the packed index"))?;
+                tx.commit().await.map_err(db("committing the packed index"))?;
+                Ok(true)
             }
 
             impl crate::hazards::HazardStore for super::$store {
@@ -776,6 +883,10 @@ macro_rules! hazard_backend {
                             what: format!("hazardous area {}", area.area.id),
                         }
                     })?;
+                    let what = format!("hazardous area {}", area.area.id);
+                    let who = self.who.as_deref();
+                    crate::access::require_write(who, cur.area.iso3.as_deref(), cur.area.organisation.as_deref(), &what)?;
+                    crate::access::require_write(who, area.area.iso3.as_deref(), area.area.organisation.as_deref(), &what)?;
                     let v = new_version(&mut tx, &cur, area, status, actor, &now()).await?;
                     tx.commit().await.map_err(db("committing the change"))?;
                     self.note_head().await?;
@@ -787,6 +898,12 @@ macro_rules! hazard_backend {
                     let cur = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
                         what: format!("hazardous area {id}"),
                     })?;
+                    crate::access::require_write(
+                        self.who.as_deref(),
+                        cur.area.iso3.as_deref(),
+                        cur.area.organisation.as_deref(),
+                        &format!("hazardous area {id}"),
+                    )?;
                     sqlx::query("UPDATE hazard_areas SET version_status = 'approved' WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
@@ -812,7 +929,10 @@ macro_rules! hazard_backend {
                     let mut tx = self.begin_snapshot().await?;
                     let a = read_area(&mut tx, id).await?;
                     tx.commit().await.map_err(db("ending the read"))?;
-                    Ok(a)
+                    // Outside the reader's scope, an area reads as absent.
+                    Ok(a.filter(|a| {
+                        crate::access::sees_area(self.who.as_deref(), a.area.iso3.as_deref(), a.area.organisation.as_deref())
+                    }))
                 }
 
                 async fn areas(&self, filter: &AreaFilter) -> Result<Vec<StoredArea>, StoreError> {
@@ -858,13 +978,20 @@ macro_rules! hazard_backend {
                         .fetch_all(&self.pool)
                         .await
                         .map_err(db("listing hazardous areas"))?;
-                    rows.iter().map(decode_area).collect()
+                    let all: Vec<StoredArea> = rows.iter().map(decode_area).collect::<Result<_, _>>()?;
+                    let who = self.who.as_deref();
+                    Ok(all
+                        .into_iter()
+                        .filter(|a| crate::access::sees_area(who, a.area.iso3.as_deref(), a.area.organisation.as_deref()))
+                        .collect())
                 }
 
                 async fn history(&self, id: i64) -> Result<Vec<AreaVersion>, StoreError> {
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
-                    let Some(cur) = read_area(&mut tx, id).await? else {
+                    let Some(cur) = read_area(&mut tx, id).await?.filter(|a| {
+                        crate::access::sees_area(self.who.as_deref(), a.area.iso3.as_deref(), a.area.organisation.as_deref())
+                    }) else {
                         return Err(StoreError::NotFound {
                             what: format!("hazardous area {id}"),
                         });
@@ -936,6 +1063,12 @@ macro_rules! hazard_backend {
                         let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
                             what: format!("hazardous area {id}"),
                         })?;
+                        crate::access::require_write(
+                            self.who.as_deref(),
+                            area.area.iso3.as_deref(),
+                            area.area.organisation.as_deref(),
+                            &format!("an activity on hazardous area {id}"),
+                        )?;
                         let mut acts = read_activities(&mut tx, id).await?;
                         let at = now();
                         acts.push(StoredActivity {
@@ -1032,7 +1165,11 @@ macro_rules! hazard_backend {
                 async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
-                    let a = read_activities(&mut tx, area_id).await?;
+                    // Outside the reader's scope, an area has no activities to show.
+                    let seen = read_area(&mut tx, area_id).await?.is_none_or(|a| {
+                        crate::access::sees_area(self.who.as_deref(), a.area.iso3.as_deref(), a.area.organisation.as_deref())
+                    });
+                    let a = if seen { read_activities(&mut tx, area_id).await? } else { Vec::new() };
                     tx.commit().await.map_err(db("ending the read"))?;
                     Ok(a)
                 }
@@ -1044,6 +1181,12 @@ macro_rules! hazard_backend {
                         column: field.name.clone(),
                         reason: e.to_string(),
                     })?;
+                    crate::access::require_write(
+                        self.who.as_deref(),
+                        Some(&field.iso3),
+                        None,
+                        &format!("custom field {} of {}", field.name, field.iso3),
+                    )?;
                     let mut tx = self.begin_write().await?;
                     let before: Option<(String, String)> = sqlx::query_as(
                         "SELECT kind, choices FROM custom_fields WHERE iso3 = $1 AND name = $2",
@@ -1100,20 +1243,83 @@ macro_rules! hazard_backend {
                         .collect()
                 }
 
+                async fn index_records_cached(&self, threads: usize) -> Result<crate::hazards::IndexLoad, StoreError> {
+                    use crate::hazards::packed;
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
+                    let mut tx = self.begin_snapshot().await?;
+                    let (entries, hash) = head_in(&mut tx).await?;
+                    let cached: Option<(i64, String, String, Vec<u8>)> = sqlx::query_as(
+                        "SELECT entries, head, sha256, data FROM hazard_index_cache WHERE id = 1",
+                    )
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db("reading the packed index"))?;
+                    tx.commit().await.map_err(db("ending the read"))?;
+                    if let Some((e, h, sha, data)) = cached
+                        && e == entries
+                        && h == hash
+                        && packed::digest(&data) == sha
+                        && let Some(records) = packed::decode_records(&data, threads)?
+                    {
+                        return Ok(crate::hazards::IndexLoad {
+                            records,
+                            version: crate::Head { entries: Some(entries), hash },
+                            from_cache: true,
+                            cache_written: false,
+                        });
+                    }
+                    load_rows(self, threads).await
+                }
+
                 async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
-                    let sql = format!(
-                        "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
-                         CASE WHEN remaining IS NULL THEN radius_m END \
-                         FROM hazard_areas WHERE {} ORDER BY id",
-                        gout("COALESCE(remaining, geom)"),
-                        demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
-                    );
+                    let sql = index_sql();
                     let rows: Vec<crate::hazards::IndexRow> =
                         sqlx::query_as(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&self.pool)
                             .await
                             .map_err(db("loading the hazards for the index"))?;
+                    crate::hazards::decode_index_rows(rows, threads)
+                }
+
+                async fn index_records_near(&self, boxes: &[demine_geo::Bbox], threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
+                    if boxes.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut n = 0;
+                    let mut next = || {
+                        n += 1;
+                        format!("${n}")
+                    };
+                    let mut cond: Vec<String> = Vec::new();
+                    for _ in boxes {
+                        let (a, b, c, d) = (next(), next(), next(), next());
+                        cond.push(format!(
+                            "({})",
+                            $bbox
+                                .replace("{a}", &a)
+                                .replace("{b}", &b)
+                                .replace("{c}", &c)
+                                .replace("{d}", &d)
+                        ));
+                    }
+                    let sql = format!(
+                        "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
+                         CASE WHEN remaining IS NULL THEN radius_m END \
+                         FROM hazard_areas WHERE ({}) AND {} ORDER BY id",
+                        gout("COALESCE(remaining, geom)"),
+                        cond.join(" OR "),
+                        demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
+                    );
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                    for b in boxes {
+                        q = q.bind(b.min_lon).bind(b.min_lat).bind(b.max_lon).bind(b.max_lat);
+                    }
+                    let rows: Vec<crate::hazards::IndexRow> = q
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db("loading the hazards near the places checked"))?;
                     crate::hazards::decode_index_rows(rows, threads)
                 }
             }
