@@ -133,6 +133,16 @@ pub trait HazardStore: Send + Sync {
         &self,
         threads: usize,
     ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
+
+    /// The hazard data in totals, for analytics and reports (one State's, or all): areas by
+    /// State, hazard type, admin area and device list with what still counts as a hazard;
+    /// land released by State, year and kind; devices found and destroyed by State, year and
+    /// category. Aggregated in SQL (a million activities come back as a few hundred rows); no
+    /// coordinates, so any access level may read it.
+    fn hazard_totals(
+        &self,
+        iso3: Option<&str>,
+    ) -> impl Future<Output = Result<demine_analytics::HazardTotals, StoreError>> + Send;
 }
 
 /// The accounting of one area from what is stored: recorded = cancelled + reduced + cleared +
@@ -215,6 +225,13 @@ impl HazardStore for crate::AnyStore {
 
     async fn fields(&self, iso3: &str) -> Result<Vec<CustomField>, StoreError> {
         any_delegate!(self, s => s.fields(iso3))
+    }
+
+    async fn hazard_totals(
+        &self,
+        iso3: Option<&str>,
+    ) -> Result<demine_analytics::HazardTotals, StoreError> {
+        any_delegate!(self, s => s.hazard_totals(iso3))
     }
 
     async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
