@@ -292,7 +292,7 @@ fn breakdown(title: &str, m: &std::collections::BTreeMap<String, f64>, limit: us
     }
     vec![
         h(title),
-        table(&["", "Remaining km2"], &[false, true], rows),
+        table(&["Group", "Remaining km2"], &[false, true], rows),
     ]
 }
 
@@ -354,6 +354,26 @@ fn contamination_section(c: &Contamination, name: &str, notes: &mut Notes) -> Se
 }
 
 fn release_chart(prog: &Progress, title: &str) -> Chart {
+    // Every year from the first to the last: a year without any activity held released nothing
+    // in the hazard data.
+    let first = prog.years.first().map_or(0, |y| y.year);
+    let last = prog.years.last().map_or(0, |y| y.year);
+    let full: Vec<progress::YearProgress> = (first..=last)
+        .map(|y| {
+            prog.years
+                .iter()
+                .find(|p| p.year == y)
+                .cloned()
+                .unwrap_or(progress::YearProgress {
+                    year: y,
+                    ..Default::default()
+                })
+        })
+        .collect();
+    let prog = &Progress {
+        years: full,
+        ..Default::default()
+    };
     Chart {
         title: title.into(),
         kind: ChartKind::StackedBars,
@@ -678,15 +698,28 @@ fn casualty_blocks(list: &[casualties::CasualtyYear], who: &str, notes: &mut Not
     let with_total: Vec<&casualties::CasualtyYear> =
         list.iter().filter(|y| y.total.is_some()).collect();
     if with_total.len() >= 2 {
+        let first = with_total.first().map_or(0, |y| y.year);
+        let last = with_total.last().map_or(0, |y| y.year);
+        let years: Vec<i32> = (first..=last).collect();
         b.push(Block::Chart(Chart {
-            title: "Casualties recorded per year (highest figure where sources differ)".into(),
+            title: "Casualties recorded per year (highest figure where sources differ; years \
+                    without a figure are blank)"
+                .into(),
             kind: ChartKind::StackedBars,
-            x: with_total.iter().map(|y| y.year.to_string()).collect(),
+            x: years.iter().map(|y| y.to_string()).collect(),
             unit: "people".into(),
             series: vec![Series {
                 name: "Casualties".into(),
                 color: RED.into(),
-                values: with_total.iter().map(|y| y.total.map(|t| t.1)).collect(),
+                values: years
+                    .iter()
+                    .map(|y| {
+                        with_total
+                            .iter()
+                            .find(|c| c.year == *y)
+                            .and_then(|c| c.total.map(|t| t.1))
+                    })
+                    .collect(),
                 dashed: false,
             }],
             marker: None,
@@ -932,20 +965,40 @@ fn world(inputs: &Inputs) -> Report {
         ));
     }
     if !unknown.is_empty() {
+        let mut by_ob: std::collections::BTreeMap<String, Vec<&compliance::LateEntry>> =
+            Default::default();
+        for l in &unknown {
+            by_ob
+                .entry(l.obligation.replace('-', " "))
+                .or_default()
+                .push(l);
+        }
         b.push(p(format!(
-            "Deadline passed, no record either way ({}): {}.",
-            unknown.len(),
-            unknown
-                .iter()
-                .map(|l| format!(
-                    "{} ({}, since {})",
-                    l.iso3,
-                    l.obligation.replace('-', " "),
-                    l.since
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
+            "Deadline passed and no record either way ({} obligations): unknown, not overdue.",
+            unknown.len()
         )));
+        let rows = by_ob
+            .iter()
+            .map(|(ob, ls)| {
+                vec![
+                    ob.clone(),
+                    ls.len().to_string(),
+                    ls.iter()
+                        .map(|l| l.since)
+                        .min()
+                        .map_or(String::new(), |d| d.to_string()),
+                    ls.iter()
+                        .map(|l| l.iso3.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ]
+            })
+            .collect();
+        b.push(table(
+            &["Obligation", "States", "Earliest since", "Which (ISO3)"],
+            &[false, true, false, false],
+            rows,
+        ));
     }
     sections.push(section("compliance", "Obligations and compliance", b));
     // Contamination.
@@ -1046,6 +1099,40 @@ fn world(inputs: &Inputs) -> Report {
             "The record holds no world funding figure by this date.",
         )]
     } else {
+        let mut funding = funding;
+        funding.sort_by(|a, b| (a.as_of.start(), &a.measure).cmp(&(b.as_of.start(), &b.measure)));
+        let first = funding.first().map_or(0, |e| e.as_of.year());
+        let last = funding.last().map_or(0, |e| e.as_of.year());
+        let years: Vec<i32> = (first..=last).collect();
+        let series = |m: &str, name: &str, color: &str| Series {
+            name: name.into(),
+            color: color.into(),
+            values: years
+                .iter()
+                .map(|y| {
+                    funding
+                        .iter()
+                        .find(|e| e.as_of.year() == *y && e.measure == m)
+                        .map(|e| e.high / 1e6)
+                })
+                .collect(),
+            dashed: false,
+        };
+        let chart = Chart {
+            title: "Mine action funding per year (years without a figure are blank)".into(),
+            kind: ChartKind::StackedBars,
+            x: years.iter().map(|y| y.to_string()).collect(),
+            unit: "USD million".into(),
+            series: vec![
+                series("funding_international_usd", "International", INK),
+                series(
+                    "funding_national_usd",
+                    "National (affected States)",
+                    REDUCED,
+                ),
+            ],
+            marker: None,
+        };
         let rows = funding
             .iter()
             .map(|e| {
@@ -1056,11 +1143,14 @@ fn world(inputs: &Inputs) -> Report {
                 ]
             })
             .collect();
-        vec![table(
-            &["Year", "Funding", "Amount and source"],
-            &[false, false, true],
-            rows,
-        )]
+        vec![
+            Block::Chart(chart),
+            table(
+                &["Year", "Funding", "Amount and source"],
+                &[false, false, true],
+                rows,
+            ),
+        ]
     };
     sections.push(section("funding", "Funding", b));
     sections.push(world_1997_section(inputs, &mut notes));
