@@ -3,6 +3,8 @@
 //! committed snapshots (`DEMINE_BLESS=1 cargo test -p demine-report` rewrites them), and each
 //! PDF must be one that poppler's `pdftoppm` renders.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -101,7 +103,7 @@ async fn store(dir: &Path) -> AnyStore {
     s.import_areas(&areas, "test", &|_, _| {}).await.unwrap();
     let mut list = Vec::new();
     for (i, year) in (2019..=2024).enumerate() {
-        let x0 = 103.0 + 0.002 * i as f64 * if year == 2022 { 1.0 } else { 1.0 };
+        let x0 = 103.0 + 0.002 * i as f64;
         let width = if year % 2 == 0 { 0.002 } else { 0.0015 };
         let devices = if year == 2023 {
             vec![DeviceFind {
