@@ -49,7 +49,7 @@ padding:0 1rem;color:#1d1d1d;line-height:1.45}h1{color:#1f4e79;margin-bottom:.2r
 h2{color:#1f4e79;border-bottom:2px solid #1f4e79;padding-bottom:.2rem;margin-top:2rem}\
 h3{margin-bottom:.3rem}.sub{color:#555}table{border-collapse:collapse;width:100%;margin:.5rem 0;\
 font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .4rem;vertical-align:top;text-align:left;\
-overflow-wrap:anywhere}th{background:#e8eef5}td.n{text-align:right;white-space:nowrap}\
+overflow-wrap:break-word}th{background:#e8eef5}td.n{text-align:right;white-space:nowrap}\
 .missing{background:#fff6e0;border-left:4px solid #e0a020;padding:.4rem .6rem}\
 figure{margin:.8rem 0}svg{width:100%;height:auto;max-width:48rem}ol.notes{font-size:.8rem;\
 overflow-wrap:anywhere}sup a{text-decoration:none}";
