@@ -138,7 +138,9 @@ pub trait HazardStore: Send + Sync {
     /// State, hazard type, admin area and device list with what still counts as a hazard;
     /// land released by State, year and kind; devices found and destroyed by State, year and
     /// category. Aggregated in SQL (a million activities come back as a few hundred rows); no
-    /// coordinates, so any access level may read it.
+    /// coordinates, so any access level may read it. Without a State, the land release and the
+    /// devices come as world totals (`iso3` None): what the world report needs, without looking
+    /// up every activity's area.
     fn hazard_totals(
         &self,
         iso3: Option<&str>,
