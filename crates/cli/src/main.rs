@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod hazards;
+mod report;
 mod treaty;
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
@@ -33,6 +34,10 @@ enum Command {
     /// Land release activities (non-technical survey, technical survey, clearance) on an area.
     #[command(subcommand)]
     Release(hazards::ReleaseCommand),
+    /// Reports as documents (HTML, Markdown, JSON, PDF): the world, a State's profile, a draft
+    /// Art. 7 report, the figures of an Art. 5(4) extension request.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
@@ -93,6 +98,7 @@ fn run() -> anyhow::Result<u8> {
             Command::Check(args) => check::run(&cli.db, args),
             Command::Hazards(c) => hazards::run(&cli.db, c),
             Command::Release(c) => hazards::run_release(&cli.db, c),
+            Command::Report(c) => report::run(&cli.db, c),
         },
     }
 }

@@ -121,17 +121,10 @@ pub struct Contamination {
     pub source: String,
 }
 
-/// The Monitor's band for an area in km2.
+/// The Monitor's band for an area in km2 (`demine_analytics::contamination::Band`; a figure that
+/// is not a number reads as `unknown`).
 pub fn contamination_band(km2: f64) -> &'static str {
-    if km2 > 100.0 {
-        "massive"
-    } else if km2 >= 20.0 {
-        "large"
-    } else if km2 >= 5.0 {
-        "medium"
-    } else {
-        "small"
-    }
+    demine_analytics::contamination::Band::of_km2(km2).map_or("unknown", |b| b.as_str())
 }
 
 fn band_of(low: f64, high: f64) -> String {
@@ -1296,4 +1289,57 @@ fn latest_per_measure(list: Vec<Estimate>) -> Vec<Estimate> {
     // Newest first; the order of the file within a date.
     out.sort_by_key(|e| std::cmp::Reverse(e.as_of.end()));
     out
+}
+
+/// Every State of the treaty universe with its standing and its obligations as of `as_of`,
+/// sorted by ISO3: what the world compliance view (`demine_analytics::compliance::world_late`)
+/// and the world report take.
+pub async fn compliance_all<S: Store>(
+    store: &S,
+    as_of: NaiveDate,
+) -> Result<Vec<(StateRow, Vec<Obligation>)>, StoreError> {
+    let states_list: Vec<StateRecord> = load(store, Kind::States, None).await?;
+    let mut events = group(
+        load::<_, TreatyEvent>(store, Kind::Events, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let exts = group(
+        load::<_, ExtensionRequest>(store, Kind::Extensions, None).await?,
+        |e| e.iso3.to_string(),
+    );
+    let mut reports = group(
+        known_by(
+            load(store, Kind::Reports, None).await?,
+            as_of,
+            |r: &TransparencyReport| r.received,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let mut stockpiles = group(
+        known_by(
+            load(store, Kind::Stockpiles, None).await?,
+            as_of,
+            |r: &StockpileRecord| r.date,
+        ),
+        |r| r.iso3.to_string(),
+    );
+    let mut out = Vec::new();
+    for s in states_list.iter().filter(|s| s.treaty_universe) {
+        let code = s.iso3.to_string();
+        let recs = StateRecords {
+            events: events.remove(&code).unwrap_or_default(),
+            reports: reports.remove(&code).unwrap_or_default(),
+            stockpiles: stockpiles.remove(&code).unwrap_or_default(),
+        };
+        let st = standing(
+            s,
+            &recs.events,
+            exts.get(&code).map(Vec::as_slice).unwrap_or(&[]),
+            as_of,
+        )?;
+        let obligations = recs.compliance(&st, as_of);
+        out.push((st.row, obligations));
+    }
+    out.sort_by(|a, b| a.0.iso3.cmp(&b.0.iso3));
+    Ok(out)
 }

@@ -3095,3 +3095,119 @@ async fn packed_index_is_used_only_when_current_and_intact(f: &Fresh) {
     let public = f.reopen().await.with_access(Access::Public);
     forbidden(public.index_records_cached(1).await, Access::Operational);
 }
+mod totals {
+    use demine_core::hazard::{Activity, ActivityKind, DeviceCategory, DeviceFind};
+    use demine_geo::{Coord, Geometry, Polygon};
+    use demine_store::{HazardStore, hazards};
+
+    use super::hazards::area;
+    use super::{Fresh, d};
+
+    both!(hazard_totals_add_up);
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
+        Polygon::new(vec![
+            Coord::new(x0, y0),
+            Coord::new(x1, y0),
+            Coord::new(x1, y1),
+            Coord::new(x0, y1),
+            Coord::new(x0, y0),
+        ])
+    }
+
+    /// The totals the reports read agree with the per-area accounting: remaining by State, land
+    /// released by year and kind, devices by year and category; one State's are a part.
+    async fn hazard_totals_add_up(f: &Fresh) {
+        super::seeded(f).await;
+        let s = &f.store;
+        let mut b = area(2, 104.1, 12.0);
+        b.area.admin_area = None;
+        s.import_areas(&[area(1, 104.0, 12.0), b], "t", &|_, _| {})
+            .await
+            .unwrap();
+        let nts = Activity {
+            id: 0,
+            area_id: 1,
+            kind: ActivityKind::NonTechnicalSurvey,
+            start: d("2023-11-01"),
+            end: Some(d("2023-12-05")),
+            organisation: None,
+            method: None,
+            depth_cm: None,
+            devices: vec![],
+        };
+        let clearance = Activity {
+            kind: ActivityKind::Clearance,
+            depth_cm: Some(20),
+            devices: vec![DeviceFind {
+                category: DeviceCategory::ApMine,
+                model: None,
+                location: Some([104.006, 12.001]),
+                depth_cm: None,
+                condition: None,
+                destroyed: Some(d("2024-02-03")),
+            }],
+            start: d("2024-02-01"),
+            end: Some(d("2024-02-10")),
+            ..nts.clone()
+        };
+        s.record_activity(
+            &nts,
+            &Geometry::Polygon(rect(103.99, 11.99, 104.005, 12.02)),
+            "t",
+        )
+        .await
+        .unwrap();
+        s.record_activity(
+            &clearance,
+            &Geometry::Polygon(rect(104.0, 12.0, 104.01, 12.0025)),
+            "t",
+        )
+        .await
+        .unwrap();
+        let a1 = hazards::accounting(s, 1).await.unwrap();
+        let a2 = hazards::accounting(s, 2).await.unwrap();
+        let all = s.hazard_totals(None).await.unwrap();
+        let remaining: f64 = all.areas.iter().map(|a| a.remaining_m2).sum();
+        assert!(
+            (remaining - a1.remaining_m2 - a2.remaining_m2).abs() < 1e-6,
+            "{all:?}"
+        );
+        assert_eq!(all.areas.len(), 2, "grouped by admin area: {all:?}");
+        assert_eq!(all.areas.iter().map(|a| a.hazard_areas).sum::<u64>(), 2);
+        assert_eq!(all.areas[0].devices, vec!["ap-mine".to_string()]);
+        let by = |y: i32, k: &str| {
+            all.releases
+                .iter()
+                .find(|r| r.year == Some(y) && r.kind == k)
+                .map(|r| r.released_m2)
+        };
+        assert!((by(2023, "non-technical-survey").unwrap() - a1.cancelled_m2).abs() < 1e-6);
+        assert!((by(2024, "clearance").unwrap() - a1.cleared_m2).abs() < 1e-6);
+        assert_eq!(all.devices.len(), 1);
+        assert_eq!(
+            (
+                all.devices[0].year,
+                all.devices[0].found,
+                all.devices[0].destroyed
+            ),
+            (Some(2024), 1, 1)
+        );
+        // The world totals carry no State; one State's carry it, and here they are the same land.
+        assert!(all.releases.iter().all(|r| r.iso3.is_none()));
+        let khm = s.hazard_totals(Some("KHM")).await.unwrap();
+        assert_eq!(khm.areas, all.areas);
+        assert!(
+            khm.releases
+                .iter()
+                .all(|r| r.iso3.as_deref() == Some("KHM"))
+        );
+        let sum = |t: &demine_analytics::HazardTotals| -> f64 {
+            t.releases.iter().map(|r| r.released_m2).sum()
+        };
+        assert!((sum(&khm) - sum(&all)).abs() < 1e-6);
+        assert_eq!(khm.devices.len(), all.devices.len());
+        let none = s.hazard_totals(Some("THA")).await.unwrap();
+        assert!(none.areas.is_empty() && none.releases.is_empty() && none.devices.is_empty());
+    }
+}

@@ -135,6 +135,17 @@ pub trait HazardStore: Send + Sync {
         threads: usize,
     ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
 
+    /// The hazard data in totals, for analytics and reports (one State's, or all): areas by
+    /// State, hazard type, admin area and device list with what still counts as a hazard;
+    /// land released by State, year and kind; devices found and destroyed by State, year and
+    /// category. Aggregated in SQL (a million activities come back as a few hundred rows); no
+    /// coordinates, so any access level may read it. Without a State, the land release and the
+    /// devices come as world totals (`iso3` None): what the world report needs, without looking
+    /// up every activity's area.
+    fn hazard_totals(
+        &self,
+        iso3: Option<&str>,
+    ) -> impl Future<Output = Result<demine_analytics::HazardTotals, StoreError>> + Send;
     /// [`HazardStore::index_records`] for the areas whose bounding box meets one of `boxes`
     /// (through the SQLite R*Tree or the PostGIS GiST index): what a check of a few places needs.
     fn index_records_near(
@@ -249,6 +260,13 @@ impl HazardStore for crate::AnyStore {
 
     async fn fields(&self, iso3: &str) -> Result<Vec<CustomField>, StoreError> {
         any_delegate!(self, s => s.fields(iso3))
+    }
+
+    async fn hazard_totals(
+        &self,
+        iso3: Option<&str>,
+    ) -> Result<demine_analytics::HazardTotals, StoreError> {
+        any_delegate!(self, s => s.hazard_totals(iso3))
     }
 
     async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {

@@ -1271,6 +1271,147 @@ macro_rules! hazard_backend {
                     load_rows(self, threads).await
                 }
 
+                async fn hazard_totals(
+                    &self,
+                    iso3: Option<&str>,
+                ) -> Result<demine_analytics::HazardTotals, StoreError> {
+                    use demine_analytics::{AreaTotal, DeviceTotal, ReleaseTotal};
+                    use std::collections::BTreeMap;
+                    let t = "hazard_areas";
+                    let mut tx = self.begin_snapshot().await?;
+                    let (cond, acond) = if iso3.is_some() {
+                        (" WHERE iso3 = $1", " WHERE a.iso3 = $1")
+                    } else {
+                        ("", "")
+                    };
+                    // Areas: the geometry only where nothing was released (remaining_m2 is
+                    // then the recorded area, measured here as the release accounting does).
+                    let sql = format!(
+                        "SELECT id, iso3, hazard_type, status, admin_area, devices, radius_m, \
+                         remaining_m2, CASE WHEN remaining_m2 IS NULL THEN {} END \
+                         FROM hazard_areas{cond}",
+                        gout("geom")
+                    );
+                    type AreaRow = (i64, Option<String>, String, String, Option<String>, String, Option<f64>, Option<f64>, Option<Vec<u8>>);
+                    let mut q = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql));
+                    if let Some(c) = iso3 {
+                        q = q.bind(c.to_string());
+                    }
+                    let rows = q.fetch_all(&mut *tx).await.map_err(db("totalling the hazardous areas"))?;
+                    let mut groups: BTreeMap<(Option<String>, String, Option<String>, Vec<String>), AreaTotal> =
+                        BTreeMap::new();
+                    for (id, code, htype, status, admin, devices, radius, rem, wkb) in rows {
+                        let mut devs: Vec<String> = serde_json::from_str::<Vec<DeviceCategory>>(&devices)
+                            .map_err(|e| corrupt(t, format!("area {id}: devices: {e}")))?
+                            .iter()
+                            .map(|d| d.as_str().to_string())
+                            .collect();
+                        devs.sort();
+                        devs.dedup();
+                        let remaining = match (rem, wkb) {
+                            (Some(m), _) => m,
+                            (None, Some(b)) => {
+                                let shape = shape_from(id, &b, radius)?;
+                                demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(&shape))
+                            }
+                            (None, None) => return Err(corrupt(t, format!("area {id}: no geometry"))),
+                        };
+                        let hazard = demine_core::hazard::counts_as_hazard(&status, rem);
+                        let g = groups
+                            .entry((code.clone(), htype.clone(), admin.clone(), devs.clone()))
+                            .or_insert_with(|| AreaTotal {
+                                iso3: code,
+                                hazard_type: htype,
+                                admin_area: admin,
+                                devices: devs,
+                                hazard_areas: 0,
+                                areas: 0,
+                                remaining_m2: 0.0,
+                            });
+                        g.areas += 1;
+                        if hazard {
+                            g.hazard_areas += 1;
+                            g.remaining_m2 += remaining;
+                        }
+                    }
+                    let year = |s: Option<String>| s.and_then(|s| s.get(..4).and_then(|y| y.parse::<i32>().ok()));
+                    // Per State, each activity is joined to its area for the State; the world
+                    // totals need no State, which spares a million lookups into the areas.
+                    let (sql, dsql) = if iso3.is_some() {
+                        (
+                            format!(
+                                "SELECT a.iso3, substr(COALESCE(r.end_date, r.start_date), 1, 4), \
+                                 r.kind, COUNT(*), SUM(r.released_m2) FROM release_activities r \
+                                 JOIN hazard_areas a ON a.id = r.area_id{acond} \
+                                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+                            ),
+                            format!(
+                                "SELECT a.iso3, substr(COALESCE(d.destroyed, r.end_date, r.start_date), 1, 4), \
+                                 d.category, COUNT(*), SUM(CASE WHEN d.destroyed IS NULL THEN 0 ELSE 1 END) \
+                                 FROM device_finds d JOIN release_activities r ON r.id = d.activity_id \
+                                 JOIN hazard_areas a ON a.id = r.area_id{acond} \
+                                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+                            ),
+                        )
+                    } else {
+                        (
+                            "SELECT CAST(NULL AS TEXT), substr(COALESCE(end_date, start_date), 1, 4), \
+                             kind, COUNT(*), SUM(released_m2) FROM release_activities \
+                             GROUP BY 2, 3 ORDER BY 2, 3"
+                                .to_string(),
+                            "SELECT CAST(NULL AS TEXT), substr(COALESCE(d.destroyed, r.end_date, r.start_date), 1, 4), \
+                             d.category, COUNT(*), SUM(CASE WHEN d.destroyed IS NULL THEN 0 ELSE 1 END) \
+                             FROM device_finds d JOIN release_activities r ON r.id = d.activity_id \
+                             GROUP BY 2, 3 ORDER BY 2, 3"
+                                .to_string(),
+                        )
+                    };
+                    let mut q = sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, Option<f64>)>(
+                        sqlx::AssertSqlSafe(sql),
+                    );
+                    if let Some(c) = iso3 {
+                        q = q.bind(c.to_string());
+                    }
+                    let releases = q
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db("totalling the land release"))?
+                        .into_iter()
+                        .map(|(code, y, kind, n, m2)| ReleaseTotal {
+                            iso3: code,
+                            year: year(y),
+                            kind,
+                            activities: u64::try_from(n).unwrap_or(0),
+                            released_m2: m2.unwrap_or(0.0),
+                        })
+                        .collect();
+                    let mut q = sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, i64)>(
+                        sqlx::AssertSqlSafe(dsql),
+                    );
+                    if let Some(c) = iso3 {
+                        q = q.bind(c.to_string());
+                    }
+                    let devices = q
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db("totalling the devices found"))?
+                        .into_iter()
+                        .map(|(code, y, category, n, destroyed)| DeviceTotal {
+                            iso3: code,
+                            year: year(y),
+                            category,
+                            found: u64::try_from(n).unwrap_or(0),
+                            destroyed: u64::try_from(destroyed).unwrap_or(0),
+                        })
+                        .collect();
+                    tx.commit().await.map_err(db("ending the read"))?;
+                    Ok(demine_analytics::HazardTotals {
+                        areas: groups.into_values().collect(),
+                        releases,
+                        devices,
+                    })
+                }
+
                 async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let sql = index_sql();

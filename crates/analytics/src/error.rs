@@ -1,0 +1,11 @@
+/// What can go wrong computing an answer: the inputs contradict each other.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalyticsError {
+    /// A figure that cannot be used as given (negative, not a number).
+    #[error("{what}: {value} is not a usable figure ({reason})")]
+    BadFigure {
+        what: String,
+        value: f64,
+        reason: String,
+    },
+}
