@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod hazards;
+mod serve;
 mod treaty;
+mod user;
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
 #[derive(Debug, Parser)]
@@ -33,6 +35,12 @@ enum Command {
     /// Land release activities (non-technical survey, technical survey, clearance) on an area.
     #[command(subcommand)]
     Release(hazards::ReleaseCommand),
+    /// Serves the HTTP API over the database: prints the address and serves until SIGTERM or
+    /// Ctrl-C (requests in flight are finished first).
+    Serve(serve::ServeArgs),
+    /// Accounts of `demine serve`: add, list, disable, passwd, token.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
@@ -78,6 +86,8 @@ fn run() -> anyhow::Result<()> {
             Command::Check(args) => check::run(&cli.db, args),
             Command::Hazards(c) => hazards::run(&cli.db, c),
             Command::Release(c) => hazards::run_release(&cli.db, c),
+            Command::Serve(args) => serve::run(&cli.db, args),
+            Command::User(c) => user::run(&cli.db, c),
         },
     }
 }

@@ -1,0 +1,58 @@
+//! `demine serve`: the HTTP API (and, once it lands, the dashboard) over the local database.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use crate::registry::DbArgs;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port). Also DEMINE_LISTEN.
+    #[arg(long, env = "DEMINE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Send the session cookie over HTTPS only (behind a TLS proxy). Also DEMINE_SECURE_COOKIES.
+    #[arg(long, env = "DEMINE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Log lines as JSON (for a log collector) or as text.
+    #[arg(long, value_enum, env = "DEMINE_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// The most detailed level logged: error, warn, info, debug or trace. Also DEMINE_LOG.
+    #[arg(long, env = "DEMINE_LOG", default_value = "info")]
+    pub log: tracing::Level,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn run(db: &DbArgs, args: ServeArgs) -> Result<()> {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(args.log)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match args.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let store = db.open().await?;
+        let opts = demine_server::serve::Options {
+            listen: args.listen,
+            demo: false,
+            secure_cookies: args.secure_cookies,
+        };
+        demine_server::serve::run(store, &opts, demine_server::no_pages(), |addr| {
+            println!("demine serving on http://{addr}/ (API http://{addr}/api/v1/, docs http://{addr}/api/v1/docs)");
+        })
+        .await
+        .with_context(|| format!("serving on {}", args.listen))
+    })
+}
