@@ -253,3 +253,39 @@ async fn the_demo_labels_every_response_synthetic() {
     assert_eq!(r.headers[demine_server::SYNTHETIC_HEADER], "synthetic");
     assert_eq!(r.json()["synthetic"], true, "problems too");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
+    use demine_store::accounts::AccountStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    let (store, users) = demine_server::demo::open(&path, 5).await.unwrap();
+    let areas = store.areas(&Default::default()).await.unwrap();
+    assert_eq!(areas.len(), 60);
+    assert!(
+        areas.iter().any(|a| a.remaining_m2.is_some()),
+        "land release recorded"
+    );
+    assert_eq!(users.len(), demine_server::demo::DEMO_USERS.len());
+    let (u, hash) = store.user_with_hash(&users[0].name).await.unwrap().unwrap();
+    assert!(
+        demine_server::auth::verify_password(&users[0].password, &hash),
+        "{u:?}"
+    );
+    store.close().await.unwrap();
+    // Opened again: the same programme, not a second one.
+    let (store, again) = demine_server::demo::open(&path, 5).await.unwrap();
+    assert_eq!(store.areas(&Default::default()).await.unwrap().len(), 60);
+    assert_eq!(again[0].password, users[0].password);
+    store.close().await.unwrap();
+    // A real database is never taken for the demo.
+    let real = dir.path().join("real.db");
+    demine_store::ops::open_seeded(real.to_str().unwrap(), "t")
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    let e = demine_server::demo::open(&real, 5).await.unwrap_err();
+    assert!(e.to_string().contains("not a demo database"), "{e}");
+}
