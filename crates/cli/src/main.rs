@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 mod check;
 mod hazards;
 mod report;
+mod serve;
 mod treaty;
+mod user;
 
 /// demine: the Mine Ban Treaty as executable rules, and the world's mine action data.
 #[derive(Debug, Parser)]
@@ -38,6 +40,12 @@ enum Command {
     /// Art. 7 report, the figures of an Art. 5(4) extension request.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Serves the HTTP API over the database: prints the address and serves until SIGTERM or
+    /// Ctrl-C (requests in flight are finished first).
+    Serve(serve::ServeArgs),
+    /// Accounts of `demine serve`: add, list, disable, passwd, token.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
@@ -99,6 +107,8 @@ fn run() -> anyhow::Result<u8> {
             Command::Hazards(c) => hazards::run(&cli.db, c),
             Command::Release(c) => hazards::run_release(&cli.db, c),
             Command::Report(c) => report::run(&cli.db, c),
+            Command::Serve(args) => serve::run(&cli.db, args).map(|()| 0),
+            Command::User(c) => user::run(&cli.db, c).map(|()| 0),
         },
     }
 }

@@ -214,7 +214,11 @@ pub fn entity_sensitivity(entity: &str) -> Sensitivity {
     if let Some(k) = Kind::ALL.into_iter().find(|k| k.name() == entity) {
         return k.table().sensitivity;
     }
-    if entity.starts_with("hazard_") || entity.starts_with("release_") {
+    if entity.starts_with("account_") {
+        // Who holds an account, their role and scope: personal data.
+        return Sensitivity::Restricted;
+    }
+    if entity.starts_with("hazard_") || entity.starts_with("release_") || entity == "field_report" {
         Sensitivity::Partner
     } else {
         Sensitivity::Public

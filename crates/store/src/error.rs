@@ -88,6 +88,9 @@ pub enum StoreError {
         holder: String,
         waited_s: u64,
     },
+    /// A change conflicts with what is stored (a name taken, a report no longer a draft).
+    #[error("{what}: {reason}")]
+    Conflict { what: String, reason: String },
     /// Geometry could not be read, checked or written.
     #[error(transparent)]
     Geo(#[from] demine_geo::GeoError),

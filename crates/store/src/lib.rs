@@ -12,6 +12,7 @@
 //! new trait methods for what is not tabular (geometry), implemented in `backend.rs`.
 
 pub mod access;
+pub mod accounts;
 mod audit;
 mod backend;
 pub mod boundaries;
@@ -156,7 +157,8 @@ pub trait Store: Send + Sync {
     fn backup(&self, path: &Path) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Either backend, chosen at run time from a database URL or path.
+/// Either backend, chosen at run time from a database URL or path. Cloning shares the
+/// connection pool (the server hands each request a clone at the requester's access level).
 #[derive(Debug, Clone)]
 pub enum AnyStore {
     Sqlite(SqliteStore),

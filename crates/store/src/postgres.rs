@@ -208,6 +208,7 @@ fn redact(url: &str) -> String {
 }
 
 crate::backend::sql_backend!(PgStore, sqlx::Postgres);
+crate::accounts::accounts_backend!(PgStore);
 crate::hazards::hazard_backend!(
     PgStore,
     sqlx::Postgres,

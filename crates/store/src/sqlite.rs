@@ -566,6 +566,7 @@ pub(crate) fn remove_stale_temps(path: &Path) -> usize {
 }
 
 crate::backend::sql_backend!(SqliteStore, sqlx::Sqlite);
+crate::accounts::accounts_backend!(SqliteStore);
 crate::hazards::hazard_backend!(
     SqliteStore,
     sqlx::Sqlite,

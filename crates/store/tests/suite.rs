@@ -3211,3 +3211,171 @@ mod totals {
         assert!(none.areas.is_empty() && none.releases.is_empty() && none.devices.is_empty());
     }
 }
+
+/// Accounts and field reports (migration 0050): users, tokens, sessions, drafts and decisions,
+/// each change in the audit chain under the name of whoever made it.
+mod accounts {
+    use demine_store::accounts::{
+        AccountStore, Decision, NewReport, NewUser, ReportKind, ReportStatus, Role,
+    };
+    use demine_store::{Access, Store, StoreError, ops};
+
+    use super::Fresh;
+
+    both!(
+        users_tokens_and_sessions,
+        field_reports_move_from_draft_to_decided,
+    );
+
+    fn user(name: &str, role: Role) -> NewUser {
+        NewUser {
+            name: name.into(),
+            role,
+            iso3: Some("KHM".into()),
+            organisation: Some("CMAC".into()),
+            restricted: false,
+            password_hash: "$argon2id$not-a-real-hash".into(),
+        }
+    }
+
+    async fn users_tokens_and_sessions(f: &Fresh) {
+        let s = &f.store;
+        let u = s
+            .add_user(&user("ana", Role::Editor), "root")
+            .await
+            .unwrap();
+        assert_eq!(u.role, Role::Editor);
+        assert!(!u.disabled);
+        let again = s.add_user(&user("ana", Role::Viewer), "root").await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict { .. })),
+            "{again:?}"
+        );
+        let (got, hash) = s.user_with_hash("ana").await.unwrap().unwrap();
+        assert_eq!(got, u);
+        assert_eq!(hash, "$argon2id$not-a-real-hash");
+        assert!(s.user_with_hash("nobody").await.unwrap().is_none());
+
+        s.add_token("ana", "tokhash", "script", "root")
+            .await
+            .unwrap();
+        assert_eq!(s.token_user("tokhash").await.unwrap().unwrap().name, "ana");
+        assert!(s.token_user("other").await.unwrap().is_none());
+        assert!(matches!(
+            s.add_token("nobody", "h2", "x", "root").await,
+            Err(StoreError::NotFound { .. })
+        ));
+
+        s.create_session("sess", "ana", "csrf1", 100, 200)
+            .await
+            .unwrap();
+        let (su, csrf) = s.session("sess", 150).await.unwrap().unwrap();
+        assert_eq!((su.name.as_str(), csrf.as_str()), ("ana", "csrf1"));
+        assert!(s.session("sess", 200).await.unwrap().is_none(), "expired");
+        s.end_session("sess", 150).await.unwrap();
+        assert!(s.session("sess", 150).await.unwrap().is_none(), "ended");
+
+        s.create_session("sess2", "ana", "c", 100, 1000)
+            .await
+            .unwrap();
+        let d = s.set_disabled("ana", true, "root").await.unwrap();
+        assert!(d.disabled);
+        assert!(
+            s.session("sess2", 150).await.unwrap().is_none(),
+            "disabling ends sessions"
+        );
+        s.set_password("ana", "newhash", "root").await.unwrap();
+        assert_eq!(s.user_with_hash("ana").await.unwrap().unwrap().1, "newhash");
+        assert_eq!(s.users().await.unwrap().len(), 1);
+
+        // Audited under the actor's name; never the hash; restricted tier in the log.
+        let log = s.audit_entries().await.unwrap();
+        let acc: Vec<_> = log
+            .iter()
+            .filter(|e| e.entity.starts_with("account_"))
+            .collect();
+        assert_eq!(acc.len(), 4, "{acc:?}");
+        assert!(acc.iter().all(|e| e.actor == "root"));
+        let text = serde_json::to_string(&log).unwrap();
+        assert!(!text.contains("newhash") && !text.contains("not-a-real-hash"));
+        assert!(!text.contains("tokhash"));
+        let public = demine_store::access::redact_entries(log, Access::Operational);
+        let text = serde_json::to_string(&public).unwrap();
+        assert!(
+            !text.contains("CMAC"),
+            "account entries are withheld below restricted"
+        );
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+
+    async fn field_reports_move_from_draft_to_decided(f: &Fresh) {
+        let s = &f.store;
+        let new = NewReport {
+            kind: ReportKind::NewArea,
+            iso3: "KHM".into(),
+            organisation: Some("CMAC".into()),
+            area_id: None,
+            payload: serde_json::json!({"type": "Feature"}),
+            supersedes: None,
+        };
+        let r1 = s.add_report(&new, "ana").await.unwrap();
+        assert_eq!(
+            (r1.id, r1.status, r1.author.as_str()),
+            (1, ReportStatus::Draft, "ana")
+        );
+        let edited = s
+            .edit_report(1, &serde_json::json!({"type": "Feature", "v": 2}), "ana")
+            .await
+            .unwrap();
+        assert_eq!(edited.payload["v"], 2);
+        let approve = Decision {
+            status: ReportStatus::Approved,
+            note: Some("ok".into()),
+            outcome: Some(serde_json::json!({"inserted": 1})),
+        };
+        let d = s.decide_report(1, &approve, "rev").await.unwrap();
+        assert_eq!(
+            (d.status, d.reviewer.as_deref()),
+            (ReportStatus::Approved, Some("rev"))
+        );
+        // Approved: neither editable nor decidable again.
+        let e = s.edit_report(1, &serde_json::json!({}), "ana").await;
+        assert!(matches!(e, Err(StoreError::Conflict { .. })), "{e:?}");
+        let e = s.decide_report(1, &approve, "rev").await;
+        assert!(matches!(e, Err(StoreError::Conflict { .. })), "{e:?}");
+        // Superseded by an approved successor, in the same transaction.
+        let r2 = s
+            .add_report(
+                &NewReport {
+                    supersedes: Some(1),
+                    ..new.clone()
+                },
+                "ana",
+            )
+            .await
+            .unwrap();
+        assert_eq!(r2.id, 2);
+        s.decide_report(2, &approve, "rev").await.unwrap();
+        assert_eq!(
+            s.report(1).await.unwrap().unwrap().status,
+            ReportStatus::Superseded
+        );
+        let r3 = s.add_report(&new, "ana").await.unwrap();
+        let rejected = Decision {
+            status: ReportStatus::Rejected,
+            note: None,
+            outcome: None,
+        };
+        s.decide_report(r3.id, &rejected, "rev").await.unwrap();
+        let all = s.reports(Some("KHM")).await.unwrap();
+        assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3, 2, 1]);
+        assert!(s.reports(Some("AFG")).await.unwrap().is_empty());
+        assert!(matches!(
+            s.edit_report(99, &serde_json::json!({}), "ana").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let log = s.audit_entries().await.unwrap();
+        assert_eq!(log.iter().filter(|e| e.entity == "field_report").count(), 8);
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+}

@@ -1,0 +1,251 @@
+//! The API in-process: sessions with CSRF, tokens, rate limiting, problem details, tiers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{PASSWORD, call, send, world};
+
+fn login_req(name: &str, password: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"name": name, "password": password}).to_string(),
+        ))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sessions_need_the_csrf_token_for_every_write() {
+    let w = world().await;
+    let r = send(&w.app, login_req("admin", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let csrf = r.json()["csrf"].as_str().unwrap().to_string();
+
+    let post = |csrf: Option<&str>, form: bool| {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/users/admin/tokens")
+            .header(header::COOKIE, session.clone());
+        if let Some(c) = csrf
+            && !form
+        {
+            b = b.header("x-csrf-token", c);
+        }
+        if form {
+            // A form post carries the token as a field; the JSON handler then refuses the body,
+            // but only after the CSRF check let it through.
+            b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("label=x&csrf={}", csrf.unwrap_or(""))))
+                .unwrap()
+        } else {
+            b.header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"label":"browser"}"#))
+                .unwrap()
+        }
+    };
+    let r = send(&w.app, post(None, false)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+    let r = send(&w.app, post(Some("c_wrong"), false)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(&w.app, post(Some(&csrf), false)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = send(&w.app, post(Some("c_wrong"), true)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(&w.app, post(Some(&csrf), true)).await;
+    assert_ne!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+
+    // Reads need no token; the session says who is logged in.
+    let who = send(
+        &w.app,
+        Request::builder()
+            .uri("/api/v1/session")
+            .header(header::COOKIE, session.clone())
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(who.json()["user"]["name"], "admin");
+    assert_eq!(who.json()["csrf"], csrf.as_str());
+
+    // Logging out ends the session: the cookie no longer works.
+    let out = send(
+        &w.app,
+        Request::builder()
+            .method(Method::DELETE)
+            .uri("/api/v1/session")
+            .header(header::COOKIE, session.clone())
+            .header("x-csrf-token", csrf.clone())
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let after = send(
+        &w.app,
+        Request::builder()
+            .uri("/api/v1/hazards")
+            .header(header::COOKIE, session)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logins_are_rate_limited_and_do_not_tell_names_apart() {
+    let w = world().await;
+    let wrong = send(&w.app, login_req("viewer", "wrong password!")).await;
+    let nobody = send(&w.app, login_req("nobody", "wrong password!")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["detail"], nobody.json()["detail"]);
+    for _ in 0..4 {
+        send(&w.app, login_req("viewer", "wrong password!")).await;
+    }
+    // The right password is refused too while the name is locked out.
+    let r = send(&w.app, login_req("viewer", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    // Another name is not locked out.
+    let r = send(&w.app, login_req("admin", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_credentials_and_bad_input_are_problems() {
+    let w = world().await;
+    let r = send(
+        &w.app,
+        Request::builder()
+            .uri("/api/v1/states")
+            .header(header::AUTHORIZATION, "Bearer dmn_nope")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a bad token is not anonymous"
+    );
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/states?as_of=yesterday",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+    assert!(r.json()["detail"].as_str().unwrap().contains("yesterday"));
+    let r = call(&w, Method::GET, "/api/v1/hazards/abc", Some("admin"), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+    let r = call(&w, Method::GET, "/api/v1/nothing", None, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/hazards?bbox=1,2,3",
+        Some("admin"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = call(&w, Method::GET, "/api/v1/health", None, None).await;
+    assert_eq!(r.json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn tiers_hold_for_hazards_and_victims() {
+    let w = world().await;
+    // Anonymous visitors read the record and aggregates, never hazard coordinates.
+    let r = call(&w, Method::GET, "/api/v1/states/KHM", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = call(&w, Method::GET, "/api/v1/casualties", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for uri in [
+        "/api/v1/hazards",
+        "/api/v1/hazards/7",
+        "/api/v1/hazards/7/history",
+    ] {
+        let r = call(&w, Method::GET, uri, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(!r.text().contains("103.12"), "{uri}");
+    }
+    let r = call(&w, Method::GET, "/api/v1/hazards/7", Some("viewer"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("103.12"), "{}", r.text());
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/hazards?bbox=103,13,104,14",
+        Some("viewer"),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["features"].as_array().unwrap().len(), 1);
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/hazards?bbox=0,0,1,1",
+        Some("viewer"),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["features"].as_array().unwrap().len(), 0);
+    // Field teams see only their own organisation's areas; other States' editors none of KHM's.
+    let r = call(&w, Method::GET, "/api/v1/hazards/7", Some("editor"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for who in ["editor-halo", "editor-afg"] {
+        let r = call(&w, Method::GET, "/api/v1/hazards/7", Some(who), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        let r = call(
+            &w,
+            Method::GET,
+            "/api/v1/hazards/7/history",
+            Some(who),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        let r = call(&w, Method::GET, "/api/v1/hazards", Some(who), None).await;
+        assert_eq!(r.json()["features"].as_array().unwrap().len(), 0, "{who}");
+    }
+    // Victims' identities: the restricted permission only.
+    let r = call(&w, Method::GET, "/api/v1/records/victims", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/records/victims",
+        Some("viewer"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/records/victims",
+        Some("researcher"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["tier"], "restricted");
+}
