@@ -5,23 +5,25 @@
 //! hazard rule (`demine_core::hazard::counts_as_hazard`) keeps, as its remaining geometry
 //! (released land is not a hazard). With `--hazards FILE` they come from a file instead.
 //!
-//! "Safe" is only said about a place the data covers ([`Cover`]): elsewhere the answer is "no
-//! hazard data here", with its own exit code, never "safe".
+//! "Safe" is only said about a place the data covers: elsewhere the answer is "no hazard data
+//! here", with its own exit code, never "safe". The check itself is `demine_app`'s: this module
+//! reads the files, calls it and prints the answer.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use demine_geo::csvfmt::read_points;
-use demine_geo::geodesy::degree_margins;
-use demine_geo::{
-    BatchMode, BatchPoint, Bbox, Collection, Coord, Fault, FileFormat, Geometry, HazardIndex,
-    HazardRecord, Hit, hazard_records, read_features,
+use demine_app::{
+    App, BatchCheck, BatchDetail, Checker, HazardHit, PointCheck, RouteCheck, Verdict,
 };
-use demine_store::boundaries::{self, StateCover};
-use demine_store::coverage::HazardCoverage;
+use demine_geo::csvfmt::read_points;
+use demine_geo::{
+    BatchPoint, Collection, Fault, FileFormat, Geometry, HazardRecord, hazard_records,
+    read_features,
+};
 
 /// Arguments of `demine check`.
 #[derive(Debug, Args)]
@@ -171,11 +173,6 @@ pub fn load_hazard_records(
     Ok(hazard_records(&name, c.features)?)
 }
 
-/// Builds the index from records (status rule: [`demine_geo::counts_as_hazard`]).
-pub fn build_index(records: Vec<HazardRecord>) -> Result<HazardIndex> {
-    Ok(HazardIndex::build(records)?)
-}
-
 struct Clock {
     on: bool,
     t: Instant,
@@ -190,321 +187,33 @@ impl Clock {
     }
 }
 
-/// The hazard records of the store (one query, decoded on `threads` threads; already selected by
-/// the hazard rule) and what the store covers.
-fn store_records(
-    db: &crate::registry::DbArgs,
-    threads: usize,
-) -> Result<(Vec<HazardRecord>, HazardCoverage)> {
-    use demine_store::HazardStore;
-    let rt = tokio::runtime::Builder::new_current_thread()
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    rt.block_on(async {
-        let store = db.open_existing().await?;
-        // Store errors are errors (exit 1) here: exit codes 3 and 4 mean hazard and no data.
-        // The two queries run side by side (the coverage's are small aggregates).
-        let (records, cover) = tokio::join!(
-            store.index_records(threads),
-            demine_store::coverage::hazard_coverage(&store)
-        );
-        let mut records = records.context("loading the hazards from the database")?;
-        let cover = cover.context("reading what the database covers")?;
-        // The store selected these by their stored status; a source word that reads as released
-        // (an area reopened since) must not drop them again: show the status that counts.
-        for r in &mut records {
-            if !demine_geo::counts_as_hazard(&r.status) {
-                r.status = demine_core::hazard::AreaStatus::Open.as_str().to_string();
-            }
-        }
-        Ok((records, cover))
-    })
+        .context("starting the async runtime")
 }
 
-/// What the hazard data covers: where "safe" may be said. See the command's help and
-/// `docs/hazards.md` ("Coverage").
-struct Cover {
-    /// Boxes covered whole, already widened by the distance.
-    boxes: Vec<Bbox>,
-    /// Where the covered States' data covers places (None when no State is covered): inside
-    /// them, and not within the distance of another State (hazards across that border are not
-    /// known).
-    states: Option<StateCover>,
-    /// The covered States.
-    names: std::collections::BTreeSet<String>,
-    /// The distance of the check, in metres.
-    within: f64,
-    /// What the data is, for messages ("the database", or the file's name).
-    source: String,
+/// The geometries of a route or site file, each with its position in the file.
+fn read_route(route: &Path, n: usize) -> Result<(String, Vec<(usize, Geometry)>)> {
+    let name = route.display().to_string();
+    let c = read_feature_file(route, n)?;
+    report_warnings(&name, &c.warnings);
+    let geoms: Vec<(usize, Geometry)> = c
+        .features
+        .into_iter()
+        .filter_map(|f| f.geometry.map(|g| (f.index, g)))
+        .collect();
+    if geoms.is_empty() {
+        bail!("{name}: no geometry to check");
+    }
+    Ok((name, geoms))
 }
 
-/// A box widened by `metres` on every side (at the latitude nearest the equator, where a degree
-/// of longitude is longest, so the widening is never more than asked).
-/// The box of a ring's vertices.
-fn ring_bbox(ring: &[Coord]) -> Option<Bbox> {
-    let mut it = ring.iter();
-    let mut b = Bbox::of_point(*it.next()?);
-    for c in it {
-        b.extend(*c);
-    }
-    Some(b)
-}
-
-/// The extent of a file's areas: their latitudes, and the shortest arc of longitudes that holds
-/// every area (the circle minus its widest gap), as one box, or two when that arc crosses the
-/// antimeridian. Data drawn across ±180 covers a narrow band there, never the whole world.
-fn file_extent(parts: &[Bbox]) -> Vec<Bbox> {
-    let Some(first) = parts.first() else {
-        return Vec::new();
-    };
-    let (mut min_lat, mut max_lat) = (first.min_lat, first.max_lat);
-    let mut spans: Vec<(f64, f64)> = Vec::with_capacity(parts.len());
-    for b in parts {
-        min_lat = min_lat.min(b.min_lat);
-        max_lat = max_lat.max(b.max_lat);
-        spans.push((b.min_lon, b.max_lon));
-    }
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Merge overlapping spans, then find the widest gap between them, the one across ±180
-    // (from the last span's end round to the first span's start) included.
-    let mut merged: Vec<(f64, f64)> = Vec::new();
-    for (lo, hi) in spans {
-        match merged.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => merged.push((lo, hi)),
-        }
-    }
-    let (Some(&(first_lo, _)), Some(&(_, last_hi))) = (merged.first(), merged.last()) else {
-        return Vec::new();
-    };
-    let mut widest = (first_lo + 360.0 - last_hi, None);
-    for (i, w) in merged.windows(2).enumerate() {
-        let gap = w[1].0 - w[0].1;
-        if gap > widest.0 {
-            widest = (gap, Some(i));
-        }
-    }
-    let lat_box = |min_lon, max_lon| Bbox {
-        min_lon,
-        min_lat,
-        max_lon,
-        max_lat,
-    };
-    match widest.1 {
-        // The widest gap is across ±180: one box from the first span to the last.
-        None => vec![lat_box(first_lo, last_hi)],
-        // The widest gap is inside: the extent runs east from after it round through ±180.
-        Some(i) => vec![
-            lat_box(merged[i + 1].0, 180.0),
-            lat_box(-180.0, merged[i].1),
-        ],
-    }
-}
-
-fn widen(b: Bbox, metres: f64) -> Bbox {
-    let lat = if b.min_lat <= 0.0 && b.max_lat >= 0.0 {
-        0.0
-    } else {
-        b.min_lat.abs().min(b.max_lat.abs())
-    };
-    let (_, dlat) = degree_margins(0.0, metres);
-    let (dlon, _) = degree_margins(lat, metres);
-    let dlon = dlon.min(360.0);
-    Bbox {
-        min_lon: b.min_lon - dlon,
-        min_lat: b.min_lat - dlat,
-        max_lon: b.max_lon + dlon,
-        max_lat: b.max_lat + dlat,
-    }
-}
-
-fn in_box(b: &Bbox, p: Coord) -> bool {
-    b.min_lon <= p.lon && p.lon <= b.max_lon && b.min_lat <= p.lat && p.lat <= b.max_lat
-}
-
-impl Cover {
-    /// The database's coverage: the States with areas filed under them, and the box of the areas
-    /// filed under no State.
-    fn of_store(c: &HazardCoverage, within: f64) -> Result<Cover> {
-        let states = if c.states.is_empty() {
-            None
-        } else {
-            Some(boundaries::get()?.cover(&c.states, within)?)
-        };
-        Ok(Cover {
-            boxes: c.unfiled.map(|b| widen(b, within)).into_iter().collect(),
-            states,
-            names: c.states.clone(),
-            within,
-            source: "the database".into(),
-        })
-    }
-
-    /// A hazards file's coverage: the box around all its areas, any status.
-    fn of_file(records: &[HazardRecord], name: &str, within: f64) -> Cover {
-        // One box per polygon (a part split at the antimeridian is a polygon of its own), so
-        // that the file's extent can be found on the circle of longitudes.
-        let mut parts: Vec<Bbox> = Vec::new();
-        for r in records {
-            match &r.shape {
-                demine_geo::HazardShape::MultiPolygon(ps) => {
-                    parts.extend(ps.iter().filter_map(|p| ring_bbox(&p.exterior)));
-                }
-                other => parts.extend(other.bbox()),
-            }
-        }
-        Cover {
-            boxes: file_extent(&parts)
-                .into_iter()
-                .map(|b| widen(b, within))
-                .collect(),
-            states: None,
-            names: Default::default(),
-            within,
-            source: name.to_string(),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.boxes.is_empty() && self.states.is_none()
-    }
-
-    /// Whether the data covers `p`.
-    fn covers(&self, p: Coord) -> bool {
-        self.boxes.iter().any(|b| in_box(b, p)) || self.states.as_ref().is_some_and(|s| s.covers(p))
-    }
-
-    /// [`Cover::covers`] for many places: the boxes first, then one batch query of the covered
-    /// States' boundaries for the places left.
-    fn covers_all(&self, places: &[Coord], threads: usize) -> Result<Vec<bool>> {
-        let mut covered: Vec<bool> = places
-            .iter()
-            .map(|p| self.boxes.iter().any(|b| in_box(b, *p)))
-            .collect();
-        if let Some(states) = &self.states {
-            let (left, at): (Vec<Coord>, Vec<usize>) = places
-                .iter()
-                .zip(&covered)
-                .enumerate()
-                .filter(|(_, (_, c))| !**c)
-                .map(|(i, (p, _))| (*p, i))
-                .unzip();
-            for (i, c) in at.into_iter().zip(states.covers_all(&left, threads)?) {
-                if let Some(slot) = covered.get_mut(i) {
-                    *slot = c;
-                }
-            }
-        }
-        Ok(covered)
-    }
-
-    /// The States without data that make `p` uncovered: the State it is in, or when that one is
-    /// covered, the others within the distance. Empty at sea.
-    fn missing_states(&self, p: Coord) -> Vec<String> {
-        let at = state_names(p);
-        if !at.iter().any(|s| self.names.contains(s)) {
-            return at;
-        }
-        boundaries::get()
-            .map(|b| {
-                b.states_near(p, self.within)
-                    .into_iter()
-                    .filter(|s| !self.names.contains(*s))
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Why `p` has no data, in words, and the State it is in (if any).
-    fn no_data_reason(&self, p: Coord) -> (String, Option<String>) {
-        let states = state_names(p);
-        let state = states.first().cloned();
-        if states.iter().any(|s| self.names.contains(s)) {
-            // In a covered State, but near another one without data.
-            let near = self.missing_states(p);
-            let text = format!(
-                "no hazard data for {} within {} m of here (across the border from {}; {} \
-                 holds no hazardous area filed under {})",
-                near.join("/"),
-                self.within,
-                states.join("/"),
-                self.source,
-                near.join("/")
-            );
-            return (text, near.first().cloned().or(state));
-        }
-        let what = if self.is_empty() {
-            format!("{} holds no hazardous area at all", self.source)
-        } else if self.states.is_none() && self.source != "the database" {
-            format!("the place is outside the area {} covers", self.source)
-        } else {
-            format!(
-                "{} holds no hazardous area filed under this State",
-                self.source
-            )
-        };
-        let text = match states.as_slice() {
-            [] if self.is_empty() => {
-                format!("no hazard data here (in no State's boundary: at sea or unmapped; {what})")
-            }
-            [] => "no hazard data here (in no State's boundary: at sea or unmapped)".to_string(),
-            s => format!("no hazard data for {} here ({what})", s.join("/")),
-        };
-        (text, state)
-    }
-}
-
-/// The States (ISO3) whose boundary holds `p`; none when the boundaries cannot be read.
-fn state_names(p: Coord) -> Vec<String> {
-    boundaries::get()
-        .map(|b| b.states_at(p).into_iter().map(String::from).collect())
-        .unwrap_or_default()
-}
-
-/// The answer for one place or feature, in the order the exit code ranks them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Verdict {
-    Safe,
-    NoData,
-    Hazard,
-}
-
-impl Verdict {
-    fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Safe => "safe",
-            Verdict::NoData => "no-data",
-            Verdict::Hazard => "hazard",
-        }
-    }
-
-    fn exit_code(self) -> i32 {
-        match self {
-            Verdict::Safe => 0,
-            Verdict::NoData => 4,
-            Verdict::Hazard => 3,
-        }
-    }
-}
-
-/// Runs `demine check`.
-pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
-    if !(args.within.is_finite() && args.within >= 0.0) {
-        bail!(
-            "--within must be a non-negative number of metres, not {}",
-            args.within
-        );
-    }
-    if let Some(r) = args.default_radius
-        && !demine_geo::valid_radius(r)
-    {
-        bail!(
-            "--default-radius must be a number of metres above 0 and at most {}, not {r}",
-            demine_geo::MAX_RADIUS_M
-        );
-    }
+/// Runs `demine check`; returns the exit code of its answer (0 safe, 3 hazard, 4 no data).
+pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<u8> {
+    demine_app::check::valid_within(args.within)?;
+    demine_app::hazards::check_default_radius(args.default_radius)?;
     let modes = [
         args.lon.is_some(),
         args.points.is_some(),
@@ -518,43 +227,25 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
         on: args.timings,
         t: Instant::now(),
     };
-    let mut buf = Vec::new();
-    // From the store, the points file is read on another thread meanwhile: loading the hazards
-    // keeps mostly one core busy. From a file, both readings share one buffer, one after the other.
-    let ((records, from_store), early_points) = match (&args.hazards, &args.points) {
-        (Some(path), _) => {
+    let verdict = match &args.hazards {
+        Some(path) => {
+            let mut buf = Vec::new();
             let records = load_hazard_records(path, n, args.default_radius, &mut buf)?;
-            let cover = Cover::of_file(&records, &path.display().to_string(), args.within);
-            ((records, Err(cover)), None)
+            clock.lap("hazards read");
+            let checker = Checker::from_file(records, &path.display().to_string())?;
+            clock.lap("index built");
+            timings(&args, &checker);
+            check_with(&checker, &args, n, &mut clock, &mut buf)?
         }
-        (None, Some(points)) => std::thread::scope(|s| {
-            let reader = s.spawn(|| read_batch_points(points, n, &mut Vec::new()));
-            let records = store_records(db, n);
-            let points = reader.join().map_err(|_| {
-                anyhow::anyhow!(
-                    "reading {}: the reading thread failed; nothing was checked",
-                    points.display()
-                )
-            });
-            let (records, cover) = records?;
-            Ok::<_, anyhow::Error>(((records, Ok(cover)), Some(points??)))
-        })?,
-        (None, None) => {
-            let (records, cover) = store_records(db, n)?;
-            ((records, Ok(cover)), None)
-        }
+        None => check_store(db, &args, n, &mut clock)?,
     };
-    clock.lap("hazards read");
-    let (index, cover) = match from_store {
-        // The store's query already applied the hazard rule to the stored status.
-        Ok(c) => (
-            HazardIndex::build_with(records, |_| true)?,
-            Cover::of_store(&c, args.within)?,
-        ),
-        Err(cover) => (build_index(records)?, cover),
-    };
-    clock.lap("index built");
+    Ok(verdict.exit_code())
+}
+
+/// Prints the index's size with --timings.
+fn timings(args: &CheckArgs, checker: &Checker) {
     if args.timings {
+        let index = checker.index();
         eprintln!(
             "index: {} hazards ({} left out by status), {} vertices, {:.1} MiB",
             index.len(),
@@ -563,288 +254,135 @@ pub fn run(db: &crate::registry::DbArgs, args: CheckArgs) -> Result<()> {
             index.heap_bytes() as f64 / 1048576.0
         );
     }
-    let verdict = if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
-        check_point(&index, &cover, lon, lat, &args)?
-    } else if let Some(path) = &args.points {
-        let points = match early_points {
-            Some(points) => points,
-            None => read_batch_points(path, n, &mut buf)?,
-        };
-        clock.lap("points read");
-        check_batch(&index, &cover, points, &args, n, &mut clock)?
-    } else if let Some(route) = &args.route {
-        check_route(&index, &cover, route, &args, n)?
-    } else {
-        bail!("give exactly one of --lon/--lat, --points or --route (see demine check --help)");
-    };
-    if verdict != Verdict::Safe {
-        std::io::stdout().flush().ok();
-        std::process::exit(verdict.exit_code());
-    }
-    Ok(())
 }
 
-fn hits_json(hits: &[Hit<'_>]) -> serde_json::Value {
-    serde_json::Value::Array(
-        hits.iter()
-            .map(|h| {
-                serde_json::json!({
-                    "id": h.hazard.id,
-                    "status": h.hazard.status,
-                    "type": h.hazard.hazard_type,
-                    "distance_m": (h.distance_m * 1000.0).round() / 1000.0,
-                })
-            })
-            .collect(),
-    )
-}
-
-fn print_hits(what: &str, within: f64, hits: &[Hit<'_>]) {
-    if hits.is_empty() {
-        println!("SAFE: no hazard within {within} m of {what}");
-        return;
-    }
-    println!(
-        "NOT SAFE: {} hazard(s) within {within} m of {what}:",
-        hits.len()
-    );
-    for h in hits {
-        let place = if h.distance_m == 0.0 {
-            "inside".to_string()
-        } else {
-            format!("{:.1} m", h.distance_m)
-        };
-        println!(
-            "  hazard {} ({}{}, {}): {place}",
-            h.hazard.id,
-            h.hazard.status,
-            h.hazard
-                .hazard_type
-                .as_deref()
-                .map(|t| format!(", {t}"))
-                .unwrap_or_default(),
-            h.hazard.geometry_type
-        );
-    }
-}
-
-fn check_point(
-    index: &HazardIndex,
-    cover: &Cover,
-    lon: f64,
-    lat: f64,
-    args: &CheckArgs,
-) -> Result<Verdict> {
-    if !(lon.is_finite() && lon.abs() <= 180.0) {
-        bail!("--lon {lon} is out of range -180..180");
-    }
-    if !(lat.is_finite() && lat.abs() <= 90.0) {
-        bail!(
-            "--lat {lat} is out of range -90..90{}",
-            if lon.abs() <= 90.0 {
-                " (are --lon and --lat swapped?)"
-            } else {
-                ""
-            }
-        );
-    }
-    let p = Coord::new(lon, lat);
-    let hits = index.query_point(p, args.within);
-    let verdict = if !hits.is_empty() {
-        Verdict::Hazard
-    } else if cover.covers(p) {
-        Verdict::Safe
-    } else {
-        Verdict::NoData
-    };
-    let what = format!("({lon}, {lat})");
-    if verdict == Verdict::NoData {
-        let (reason, state) = cover.no_data_reason(p);
-        if args.json {
-            let v = serde_json::json!({
-                "safe": false,
-                "status": verdict.as_str(),
-                "state": state,
-                "reason": reason,
-                "hazards": [],
-            });
-            println!("{v}");
-        } else {
-            println!(
-                "NO DATA: {reason}: {what} is not known to be safe; nothing can be said about \
-                 hazards within {} m",
-                args.within
-            );
-        }
-        return Ok(verdict);
-    }
-    if args.json {
-        let v = serde_json::json!({
-            "safe": verdict == Verdict::Safe,
-            "status": verdict.as_str(),
-            "hazards": hits_json(&hits),
-        });
-        println!("{v}");
-    } else {
-        print_hits(&what, args.within, &hits);
-    }
-    Ok(verdict)
-}
-
-/// Places along a geometry where its coverage is judged: every vertex, and points spaced at most
-/// 0.005 degrees (about 500 m) along every edge.
-fn route_samples(g: &Geometry) -> Vec<Coord> {
-    const STEP: f64 = 0.005;
-    let mut out = Vec::new();
-    let mut path = |cs: &[Coord]| {
-        for w in cs.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            let steps = ((b.lon - a.lon).abs().max((b.lat - a.lat).abs()) / STEP).ceil();
-            let steps = if steps.is_finite() {
-                steps.clamp(1.0, 1e6) as usize
-            } else {
-                1
-            };
-            for k in 0..steps {
-                let t = k as f64 / steps as f64;
-                out.push(Coord::new(
-                    a.lon + (b.lon - a.lon) * t,
-                    a.lat + (b.lat - a.lat) * t,
-                ));
-            }
-        }
-        if let Some(last) = cs.last() {
-            out.push(*last);
-        }
-    };
-    match g {
-        Geometry::Point(c) => path(std::slice::from_ref(c)),
-        Geometry::MultiPoint(cs) => cs.iter().for_each(|c| path(std::slice::from_ref(c))),
-        Geometry::LineString(l) => path(l),
-        Geometry::MultiLineString(ls) => ls.iter().for_each(|l| path(l)),
-        Geometry::Polygon(p) => p.rings().for_each(|r| path(r)),
-        Geometry::MultiPolygon(ps) => ps.iter().flat_map(|p| p.rings()).for_each(|r| path(r)),
-    }
-    out
-}
-
-fn check_route(
-    index: &HazardIndex,
-    cover: &Cover,
-    route: &Path,
+/// Checks against a checker already built (from a file).
+fn check_with(
+    checker: &Checker,
     args: &CheckArgs,
     n: usize,
+    clock: &mut Clock,
+    buf: &mut Vec<u8>,
 ) -> Result<Verdict> {
-    let name = route.display().to_string();
-    let c = read_feature_file(route, n)?;
-    report_warnings(&name, &c.warnings);
-    let geoms: Vec<(usize, Geometry)> = c
-        .features
-        .into_iter()
-        .filter_map(|f| f.geometry.map(|g| (f.index, g)))
-        .collect();
-    if geoms.is_empty() {
-        bail!("{name}: no geometry to check");
-    }
-    let mut best: std::collections::BTreeMap<i64, Hit<'_>> = std::collections::BTreeMap::new();
-    // Per feature: its index in the file, its verdict, and for no data the States concerned
-    // (`None` stands for a part in no State) and the reason.
-    let mut features: Vec<(usize, Verdict, Vec<Option<String>>)> = Vec::new();
-    for (k, g) in &geoms {
-        let hits = index.query_geometry(g, args.within);
-        let verdict = if !hits.is_empty() {
-            Verdict::Hazard
-        } else {
-            let samples = route_samples(g);
-            let covered = cover.covers_all(&samples, n)?;
-            let mut states: Vec<Option<String>> = Vec::new();
-            for (p, _) in samples.iter().zip(&covered).filter(|(_, c)| !**c).take(64) {
-                let names = cover.missing_states(*p);
-                let found: Vec<Option<String>> = if names.is_empty() {
-                    vec![None]
-                } else {
-                    names.into_iter().map(Some).collect()
-                };
-                for s in found {
-                    if !states.contains(&s) {
-                        states.push(s);
-                    }
-                }
-            }
-            if covered.iter().all(|c| *c) {
-                Verdict::Safe
-            } else {
-                features.push((*k, Verdict::NoData, states));
-                continue;
-            }
-        };
-        features.push((*k, verdict, Vec::new()));
-        for h in hits {
-            match best.get(&h.hazard.id) {
-                Some(old) if old.distance_m <= h.distance_m => {}
-                _ => {
-                    best.insert(h.hazard.id, h);
-                }
-            }
-        }
-    }
-    let mut hits: Vec<Hit<'_>> = best.into_values().collect();
-    hits.sort_by(|a, b| {
-        a.distance_m
-            .total_cmp(&b.distance_m)
-            .then(a.hazard.id.cmp(&b.hazard.id))
-    });
-    let verdict = features
-        .iter()
-        .map(|f| f.1)
-        .max()
-        .unwrap_or(Verdict::NoData);
-    let label = |states: &[Option<String>]| -> String {
-        let named: Vec<&str> = states.iter().flatten().map(String::as_str).collect();
-        let sea = states.iter().any(Option::is_none);
-        match (named.is_empty(), sea) {
-            (true, _) => "no hazard data (in no State's boundary: at sea or unmapped)".to_string(),
-            (false, false) => format!("no hazard data for {}", named.join("/")),
-            (false, true) => format!(
-                "no hazard data for {} (and part in no State's boundary)",
-                named.join("/")
-            ),
-        }
-    };
-    if args.json {
-        let fs: Vec<serde_json::Value> = features
-            .iter()
-            .map(|(k, v, states)| {
-                let mut o = serde_json::json!({ "index": k, "status": v.as_str() });
-                if *v == Verdict::NoData {
-                    o["states"] = serde_json::json!(states);
-                    o["reason"] = serde_json::json!(label(states));
-                }
-                o
-            })
-            .collect();
-        let v = serde_json::json!({
-            "safe": verdict == Verdict::Safe,
-            "status": verdict.as_str(),
-            "hazards": hits_json(&hits),
-            "features": fs,
-        });
-        println!("{v}");
+    if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
+        let r = checker.check_point(lon, lat, args.within)?;
+        print_point(&r, args);
+        Ok(r.status)
+    } else if let Some(path) = &args.points {
+        let points = read_batch_points(path, n, buf)?;
+        clock.lap("points read");
+        let name = path.display().to_string();
+        let r = checker.check_points(&name, &points, args.within, detail(args), n)?;
+        clock.lap("points and coverage checked");
+        print_batch(&r, &name, args, clock)?;
+        Ok(r.status)
+    } else if let Some(route) = &args.route {
+        let (name, geoms) = read_route(route, n)?;
+        let r = checker.check_route(&name, &geoms, args.within, n)?;
+        print_route(&r, &name, args);
+        Ok(r.status)
     } else {
-        let what = format!("the route in {name}");
-        if !hits.is_empty() || verdict == Verdict::Safe {
-            print_hits(&what, args.within, &hits);
-        }
-        for (k, _, states) in features.iter().filter(|f| f.1 == Verdict::NoData) {
-            println!(
-                "NO DATA: {} along feature #{k} of {what}: not known to be safe ({} has no \
-                 hazardous area covering it)",
-                label(states),
-                cover.source
-            );
-        }
+        bail!("give exactly one of --lon/--lat, --points or --route (see demine check --help)");
     }
-    Ok(verdict)
+}
+
+fn detail(args: &CheckArgs) -> BatchDetail {
+    if args.ids_only {
+        BatchDetail::IdsOnly
+    } else {
+        BatchDetail::Nearest
+    }
+}
+
+/// Checks against the store: one point or a route reads only the areas near it (the store's box
+/// index); a batch uses the whole index, while its points file is read on another thread.
+fn check_store(
+    db: &crate::registry::DbArgs,
+    args: &CheckArgs,
+    n: usize,
+    clock: &mut Clock,
+) -> Result<Verdict> {
+    let rt = runtime()?;
+    let store = rt.block_on(db.open_existing())?;
+    let app = App::new(store).with_threads(n);
+    let session = app.session(db.requester());
+    if let (Some(lon), Some(lat)) = (args.lon, args.lat) {
+        let r = rt.block_on(session.check_point_nearby(lon, lat, args.within))?;
+        clock.lap("checked");
+        print_point(&r, args);
+        return Ok(r.status);
+    }
+    if let Some(route) = &args.route {
+        let (name, geoms) = read_route(route, n)?;
+        let r = rt.block_on(session.check_route_nearby(&name, &geoms, args.within))?;
+        clock.lap("checked");
+        print_route(&r, &name, args);
+        return Ok(r.status);
+    }
+    let Some(path) = &args.points else {
+        bail!("give exactly one of --lon/--lat, --points or --route (see demine check --help)");
+    };
+    // Loading the hazards keeps mostly one core busy: the points are read meanwhile.
+    let (checker, points) = std::thread::scope(|s| {
+        let reader = s.spawn(|| read_batch_points(path, n, &mut Vec::new()));
+        let checker: Result<Arc<Checker>> = rt.block_on(app.checker()).map_err(Into::into);
+        let points = reader.join().map_err(|_| {
+            anyhow::anyhow!(
+                "reading {}: the reading thread failed; nothing was checked",
+                path.display()
+            )
+        });
+        Ok::<_, anyhow::Error>((checker?, points??))
+    })?;
+    clock.lap("hazards read, index built, points read");
+    timings(args, &checker);
+    let name = path.display().to_string();
+    let mut r = checker.check_points(&name, &points, args.within, detail(args), n)?;
+    if session.requester().access < demine_app::Access::Operational {
+        r.flagged.iter_mut().for_each(|f| {
+            f.hazard_id = None;
+            f.distance_m = None;
+        });
+    }
+    clock.lap("points and coverage checked");
+    print_batch(&r, &name, args, clock)?;
+    Ok(r.status)
+}
+
+fn print_point(r: &PointCheck, args: &CheckArgs) {
+    if args.json {
+        println!("{}", serde_json::to_string(r).unwrap_or_default());
+        return;
+    }
+    let what = format!("({}, {})", r.place.lon, r.place.lat);
+    match &r.no_data {
+        Some(nd) => println!(
+            "NO DATA: {}: {what} is not known to be safe; nothing can be said about hazards \
+             within {} m",
+            nd.reason, args.within
+        ),
+        None => print_hits(&what, args.within, &r.hazards, r.status),
+    }
+}
+
+fn print_route(r: &RouteCheck, name: &str, args: &CheckArgs) {
+    if args.json {
+        println!("{}", serde_json::to_string(r).unwrap_or_default());
+        return;
+    }
+    let what = format!("the route in {name}");
+    if r.status != Verdict::NoData || !r.hazards.is_empty() {
+        print_hits(&what, args.within, &r.hazards, r.status);
+    }
+    for f in r.features.iter().filter(|f| f.status == Verdict::NoData) {
+        println!(
+            "NO DATA: {} along feature #{} of {what}: not known to be safe ({} has no \
+             hazardous area covering it)",
+            f.reason.as_deref().unwrap_or("no hazard data"),
+            f.index,
+            r.source
+        );
+    }
 }
 
 fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
@@ -893,119 +431,37 @@ fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<Vec<Bat
     Ok(points)
 }
 
-/// The points no hazard is within the distance of: ids and places, in input order. `flags` is
-/// sorted by point id.
-fn unflagged(points: &[BatchPoint], flags: &[demine_geo::Flag]) -> Vec<BatchPoint> {
-    let mut out = Vec::with_capacity(points.len().saturating_sub(flags.len()));
-    if points.is_sorted_by_key(|p| p.id) {
-        // One walk over both lists.
-        let mut f = flags.iter().map(|f| f.point_id).peekable();
-        for p in points {
-            while f.next_if(|id| *id < p.id).is_some() {}
-            if f.peek() != Some(&p.id) {
-                out.push(*p);
-            }
-        }
-    } else {
-        out.extend(
-            points
-                .iter()
-                .filter(|p| flags.binary_search_by_key(&p.id, |f| f.point_id).is_err()),
-        );
-    }
-    out
-}
-
-fn check_batch(
-    index: &HazardIndex,
-    cover: &Cover,
-    points: Vec<BatchPoint>,
-    args: &CheckArgs,
-    n: usize,
-    clock: &mut Clock,
-) -> Result<Verdict> {
-    let name = args
-        .points
-        .as_deref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    if points.is_empty() {
-        bail!("{name}: no points to check (the file is empty or holds only a header)");
-    }
-    let mode = if args.ids_only {
-        BatchMode::Any
-    } else {
-        BatchMode::Nearest
-    };
-    let flags = index.check_points(&points, args.within, mode, n)?;
-    clock.lap("points checked");
-    // Coverage, for the points not flagged (a flagged point is flagged whatever the coverage).
-    let rest = unflagged(&points, &flags);
-    let places: Vec<Coord> = rest.iter().map(|p| p.coord).collect();
-    let covered = cover.covers_all(&places, n)?;
-    let mut no_data: Vec<i64> = rest
-        .iter()
-        .zip(&covered)
-        .filter(|(_, c)| !**c)
-        .map(|(p, _)| p.id)
-        .collect();
-    drop(places);
-    drop(rest);
-    if !no_data.is_sorted() {
-        no_data.sort_unstable();
-    }
-    clock.lap("coverage checked");
-    let verdict = if !flags.is_empty() {
-        Verdict::Hazard
-    } else if !no_data.is_empty() {
-        Verdict::NoData
-    } else {
-        Verdict::Safe
-    };
+fn print_batch(r: &BatchCheck, name: &str, args: &CheckArgs, clock: &mut Clock) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let v = serde_json::json!({
-            "within_m": args.within,
-            "checked": points.len(),
-            "status": verdict.as_str(),
-            "safe": verdict == Verdict::Safe,
-            "flagged": flags.iter().map(|f| if args.ids_only {
-                serde_json::json!({ "id": f.point_id, "status": "hazard" })
-            } else {
-                serde_json::json!({
-                    "id": f.point_id,
-                    "status": "hazard",
-                    "hazard_id": f.hazard_id,
-                    "distance_m": (f.distance_m * 1000.0).round() / 1000.0,
-                })
-            }).collect::<Vec<_>>(),
-            "no_data": no_data.iter().map(|id| serde_json::json!({
-                "id": id,
-                "status": "no-data",
-            })).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{v}")?;
+        serde_json::to_writer(&mut out, r)?;
+        out.write_all(b"\n")?;
     } else {
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
         // Flagged and uncovered points, merged by id (uncovered ones only without --ids-only).
-        let mut nd = if args.ids_only { &[][..] } else { &no_data[..] }
-            .iter()
-            .peekable();
+        let mut nd = if args.ids_only {
+            &[][..]
+        } else {
+            &r.no_data[..]
+        }
+        .iter()
+        .map(|p| p.id)
+        .peekable();
         let put_no_data = |buf: &mut Vec<u8>, id: i64| {
             push_i64(buf, id);
             buf.extend_from_slice(b",no-data,\n");
         };
-        for f in &flags {
-            while let Some(id) = nd.next_if(|id| **id < f.point_id) {
-                put_no_data(&mut buf, *id);
+        for f in &r.flagged {
+            while let Some(id) = nd.next_if(|id| *id < f.id) {
+                put_no_data(&mut buf, id);
             }
-            push_i64(&mut buf, f.point_id);
-            if !args.ids_only {
+            push_i64(&mut buf, f.id);
+            if let (Some(h), Some(d)) = (f.hazard_id, f.distance_m) {
                 buf.push(b',');
-                push_i64(&mut buf, f.hazard_id);
+                push_i64(&mut buf, h);
                 buf.push(b',');
-                push_metres(&mut buf, f.distance_m);
+                push_metres(&mut buf, d);
             }
             buf.push(b'\n');
             if buf.len() > (1 << 20) - 64 {
@@ -1014,7 +470,7 @@ fn check_batch(
             }
         }
         for id in nd {
-            put_no_data(&mut buf, *id);
+            put_no_data(&mut buf, id);
             if buf.len() > (1 << 20) - 64 {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -1024,20 +480,23 @@ fn check_batch(
     }
     out.flush()?;
     clock.lap("output written");
-    if !no_data.is_empty() {
-        let shown: Vec<String> = no_data.iter().take(10).map(ToString::to_string).collect();
-        let why = if cover.is_empty() {
-            format!("{} holds no hazardous area at all", cover.source)
-        } else {
-            format!("outside what {} covers", cover.source)
-        };
+    if !r.no_data.is_empty() {
+        let shown: Vec<String> = r
+            .no_data
+            .iter()
+            .take(10)
+            .map(|p| p.id.to_string())
+            .collect();
         eprintln!(
-            "{name}: {} of {} point(s) have no hazard data ({why}) and are not known to be safe: \
+            "{name}: {} of {} point(s) have no hazard data ({}) and are not known to be safe: \
              ids {}{}{}",
-            no_data.len(),
-            points.len(),
+            r.no_data.len(),
+            r.checked,
+            r.no_data_reason
+                .as_deref()
+                .unwrap_or("outside what the data covers"),
             shown.join(", "),
-            if no_data.len() > shown.len() {
+            if r.no_data.len() > shown.len() {
                 ", ..."
             } else {
                 ""
@@ -1052,43 +511,50 @@ fn check_batch(
     if args.timings {
         eprintln!(
             "{} points checked, {} flagged, {} without hazard data",
-            points.len(),
-            flags.len(),
-            no_data.len()
+            r.checked,
+            r.flagged.len(),
+            r.no_data.len()
         );
     }
-    Ok(verdict)
+    Ok(())
+}
+
+fn print_hits(what: &str, within: f64, hits: &[HazardHit], status: Verdict) {
+    if hits.is_empty() && status == Verdict::Hazard {
+        // The hazards were withheld from this reader: the verdict stands.
+        println!("NOT SAFE: a hazard is within {within} m of {what}");
+        return;
+    }
+    if hits.is_empty() {
+        println!("SAFE: no hazard within {within} m of {what}");
+        return;
+    }
+    println!(
+        "NOT SAFE: {} hazard(s) within {within} m of {what}:",
+        hits.len()
+    );
+    for h in hits {
+        let place = if h.distance_m == 0.0 {
+            "inside".to_string()
+        } else {
+            format!("{:.1} m", h.distance_m)
+        };
+        println!(
+            "  hazard {} ({}{}, {}): {place}",
+            h.id,
+            h.status,
+            h.hazard_type
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default(),
+            h.geometry_type
+        );
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(min_lon: f64, max_lon: f64) -> Bbox {
-        Bbox {
-            min_lon,
-            min_lat: -16.1,
-            max_lon,
-            max_lat: -16.0,
-        }
-    }
-
-    #[test]
-    fn a_file_across_the_antimeridian_covers_a_band_there_not_the_world() {
-        let ext = file_extent(&[b(179.9, 180.0), b(-180.0, -179.9)]);
-        assert_eq!(ext.len(), 2, "{ext:?}");
-        let at = |lon: f64| ext.iter().any(|x| in_box(x, Coord::new(lon, -16.05)));
-        assert!(at(179.95) && at(-179.95) && at(180.0));
-        assert!(!at(0.0) && !at(179.0) && !at(-179.0));
-    }
-
-    #[test]
-    fn a_file_elsewhere_has_one_box_from_its_first_to_its_last_area() {
-        let ext = file_extent(&[b(10.0, 11.0), b(12.0, 13.0), b(10.5, 10.7)]);
-        assert_eq!(ext.len(), 1);
-        assert_eq!((ext[0].min_lon, ext[0].max_lon), (10.0, 13.0));
-        assert!(file_extent(&[]).is_empty());
-    }
 
     #[test]
     fn number_formatting() {

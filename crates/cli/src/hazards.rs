@@ -1,20 +1,17 @@
 //! `demine hazards ...` and `demine release ...`: hazardous areas and land release in the store.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use demine_core::hazard::{
-    Accounting, Activity, ActivityKind, AreaStatus, CustomField, DeviceFind, FieldKind,
-};
+use demine_app::hazards::HazardImport;
+use demine_app::{App, AppError};
+use demine_core::hazard::{Accounting, Activity, ActivityKind, AreaStatus, FieldKind};
 use demine_geo::write::{FileFormat, geometry_json, radius};
-use demine_geo::{Bbox, Collection, GeoError};
+use demine_geo::{Bbox, Collection};
 use demine_store::hazards::accounting;
-use demine_store::{
-    AnyStore, AreaFilter, HazardStore, NewArea, StoreError, StoredArea, hazards_io,
-};
+use demine_store::{AnyStore, AreaFilter, HazardStore, StoredArea, hazards_io};
 
 use crate::registry::{DbArgs, emit, exit_on};
 
@@ -313,14 +310,9 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Bad input: the message, exit code 3.
-fn bad_input(msg: impl std::fmt::Display) -> ! {
-    eprintln!("error: {msg}");
-    std::process::exit(3)
-}
-
-fn geo_fail(e: GeoError) -> ! {
-    bad_input(e)
+/// Bad input: the message, exit code 3 (`main` ends the process).
+fn bad_input(msg: impl std::fmt::Display) -> anyhow::Error {
+    AppError::BadInput(msg.to_string()).into()
 }
 
 /// Reads and validates a file of features.
@@ -334,7 +326,7 @@ pub fn read_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collect
     };
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let r = demine_geo::read_features(format.into(), &name, &bytes, threads());
-    Ok(r.unwrap_or_else(|e| geo_fail(e)))
+    r.map_err(bad_input)
 }
 
 fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
@@ -349,46 +341,34 @@ fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
 }
 
 /// Runs `demine hazards ...`.
-pub fn run(db: &DbArgs, command: HazardsCommand) -> Result<()> {
+pub fn run(db: &DbArgs, command: HazardsCommand) -> Result<u8> {
     let rt = runtime()?;
     let mut out = String::new();
     rt.block_on(run_async(db, command, &mut out))?;
-    emit(&out)
+    emit(&out)?;
+    Ok(0)
 }
 
 async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Result<()> {
     match command {
         HazardsCommand::Import(a) => {
             let name = a.file.display().to_string();
-            let iso3 = a
-                .iso3
-                .as_deref()
-                .map(|s| s.parse::<demine_core::Iso3>())
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--iso3: {e}"))?
-                .map(|c| c.to_string());
-            if !(a.tolerance_m.is_finite() && a.tolerance_m >= 0.0) {
-                bail!("--tolerance-m must be a non-negative number of metres");
-            }
-            if let Some(r) = a.default_radius
-                && !demine_geo::valid_radius(r)
-            {
-                bail!(
-                    "--default-radius must be a number of metres above 0 and at most {}, not {r}",
-                    demine_geo::MAX_RADIUS_M
-                );
-            }
-            let mut c = read_collection(&a.file, a.format)?;
+            let iso3 = demine_app::hazards::check_import_options(
+                a.iso3.as_deref(),
+                a.tolerance_m,
+                a.default_radius,
+            )?;
+            let c = read_collection(&a.file, a.format)?;
+            let mut c = c;
             if let Some(r) = a.default_radius {
                 demine_geo::apply_default_radius(&mut c, r);
             }
             crate::check::report_warnings(&name, &c.warnings);
-            let warnings = c.warnings.len();
             let format = a.format.or_else(|| GeoFormat::from_path(&a.file));
-            let props = if format == Some(GeoFormat::Geojson) {
+            let properties = if format == Some(GeoFormat::Geojson) {
                 let bytes =
                     std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
-                hazards_io::geojson_properties(&bytes)
+                demine_app::hazards::geojson_properties(&bytes)
             } else {
                 Vec::new()
             };
@@ -399,51 +379,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             } else {
                 db.open().await?
             };
-            let states: std::collections::BTreeSet<String> =
-                demine_store::Store::records(&store, demine_store::Kind::States, None)
-                    .await
-                    .map_err(exit_on)?
-                    .iter()
-                    .filter_map(|r| r.first().and_then(|v| v.as_str()).map(str::to_string))
-                    .collect();
-            if let Some(code) = &iso3
-                && !states.contains(code)
-            {
-                bad_input(format!(
-                    "{name}: --iso3 {code}: unknown ISO3 code, no such State in the registry \
-                     (`demine states --all` lists them); nothing was imported"
-                ));
-            }
-            let mut codes: std::collections::BTreeSet<String> = props
-                .iter()
-                .filter_map(|p| p.get("iso3").and_then(serde_json::Value::as_str))
-                .map(str::to_ascii_uppercase)
-                .collect();
-            codes.extend(iso3.clone());
-            let mut fields = BTreeMap::new();
-            for code in codes {
-                let f = store.fields(&code).await.map_err(exit_on)?;
-                fields.insert(code, f);
-            }
-            let areas = match hazards_io::to_areas(
-                &name,
-                c,
-                iso3.as_deref(),
-                a.tolerance_m,
-                &props,
-                &fields,
-                Some(&states),
-                |code| {
-                    eprintln!(
-                        "warning: the bundled boundaries have no {code}; areas not checked against it"
-                    )
-                },
-            ) {
-                Ok(areas) => areas,
-                Err(StoreError::Geo(e)) => geo_fail(e),
-                Err(e @ StoreError::Features { .. }) => bad_input(e),
-                Err(e) => return Err(e.into()),
-            };
+            let app = App::new(store).with_threads(threads());
             let bar = std::sync::OnceLock::new();
             let progress = |done: u64, total: u64| {
                 if total >= 10_000 {
@@ -451,30 +387,31 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                         .set_position(done);
                 }
             };
-            let r = if a.dry_run {
-                store.plan_import(&areas, &db.actor()).await
-            } else {
-                store.import_areas(&areas, &db.actor(), &progress).await
+            let import = HazardImport {
+                name: name.clone(),
+                collection: c,
+                properties,
+                iso3,
+                tolerance_m: a.tolerance_m,
+                dry_run: a.dry_run,
             };
+            let r = app
+                .session(db.requester())
+                .import_hazards(import, &progress)
+                .await;
             if let Some(b) = bar.get() {
                 b.finish_and_clear();
             }
-            let r = match r {
-                Err(StoreError::Features { faults, .. }) => bad_input(StoreError::Features {
-                    file: name.clone(),
-                    faults,
-                }),
-                r => r.map_err(exit_on)?,
-            };
+            let r = r?;
+            for code in &r.unchecked_states {
+                eprintln!(
+                    "warning: the bundled boundaries have no {code}; areas not checked against it"
+                );
+            }
             if a.json {
-                let v = serde_json::json!({
-                    "file": name, "dry_run": r.dry_run, "areas": r.areas,
-                    "inserted": r.inserted, "updated": r.updated, "unchanged": r.unchanged,
-                    "inserted_ids": r.inserted_ids, "updated_ids": r.updated_ids,
-                    "unchanged_ids": r.unchanged_ids, "fixes": warnings,
-                });
-                let _ = writeln!(o, "{v}");
+                let _ = writeln!(o, "{}", serde_json::to_string(&r)?);
             } else {
+                let warnings = r.fixes;
                 let (head, inserted, updated) = if r.dry_run {
                     ("dry run, nothing written: ", "to insert", "to update")
                 } else {
@@ -556,7 +493,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 .area(id)
                 .await
                 .map_err(exit_on)?
-                .unwrap_or_else(|| not_found(id));
+                .ok_or_else(|| not_found(id))?;
             let history = store.history(id).await.map_err(exit_on)?;
             let acts = store.activities(id).await.map_err(exit_on)?;
             let acc = accounting(&store, id).await.map_err(exit_on)?;
@@ -694,8 +631,8 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             }
         }
         HazardsCommand::Approve { id } => {
-            let store = db.open().await?;
-            store.approve_area(id, &db.actor()).await.map_err(exit_on)?;
+            let app = App::new(db.open().await?);
+            app.session(db.requester()).approve(id).await?;
             let _ = writeln!(o, "area {id}: current version approved");
         }
         HazardsCommand::DefineField {
@@ -704,15 +641,11 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             kind,
             choices,
         } => {
-            let store = db.open().await?;
-            let iso3 = known_state(&store, Some(&iso3)).await?.unwrap_or_default();
-            let f = CustomField {
-                iso3,
-                name,
-                kind,
-                choices,
-            };
-            store.define_field(&f, &db.actor()).await.map_err(exit_on)?;
+            let app = App::new(db.open().await?);
+            let f = app
+                .session(db.requester())
+                .define_field(&iso3, &name, kind, choices)
+                .await?;
             let _ = writeln!(
                 o,
                 "{}: custom field {} ({}) defined",
@@ -720,63 +653,18 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
             );
         }
         HazardsCommand::Status { id, status } => {
-            let store = db.open().await?;
-            let s = store
-                .area(id)
-                .await
-                .map_err(exit_on)?
-                .unwrap_or_else(|| not_found(id));
-            let mut area = s.area.clone();
-            area.status = status;
-            // The source's status word described the old status; the model's word is now the
-            // truth (the old word stays in the area's history).
-            area.source_status = None;
-            let v = store
-                .update_area(
-                    &NewArea::with_id(area, s.shape.clone()),
-                    demine_core::hazard::VersionStatus::Draft,
-                    &db.actor(),
-                )
-                .await
-                .map_err(exit_on)?;
-            let _ = writeln!(o, "area {id}: status {status}, version {v} (draft)");
+            let app = App::new(db.open().await?);
+            let v = app.session(db.requester()).set_status(id, status).await?;
+            let _ = writeln!(
+                o,
+                "area {id}: status {status}, version {} (draft)",
+                v.version
+            );
         }
         HazardsCommand::Set { id, values } => {
-            let store = db.open().await?;
-            let s = store
-                .area(id)
-                .await
-                .map_err(exit_on)?
-                .unwrap_or_else(|| not_found(id));
-            let Some(code) = s.area.iso3.clone() else {
-                bad_input(format!(
-                    "area {id} has no State; custom fields are defined per State"
-                ));
-            };
-            let defs = store.fields(&code).await.map_err(exit_on)?;
-            let mut custom = s.area.custom.clone();
-            for kv in &values {
-                let Some((k, v)) = kv.split_once('=') else {
-                    bad_input(format!("{kv:?}: expected NAME=VALUE"));
-                };
-                custom.insert(
-                    k.trim().to_string(),
-                    serde_json::Value::String(v.to_string()),
-                );
-            }
-            let custom = demine_core::hazard::validate_custom(&defs, &custom)
-                .unwrap_or_else(|e| bad_input(format!("area {id}: {e}")));
-            let mut area = s.area.clone();
-            area.custom = custom;
-            let v = store
-                .update_area(
-                    &NewArea::with_id(area, s.shape.clone()),
-                    demine_core::hazard::VersionStatus::Draft,
-                    &db.actor(),
-                )
-                .await
-                .map_err(exit_on)?;
-            let _ = writeln!(o, "area {id}: version {v} (draft)");
+            let app = App::new(db.open().await?);
+            let v = app.session(db.requester()).set_custom(id, &values).await?;
+            let _ = writeln!(o, "area {id}: version {} (draft)", v.version);
         }
     }
     Ok(())
@@ -791,10 +679,10 @@ async fn known_state(store: &AnyStore, code: Option<&str>) -> Result<Option<Stri
         .await
         .map_err(exit_on)?;
     if found.is_empty() {
-        bad_input(format!(
+        return Err(bad_input(format!(
             "--iso3 {code}: unknown ISO3 code, no such State in the registry (`demine states \
              --all` lists them)"
-        ));
+        )));
     }
     Ok(Some(code))
 }
@@ -830,9 +718,11 @@ fn id_list(ids: &[i64]) -> String {
     parts.join(", ")
 }
 
-fn not_found(id: i64) -> ! {
-    eprintln!("error: not found: hazardous area {id}");
-    std::process::exit(4)
+fn not_found(id: i64) -> anyhow::Error {
+    AppError::NotFound {
+        what: format!("hazardous area {id}"),
+    }
+    .into()
 }
 
 fn print_accounting(o: &mut String, pad: &str, a: &Accounting) {
@@ -890,25 +780,22 @@ pub async fn export_all_geojson(store: &AnyStore, path: &Path) -> Result<usize> 
 }
 
 /// Runs `demine release ...`.
-pub fn run_release(db: &DbArgs, command: ReleaseCommand) -> Result<()> {
+pub fn run_release(db: &DbArgs, command: ReleaseCommand) -> Result<u8> {
     let rt = runtime()?;
     let mut out = String::new();
     rt.block_on(release_async(db, command, &mut out))?;
-    emit(&out)
-}
-
-fn parse_device(s: &str) -> Result<DeviceFind> {
-    serde_json::from_str(s).map_err(|e| anyhow::anyhow!("--device {s}: {e}"))
+    emit(&out)?;
+    Ok(0)
 }
 
 async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> Result<()> {
     match command {
         ReleaseCommand::Add(a) => {
             let perimeter = demine_geo::parse_wkt(&a.perimeter)
-                .unwrap_or_else(|e| bad_input(format!("--perimeter: {e}")));
+                .map_err(|e| bad_input(format!("--perimeter: {e}")))?;
             let mut devices = Vec::new();
             for d in &a.device {
-                devices.push(parse_device(d).unwrap_or_else(|e| bad_input(e)));
+                devices.push(demine_app::hazards::parse_device(d)?);
             }
             let act = Activity {
                 id: 0,
@@ -921,51 +808,38 @@ async fn release_async(db: &DbArgs, command: ReleaseCommand, o: &mut String) -> 
                 depth_cm: a.depth_cm,
                 devices,
             };
-            let perimeter = hazards_io::validated_perimeter("--perimeter", 0, perimeter)
-                .unwrap_or_else(|e| bad_input(e));
-            let store = db.open().await?;
-            let st = store
-                .record_activity(&act, &perimeter, &db.actor())
-                .await
-                .map_err(exit_on)?;
+            let perimeter =
+                hazards_io::validated_perimeter("--perimeter", 0, perimeter).map_err(bad_input)?;
+            let app = App::new(db.open().await?);
+            let st = app
+                .session(db.requester())
+                .record_activity(act, perimeter)
+                .await?;
             let _ = writeln!(
                 o,
                 "activity {} on area {}: {} released {:.1} m2",
-                st.activity.id,
-                st.activity.area_id,
-                st.activity.kind.released_as(),
-                st.released_m2
+                st.id, st.area_id, st.released_as, st.released_m2
             );
         }
         ReleaseCommand::Import { file } => {
             let name = file.display().to_string();
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("cannot read {name}"))?;
-            let todo = hazards_io::read_activities(&name, &text).unwrap_or_else(|e| bad_input(e));
-            let store = db.open().await?;
-            for (i, (act, _)) in todo.iter().enumerate() {
-                if store.area(act.area_id).await.map_err(exit_on)?.is_none() {
-                    bad_input(format!(
-                        "{name}: feature #{i}: no hazardous area {}",
-                        act.area_id
-                    ));
-                }
-            }
-            let stored = store
-                .record_activities(&todo, &db.actor())
-                .await
-                .map_err(exit_on)?;
-            let n: f64 = stored.iter().map(|s| s.released_m2).sum();
+            let app = App::new(db.open().await?);
+            let r = app
+                .session(db.requester())
+                .import_activities(&name, &text)
+                .await?;
             let _ = writeln!(
                 o,
-                "{name}: {} activities recorded, {n:.1} m2 released",
-                todo.len()
+                "{name}: {} activities recorded, {:.1} m2 released",
+                r.activities, r.released_m2
             );
         }
         ReleaseCommand::List { area, json } => {
             let store = db.open_read().await?;
             if store.area(area).await.map_err(exit_on)?.is_none() {
-                not_found(area);
+                return Err(not_found(area));
             }
             let acts = store.activities(area).await.map_err(exit_on)?;
             if json {

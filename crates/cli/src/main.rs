@@ -45,16 +45,30 @@ enum Command {
 
 /// Errors are printed as messages (`error: ...` with their causes), never as a backtrace, whatever
 /// `RUST_BACKTRACE` says: they are about the input or the environment, not a bug in demine.
+///
+/// This is the one place that ends the process with a code: commands return theirs (0, or the
+/// answer's code: a flagged place is 3, no hazard data 4, an audit log that does not verify 5),
+/// and an error's code comes from [`demine_app::AppError::exit_code`] (1 for any other error).
 fn main() -> std::process::ExitCode {
-    let result = run().and_then(|()| registry::checkpoint_written());
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            let _ = registry::checkpoint_written();
+    let result = run();
+    let checkpointed = registry::checkpoint_written();
+    match (result, checkpointed) {
+        (Ok(code), Ok(())) => std::process::ExitCode::from(code),
+        (Ok(_), Err(e)) => {
             eprintln!("error: {}", message(&e));
             std::process::ExitCode::FAILURE
         }
+        (Err(e), _) => {
+            eprintln!("error: {}", message(&e));
+            std::process::ExitCode::from(exit_code(&e))
+        }
     }
+}
+
+/// The exit code of an error: the application layer's, else 1.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    e.downcast_ref::<demine_app::AppError>()
+        .map_or(1, demine_app::AppError::exit_code)
 }
 
 /// An error and its causes on one line, each cause once: store errors already name their source.
@@ -70,7 +84,8 @@ fn message(e: &anyhow::Error) -> String {
     msg
 }
 
-fn run() -> anyhow::Result<()> {
+/// Runs the command; returns its exit code.
+fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         None => registry::run(

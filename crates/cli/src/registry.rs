@@ -100,6 +100,12 @@ impl DbArgs {
             .unwrap_or_else(|| self.db.display().to_string())
     }
 
+    /// Who asks, as the application layer takes it: the actor, the `--access` level, and no
+    /// scope (the CLI works on a database its user holds).
+    pub(crate) fn requester(&self) -> demine_app::Requester {
+        demine_app::Requester::local(self.actor(), self.access.level())
+    }
+
     pub(crate) fn actor(&self) -> String {
         self.actor
             .clone()
@@ -191,21 +197,11 @@ impl DbArgs {
 /// Who loads the bundled data, as the audit log records it.
 const BUNDLED_ACTOR: &str = "demine (bundled reference data)";
 
-/// Exit codes: 1 any other failure, 2 bad command line (clap), 3 bad input data (an import or
-/// restore file), 4 not found, 5 the audit log does not verify, 6 access refused (`--access`).
+/// A store error as the CLI reports it; `main` maps it to the exit code: 1 any other failure, 2
+/// bad command line (clap), 3 bad input data (an import or restore file), 4 not found, 5 the
+/// audit log does not verify, 6 access refused (`--access`).
 pub(crate) fn exit_on(e: StoreError) -> anyhow::Error {
-    let code = match &e {
-        StoreError::Invalid { .. }
-        | StoreError::BadFile { .. }
-        | StoreError::Features { .. }
-        | StoreError::WouldRemove { .. } => 3,
-        StoreError::NotFound { .. } => 4,
-        StoreError::Forbidden { .. } => 6,
-        _ => return anyhow::Error::new(e),
-    };
-    eprintln!("error: {e}");
-    let _ = checkpoint_written();
-    std::process::exit(code)
+    anyhow::Error::new(demine_app::AppError::Store(e))
 }
 
 /// Parses `YYYY-MM-DD` for a named option.
@@ -397,7 +393,7 @@ pub enum AuditCommand {
 }
 
 /// Runs a registry command.
-pub fn run(db: &DbArgs, command: RegistryCommand) -> Result<()> {
+pub fn run(db: &DbArgs, command: RegistryCommand) -> Result<u8> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -405,11 +401,7 @@ pub fn run(db: &DbArgs, command: RegistryCommand) -> Result<()> {
     let mut out = String::new();
     let code = rt.block_on(run_async(db, command, &mut out))?;
     emit(&out)?;
-    if code != 0 {
-        let _ = checkpoint_written();
-        std::process::exit(code);
-    }
-    Ok(())
+    Ok(code)
 }
 
 /// Writes the output; a closed pipe (`demine states | head`) is not an error.
@@ -426,7 +418,7 @@ pub(crate) fn emit(text: &str) -> Result<()> {
 }
 
 /// Runs the command, writing what it prints to `o`; returns the exit code.
-async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Result<i32> {
+async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Result<u8> {
     if let RegistryCommand::Restore(a) = command {
         // A restore replaces everything: the bundled data is not loaded first (it would only be
         // removed again, and would make every restore into a new database look destructive).
@@ -541,8 +533,10 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
                     Some(h) => match demine_store::Head::parse(h) {
                         Ok(x) => Some((x, "--head".to_string())),
                         Err(e) => {
-                            eprintln!("error: --head {h:?}: not a file, and {e}");
-                            std::process::exit(2);
+                            return Err(demine_app::AppError::Usage(format!(
+                                "--head {h:?}: not a file, and {e}"
+                            ))
+                            .into());
                         }
                     },
                     None => match store.head_file() {

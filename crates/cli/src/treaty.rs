@@ -337,11 +337,11 @@ macro_rules! outln {
 }
 
 /// Exit status when `extension validate` finds the request incomplete.
-const EXIT_INCOMPLETE: i32 = 3;
+const EXIT_INCOMPLETE: u8 = 3;
 
 /// Run `demine treaty ...`. Output is assembled first and written once, so a closed pipe
 /// (`| head`) ends the program quietly instead of panicking.
-pub fn run(args: TreatyArgs) -> Result<()> {
+pub fn run(args: TreatyArgs) -> Result<u8> {
     let json = args.json;
     let mut out = String::new();
     let mut complete = true;
@@ -359,10 +359,7 @@ pub fn run(args: TreatyArgs) -> Result<()> {
         TreatyCommand::DiscoveredStockpile(a) => discovered(&a, json, &mut out)?,
     }
     emit(&out)?;
-    if !complete {
-        std::process::exit(EXIT_INCOMPLETE);
-    }
-    Ok(())
+    Ok(if complete { 0 } else { EXIT_INCOMPLETE })
 }
 
 fn emit(text: &str) -> Result<()> {

@@ -48,6 +48,87 @@ impl std::fmt::Display for Access {
     }
 }
 
+/// Who asks: what they may read ([`Access`]), whether they may write, and where. A store handle
+/// carries one ([`crate::AnyStore::as_requester`]); the server sets it per request, the CLI once
+/// per process ([`Requester::local`]).
+///
+/// The scope (a State and, where set, an organisation) limits what the requester may write and
+/// which hazardous areas and activities they may read: an editor scoped to KHM and organisation X
+/// reads and writes only X's areas in KHM. Without a scope, everything their level allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// Who, as the audit log records their writes.
+    pub actor: String,
+    /// What they may read.
+    pub access: Access,
+    /// Whether they may write at all (within their scope).
+    pub writes: bool,
+    /// Only this State's data (ISO3, upper case), when set.
+    pub iso3: Option<String>,
+    /// Only this organisation's hazardous areas and activities, when set (with `iso3`).
+    pub organisation: Option<String>,
+}
+
+impl Requester {
+    /// Someone working on a database they hold (the CLI): reads at `access`, writes anywhere.
+    pub fn local(actor: impl Into<String>, access: Access) -> Requester {
+        Requester {
+            actor: actor.into(),
+            access,
+            writes: true,
+            iso3: None,
+            organisation: None,
+        }
+    }
+
+    /// An anonymous visitor: public data only, no writes.
+    pub fn anonymous() -> Requester {
+        Requester {
+            actor: "anonymous".into(),
+            access: Access::Public,
+            writes: false,
+            iso3: None,
+            organisation: None,
+        }
+    }
+
+    /// The same requester, reading only (a viewer or a reviewer's reads).
+    pub fn read_only(mut self) -> Requester {
+        self.writes = false;
+        self
+    }
+
+    /// The same requester, limited to a State and, where given, an organisation.
+    pub fn scoped(mut self, iso3: &str, organisation: Option<&str>) -> Requester {
+        self.iso3 = Some(iso3.trim().to_ascii_uppercase());
+        self.organisation = organisation.map(str::to_string);
+        self
+    }
+
+    /// Whether this requester's scope holds data filed under `iso3` and `organisation`.
+    pub fn in_scope(&self, iso3: Option<&str>, organisation: Option<&str>) -> bool {
+        let state_ok = match &self.iso3 {
+            None => true,
+            Some(mine) => iso3.is_some_and(|s| s.trim().eq_ignore_ascii_case(mine)),
+        };
+        let org_ok = match &self.organisation {
+            None => true,
+            Some(mine) => organisation == Some(mine.as_str()),
+        };
+        state_ok && org_ok
+    }
+
+    /// How messages name the scope: `KHM`, `KHM/organisation X`, or `everywhere`.
+    pub fn scope_name(&self) -> String {
+        match (&self.iso3, &self.organisation) {
+            (None, None) => "everywhere".into(),
+            (Some(s), None) => s.clone(),
+            (Some(s), Some(o)) => format!("{s}/organisation {o}"),
+            (None, Some(o)) => format!("organisation {o}"),
+        }
+    }
+}
+
 /// The level a sensitivity tier needs.
 pub fn needed(s: Sensitivity) -> Access {
     match s {

@@ -33,7 +33,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::Access;
+pub use access::{Access, Requester};
 pub use audit::{AuditEntry, AuditReport, Broken, Head, head_file_for, read_head_file};
 pub use bundled::{BUNDLED, BundledFile, ImportKind, RECORD};
 pub use demine_core::schema::{Kind, Value};
@@ -286,6 +286,35 @@ impl AnyStore {
             AnyStore::Sqlite(s) => AnyStore::Sqlite(s.with_access(access)),
             AnyStore::Postgres(s) => AnyStore::Postgres(s.with_access(access)),
         }
+    }
+
+    /// Another handle on the same database (the connections are shared) for a requester: their
+    /// access level, and the scope their writes and hazard reads are limited to.
+    pub fn as_requester(&self, who: &Requester) -> AnyStore {
+        self.clone().with_requester(who)
+    }
+
+    /// The same store for a requester (see [`AnyStore::as_requester`]).
+    pub fn with_requester(self, who: &Requester) -> AnyStore {
+        match self {
+            AnyStore::Sqlite(s) => AnyStore::Sqlite(s.with_requester(who)),
+            AnyStore::Postgres(s) => AnyStore::Postgres(s.with_requester(who)),
+        }
+    }
+
+    /// Who asks, when a requester was set ([`AnyStore::as_requester`]).
+    pub fn requester(&self) -> Option<&Requester> {
+        match self {
+            AnyStore::Sqlite(s) => s.requester(),
+            AnyStore::Postgres(s) => s.requester(),
+        }
+    }
+
+    /// The version of the data: the audit chain's head (its last entry's sequence number and
+    /// hash). Every write appends to the chain, so the version changes with every write, and a
+    /// cache built at one version (the safety check's index) is stale once it moved.
+    pub async fn data_version(&self) -> Result<Head, StoreError> {
+        self.audit_head().await
     }
 
     /// The reader's access level.

@@ -17,6 +17,8 @@ pub struct PgStore {
     /// Where the audit chain's head is written after every write, if anywhere.
     head_file: Option<std::path::PathBuf>,
     access: crate::Access,
+    /// Who asks, when set: their scope limits writes and hazard reads (see `access`).
+    who: Option<std::sync::Arc<crate::Requester>>,
 }
 
 /// The advisory lock key held while a database is migrated and loaded with the bundled data.
@@ -84,7 +86,20 @@ impl PgStore {
             pool,
             head_file: None,
             access: crate::Access::Operational,
+            who: None,
         })
+    }
+
+    /// The same store for a requester: their access level, write permission and scope.
+    pub fn with_requester(mut self, who: &crate::Requester) -> PgStore {
+        self.access = who.access;
+        self.who = Some(std::sync::Arc::new(who.clone()));
+        self
+    }
+
+    /// Who asks, when a requester was set.
+    pub fn requester(&self) -> Option<&crate::Requester> {
+        self.who.as_deref()
     }
 
     /// The same store with another access level.

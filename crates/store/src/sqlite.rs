@@ -20,6 +20,8 @@ pub struct SqliteStore {
     /// Where the audit chain's head is written after every write (`<db>.audit-head`).
     head_file: Option<PathBuf>,
     access: crate::Access,
+    /// Who asks, when set: their scope limits writes and hazard reads (see `access`).
+    who: Option<std::sync::Arc<crate::Requester>>,
     writable: bool,
 }
 
@@ -229,6 +231,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             head_file: Some(crate::audit::head_file_for(path)),
             access: crate::Access::Operational,
+            who: None,
             writable: true,
         })
     }
@@ -262,6 +265,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             head_file: None,
             access: crate::Access::Operational,
+            who: None,
             writable: false,
         })
     }
@@ -308,6 +312,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             head_file: Some(crate::audit::head_file_for(path)),
             access: crate::Access::Operational,
+            who: None,
             writable: false,
         };
         let current = store.is_current().await;
@@ -348,6 +353,18 @@ impl SqliteStore {
             Some(_) => Ok(()),
             None => Err("the bundled reference data has not been loaded yet".into()),
         }
+    }
+
+    /// The same store for a requester: their access level, write permission and scope.
+    pub fn with_requester(mut self, who: &crate::Requester) -> SqliteStore {
+        self.access = who.access;
+        self.who = Some(std::sync::Arc::new(who.clone()));
+        self
+    }
+
+    /// Who asks, when a requester was set.
+    pub fn requester(&self) -> Option<&crate::Requester> {
+        self.who.as_deref()
     }
 
     /// The same store with another access level.

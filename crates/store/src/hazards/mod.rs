@@ -133,6 +133,14 @@ pub trait HazardStore: Send + Sync {
         &self,
         threads: usize,
     ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
+
+    /// [`HazardStore::index_records`] for the areas whose bounding box meets one of `boxes`
+    /// (through the SQLite R*Tree or the PostGIS GiST index): what a check of a few places needs.
+    fn index_records_near(
+        &self,
+        boxes: &[demine_geo::Bbox],
+        threads: usize,
+    ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
 }
 
 /// The accounting of one area from what is stored: recorded = cancelled + reduced + cleared +
@@ -219,5 +227,13 @@ impl HazardStore for crate::AnyStore {
 
     async fn index_records(&self, threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
         any_delegate!(self, s => s.index_records(threads))
+    }
+
+    async fn index_records_near(
+        &self,
+        boxes: &[demine_geo::Bbox],
+        threads: usize,
+    ) -> Result<Vec<HazardRecord>, StoreError> {
+        any_delegate!(self, s => s.index_records_near(boxes, threads))
     }
 }

@@ -1113,6 +1113,47 @@ macro_rules! hazard_backend {
                             .map_err(db("loading the hazards for the index"))?;
                     crate::hazards::decode_index_rows(rows, threads)
                 }
+
+                async fn index_records_near(&self, boxes: &[demine_geo::Bbox], threads: usize) -> Result<Vec<HazardRecord>, StoreError> {
+                    crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
+                    if boxes.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut n = 0;
+                    let mut next = || {
+                        n += 1;
+                        format!("${n}")
+                    };
+                    let mut cond: Vec<String> = Vec::new();
+                    for _ in boxes {
+                        let (a, b, c, d) = (next(), next(), next(), next());
+                        cond.push(format!(
+                            "({})",
+                            $bbox
+                                .replace("{a}", &a)
+                                .replace("{b}", &b)
+                                .replace("{c}", &c)
+                                .replace("{d}", &d)
+                        ));
+                    }
+                    let sql = format!(
+                        "SELECT id, COALESCE(source_status, status), hazard_type, {}, \
+                         CASE WHEN remaining IS NULL THEN radius_m END \
+                         FROM hazard_areas WHERE ({}) AND {} ORDER BY id",
+                        gout("COALESCE(remaining, geom)"),
+                        cond.join(" OR "),
+                        demine_core::hazard::hazard_sql_filter("status", "remaining_m2")
+                    );
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                    for b in boxes {
+                        q = q.bind(b.min_lon).bind(b.min_lat).bind(b.max_lon).bind(b.max_lat);
+                    }
+                    let rows: Vec<crate::hazards::IndexRow> = q
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db("loading the hazards near the places checked"))?;
+                    crate::hazards::decode_index_rows(rows, threads)
+                }
             }
         }
     };
