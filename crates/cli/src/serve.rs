@@ -1,4 +1,4 @@
-//! `demine serve`: the HTTP API (and, once it lands, the dashboard) over the local database.
+//! `demine serve`: the HTTP API and the dashboard (demine-web) over the local database.
 
 use std::net::SocketAddr;
 
@@ -49,8 +49,9 @@ pub fn run(db: &DbArgs, args: ServeArgs) -> Result<()> {
             demo: false,
             secure_cookies: args.secure_cookies,
         };
-        demine_server::serve::run(store, &opts, demine_server::no_pages(), |addr| {
-            println!("demine serving on http://{addr}/ (API http://{addr}/api/v1/, docs http://{addr}/api/v1/docs)");
+        let pages = demine_web::pages(store.clone());
+        demine_server::serve::run(store, &opts, pages, |addr| {
+            println!("demine serving on http://{addr}/ (dashboard http://{addr}/, API http://{addr}/api/v1/, docs http://{addr}/api/v1/docs)");
         })
         .await
         .with_context(|| format!("serving on {}", args.listen))
