@@ -42,9 +42,15 @@ fn num(q: &HashMap<String, String>, k: &str) -> Option<Result<f64, String>> {
 
 fn verdict_words(v: Verdict) -> (&'static str, &'static str) {
     match v {
-        Verdict::Safe => ("safe", "No hazard within the distance, and the data covers this place."),
+        Verdict::Safe => (
+            "safe",
+            "No hazard within the distance, and the data covers this place.",
+        ),
         Verdict::Hazard => ("hazard", "A hazardous area is within the distance."),
-        Verdict::NoData => ("no-data", "No hazard data covers this place: it is not known to be safe."),
+        Verdict::NoData => (
+            "no-data",
+            "No hazard data covers this place: it is not known to be safe.",
+        ),
     }
 }
 
@@ -130,7 +136,8 @@ pub async fn check_page(
                     }
                     answer.push_str("</tbody></table>");
                 } else if c.status == Verdict::Hazard {
-                    answer.push_str("<p class=\"note\">Log in to see which areas and how near.</p>");
+                    answer
+                        .push_str("<p class=\"note\">Log in to see which areas and how near.</p>");
                 }
                 answer.push_str("</section>");
             }
@@ -138,11 +145,21 @@ pub async fn check_page(
         }
     }
     let v = view.unwrap_or_else(|| match place {
-        Some((lon, lat)) => fit([lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05], f64::from(MAP_W), f64::from(MAP_H)),
-        None => fit([-180.0, -60.0, 180.0, 84.0], f64::from(MAP_W), f64::from(MAP_H)),
+        Some((lon, lat)) => fit(
+            [lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05],
+            f64::from(MAP_W),
+            f64::from(MAP_H),
+        ),
+        None => fit(
+            [-180.0, -60.0, 180.0, 84.0],
+            f64::from(MAP_W),
+            f64::from(MAP_H),
+        ),
     });
     let bbox = format!("{:.6},{:.6},{:.6},{:.6}", v[0], v[1], v[2], v[3]);
-    let mark = place.map(|(lon, lat)| format!("&mark={lon:.6},{lat:.6}")).unwrap_or_default();
+    let mark = place
+        .map(|(lon, lat)| format!("&mark={lon:.6},{lat:.6}"))
+        .unwrap_or_default();
     let mut b = String::from("<h1>Safety check</h1>");
     for e in &errors {
         let _ = write!(b, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
@@ -205,7 +222,9 @@ pub async fn map_svg(
 ) -> Response {
     let raw = match q.bbox.as_deref().map(parse_bbox) {
         Some(Ok(b)) => b,
-        Some(Err(e)) => return axum::response::IntoResponse::into_response((StatusCode::BAD_REQUEST, e)),
+        Some(Err(e)) => {
+            return axum::response::IntoResponse::into_response((StatusCode::BAD_REQUEST, e));
+        }
         None => [-180.0, -60.0, 180.0, 84.0],
     };
     let v = fit(raw, f64::from(MAP_W), f64::from(MAP_H));
@@ -232,7 +251,10 @@ pub async fn map_svg(
         let x = (lon - v[0]) / (v[2] - v[0]) * f64::from(MAP_W);
         let y = (v[3] - lat) / (v[3] - v[1]) * f64::from(MAP_H);
         s.truncate(s.len() - "</svg>".len());
-        let _ = write!(s, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" class=\"mark\"/></svg>");
+        let _ = write!(
+            s,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" class=\"mark\"/></svg>"
+        );
     }
     crate::html::svg(s)
 }
@@ -308,8 +330,12 @@ pub async fn check_upload(
                                 b,
                                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
                                 f.id,
-                                f.hazard_id.map(|h| format!("<a href=\"/hazards/area/{h}\">{h}</a>")).unwrap_or_else(|| "(log in to see)".into()),
-                                f.distance_m.map(|d| format!("{d:.1} m")).unwrap_or_default()
+                                f.hazard_id
+                                    .map(|h| format!("<a href=\"/hazards/area/{h}\">{h}</a>"))
+                                    .unwrap_or_else(|| "(log in to see)".into()),
+                                f.distance_m
+                                    .map(|d| format!("{d:.1} m"))
+                                    .unwrap_or_default()
                             );
                         }
                         b.push_str("</tbody></table>");

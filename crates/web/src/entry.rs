@@ -137,7 +137,14 @@ pub async fn submit(
         return login_redirect(&uri);
     }
     if let Err(e) = r.with_role(&[Role::Editor, Role::Administrator], "submitting an area") {
-        return render(&state, &r, Some((false, e.to_string())), &f.geojson, &f.iso3).await;
+        return render(
+            &state,
+            &r,
+            Some((false, e.to_string())),
+            &f.geojson,
+            &f.iso3,
+        )
+        .await;
     }
     let Some(who) = writer(&r) else {
         return login_redirect(&uri);
@@ -177,7 +184,16 @@ pub async fn submit(
             );
             render(&state, &r, Some((true, msg)), "", "").await
         }
-        Err(e) => render(&state, &r, Some((false, e.to_string())), &f.geojson, &f.iso3).await,
+        Err(e) => {
+            render(
+                &state,
+                &r,
+                Some((false, e.to_string())),
+                &f.geojson,
+                &f.iso3,
+            )
+            .await
+        }
     }
 }
 

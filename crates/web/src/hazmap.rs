@@ -28,6 +28,11 @@ const CELL: f64 = 0.5;
 /// Above this many areas in a view, a density grid is drawn instead of outlines.
 pub const MAX_OUTLINES: usize = 4000;
 
+/// The view's own style, so that it draws the same as an image (no page stylesheet applies).
+const SVG_STYLE: &str = ".land{fill:#dfeaf5}.countries path{fill:#f4f1ea;stroke:#9aa3ae;stroke-width:1;vector-effect:non-scaling-stroke}\
+.a-open{fill:#d32f2f;fill-opacity:.55;stroke:#8e0000}.a-closed{fill:#43a047;fill-opacity:.45;stroke:#1b5e20}\
+.t-sha{stroke-dasharray:4 2}.d-open{fill:#d32f2f}.d-closed{fill:#43a047}.mark{fill:#0b5cad;stroke:#fff;stroke-width:2}";
+
 /// One area as the map draws it.
 #[derive(Debug, Clone)]
 pub struct Lite {
@@ -70,7 +75,9 @@ fn simplify(ring: &[demine_geo::Coord], tol: f64) -> Vec<[f32; 2]> {
 
 impl Layer {
     /// The layer of these areas.
-    pub fn build(areas: impl IntoIterator<Item = (i64, Option<String>, AreaStatus, HazardType, HazardShape)>) -> Layer {
+    pub fn build(
+        areas: impl IntoIterator<Item = (i64, Option<String>, AreaStatus, HazardType, HazardShape)>,
+    ) -> Layer {
         let mut layer = Layer::default();
         for (id, iso3, status, hazard_type, shape) in areas {
             let Some(b) = shape.bbox() else { continue };
@@ -110,7 +117,9 @@ impl Layer {
     pub fn within(&self, v: [f64; 4]) -> Vec<u32> {
         let (c0, c1) = (cell(v[0], v[1]), cell(v[2], v[3]));
         let mut out = Vec::new();
-        let meets = |a: &Lite| a.bbox[0] <= v[2] && a.bbox[2] >= v[0] && a.bbox[1] <= v[3] && a.bbox[3] >= v[1];
+        let meets = |a: &Lite| {
+            a.bbox[0] <= v[2] && a.bbox[2] >= v[0] && a.bbox[1] <= v[3] && a.bbox[3] >= v[1]
+        };
         let ncells = (i64::from(c1.0 - c0.0) + 1) * (i64::from(c1.1 - c0.1) + 1);
         if ncells > self.cells.len() as i64 {
             out.extend((0..self.areas.len() as u32).filter(|&i| meets(&self.areas[i as usize])));
@@ -131,7 +140,11 @@ impl Layer {
             }
         }
         if let Some(big) = self.cells.get(&(i32::MIN, i32::MIN)) {
-            out.extend(big.iter().copied().filter(|&i| meets(&self.areas[i as usize])));
+            out.extend(
+                big.iter()
+                    .copied()
+                    .filter(|&i| meets(&self.areas[i as usize])),
+            );
         }
         out
     }
@@ -178,7 +191,13 @@ impl LayerCache {
                 Some(demine_geo::Geometry::MultiPolygon(ps)) => HazardShape::MultiPolygon(ps),
                 _ => a.shape,
             };
-            (a.area.id, a.area.iso3, a.area.status, a.area.hazard_type, shape)
+            (
+                a.area.id,
+                a.area.iso3,
+                a.area.status,
+                a.area.hazard_type,
+                shape,
+            )
         })));
         *g = Some((version, layer.clone()));
         Ok(layer)
@@ -211,11 +230,18 @@ pub fn parse_bbox(s: &str) -> Result<[f64; 4], String> {
         .map_err(|_| format!("bbox {s:?} is not four numbers west,south,east,north"))?;
     match v.as_slice() {
         [w, so, e, n]
-            if w < e && so < n && v.iter().all(|x| x.is_finite()) && w.abs() <= 540.0 && n.abs() <= 90.0 && so.abs() <= 90.0 =>
+            if w < e
+                && so < n
+                && v.iter().all(|x| x.is_finite())
+                && w.abs() <= 540.0
+                && n.abs() <= 90.0
+                && so.abs() <= 90.0 =>
         {
             Ok([*w, *so, *e, *n])
         }
-        _ => Err(format!("bbox {s:?} is not a box west,south,east,north with west < east and south < north")),
+        _ => Err(format!(
+            "bbox {s:?} is not a box west,south,east,north with west < east and south < north"
+        )),
     }
 }
 
@@ -236,7 +262,7 @@ pub fn draw(layer: &Layer, v: [f64; 4], w: u32, h: u32, countries: bool) -> Stri
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" class=\"hazsvg\" \
-         data-bbox=\"{},{},{},{}\" data-w=\"{w}\" data-h=\"{h}\"><rect width=\"{w}\" height=\"{h}\" class=\"land\"/>",
+         data-bbox=\"{},{},{},{}\" data-w=\"{w}\" data-h=\"{h}\"><style>{SVG_STYLE}</style><rect width=\"{w}\" height=\"{h}\" class=\"land\"/>",
         v[0], v[1], v[2], v[3]
     );
     if countries {
@@ -264,7 +290,11 @@ pub fn draw(layer: &Layer, v: [f64; 4], w: u32, h: u32, countries: bool) -> Stri
                 closed[cy * nx + cx] += 1;
             }
         }
-        let _ = write!(s, "<g class=\"density\"><title>{} areas in view: zoom in to see each</title>", ids.len());
+        let _ = write!(
+            s,
+            "<g class=\"density\"><title>{} areas in view: zoom in to see each</title>",
+            ids.len()
+        );
         for cy in 0..ny {
             for cx in 0..nx {
                 let (o, c) = (open[cy * nx + cx], closed[cy * nx + cx]);
@@ -344,7 +374,10 @@ pub fn background(s: &mut String, v: [f64; 4], sx: f64, sy: f64) {
     let e = -(v[0] + 180.0) * sx;
     let d = sy / k;
     let f = -(crate::world::TOP_LAT - v[3]) * sy;
-    let _ = write!(s, "<g class=\"countries\" transform=\"matrix({a} 0 0 {d} {e} {f})\">");
+    let _ = write!(
+        s,
+        "<g class=\"countries\" transform=\"matrix({a} 0 0 {d} {e} {f})\">"
+    );
     for c in &w.countries {
         if c.bbox[0] > v[2] || c.bbox[2] < v[0] || c.bbox[1] > v[3] || c.bbox[3] < v[1] {
             continue;
@@ -368,7 +401,10 @@ fn login_redirect(uri: &Uri) -> Response {
 }
 
 fn size(q: &MapQuery) -> (u32, u32) {
-    (q.w.unwrap_or(960).clamp(200, 2400), q.h.unwrap_or(600).clamp(150, 2400))
+    (
+        q.w.unwrap_or(960).clamp(200, 2400),
+        q.h.unwrap_or(600).clamp(150, 2400),
+    )
 }
 
 /// The map page: a view with pan and zoom links and the legend.
@@ -385,10 +421,21 @@ pub async fn map_page(
     let store = state.store_for(&r);
     let layer = match web.layer.get(&store).await {
         Ok(l) => l,
-        Err(e) => return error_page(&state, &r, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => {
+            return error_page(
+                &state,
+                &r,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &e.to_string(),
+            );
+        }
     };
     let (w, h) = size(&q);
-    let iso3 = q.iso3.as_deref().map(str::to_ascii_uppercase).filter(|s| !s.is_empty());
+    let iso3 = q
+        .iso3
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .filter(|s| !s.is_empty());
     let raw = match q.bbox.as_deref().filter(|s| !s.is_empty()) {
         Some(b) => match parse_bbox(b) {
             Ok(b) => b,
@@ -417,12 +464,19 @@ pub async fn map_page(
             b[1],
             b[2],
             b[3],
-            iso3.as_deref().map(|i| format!("&iso3={i}")).unwrap_or_default()
+            iso3.as_deref()
+                .map(|i| format!("&iso3={i}"))
+                .unwrap_or_default()
         )
     };
     let zoom = |f: f64| {
         let (cx, cy) = ((v[0] + v[2]) / 2.0, (v[1] + v[3]) / 2.0);
-        [cx - dx * f / 2.0, cy - dy * f / 2.0, cx + dx * f / 2.0, cy + dy * f / 2.0]
+        [
+            cx - dx * f / 2.0,
+            cy - dy * f / 2.0,
+            cx + dx * f / 2.0,
+            cy + dy * f / 2.0,
+        ]
     };
     let n = layer.within(v).len();
     let mut b = String::new();
@@ -430,13 +484,15 @@ pub async fn map_page(
         b,
         "<h1>Hazard map{}</h1><p class=\"lead\">{n} areas in view of {} held. Drag to pan, wheel to zoom, click an area for its history.</p>\
          <nav class=\"pan\" aria-label=\"pan and zoom\">\
-         <a href=\"{}\" id=\"zoom-in\">＋ Zoom in</a><a href=\"{}\" id=\"zoom-out\">－ Zoom out</a>\
+         <a href=\"{}\" id=\"zoom-in\">+ Zoom in</a><a href=\"{}\" id=\"zoom-out\">- Zoom out</a>\
          <a href=\"{}\">← West</a><a href=\"{}\">East →</a><a href=\"{}\">↑ North</a><a href=\"{}\">↓ South</a></nav>\
          <div class=\"hazmap\" id=\"hazmap\">{}</div>\
          <ul class=\"legend\"><li><span class=\"swatch a-open\"></span>Open (counts as a hazard)</li>\
          <li><span class=\"swatch a-closed\"></span>Closed or handed over</li>\
          <li><span class=\"swatch t-sha\"></span>Dashed: suspected (SHA)</li><li><span class=\"swatch t-cha\"></span>Solid: confirmed (CHA)</li></ul>",
-        iso3.as_deref().map(|i| format!(" <small>{}</small>", esc(i))).unwrap_or_default(),
+        iso3.as_deref()
+            .map(|i| format!(" <small>{}</small>", esc(i)))
+            .unwrap_or_default(),
         layer.areas.len(),
         link(zoom(0.5)),
         link(zoom(2.0)),
@@ -463,10 +519,18 @@ pub async fn view_svg(
     Query(q): Query<MapQuery>,
 ) -> Response {
     if r.user.is_none() {
-        return (StatusCode::UNAUTHORIZED, "hazard maps need an account: log in").into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            "hazard maps need an account: log in",
+        )
+            .into_response();
     }
     let Some(bbox) = q.bbox.as_deref() else {
-        return (StatusCode::BAD_REQUEST, "bbox=west,south,east,north is needed").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "bbox=west,south,east,north is needed",
+        )
+            .into_response();
     };
     let raw = match parse_bbox(bbox) {
         Ok(b) => b,
@@ -477,7 +541,13 @@ pub async fn view_svg(
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let (w, h) = size(&q);
-    crate::html::svg(draw(&layer, fit(raw, f64::from(w), f64::from(h)), w, h, true))
+    crate::html::svg(draw(
+        &layer,
+        fit(raw, f64::from(w), f64::from(h)),
+        w,
+        h,
+        true,
+    ))
 }
 
 /// One area: its attributes, outline, history and activities.
@@ -514,17 +584,49 @@ pub async fn area_page(
         ("Reference", a.reference.clone().unwrap_or_default()),
         ("Admin area", a.admin_area.clone().unwrap_or_default()),
         ("Organisation", a.organisation.clone().unwrap_or_default()),
-        ("Version", format!("{} ({}) by {} at {}", area.version, area.version_status.as_str(), area.updated_by, area.updated_at)),
-        ("Remaining", area.remaining_m2.map(|m| format!("{} m²", crate::html::thousands(m))).unwrap_or_else(|| "as recorded (nothing released)".into())),
+        (
+            "Version",
+            format!(
+                "{} ({}) by {} at {}",
+                area.version,
+                area.version_status.as_str(),
+                area.updated_by,
+                area.updated_at
+            ),
+        ),
+        (
+            "Remaining",
+            area.remaining_m2
+                .map(|m| format!("{} m²", crate::html::thousands(m)))
+                .unwrap_or_else(|| "as recorded (nothing released)".into()),
+        ),
     ];
     for (k, v) in facts {
         let _ = write!(b, "<dt>{k}</dt><dd>{}</dd>", esc(&v));
     }
     b.push_str("</dl>");
     if let Some(bb) = area.shape.bbox() {
-        let layer = Layer::build([(id, a.iso3.clone(), a.status, a.hazard_type, area.shape.clone())]);
-        let (mx, my) = ((bb.max_lon - bb.min_lon) * 0.3 + 1e-3, (bb.max_lat - bb.min_lat) * 0.3 + 1e-3);
-        let v = fit([bb.min_lon - mx, bb.min_lat - my, bb.max_lon + mx, bb.max_lat + my], 480.0, 300.0);
+        let layer = Layer::build([(
+            id,
+            a.iso3.clone(),
+            a.status,
+            a.hazard_type,
+            area.shape.clone(),
+        )]);
+        let (mx, my) = (
+            (bb.max_lon - bb.min_lon) * 0.3 + 1e-3,
+            (bb.max_lat - bb.min_lat) * 0.3 + 1e-3,
+        );
+        let v = fit(
+            [
+                bb.min_lon - mx,
+                bb.min_lat - my,
+                bb.max_lon + mx,
+                bb.max_lat + my,
+            ],
+            480.0,
+            300.0,
+        );
         b.push_str("<div class=\"mini\">");
         b.push_str(&draw(&layer, v, 480, 300, true));
         let _ = write!(
@@ -596,15 +698,29 @@ mod tests {
         Layer::build((0..n).map(|i| {
             let x = 100.0 + (i % 100) as f64 * 0.05;
             let y = 10.0 + (i / 100) as f64 * 0.05;
-            (i, Some("KHM".to_string()), AreaStatus::Open, HazardType::Cha, square(x, y, 0.01))
+            (
+                i,
+                Some("KHM".to_string()),
+                AreaStatus::Open,
+                HazardType::Cha,
+                square(x, y, 0.01),
+            )
         }))
     }
 
     #[test]
     fn a_view_finds_each_area_in_it_once_as_brute_force_does() {
         let l = layer(2000);
-        for v in [[100.2, 10.3, 101.7, 12.2], [99.0, 9.0, 106.0, 21.0], [100.49, 10.0, 100.51, 10.02]] {
-            let mut got: Vec<i64> = l.within(v).iter().map(|&i| l.areas[i as usize].id).collect();
+        for v in [
+            [100.2, 10.3, 101.7, 12.2],
+            [99.0, 9.0, 106.0, 21.0],
+            [100.49, 10.0, 100.51, 10.02],
+        ] {
+            let mut got: Vec<i64> = l
+                .within(v)
+                .iter()
+                .map(|&i| l.areas[i as usize].id)
+                .collect();
             got.sort_unstable();
             let n = got.len();
             got.dedup();
@@ -612,7 +728,9 @@ mod tests {
             let want: Vec<i64> = l
                 .areas
                 .iter()
-                .filter(|a| a.bbox[0] <= v[2] && a.bbox[2] >= v[0] && a.bbox[1] <= v[3] && a.bbox[3] >= v[1])
+                .filter(|a| {
+                    a.bbox[0] <= v[2] && a.bbox[2] >= v[0] && a.bbox[1] <= v[3] && a.bbox[3] >= v[1]
+                })
                 .map(|a| a.id)
                 .collect();
             assert_eq!(got, want);

@@ -82,13 +82,25 @@ pub async fn world_page(
     let store = state.store_for(&r);
     let rows = match view::states(&store, as_of, None, false).await {
         Ok(v) => v,
-        Err(e) => return error_page(&state, &r, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => {
+            return error_page(
+                &state,
+                &r,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &e.to_string(),
+            );
+        }
     };
     let bands = if colouring == Colouring::Contamination {
         match view::estimates(&store, None, Some("ap_contamination_km2"), Some(as_of)).await {
             Ok(e) => world::contamination_bands(&e),
             Err(e) => {
-                return error_page(&state, &r, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+                return error_page(
+                    &state,
+                    &r,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &e.to_string(),
+                );
             }
         }
     } else {
@@ -157,8 +169,14 @@ pub async fn world_page(
             iso = esc(&row.iso3),
             name = esc(&row.name),
             st = esc(&row.status),
-            eif = row.entry_into_force.map(|d| d.to_string()).unwrap_or_default(),
-            cd = row.clearance_deadline.map(|d| d.to_string()).unwrap_or_default(),
+            eif = row
+                .entry_into_force
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            cd = row
+                .clearance_deadline
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         );
     }
     b.push_str("</tbody></table></details>");
@@ -180,7 +198,11 @@ struct Notes {
 impl Notes {
     fn cite(&mut self, source: &str) -> String {
         let mut refs = String::new();
-        for id in source.split([';', '|']).map(str::trim).filter(|s| !s.is_empty()) {
+        for id in source
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let n = match self.order.iter().position(|s| s == id) {
                 Some(i) => i + 1,
                 None => {
@@ -215,7 +237,12 @@ fn chart(points: &[(f64, f64, f64)], unit: &str) -> String {
             .enumerate()
             .map(|(i, p)| {
                 let v = if k == 1 { p.1 } else { p.2 };
-                format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, sx(p.0), sy(v))
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { "L" },
+                    sx(p.0),
+                    sy(v)
+                )
             })
             .collect::<String>()
     };
@@ -235,7 +262,12 @@ fn chart(points: &[(f64, f64, f64)], unit: &str) -> String {
         let _ = write!(s, "<path d=\"{}\" class=\"lo\"/>", line(1));
     }
     for p in points {
-        let _ = write!(s, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>", sx(p.0), sy(p.2));
+        let _ = write!(
+            s,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
+            sx(p.0),
+            sy(p.2)
+        );
     }
     s.push_str("</svg>");
     s
@@ -253,7 +285,11 @@ fn estimates_section(b: &mut String, notes: &mut Notes, list: &[&Estimate]) {
             .iter()
             .map(|e| {
                 let d = e.as_of.start();
-                (f64::from(d.year()) + f64::from(d.ordinal()) / 366.0, e.low, e.high)
+                (
+                    f64::from(d.year()) + f64::from(d.ordinal()) / 366.0,
+                    e.low,
+                    e.high,
+                )
             })
             .collect();
         let _ = write!(b, "<h3><code>{}</code></h3>", esc(measure));
@@ -321,8 +357,14 @@ pub async fn state_page(
     let dates = [
         ("Entry into force", d.row.entry_into_force),
         ("Initial report due", d.initial_report_due),
-        ("Stockpile destruction deadline (Art. 4)", d.row.stockpile_destruction_deadline),
-        ("Original clearance deadline (Art. 5(1))", d.original_clearance_deadline),
+        (
+            "Stockpile destruction deadline (Art. 4)",
+            d.row.stockpile_destruction_deadline,
+        ),
+        (
+            "Original clearance deadline (Art. 5(1))",
+            d.original_clearance_deadline,
+        ),
         ("Clearance deadline in force", d.row.clearance_deadline),
         ("Withdrawal effective", d.row.withdrawal_effective),
     ];
@@ -335,14 +377,23 @@ pub async fn state_page(
     }
     b.push_str("</dl><p class=\"basis\">");
     for basis in &d.basis {
-        let _ = write!(b, "<span>Art. {}: {}</span> ", esc(&basis.article), esc(&basis.reason));
+        let _ = write!(
+            b,
+            "<span>Art. {}: {}</span> ",
+            esc(&basis.article),
+            esc(&basis.reason)
+        );
     }
     b.push_str("</p>");
     if let Some(w) = &d.withdrawal_notice {
         let _ = write!(b, "<p class=\"warn\">Withdrawal: {}</p>", esc(&w.status));
     }
     b.push_str("<h3>Timeline</h3><ol class=\"timeline\">");
-    let mut events: Vec<_> = d.events.iter().chain(d.completion_declarations.iter()).collect();
+    let mut events: Vec<_> = d
+        .events
+        .iter()
+        .chain(d.completion_declarations.iter())
+        .collect();
     events.sort_by_key(|e| e.date.start());
     events.dedup_by(|a, b| a == b);
     for e in events {
@@ -377,7 +428,9 @@ pub async fn state_page(
             b,
             "<tr><td>{}</td><td>{}</td><td class=\"cs cs-{st}\">{st}</td><td>{}{}</td></tr>",
             esc(&o.obligation.replace('-', " ")),
-            o.deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            o.deadline
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "—".into()),
             o.met_on.map(|d| d.to_string()).unwrap_or_default(),
             o.source.as_deref().map(|s| n.cite(s)).unwrap_or_default(),
             st = o.status.as_str(),
@@ -397,14 +450,17 @@ pub async fn state_page(
                 band = esc(&c.band)
             );
         }
-        None => b.push_str("<p class=\"unknown\">No contamination estimate on record (unknown, not zero).</p>"),
+        None => b.push_str(
+            "<p class=\"unknown\">No contamination estimate on record (unknown, not zero).</p>",
+        ),
     }
     let pick = |p: &dyn Fn(&str) -> bool| -> Vec<&Estimate> {
         d.estimates.iter().filter(|e| p(&e.measure)).collect()
     };
     estimates_section(&mut b, &mut n, &pick(&|m| m.contains("contamination")));
     b.push_str("</section><section id=\"release\"><h2>Release progress</h2>");
-    let release = pick(&|m| m.contains("destroyed") || m.contains("released") || m.contains("cleared"));
+    let release =
+        pick(&|m| m.contains("destroyed") || m.contains("released") || m.contains("cleared"));
     if release.is_empty() {
         b.push_str("<p class=\"unknown\">No release figures on record.</p>");
     }
@@ -427,7 +483,9 @@ pub async fn state_page(
                 s.date,
                 esc(&s.record.replace('_', " ")),
                 esc(&s.device_type),
-                s.quantity.map(|q| figure(q as f64)).unwrap_or_else(|| "—".into()),
+                s.quantity
+                    .map(|q| figure(q as f64))
+                    .unwrap_or_else(|| "—".into()),
                 n.cite(&s.source)
             );
         }
@@ -498,7 +556,13 @@ pub async fn login_form(
     r: Requester,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    login_page(&state, &r, q.next.as_deref(), q.error.as_deref(), StatusCode::OK)
+    login_page(
+        &state,
+        &r,
+        q.next.as_deref(),
+        q.error.as_deref(),
+        StatusCode::OK,
+    )
 }
 
 fn login_page(
@@ -556,7 +620,13 @@ pub async fn login(
         ),
         Err(e) => {
             let status = e.status();
-            login_page(&state, &Requester::anonymous(), Some(&next), Some(&e.to_string()), status)
+            login_page(
+                &state,
+                &Requester::anonymous(),
+                Some(&next),
+                Some(&e.to_string()),
+                status,
+            )
         }
     }
 }

@@ -44,7 +44,10 @@ pub fn world() -> &'static World {
 }
 
 pub fn project(lon: f64, lat: f64) -> (f64, f64) {
-    ((lon + 180.0) * SCALE, (TOP_LAT - lat.clamp(BOTTOM_LAT - 5.0, 90.0)) * SCALE)
+    (
+        (lon + 180.0) * SCALE,
+        (TOP_LAT - lat.clamp(BOTTOM_LAT - 5.0, 90.0)) * SCALE,
+    )
 }
 
 fn ring_path(out: &mut String, ring: &[serde_json::Value]) {
@@ -176,7 +179,10 @@ pub fn legend(c: Colouring) -> &'static [(&'static str, &'static str)] {
         Colouring::Status => &[
             ("party", "State Party"),
             ("signatory", "Signatory (not bound)"),
-            ("pending-entry-into-force", "Bound soon (entry into force pending)"),
+            (
+                "pending-entry-into-force",
+                "Bound soon (entry into force pending)",
+            ),
             ("withdrawal-pending", "Withdrawal pending"),
             ("withdrawn", "Withdrawn"),
             ("not-signatory", "Not a signatory"),
@@ -187,7 +193,10 @@ pub fn legend(c: Colouring) -> &'static [(&'static str, &'static str)] {
             ("within-1y", "Deadline within a year"),
             ("within-3y", "Deadline within three years"),
             ("later", "Deadline later"),
-            ("no-deadline", "No clearance deadline (not bound or none held)"),
+            (
+                "no-deadline",
+                "No clearance deadline (not bound or none held)",
+            ),
             ("none", "Not in the registry"),
         ],
         Colouring::Contamination => &[
@@ -250,7 +259,10 @@ pub fn svg(classes: &HashMap<&str, (&'static str, &str)>, as_of: NaiveDate) -> S
          <rect width=\"{width}\" height=\"{height}\" class=\"sea\"/>"
     );
     for c in &w.countries {
-        let (class, status) = classes.get(c.iso3.as_str()).copied().unwrap_or(("none", ""));
+        let (class, status) = classes
+            .get(c.iso3.as_str())
+            .copied()
+            .unwrap_or(("none", ""));
         let _ = write!(
             s,
             "<a href=\"/state/{iso}?as_of={as_of}\" data-iso3=\"{iso}\"><path class=\"c-{class}\" d=\"{d}\">\
@@ -258,7 +270,11 @@ pub fn svg(classes: &HashMap<&str, (&'static str, &str)>, as_of: NaiveDate) -> S
             iso = esc(&c.iso3),
             d = c.path,
             name = esc(&c.name),
-            status = esc(if status.is_empty() { "not in the registry" } else { status }),
+            status = esc(if status.is_empty() {
+                "not in the registry"
+            } else {
+                status
+            }),
         );
     }
     s.push_str("</svg>");
@@ -277,9 +293,7 @@ pub fn pick_date(
             .map_err(|_| format!("as of {s:?} is not a date (YYYY-MM-DD)"));
     }
     if let Some(y) = year.filter(|s| !s.is_empty()) {
-        let y: i32 = y
-            .parse()
-            .map_err(|_| format!("year {y:?} is not a year"))?;
+        let y: i32 = y.parse().map_err(|_| format!("year {y:?} is not a year"))?;
         if !(1997..=today.year()).contains(&y) {
             return Err(format!("year {y} is outside 1997 to {}", today.year()));
         }

@@ -70,7 +70,12 @@ struct Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = TcpStream::connect(("127.0.0.1", self.port)).map(|_| {
-            http(self.port, "DELETE", &format!("/session/{}", self.session), None)
+            http(
+                self.port,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                None,
+            )
         });
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -95,7 +100,10 @@ impl Driver {
             .unwrap();
         let t0 = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(10), "chromedriver did not start");
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let args = vec![
@@ -154,7 +162,11 @@ impl Driver {
     }
 
     fn go(&self, path: &str) {
-        self.cmd("POST", "/url", Some(json!({"url": format!("{}{path}", self.base)})));
+        self.cmd(
+            "POST",
+            "/url",
+            Some(json!({"url": format!("{}{path}", self.base)})),
+        );
     }
 
     fn url(&self) -> String {
@@ -162,7 +174,10 @@ impl Driver {
     }
 
     fn source(&self) -> String {
-        self.cmd("GET", "/source", None).as_str().unwrap().to_string()
+        self.cmd("GET", "/source", None)
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Waits (up to 10 s) for the page to hold `text` (a form post may still be loading).
@@ -173,13 +188,21 @@ impl Driver {
             if src.contains(text) {
                 return src;
             }
-            assert!(t.elapsed() < Duration::from_secs(10), "{what}: not seen in {}: {src}", self.url());
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{what}: not seen in {}: {src}",
+                self.url()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     fn find(&self, css: &str) -> String {
-        let v = self.cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         v[ELEMENT]
             .as_str()
             .unwrap_or_else(|| panic!("{css}: {v}"))
@@ -194,15 +217,27 @@ impl Driver {
     fn type_in(&self, css: &str, text: &str) {
         let e = self.find(css);
         self.cmd("POST", &format!("/element/{e}/clear"), Some(json!({})));
-        self.cmd("POST", &format!("/element/{e}/value"), Some(json!({"text": text})));
+        self.cmd(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     fn js(&self, script: &str) -> Value {
-        self.cmd("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     fn size(&self, w: u32, h: u32) {
-        self.cmd("POST", "/window/rect", Some(json!({"width": w, "height": h})));
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": w, "height": h})),
+        );
     }
 
     /// Screenshots of the page at desktop and phone widths.
@@ -224,7 +259,12 @@ impl Driver {
             let msg: Value = serde_json::from_str(entry["message"].as_str().unwrap()).unwrap();
             let m = &msg["message"];
             if m["method"] == "Network.requestWillBeSent" {
-                urls.push(m["params"]["request"]["url"].as_str().unwrap_or("").to_string());
+                urls.push(
+                    m["params"]["request"]["url"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                );
             }
         }
         urls
@@ -272,9 +312,12 @@ fn serve(demo: bool) -> (SocketAddr, tempfile::TempDir) {
             let addr = listener.local_addr().unwrap();
             let common::World { app, dir, .. } = w;
             tx.send((addr, dir)).unwrap();
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
     });
     rx.recv_timeout(Duration::from_secs(60)).unwrap()
@@ -309,7 +352,10 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     d.js("var y=document.getElementById('year'); y.value='1997'; y.dispatchEvent(new Event('input'));");
     let t = Instant::now();
     while !d.source().contains("as of 1997-12-31") {
-        assert!(t.elapsed() < Duration::from_secs(10), "the slider did not move the map");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the slider did not move the map"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(d.source().contains("id=\"party-count\">0 States Parties"));
@@ -327,9 +373,16 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
 
     // An anonymous visitor: no hazard geometry on the map pages or the check's map.
     d.go("/hazards?iso3=KHM");
-    assert!(d.url().contains("/login"), "an anonymous visitor reached the hazard map");
+    assert!(
+        d.url().contains("/login"),
+        "an anonymous visitor reached the hazard map"
+    );
     d.go("/check/map.svg?bbox=103.1,13.1,103.2,13.2");
-    assert!(!d.source().contains("a-open"), "the check's map drew hazards for an anonymous visitor");
+    let src = d.source();
+    assert!(
+        !src.contains("class=\"a-open") && !src.contains("/hazards/area/"),
+        "the check's map drew hazards for an anonymous visitor"
+    );
 
     // Log in, browse the hazard map, open an area.
     log_in(&d, "editor");
@@ -346,13 +399,20 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     d.go("/check?bbox=103.12,13.12,103.137,13.137");
     d.click("#checkmap");
     let src = d.wait_for("id=\"verdict\"", "the clicked place's answer");
-    assert!(src.contains("data-status=\"hazard\""), "the click was not checked as a hazard");
+    assert!(
+        src.contains("data-status=\"hazard\""),
+        "the click was not checked as a hazard"
+    );
     assert!(src.contains("/hazards/area/7"));
     d.shoot("check");
 
     // A CSV of points: one in the area, one elsewhere in Cambodia, one in the open sea.
     let csv = profile.path().join("points.csv");
-    std::fs::write(&csv, "id,lon,lat\n1,103.128,13.128\n2,104.9,11.55\n3,-30,10\n").unwrap();
+    std::fs::write(
+        &csv,
+        "id,lon,lat\n1,103.128,13.128\n2,104.9,11.55\n3,-30,10\n",
+    )
+    .unwrap();
     d.go("/check");
     d.type_in("#points", csv.to_str().unwrap());
     d.click("#upload-submit");
@@ -393,7 +453,11 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
 
     // Nothing left for another host (the log held the requests: the check can fail).
     let seen = d.requests();
-    assert!(seen.iter().any(|u| u.starts_with(&format!("{base}/static/app.js"))), "no network log");
+    assert!(
+        seen.iter()
+            .any(|u| u.starts_with(&format!("{base}/static/app.js"))),
+        "no network log"
+    );
     let leaks: Vec<String> = seen
         .into_iter()
         // The browser's own pages (chrome://, its new tab) and inline data never leave it.
@@ -405,5 +469,9 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
         })
         .collect();
     assert!(leaks.is_empty(), "requests left the server: {leaks:?}");
-    assert!(t0.elapsed() < Duration::from_secs(60), "the browser journey took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(60),
+        "the browser journey took {:?}",
+        t0.elapsed()
+    );
 }

@@ -57,8 +57,13 @@ pub fn area(id: i64) -> NewArea {
 pub async fn world(demo: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = ops::open_seeded(path.to_str().unwrap(), "test").await.unwrap();
-    store.import_areas(&[area(7)], "test", &|_, _| {}).await.unwrap();
+    let store = ops::open_seeded(path.to_str().unwrap(), "test")
+        .await
+        .unwrap();
+    store
+        .import_areas(&[area(7)], "test", &|_, _| {})
+        .await
+        .unwrap();
     store.approve_area(7, "test").await.unwrap();
     for (name, role) in [("editor", Role::Editor), ("reviewer", Role::Reviewer)] {
         let new = NewAccount {
