@@ -101,8 +101,8 @@ fn run() -> anyhow::Result<u8> {
             Command::Check(args) => check::run(&cli.db, args),
             Command::Hazards(c) => hazards::run(&cli.db, c),
             Command::Release(c) => hazards::run_release(&cli.db, c),
-            Command::Serve(args) => serve::run(&cli.db, args),
-            Command::User(c) => user::run(&cli.db, c),
+            Command::Serve(args) => serve::run(&cli.db, args).map(|()| 0),
+            Command::User(c) => user::run(&cli.db, c).map(|()| 0),
         },
     }
 }
