@@ -76,12 +76,20 @@ async fn render(
         b.push_str("<p>No draft awaits review.</p>");
     } else {
         b.push_str("<table id=\"drafts\"><thead><tr><th>Area</th><th>State</th><th>Type</th><th>Submitted by</th><th></th></tr></thead><tbody>");
+        let reviewer = r.with_role(&[Role::Reviewer, Role::Administrator], "").ok();
         for a in drafts.iter().take(500) {
+            // Only a reviewer other than the author is offered the approval.
+            let action = match reviewer {
+                Some(u) if u.name != a.updated_by => format!(
+                    "<form method=\"post\" action=\"/entry/approve/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <button type=\"submit\" id=\"approve-{id}\">Approve</button></form>",
+                    id = a.area.id
+                ),
+                _ => "<span class=\"note\">awaiting another user's review</span>".to_string(),
+            };
             let _ = write!(
                 b,
-                "<tr><td><a href=\"/hazards/area/{id}\">{id}</a> {}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td><form method=\"post\" action=\"/entry/approve/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <button type=\"submit\" id=\"approve-{id}\">Approve</button></form></td></tr>",
+                "<tr><td><a href=\"/hazards/area/{id}\">{id}</a> {}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
                 esc(a.area.name.as_deref().unwrap_or("")),
                 esc(a.area.iso3.as_deref().unwrap_or("")),
                 a.area.hazard_type.as_str(),

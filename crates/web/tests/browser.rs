@@ -433,12 +433,14 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     d.click("#entry-submit");
     let src = d.wait_for("awaiting review", "the submission");
     let id: String = src
-        .split("id=\"approve-")
+        .split("submitted: 1 new, 0 changed, 0 unchanged (areas ")
         .nth(1)
         .unwrap()
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
+    // Its author is not offered the approval.
+    assert!(!src.contains(&format!("id=\"approve-{id}\"")));
     d.shoot("entry");
     // Approved by another user, a reviewer.
     log_out(&d);
