@@ -170,3 +170,45 @@ async fn the_check_page_says_no_data_where_no_data_covers_the_place() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("out of range"));
 }
+
+async fn upload(app: &axum::Router, cookie: &str, query: &str) -> (StatusCode, String) {
+    let body = "--XYZ\r\nContent-Disposition: form-data; name=\"points\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\nid,lon,lat\n1,103.128,13.128\n\r\n--XYZ--\r\n";
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/check{query}"))
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XYZ")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn a_session_uploads_points_only_with_its_csrf_token() {
+    let w = common::world(false).await;
+    let cookie = login(&w.app, "editor").await;
+    let (_, page) = get(&w.app, "/check", Some(&cookie)).await;
+    let csrf: String = page
+        .split("action=\"/check?csrf=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert!(csrf.starts_with("c_"), "{csrf}");
+    let (status, _) = upload(&w.app, &cookie, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = upload(&w.app, &cookie, "?csrf=c_wrong").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = upload(&w.app, &cookie, &format!("?csrf={csrf}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("1 points from p.csv checked") && body.contains("1 flagged"),
+        "{body}"
+    );
+}
