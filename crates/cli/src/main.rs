@@ -35,8 +35,9 @@ enum Command {
     /// Land release activities (non-technical survey, technical survey, clearance) on an area.
     #[command(subcommand)]
     Release(hazards::ReleaseCommand),
-    /// Serves the HTTP API over the database: prints the address and serves until SIGTERM or
-    /// Ctrl-C (requests in flight are finished first).
+    /// Serves the HTTP API and the dashboard (pages at /, working offline) over the database:
+    /// prints the address and serves until SIGTERM or Ctrl-C (requests in flight are finished
+    /// first).
     Serve(serve::ServeArgs),
     /// Accounts of `demine serve`: add, list, disable, passwd, token.
     #[command(subcommand)]
