@@ -321,7 +321,7 @@ pub async fn check_upload(
                         c.no_data.len()
                     );
                     if let Some(reason) = &c.no_data_reason {
-                        let _ = write!(b, "<p>{}</p>", esc(reason));
+                        let _ = write!(b, "<p>Points without data: {}.</p>", esc(reason));
                     }
                     if !c.flagged.is_empty() {
                         b.push_str("<table id=\"flagged\"><thead><tr><th>Point</th><th>Nearest area</th><th>Distance</th></tr></thead><tbody>");
