@@ -90,8 +90,15 @@ fn read_password(args: &PasswordArgs, name: &str) -> Result<String> {
     Ok(first)
 }
 
+/// An account error as the CLI's exit codes mean it: 4 not found, 6 refused, 1 otherwise.
 fn api(e: demine_server::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
+    use demine_server::ApiError as E;
+    let app = match e {
+        E::NotFound(m) => demine_app::AppError::NotFound { what: m },
+        E::Forbidden(m) | E::Unauthenticated(m) => demine_app::AppError::Refused(m),
+        other => demine_app::AppError::Invalid(other.to_string()),
+    };
+    app.into()
 }
 
 pub fn run(db: &DbArgs, command: UserCommand) -> Result<()> {

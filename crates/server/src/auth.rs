@@ -123,6 +123,24 @@ impl Requester {
         }
     }
 
+    /// The requester as the store and the application layer know it: the tier, whether they
+    /// write (editors, reviewers and administrators), and their scope.
+    pub fn store_requester(&self) -> demine_store::Requester {
+        let Some(u) = &self.user else {
+            return demine_store::Requester::anonymous();
+        };
+        let mut r = demine_store::Requester::local(u.name.clone(), self.access());
+        if u.role == Role::Viewer {
+            r = r.read_only();
+        }
+        if u.role != Role::Administrator
+            && let Some(iso3) = &u.iso3
+        {
+            r = r.scoped(iso3, u.organisation.as_deref());
+        }
+        r
+    }
+
     /// The name written into the audit log.
     pub fn actor(&self) -> String {
         match &self.user {

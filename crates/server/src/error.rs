@@ -116,6 +116,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<demine_app::AppError> for ApiError {
+    fn from(e: demine_app::AppError) -> ApiError {
+        use demine_app::AppError as A;
+        match e {
+            A::BadInput(m) => ApiError::Unprocessable(m),
+            A::NotFound { what } => ApiError::NotFound(format!("not found: {what}")),
+            A::Refused(m) => ApiError::Forbidden(m),
+            A::Invalid(m) | A::Usage(m) => ApiError::BadRequest(m),
+            A::Read { .. } => ApiError::Internal(e.to_string()),
+            A::Geo(g) => ApiError::Unprocessable(g.to_string()),
+            A::Store(s) => s.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use demine_app::App;
 use demine_store::{Access, AnyStore};
 
 use crate::auth::{LoginLimiter, Requester};
@@ -15,6 +16,7 @@ pub struct AppState(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
+    app: App,
     store: AnyStore,
     demo: bool,
     secure_cookies: bool,
@@ -26,6 +28,7 @@ impl AppState {
     /// is sent over HTTPS only (behind a TLS proxy).
     pub fn new(store: AnyStore, demo: bool, secure_cookies: bool) -> AppState {
         AppState(Arc::new(Inner {
+            app: App::new(store.clone()),
             store,
             demo,
             secure_cookies,
@@ -38,9 +41,19 @@ impl AppState {
         self.0.store.clone().with_access(Access::Public)
     }
 
-    /// The store at the requester's tier: every read through it is checked by the store.
+    /// The store as the requester: their tier and scope, checked by the store on every read.
     pub fn store_for(&self, r: &Requester) -> AnyStore {
-        self.0.store.clone().with_access(r.access())
+        self.0.store.as_requester(&r.store_requester())
+    }
+
+    /// The application layer (the workflows the CLI shares, the safety check's shared index).
+    pub fn app(&self) -> &App {
+        &self.0.app
+    }
+
+    /// The application layer for this requester.
+    pub fn session(&self, r: &Requester) -> demine_app::Session<'_> {
+        self.0.app.session(r.store_requester())
     }
 
     pub fn demo(&self) -> bool {

@@ -208,6 +208,24 @@ async fn tiers_hold_for_hazards_and_victims() {
     )
     .await;
     assert_eq!(r.json()["features"].as_array().unwrap().len(), 0);
+    // Field teams see only their own organisation's areas; other States' editors none of KHM's.
+    let r = call(&w, Method::GET, "/api/v1/hazards/7", Some("editor"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for who in ["editor-halo", "editor-afg"] {
+        let r = call(&w, Method::GET, "/api/v1/hazards/7", Some(who), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        let r = call(
+            &w,
+            Method::GET,
+            "/api/v1/hazards/7/history",
+            Some(who),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        let r = call(&w, Method::GET, "/api/v1/hazards", Some(who), None).await;
+        assert_eq!(r.json()["features"].as_array().unwrap().len(), 0, "{who}");
+    }
     // Victims' identities: the restricted permission only.
     let r = call(&w, Method::GET, "/api/v1/records/victims", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

@@ -23,15 +23,6 @@ use crate::html::{Frame, esc, page};
 pub const MAP_W: u32 = 720;
 pub const MAP_H: u32 = 400;
 
-/// The store's requester for the check pipeline: an account reads at its tier, an anonymous
-/// visitor at the public tier (the verdict without which hazards are near).
-pub fn app_requester(r: &Requester) -> demine_app::Requester {
-    match &r.user {
-        Some(u) => demine_app::Requester::local(u.name.clone(), r.access()).read_only(),
-        None => demine_app::Requester::anonymous(),
-    }
-}
-
 fn num(q: &HashMap<String, String>, k: &str) -> Option<Result<f64, String>> {
     q.get(k).filter(|s| !s.trim().is_empty()).map(|s| {
         s.trim()
@@ -57,7 +48,6 @@ fn verdict_words(v: Verdict) -> (&'static str, &'static str) {
 /// The check form, the map and, when a place was given, the answer.
 pub async fn check_page(
     State(state): State<AppState>,
-    Extension(web): Extension<Arc<Web>>,
     r: Requester,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -109,7 +99,7 @@ pub async fn check_page(
     };
     let mut answer = String::new();
     if let Some((lon, lat)) = place {
-        let session = web.app.session(app_requester(&r));
+        let session = state.session(&r);
         match session.check_point(lon, lat, within).await {
             Ok(c) => {
                 let (class, words) = verdict_words(c.status);
@@ -229,7 +219,7 @@ pub async fn map_svg(
     };
     let v = fit(raw, f64::from(MAP_W), f64::from(MAP_H));
     let layer = if r.user.is_some() {
-        match web.layer.get(&state.store_for(&r)).await {
+        match web.layer.get(&crate::hazmap::layer_store(&state)).await {
             Ok(l) => l,
             Err(e) => {
                 return axum::response::IntoResponse::into_response((
@@ -241,7 +231,7 @@ pub async fn map_svg(
     } else {
         Arc::new(crate::hazmap::Layer::default())
     };
-    let mut s = draw(&layer, v, MAP_W, MAP_H, true);
+    let mut s = draw(&layer, v, MAP_W, MAP_H, true, &r.store_requester());
     if let Some((lon, lat)) = q
         .mark
         .as_deref()
@@ -262,7 +252,6 @@ pub async fn map_svg(
 /// A CSV of points checked as a batch.
 pub async fn check_upload(
     State(state): State<AppState>,
-    Extension(web): Extension<Arc<Web>>,
     r: Requester,
     mut form: Multipart,
 ) -> Response {
@@ -299,8 +288,8 @@ pub async fn check_upload(
     let mut b = String::from("<h1>Safety check of a file</h1>");
     match (&file, errors.is_empty()) {
         (Some((name, bytes)), true) => {
-            let session = web.app.session(app_requester(&r));
-            let result = match demine_geo::csvfmt::read_points(name, bytes, web.app.threads()) {
+            let session = state.session(&r);
+            let result = match demine_geo::csvfmt::read_points(name, bytes, state.app().threads()) {
                 Ok(points) => session
                     .check_points(name, &points, within, BatchDetail::Nearest)
                     .await

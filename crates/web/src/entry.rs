@@ -3,12 +3,11 @@
 //! reviewer, another user than its author, approves it.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use demine_app::HazardImport;
 use demine_core::hazard::VersionStatus;
 use demine_geo::FileFormat;
@@ -17,20 +16,9 @@ use demine_store::accounts::Role;
 use demine_store::{AreaFilter, HazardStore};
 use serde::Deserialize;
 
-use crate::Web;
 use crate::check::csrf_of;
 use crate::html::{Frame, esc, page, url_enc};
 use crate::pages::error_page;
-
-/// The store requester for a user's writes: their tier, their State and organisation.
-fn writer(r: &Requester) -> Option<demine_app::Requester> {
-    let u = r.user.as_ref()?;
-    let mut who = demine_app::Requester::local(u.name.clone(), r.access());
-    if let Some(iso3) = &u.iso3 {
-        who = who.scoped(iso3, u.organisation.as_deref());
-    }
-    Some(who)
-}
 
 async fn render(
     state: &AppState,
@@ -136,7 +124,6 @@ pub struct EntryForm {
 /// Submits an area: checked and stored as a draft, or refused with the CLI's message.
 pub async fn submit(
     State(state): State<AppState>,
-    Extension(web): Extension<Arc<Web>>,
     r: Requester,
     uri: Uri,
     Form(f): Form<EntryForm>,
@@ -154,12 +141,9 @@ pub async fn submit(
         )
         .await;
     }
-    let Some(who) = writer(&r) else {
-        return login_redirect(&uri);
-    };
     let name = "the submitted area";
     let bytes = f.geojson.as_bytes();
-    let session = web.app.session(who);
+    let session = state.session(&r);
     let outcome = async {
         let iso3 = session.known_state(&f.iso3).await?;
         let collection =
@@ -208,18 +192,17 @@ pub async fn submit(
 /// Approves an area's draft: a reviewer (or administrator) other than its author.
 pub async fn approve(
     State(state): State<AppState>,
-    Extension(web): Extension<Arc<Web>>,
     r: Requester,
     uri: Uri,
     Path(id): Path<i64>,
 ) -> Response {
-    let Some(who) = writer(&r) else {
+    if r.user.is_none() {
         return login_redirect(&uri);
-    };
+    }
     if let Err(e) = r.with_role(&[Role::Reviewer, Role::Administrator], "approving an area") {
         return render(&state, &r, Some((false, e.to_string())), "", "").await;
     }
-    let session = web.app.session(who);
+    let session = state.session(&r);
     let msg = match session.store().area(id).await {
         Ok(Some(a)) if a.updated_by == session.actor() => Err(format!(
             "area {id}: its author ({}) may not approve it; another user must",

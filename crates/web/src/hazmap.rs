@@ -38,12 +38,25 @@ const SVG_STYLE: &str = ".land{fill:#dfeaf5}.countries path{fill:#f4f1ea;stroke:
 pub struct Lite {
     pub id: i64,
     pub iso3: Option<String>,
+    /// The organisation that filed it (for the requester's scope).
+    pub organisation: Option<String>,
     pub status: AreaStatus,
     pub hazard_type: HazardType,
     /// West, south, east, north.
     pub bbox: [f64; 4],
     /// Outer rings, simplified (lon, lat).
     pub rings: Vec<Vec<[f32; 2]>>,
+}
+
+/// What the layer is built from.
+#[derive(Debug, Clone)]
+pub struct LayerArea {
+    pub id: i64,
+    pub iso3: Option<String>,
+    pub organisation: Option<String>,
+    pub status: AreaStatus,
+    pub hazard_type: HazardType,
+    pub shape: HazardShape,
 }
 
 /// Every area, by grid cell.
@@ -75,11 +88,17 @@ fn simplify(ring: &[demine_geo::Coord], tol: f64) -> Vec<[f32; 2]> {
 
 impl Layer {
     /// The layer of these areas.
-    pub fn build(
-        areas: impl IntoIterator<Item = (i64, Option<String>, AreaStatus, HazardType, HazardShape)>,
-    ) -> Layer {
+    pub fn build(areas: impl IntoIterator<Item = LayerArea>) -> Layer {
         let mut layer = Layer::default();
-        for (id, iso3, status, hazard_type, shape) in areas {
+        for LayerArea {
+            id,
+            iso3,
+            organisation,
+            status,
+            hazard_type,
+            shape,
+        } in areas
+        {
             let Some(b) = shape.bbox() else { continue };
             let rings = match &shape {
                 HazardShape::Polygon(p) => vec![simplify(&p.exterior, 1e-5)],
@@ -104,6 +123,7 @@ impl Layer {
             layer.areas.push(Lite {
                 id,
                 iso3,
+                organisation,
                 status,
                 hazard_type,
                 bbox: [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
@@ -111,6 +131,16 @@ impl Layer {
             });
         }
         layer
+    }
+
+    /// The areas whose box meets `v` (west, south, east, north) that `who` may see, each once.
+    pub fn visible(&self, v: [f64; 4], who: &demine_store::Requester) -> Vec<u32> {
+        let mut ids = self.within(v);
+        ids.retain(|&i| {
+            let a = &self.areas[i as usize];
+            who.in_scope(a.iso3.as_deref(), a.organisation.as_deref())
+        });
+        ids
     }
 
     /// The areas whose box meets `v` (west, south, east, north), each once.
@@ -191,13 +221,14 @@ impl LayerCache {
                 Some(demine_geo::Geometry::MultiPolygon(ps)) => HazardShape::MultiPolygon(ps),
                 _ => a.shape,
             };
-            (
-                a.area.id,
-                a.area.iso3,
-                a.area.status,
-                a.area.hazard_type,
+            LayerArea {
+                id: a.area.id,
+                iso3: a.area.iso3,
+                organisation: a.area.organisation,
+                status: a.area.status,
+                hazard_type: a.area.hazard_type,
                 shape,
-            )
+            }
         })));
         *g = Some((version, layer.clone()));
         Ok(layer)
@@ -253,7 +284,14 @@ fn status_class(s: AreaStatus) -> &'static str {
 }
 
 /// The SVG of one view: outlines (links to each area), or a density grid when too many.
-pub fn draw(layer: &Layer, v: [f64; 4], w: u32, h: u32, countries: bool) -> String {
+pub fn draw(
+    layer: &Layer,
+    v: [f64; 4],
+    w: u32,
+    h: u32,
+    countries: bool,
+    who: &demine_store::Requester,
+) -> String {
     let (wf, hf) = (f64::from(w), f64::from(h));
     let sx = wf / (v[2] - v[0]);
     let sy = hf / (v[3] - v[1]);
@@ -268,7 +306,7 @@ pub fn draw(layer: &Layer, v: [f64; 4], w: u32, h: u32, countries: bool) -> Stri
     if countries {
         background(&mut s, v, sx, sy);
     }
-    let ids = layer.within(v);
+    let ids = layer.visible(v, who);
     if ids.len() > MAX_OUTLINES {
         let cellpx = 6.0;
         let (nx, ny) = ((wf / cellpx).ceil() as usize, (hf / cellpx).ceil() as usize);
@@ -395,6 +433,16 @@ pub struct MapQuery {
     pub h: Option<u32>,
 }
 
+/// The store the shared layer is built from: every area at the operational tier. What each
+/// requester sees of it is filtered by their scope ([`Layer::visible`]).
+pub fn layer_store(state: &AppState) -> AnyStore {
+    state
+        .app()
+        .store()
+        .clone()
+        .with_access(demine_store::Access::Operational)
+}
+
 fn login_redirect(uri: &Uri) -> Response {
     let next = uri.path_and_query().map_or("/", |p| p.as_str());
     Redirect::to(&format!("/login?next={}", url_enc(next))).into_response()
@@ -418,8 +466,7 @@ pub async fn map_page(
     if r.user.is_none() {
         return login_redirect(&uri);
     }
-    let store = state.store_for(&r);
-    let layer = match web.layer.get(&store).await {
+    let layer = match web.layer.get(&layer_store(&state)).await {
         Ok(l) => l,
         Err(e) => {
             return error_page(
@@ -478,7 +525,8 @@ pub async fn map_page(
             cy + dy * f / 2.0,
         ]
     };
-    let n = layer.within(v).len();
+    let who = r.store_requester();
+    let n = layer.visible(v, &who).len();
     let mut b = String::new();
     let _ = write!(
         b,
@@ -500,7 +548,7 @@ pub async fn map_page(
         link([v[0] + dx / 3.0, v[1], v[2] + dx / 3.0, v[3]]),
         link([v[0], v[1] + dy / 3.0, v[2], v[3] + dy / 3.0]),
         link([v[0], v[1] - dy / 3.0, v[2], v[3] - dy / 3.0]),
-        draw(&layer, v, w, h, true),
+        draw(&layer, v, w, h, true, &who),
     );
     let f = Frame {
         title: "Hazard map",
@@ -536,18 +584,13 @@ pub async fn view_svg(
         Ok(b) => b,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let layer = match web.layer.get(&state.store_for(&r)).await {
+    let layer = match web.layer.get(&layer_store(&state)).await {
         Ok(l) => l,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let (w, h) = size(&q);
-    crate::html::svg(draw(
-        &layer,
-        fit(raw, f64::from(w), f64::from(h)),
-        w,
-        h,
-        true,
-    ))
+    let v = fit(raw, f64::from(w), f64::from(h));
+    crate::html::svg(draw(&layer, v, w, h, true, &r.store_requester()))
 }
 
 /// One area: its attributes, outline, history and activities.
@@ -606,13 +649,14 @@ pub async fn area_page(
     }
     b.push_str("</dl>");
     if let Some(bb) = area.shape.bbox() {
-        let layer = Layer::build([(
+        let layer = Layer::build([LayerArea {
             id,
-            a.iso3.clone(),
-            a.status,
-            a.hazard_type,
-            area.shape.clone(),
-        )]);
+            iso3: a.iso3.clone(),
+            organisation: a.organisation.clone(),
+            status: a.status,
+            hazard_type: a.hazard_type,
+            shape: area.shape.clone(),
+        }]);
         let (mx, my) = (
             (bb.max_lon - bb.min_lon) * 0.3 + 1e-3,
             (bb.max_lat - bb.min_lat) * 0.3 + 1e-3,
@@ -628,7 +672,7 @@ pub async fn area_page(
             300.0,
         );
         b.push_str("<div class=\"mini\">");
-        b.push_str(&draw(&layer, v, 480, 300, true));
+        b.push_str(&draw(&layer, v, 480, 300, true, &r.store_requester()));
         let _ = write!(
             b,
             "</div><p><a href=\"/hazards?bbox={:.5},{:.5},{:.5},{:.5}\">Show on the map</a></p>",
@@ -698,13 +742,14 @@ mod tests {
         Layer::build((0..n).map(|i| {
             let x = 100.0 + (i % 100) as f64 * 0.05;
             let y = 10.0 + (i / 100) as f64 * 0.05;
-            (
-                i,
-                Some("KHM".to_string()),
-                AreaStatus::Open,
-                HazardType::Cha,
-                square(x, y, 0.01),
-            )
+            LayerArea {
+                id: i,
+                iso3: Some("KHM".to_string()),
+                organisation: Some(if i % 2 == 0 { "A" } else { "B" }.to_string()),
+                status: AreaStatus::Open,
+                hazard_type: HazardType::Cha,
+                shape: square(x, y, 0.01),
+            }
         }))
     }
 
@@ -740,10 +785,15 @@ mod tests {
     #[test]
     fn a_crowded_view_is_a_density_grid_and_a_close_one_links_each_area() {
         let l = layer(5000);
-        let wide = draw(&l, [99.0, 9.0, 106.0, 13.0], 800, 600, false);
+        let all = demine_store::Requester::local("t", demine_store::Access::Operational);
+        let wide = draw(&l, [99.0, 9.0, 106.0, 13.0], 800, 600, false, &all);
         assert!(wide.contains("class=\"density\"") && !wide.contains("/hazards/area/"));
-        let close = draw(&l, [100.0, 10.0, 100.2, 10.1], 800, 600, false);
+        let close = draw(&l, [100.0, 10.0, 100.2, 10.1], 800, 600, false, &all);
         assert!(close.contains("/hazards/area/0\"") && !close.contains("density"));
+        // A team sees its own organisation's areas only.
+        let team = all.clone().scoped("KHM", Some("B"));
+        let mine = draw(&l, [100.0, 10.0, 100.2, 10.1], 800, 600, false, &team);
+        assert!(!mine.contains("/hazards/area/0\"") && mine.contains("/hazards/area/1\""));
     }
 
     #[test]

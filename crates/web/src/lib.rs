@@ -23,29 +23,18 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use demine_app::App;
 use demine_server::AppState;
-use demine_store::AnyStore;
 
-/// What the pages share: the application (the check's shared index) and the hazard layer.
-#[derive(Debug)]
+/// What the pages share beyond the server's state (which holds the application and its check
+/// index): the hazard map's layer.
+#[derive(Debug, Default)]
 pub struct Web {
-    pub app: App,
     pub layer: hazmap::LayerCache,
 }
 
-impl Web {
-    pub fn new(store: AnyStore) -> Web {
-        Web {
-            app: App::new(store),
-            layer: hazmap::LayerCache::default(),
-        }
-    }
-}
-
 /// The dashboard's routes, to merge into the server's router (`demine_server::app`).
-pub fn pages(store: AnyStore) -> Router<AppState> {
-    let web = Arc::new(Web::new(store));
+pub fn pages() -> Router<AppState> {
+    let web = Arc::new(Web::default());
     // Built now, so that the first page is as fast as the rest.
     let _ = world::world();
     Router::new()

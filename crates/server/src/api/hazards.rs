@@ -55,6 +55,32 @@ pub fn parse_bbox(s: &str) -> ApiResult<Bbox> {
     })
 }
 
+/// Whether the requester's scope holds an area: accounts scoped to a State (and organisation) see
+/// only its areas (field teams see their own organisation's work); the others see all.
+fn sees(r: &Requester, a: &demine_store::StoredArea) -> bool {
+    let Some(u) = &r.user else { return false };
+    u.role == demine_store::accounts::Role::Administrator
+        || u.iso3.is_none()
+        || a.area
+            .iso3
+            .as_deref()
+            .is_some_and(|i| r.in_scope(i, a.area.organisation.as_deref()))
+}
+
+/// The area if it exists and the requester's scope holds it, else 404.
+async fn scoped_area(
+    state: &AppState,
+    r: &Requester,
+    id: i64,
+) -> ApiResult<demine_store::StoredArea> {
+    state
+        .store_for(r)
+        .area(id)
+        .await?
+        .filter(|a| sees(r, a))
+        .ok_or_else(|| ApiError::NotFound(format!("no hazardous area {id}")))
+}
+
 fn geojson(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/geo+json")], text).into_response()
 }
@@ -75,7 +101,8 @@ pub async fn areas(
         status: None,
         bbox: q.bbox.as_deref().map(parse_bbox).transpose()?,
     };
-    let areas = state.store_for(&r).areas(&filter).await?;
+    let mut areas = state.store_for(&r).areas(&filter).await?;
+    areas.retain(|a| sees(&r, a));
     let text = demine_store::hazards_io::export_text(&areas, FileFormat::Geojson)?;
     Ok(geojson(text))
 }
@@ -91,11 +118,7 @@ pub async fn area(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     r.user()?;
-    let a = state
-        .store_for(&r)
-        .area(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no hazardous area {id}")))?;
+    let a = scoped_area(&state, &r, id).await?;
     let text = demine_store::hazards_io::export_text(&[a], FileFormat::Geojson)?;
     Ok(geojson(text))
 }
@@ -118,6 +141,7 @@ pub async fn history(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<History>> {
     r.user()?;
+    scoped_area(&state, &r, id).await?;
     let versions = state.store_for(&r).history(id).await?;
     if versions.is_empty() {
         return Err(ApiError::NotFound(format!("no hazardous area {id}")));
@@ -154,11 +178,8 @@ pub async fn activities(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Activities>> {
     r.user()?;
-    let store = state.store_for(&r);
-    if store.area(id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no hazardous area {id}")));
-    }
-    let list = store.activities(id).await?;
+    scoped_area(&state, &r, id).await?;
+    let list = state.store_for(&r).activities(id).await?;
     Ok(Json(Activities {
         area_id: id,
         activities: list

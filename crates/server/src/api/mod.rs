@@ -4,8 +4,10 @@
 //! serves (a test checks that no route escapes it).
 
 pub mod accounts;
+pub mod check;
 pub mod hazards;
 pub mod registry;
+pub mod reports;
 
 pub mod session;
 
@@ -39,6 +41,7 @@ use crate::state::AppState;
         (name = "session", description = "Logging in and out (browser sessions)"),
         (name = "registry", description = "States, the treaty record, estimates and figures"),
         (name = "hazards", description = "Hazardous areas and land release (accounts only)"),
+        (name = "check", description = "Is this place safe? A point, a batch, a route"),
         (name = "reports", description = "The field-report workflow: drafts, review, approval"),
         (name = "accounts", description = "Users and API tokens")
     )
@@ -79,6 +82,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::area))
         .routes(routes!(hazards::history))
         .routes(routes!(hazards::activities))
+        .routes(routes!(check::point))
+        .routes(routes!(check::points))
+        .routes(routes!(check::route))
+        .routes(routes!(reports::list, reports::create))
+        .routes(routes!(reports::get, reports::edit))
+        .routes(routes!(reports::plan))
+        .routes(routes!(reports::approve))
+        .routes(routes!(reports::reject))
         .routes(routes!(accounts::list_users, accounts::add_user))
         .routes(routes!(accounts::set_disabled))
         .routes(routes!(accounts::add_token))

@@ -1,8 +1,9 @@
 -- Accounts of the HTTP server (issue 11): users with a role and a scope, browser sessions, API
--- tokens (only their SHA-256 is kept) and field reports (drafts awaiting review). Additive: an
+-- tokens (only their SHA-256 is kept) and field reports (drafts awaiting review). Additive (IF NOT
+-- EXISTS: re-applied on a copy whose migration records were rewound, it changes nothing): an
 -- existing database gains empty tables.
 
-CREATE TABLE users (
+CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('administrator', 'editor', 'reviewer', 'viewer')),
@@ -14,7 +15,7 @@ CREATE TABLE users (
     updated_at TEXT NOT NULL
 );
 
-CREATE TABLE sessions (
+CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
     user_name TEXT NOT NULL REFERENCES users (name),
     csrf TEXT NOT NULL,
@@ -22,9 +23,9 @@ CREATE TABLE sessions (
     expires_at BIGINT NOT NULL
 );
 
-CREATE INDEX sessions_user ON sessions (user_name);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_name);
 
-CREATE TABLE api_tokens (
+CREATE TABLE IF NOT EXISTS api_tokens (
     token_hash TEXT PRIMARY KEY,
     user_name TEXT NOT NULL REFERENCES users (name),
     label TEXT NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE api_tokens (
     revoked BOOLEAN NOT NULL DEFAULT false
 );
 
-CREATE TABLE field_reports (
+CREATE TABLE IF NOT EXISTS field_reports (
     id BIGINT PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('new-area', 'area-change', 'activity')),
     iso3 TEXT NOT NULL,
@@ -50,4 +51,4 @@ CREATE TABLE field_reports (
     outcome TEXT
 );
 
-CREATE INDEX field_reports_iso3 ON field_reports (iso3);
+CREATE INDEX IF NOT EXISTS field_reports_iso3 ON field_reports (iso3);

@@ -77,7 +77,7 @@ pub async fn world(demo: bool) -> World {
     }
     let state = AppState::new(store.clone(), demo, false);
     World {
-        app: app(state, demine_web::pages(store.clone())),
+        app: app(state, demine_web::pages()),
         store,
         dir,
     }

@@ -1,0 +1,291 @@
+//! The field-report workflow through the API: a draft, its plan, approval by someone else that
+//! applies it through the import rules, no edits after approval, scopes, and the check.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{call, world};
+use demine_store::HazardStore;
+use serde_json::json;
+
+fn square(x: f64, y: f64) -> serde_json::Value {
+    json!({"type": "Feature", "properties": {"status": "open", "type": "SHA"},
+        "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01],
+        [x, y + 0.01], [x, y]]]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_drafted_planned_approved_by_another_and_then_frozen() {
+    let w = world().await;
+    let post = |who: &'static str, body: serde_json::Value| {
+        let w = &w;
+        async move { call(w, Method::POST, "/api/v1/reports", Some(who), Some(body)).await }
+    };
+    // Outside the editor's State or organisation: refused.
+    let r = post(
+        "editor-afg",
+        json!({"kind": "new-area", "iso3": "KHM", "feature": square(103.2, 13.2)}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = post(
+        "editor-halo",
+        json!({"kind": "area-change", "area_id": 7, "feature": square(103.2, 13.2)}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "HALO may not change CMAC's area: {}",
+        r.text()
+    );
+    let r = post(
+        "viewer",
+        json!({"kind": "new-area", "iso3": "KHM", "feature": square(103.2, 13.2)}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = post(
+        "editor",
+        json!({"kind": "new-area", "feature": square(103.2, 13.2)}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["report"]["id"].as_i64().unwrap();
+    assert_eq!(r.json()["report"]["organisation"], "CMAC");
+
+    let plan = call(
+        &w,
+        Method::GET,
+        &format!("/api/v1/reports/{id}/plan"),
+        Some("reviewer"),
+        None,
+    )
+    .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    assert_eq!(plan.json()["plan"]["inserted"], 1);
+    assert_eq!(plan.json()["plan"]["dry_run"], true);
+    let before = w.store.areas(&Default::default()).await.unwrap().len();
+    assert_eq!(before, 1, "a plan writes nothing");
+
+    // Its author cannot approve it; the HALO editor cannot see it.
+    let approve = format!("/api/v1/reports/{id}/approve");
+    let r = call(&w, Method::POST, &approve, Some("editor"), Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = call(
+        &w,
+        Method::GET,
+        &format!("/api/v1/reports/{id}"),
+        Some("editor-halo"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let r = call(
+        &w,
+        Method::POST,
+        &approve,
+        Some("reviewer"),
+        Some(json!({"note": "seen"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["report"]["status"], "approved");
+    assert_eq!(r.json()["report"]["reviewer"], "reviewer");
+    let areas = w.store.areas(&Default::default()).await.unwrap();
+    assert_eq!(areas.len(), 2, "approval imported the area");
+    let new = areas.iter().find(|a| a.area.id != 7).unwrap();
+    assert_eq!(new.area.organisation.as_deref(), Some("CMAC"));
+    assert_eq!(new.updated_by, "reviewer");
+
+    // Frozen: no edit, no second decision.
+    let r = call(
+        &w,
+        Method::PUT,
+        &format!("/api/v1/reports/{id}"),
+        Some("editor"),
+        Some(json!({"feature": square(103.3, 13.3)})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let r = call(&w, Method::POST, &approve, Some("admin"), Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // Superseded by a later approved change of the same area.
+    let r = post(
+        "editor",
+        json!({"kind": "area-change", "area_id": new.area.id,
+        "feature": square(103.2, 13.2).as_object().unwrap().clone().into_iter()
+            .map(|(k, v)| if k == "properties" { (k, json!({"status": "closed"})) } else { (k, v) })
+            .collect::<serde_json::Map<_, _>>(), "supersedes": id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id2 = r.json()["report"]["id"].as_i64().unwrap();
+    let r = call(
+        &w,
+        Method::POST,
+        &format!("/api/v1/reports/{id2}/approve"),
+        Some("admin"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = call(
+        &w,
+        Method::GET,
+        &format!("/api/v1/reports/{id}"),
+        Some("editor"),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["report"]["status"], "superseded");
+
+    // A report the import rules refuse (outside Cambodia) stays a draft; nothing is written.
+    let r = post(
+        "editor",
+        json!({"kind": "new-area", "feature": square(2.0, 48.0)}),
+    )
+    .await;
+    let bad = r.json()["report"]["id"].as_i64().unwrap();
+    let r = call(
+        &w,
+        Method::POST,
+        &format!("/api/v1/reports/{bad}/approve"),
+        Some("reviewer"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = call(
+        &w,
+        Method::GET,
+        &format!("/api/v1/reports/{bad}"),
+        Some("reviewer"),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["report"]["status"], "draft");
+    assert_eq!(w.store.areas(&Default::default()).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
+    let w = world().await;
+    let inside = "/api/v1/check?lon=103.128&lat=13.128&within=10";
+    let r = call(&w, Method::GET, inside, None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "hazard");
+    assert_eq!(
+        r.json()["hazards"].as_array().unwrap().len(),
+        0,
+        "withheld from anonymous"
+    );
+    let r = call(&w, Method::GET, inside, Some("viewer"), None).await;
+    assert_eq!(r.json()["hazards"][0]["id"], 7);
+    // A place the data does not cover is no data, never safe.
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/check?lon=2.35&lat=48.85",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["status"], "no-data");
+    assert_eq!(r.json()["safe"], false);
+    let r = call(&w, Method::GET, "/api/v1/check?lon=200&lat=0", None, None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A batch as JSON and as CSV.
+    let body = json!({"within": 10, "points": [{"id": 1, "lon": 103.128, "lat": 13.128},
+        {"id": 2, "lon": 103.5, "lat": 13.5}]});
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/check/points",
+        Some("viewer"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["checked"], 2);
+    assert_eq!(r.json()["flagged"][0]["id"], 1);
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/check/points?within=10")
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(
+            "id,lon,lat\n1,103.128,13.128\n2,103.5,13.5\n",
+        ))
+        .unwrap();
+    let r = common::send(&w.app, req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["flagged"][0]["id"], 1);
+    assert!(
+        r.json()["flagged"][0].get("hazard_id").is_none(),
+        "withheld from anonymous"
+    );
+    let route = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+        "geometry": {"type": "LineString", "coordinates": [[103.1, 13.128], [103.2, 13.128]]}}]});
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/check/route?within=5",
+        Some("viewer"),
+        Some(route),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "hazard");
+}
+
+#[tokio::test]
+async fn the_demo_labels_every_response_synthetic() {
+    let w = common::world_with(true).await;
+    let r = call(&w, Method::GET, "/api/v1/states", None, None).await;
+    assert_eq!(r.headers[demine_server::SYNTHETIC_HEADER], "synthetic");
+    assert_eq!(r.json()["synthetic"], true);
+    let r = call(&w, Method::GET, "/api/v1/hazards", None, None).await;
+    assert_eq!(r.headers[demine_server::SYNTHETIC_HEADER], "synthetic");
+    assert_eq!(r.json()["synthetic"], true, "problems too");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
+    use demine_store::accounts::AccountStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    let (store, users) = demine_server::demo::open(&path, 5).await.unwrap();
+    let areas = store.areas(&Default::default()).await.unwrap();
+    assert_eq!(areas.len(), 60);
+    assert!(
+        areas.iter().any(|a| a.remaining_m2.is_some()),
+        "land release recorded"
+    );
+    assert_eq!(users.len(), demine_server::demo::DEMO_USERS.len());
+    let (u, hash) = store.user_with_hash(&users[0].name).await.unwrap().unwrap();
+    assert!(
+        demine_server::auth::verify_password(&users[0].password, &hash),
+        "{u:?}"
+    );
+    store.close().await.unwrap();
+    // Opened again: the same programme, not a second one.
+    let (store, again) = demine_server::demo::open(&path, 5).await.unwrap();
+    assert_eq!(store.areas(&Default::default()).await.unwrap().len(), 60);
+    assert_eq!(again[0].password, users[0].password);
+    store.close().await.unwrap();
+    // A real database is never taken for the demo.
+    let real = dir.path().join("real.db");
+    demine_store::ops::open_seeded(real.to_str().unwrap(), "t")
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    let e = demine_server::demo::open(&real, 5).await.unwrap_err();
+    assert!(e.to_string().contains("not a demo database"), "{e}");
+}
