@@ -40,8 +40,9 @@ enum Command {
     /// Art. 7 report, the figures of an Art. 5(4) extension request.
     #[command(subcommand)]
     Report(report::ReportCommand),
-    /// Serves the HTTP API over the database: prints the address and serves until SIGTERM or
-    /// Ctrl-C (requests in flight are finished first).
+    /// Serves the HTTP API and the dashboard (pages at /, working offline) over the database:
+    /// prints the address and serves until SIGTERM or Ctrl-C (requests in flight are finished
+    /// first).
     Serve(serve::ServeArgs),
     /// Accounts of `demine serve`: add, list, disable, passwd, token.
     #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! `demine serve`: the HTTP API (and, once it lands, the dashboard) over the local database.
+//! `demine serve`: the HTTP API and the dashboard (demine-web) over the local database.
 
 use std::net::SocketAddr;
 
@@ -78,9 +78,10 @@ pub fn run(db: &DbArgs, args: ServeArgs) -> Result<()> {
             demo: args.demo,
             secure_cookies: args.secure_cookies,
         };
-        demine_server::serve::run(store, &opts, demine_server::no_pages(), |addr| {
+        let pages = demine_web::pages();
+        demine_server::serve::run(store, &opts, pages, |addr| {
             let what = if args.demo { "demo (synthetic data)" } else { "demine" };
-            println!("{what} serving on http://{addr}/ (API http://{addr}/api/v1/, docs http://{addr}/api/v1/docs)");
+            println!("{what} serving on http://{addr}/ (dashboard http://{addr}/, API http://{addr}/api/v1/, docs http://{addr}/api/v1/docs)");
         })
         .await
         .with_context(|| format!("serving on {}", args.listen))

@@ -325,11 +325,21 @@ async fn csrf_present(req: Request, csrf: &str) -> (bool, Option<Request>) {
         let ok = same_secret(v, csrf);
         return (ok, Some(req));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("");
+    // A file upload from a page (multipart) carries the token in its action's query string.
+    if content_type.starts_with("multipart/form-data") {
+        let ok = req
+            .uri()
+            .query()
+            .and_then(|q| form_field(q.as_bytes(), CSRF_FIELD))
+            .is_some_and(|v| same_secret(&v, csrf));
+        return (ok, Some(req));
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return (false, Some(req));
     }
