@@ -7,7 +7,9 @@
 //! of a date), a State (`/state/{iso3}`), the national hazard map (`/hazards`, accounts only,
 //! views drawn by the server from an in-memory layer rebuilt when the data version moves), an
 //! area (`/hazards/area/{id}`), the safety check (`/check`, a point typed or clicked, or a CSV of
-//! points), data entry and review (`/entry`), and logging in and out.
+//! points), data entry and review (`/entry`), report downloads (`/reports/world`,
+//! `/reports/{country|article7|extension}/{iso3}` in HTML, Markdown, JSON or PDF), and logging in
+//! and out.
 //!
 //! Anonymous visitors never receive hazard geometry: every route that draws or lists areas
 //! needs an account, and the check's map for them shows boundaries only.
@@ -17,6 +19,7 @@ pub mod entry;
 pub mod hazmap;
 pub mod html;
 pub mod pages;
+pub mod reports;
 pub mod world;
 
 use std::sync::Arc;
@@ -47,6 +50,8 @@ pub fn pages() -> Router<AppState> {
         .route("/hazards", get(hazmap::map_page))
         .route("/hazards/view.svg", get(hazmap::view_svg))
         .route("/hazards/area/{id}", get(hazmap::area_page))
+        .route("/reports/world", get(reports::world))
+        .route("/reports/{kind}/{iso3}", get(reports::state_report))
         .route("/check", get(check::check_page).post(check::check_upload))
         .route("/check/map.svg", get(check::map_svg))
         .route("/entry", get(entry::entry_page).post(entry::submit))

@@ -124,6 +124,11 @@ pub async fn world_page(
     let _ = write!(
         b,
         "<h1>The Convention in the world <small>as of {as_of}</small></h1>\
+         <p class=\"downloads\" id=\"world-report\">The world report as of {as_of}: \
+         <a href=\"/reports/world?format=pdf&amp;as_of={as_of}\">PDF</a> · \
+         <a href=\"/reports/world?format=html&amp;as_of={as_of}\">HTML</a> · \
+         <a href=\"/reports/world?format=md&amp;as_of={as_of}\">Markdown</a> · \
+         <a href=\"/reports/world?format=json&amp;as_of={as_of}\">JSON</a></p>\
          <form method=\"get\" action=\"/\" class=\"asof\" id=\"asof-form\">\
          <label>As of <input type=\"date\" name=\"as_of\" id=\"as_of\" value=\"{as_of}\" min=\"1997-01-01\" max=\"{today}\"></label>\
          <label class=\"slider\">Year <input type=\"range\" id=\"year\" name=\"year\" min=\"1997\" max=\"{ty}\" value=\"{y}\" step=\"1\"><output id=\"year-out\">{y}</output></label>\
@@ -349,10 +354,21 @@ pub async fn state_page(
         b,
         "<h1>{name} <small>{iso}</small></h1>\
          <form method=\"get\" class=\"asof\"><label>As of <input type=\"date\" name=\"as_of\" value=\"{as_of}\" min=\"1997-01-01\" max=\"{today}\"></label><button type=\"submit\">Show</button></form>\
+         <p class=\"downloads\" id=\"state-reports\">Reports as of {as_of}: the profile \
+         (<a href=\"/reports/country/{lc}?format=pdf&amp;as_of={as_of}\">PDF</a>, \
+         <a href=\"/reports/country/{lc}?format=html&amp;as_of={as_of}\">HTML</a>, \
+         <a href=\"/reports/country/{lc}?format=md&amp;as_of={as_of}\">Markdown</a>, \
+         <a href=\"/reports/country/{lc}?format=json&amp;as_of={as_of}\">JSON</a>); \
+         a draft Art. 7 report for {prev} (<a href=\"/reports/article7/{lc}?year={prev}&amp;format=pdf&amp;as_of={as_of}\">PDF</a>, \
+         <a href=\"/reports/article7/{lc}?year={prev}&amp;format=html&amp;as_of={as_of}\">HTML</a>); \
+         the figures of an Art. 5(4) extension request (<a href=\"/reports/extension/{lc}?format=pdf&amp;as_of={as_of}\">PDF</a>, \
+         <a href=\"/reports/extension/{lc}?format=html&amp;as_of={as_of}\">HTML</a>).</p>\
          <section id=\"status\"><h2>Status</h2><p class=\"status s-{st}\" id=\"state-status\">{st}</p><dl class=\"facts\">",
         name = esc(&d.row.name),
         iso = esc(&d.row.iso3),
         st = esc(&d.row.status),
+        lc = url_enc(&d.row.iso3.to_ascii_lowercase()),
+        prev = as_of.year() - 1,
     );
     let dates = [
         ("Entry into force", d.row.entry_into_force),

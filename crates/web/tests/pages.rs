@@ -212,3 +212,74 @@ async fn a_session_uploads_points_only_with_its_csrf_token() {
         "{body}"
     );
 }
+
+async fn get_bytes(app: &axum::Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, ct, body.to_vec())
+}
+
+#[tokio::test]
+async fn reports_download_in_every_format_from_the_state_and_world_pages() {
+    let w = common::world(false).await;
+    let (_, state) = get(&w.app, "/state/KHM?as_of=2025-06-30", None).await;
+    assert!(
+        state.contains("/reports/country/khm?format=pdf&amp;as_of=2025-06-30"),
+        "{state}"
+    );
+    assert!(state.contains("/reports/article7/khm?year=2024"));
+    let (_, world) = get(&w.app, "/?as_of=2025-06-30", None).await;
+    assert!(world.contains("/reports/world?format=pdf&amp;as_of=2025-06-30"));
+    for (fmt, ct, head) in [
+        ("pdf", "application/pdf", &b"%PDF"[..]),
+        ("html", "text/html; charset=utf-8", &b"<!"[..]),
+        ("json", "application/json", &b"{"[..]),
+        ("md", "text/markdown; charset=utf-8", &b"#"[..]),
+    ] {
+        for uri in [
+            format!("/reports/country/khm?format={fmt}&as_of=2025-06-30"),
+            format!("/reports/world?format={fmt}&as_of=2025-06-30"),
+            format!("/reports/extension/KHM?format={fmt}&as_of=2025-06-30"),
+            format!("/reports/article7/KHM?year=2024&format={fmt}&as_of=2025-06-30"),
+        ] {
+            let (status, got, body) = get_bytes(&w.app, &uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert_eq!(got, ct, "{uri}");
+            assert!(
+                body.starts_with(head),
+                "{uri}: {:?}",
+                &body[..body.len().min(40)]
+            );
+        }
+    }
+    // An anonymous visitor's report names no hazardous area's place.
+    let (_, _, html) = get_bytes(&w.app, "/reports/country/KHM?format=html").await;
+    assert!(!has_geometry(&String::from_utf8_lossy(&html)));
+    // What cannot be made is refused by name.
+    for (uri, status) in [
+        ("/reports/country/XXX?format=pdf", StatusCode::NOT_FOUND),
+        ("/reports/country/KHM?format=docx", StatusCode::BAD_REQUEST),
+        ("/reports/article7/KHM?format=pdf", StatusCode::BAD_REQUEST),
+        ("/reports/article7/KHM?year=19x", StatusCode::BAD_REQUEST),
+        (
+            "/reports/country/KHM?as_of=30/06/2025",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/reports/memo/KHM", StatusCode::NOT_FOUND),
+    ] {
+        let (got, body) = get(&w.app, uri, None).await;
+        assert_eq!(got, status, "{uri}: {body}");
+    }
+}
