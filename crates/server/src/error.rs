@@ -104,6 +104,8 @@ impl From<StoreError> for ApiError {
             | StoreError::Treaty { .. }
             | StoreError::Features { .. }
             | StoreError::Geo(_) => ApiError::Unprocessable(text),
+            // The requester's scope or write permission refused it (the store's one check).
+            StoreError::Refused { .. } => ApiError::Forbidden(text),
             StoreError::Conflict { .. } | StoreError::WouldRemove { .. } => {
                 ApiError::Conflict(text)
             }

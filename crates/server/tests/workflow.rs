@@ -35,12 +35,15 @@ async fn a_report_is_drafted_planned_approved_by_another_and_then_frozen() {
         json!({"kind": "area-change", "area_id": 7, "feature": square(103.2, 13.2)}),
     )
     .await;
+    // An area outside the editor's organisation reads as absent to them (the store's scope):
+    // the draft is refused naming the area, and nothing about it is shown.
     assert_eq!(
         r.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "HALO may not change CMAC's area: {}",
         r.text()
     );
+    assert!(r.text().contains("no hazardous area 7"), "{}", r.text());
     let r = post(
         "viewer",
         json!({"kind": "new-area", "iso3": "KHM", "feature": square(103.2, 13.2)}),
