@@ -89,6 +89,8 @@ async fn backups_from_before_the_record_restore(f: &Fresh) {
         "ALTER TABLE treaty_events DROP COLUMN meeting",
         "ALTER TABLE extension_requests DROP COLUMN meeting",
         "ALTER TABLE extension_requests DROP COLUMN basis",
+        "DROP INDEX release_activities_totals",
+        "ALTER TABLE hazard_areas DROP COLUMN area_m2",
         "DELETE FROM _sqlx_migrations WHERE version >= 10",
     ] {
         old.exec(sql).await.unwrap();
@@ -1888,6 +1890,7 @@ mod hazards {
             ("an area's author changed", "hazard_areas", Some("UPDATE hazard_areas SET updated_by = 'mallory' WHERE id = 2".into())),
             ("the remaining hazard zeroed (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining_m2 = 0 WHERE id = 1".into())),
             ("the remaining geometry replaced", "hazard_areas", Some("UPDATE hazard_areas SET remaining = (SELECT perimeter FROM release_activities WHERE id = (SELECT MIN(id) FROM release_activities)) WHERE id = 1".into())),
+            ("an area's measured area shrunk", "hazard_areas", Some("UPDATE hazard_areas SET area_m2 = 1 WHERE id = 2".into())),
             ("an unreleased area given an empty remainder (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining = geom, remaining_m2 = 0 WHERE id = 2".into())),
             ("a version's attributes edited", "hazard_area_versions", Some("UPDATE hazard_area_versions SET data = REPLACE(data, 'KH-1', 'KH-X') WHERE area_id = 1".into())),
             ("a version's geometry replaced", "hazard_area_versions", Some("UPDATE hazard_area_versions SET geom = (SELECT geom FROM hazard_areas WHERE id = 2) WHERE area_id = 1".into())),
