@@ -82,6 +82,8 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate { source })?;
+        // Migration 0030 added each area's measured area; measure the rows that lack it.
+        hazard_impl::fill_area_m2(&pool).await?;
         Ok(PgStore {
             pool,
             head_file: None,

@@ -226,6 +226,8 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate { source })?;
+        // Migration 0030 added each area's measured area; measure the rows that lack it.
+        hazard_impl::fill_area_m2(&pool).await?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),

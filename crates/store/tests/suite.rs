@@ -89,6 +89,8 @@ async fn backups_from_before_the_record_restore(f: &Fresh) {
         "ALTER TABLE treaty_events DROP COLUMN meeting",
         "ALTER TABLE extension_requests DROP COLUMN meeting",
         "ALTER TABLE extension_requests DROP COLUMN basis",
+        "DROP INDEX release_activities_totals",
+        "ALTER TABLE hazard_areas DROP COLUMN area_m2",
         "DELETE FROM _sqlx_migrations WHERE version >= 10",
     ] {
         old.exec(sql).await.unwrap();
@@ -1888,6 +1890,7 @@ mod hazards {
             ("an area's author changed", "hazard_areas", Some("UPDATE hazard_areas SET updated_by = 'mallory' WHERE id = 2".into())),
             ("the remaining hazard zeroed (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining_m2 = 0 WHERE id = 1".into())),
             ("the remaining geometry replaced", "hazard_areas", Some("UPDATE hazard_areas SET remaining = (SELECT perimeter FROM release_activities WHERE id = (SELECT MIN(id) FROM release_activities)) WHERE id = 1".into())),
+            ("an area's measured area shrunk", "hazard_areas", Some("UPDATE hazard_areas SET area_m2 = 1 WHERE id = 2".into())),
             ("an unreleased area given an empty remainder (safe)", "hazard_areas", Some("UPDATE hazard_areas SET remaining = geom, remaining_m2 = 0 WHERE id = 2".into())),
             ("a version's attributes edited", "hazard_area_versions", Some("UPDATE hazard_area_versions SET data = REPLACE(data, 'KH-1', 'KH-X') WHERE area_id = 1".into())),
             ("a version's geometry replaced", "hazard_area_versions", Some("UPDATE hazard_area_versions SET geom = (SELECT geom FROM hazard_areas WHERE id = 2) WHERE area_id = 1".into())),
@@ -3103,7 +3106,7 @@ mod totals {
     use super::hazards::area;
     use super::{Fresh, d};
 
-    both!(hazard_totals_add_up);
+    both!(hazard_totals_add_up, stored_area_is_the_measured_area);
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
         Polygon::new(vec![
@@ -3209,6 +3212,87 @@ mod totals {
         assert_eq!(khm.devices.len(), all.devices.len());
         let none = s.hazard_totals(Some("THA")).await.unwrap();
         assert!(none.areas.is_empty() && none.releases.is_empty() && none.devices.is_empty());
+    }
+
+    fn measured(shape: &demine_geo::HazardShape) -> f64 {
+        demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(shape))
+    }
+
+    async fn assert_stored(f: &Fresh, id: i64, when: &str) {
+        let shape = f.store.area(id).await.unwrap().unwrap().shape;
+        let want = measured(&shape);
+        let got = f.stored_area_m2(id).await;
+        assert!(
+            got.is_some_and(|g| (g - want).abs() < 1e-6),
+            "area {id} {when}: stored {got:?}, measured {want}"
+        );
+    }
+
+    /// Migration 0030: each area's measured area is stored with its geometry on import, follows
+    /// a new geometry on update, is not touched by a release (it is the recorded area, not the
+    /// remainder), and is measured again on opening for a row that lacks it; the totals read it.
+    async fn stored_area_is_the_measured_area(f: &Fresh) {
+        super::seeded(f).await;
+        let s = &f.store;
+        let mut circle = area(2, 104.1, 12.0);
+        circle.shape = demine_geo::HazardShape::Circle {
+            center: Coord::new(104.1, 12.0),
+            radius_m: 250.0,
+        };
+        s.import_areas(&[area(1, 104.0, 12.0), circle], "t", &|_, _| {})
+            .await
+            .unwrap();
+        assert_stored(f, 1, "after import").await;
+        assert_stored(f, 2, "after import (a circle)").await;
+        let before = f.stored_area_m2(1).await;
+        let mut wider = area(1, 104.0, 12.0);
+        wider.shape = demine_geo::HazardShape::Polygon(rect(104.0, 12.0, 104.03, 12.01));
+        s.update_area(&wider, demine_core::hazard::VersionStatus::Draft, "t")
+            .await
+            .unwrap();
+        assert_stored(f, 1, "after update").await;
+        assert!(
+            f.stored_area_m2(1).await > before,
+            "the wider area is larger"
+        );
+        let clearance = Activity {
+            id: 0,
+            area_id: 1,
+            kind: ActivityKind::Clearance,
+            start: d("2024-02-01"),
+            end: Some(d("2024-02-10")),
+            organisation: None,
+            method: None,
+            depth_cm: Some(20),
+            devices: vec![],
+        };
+        s.record_activity(
+            &clearance,
+            &Geometry::Polygon(rect(104.0, 12.0, 104.01, 12.01)),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_stored(f, 1, "after release").await;
+        let acc = hazards::accounting(s, 1).await.unwrap();
+        assert!(acc.remaining_m2 < f.stored_area_m2(1).await.unwrap() - 1.0);
+        // The totals: the released area's remainder plus the circle's stored area.
+        let want = acc.remaining_m2 + f.stored_area_m2(2).await.unwrap();
+        let total = |t: &demine_analytics::HazardTotals| -> f64 {
+            t.areas.iter().map(|a| a.remaining_m2).sum()
+        };
+        let all = s.hazard_totals(None).await.unwrap();
+        assert!((total(&all) - want).abs() < 1e-6, "{all:?}");
+        // A row without the stored value (as before the migration) is measured by the
+        // totals, and stored on the next opening.
+        f.exec("UPDATE hazard_areas SET area_m2 = NULL WHERE id = 2")
+            .await
+            .unwrap();
+        let all = s.hazard_totals(None).await.unwrap();
+        assert!((total(&all) - want).abs() < 1e-6, "{all:?}");
+        assert_eq!(f.stored_area_m2(2).await, None);
+        drop(f.reopen().await);
+        assert_stored(f, 2, "after reopening").await;
     }
 }
 

@@ -661,6 +661,22 @@ fn verify_derived(dump: &Dump, acts: &BTreeMap<i64, Vec<StoredActivity>>, out: &
             out.push(diff(None, t, id.to_string(), "undecodable geometry".into()));
             continue;
         };
+        // The measured area (migration 0030) is derived: absent is fine (it is measured when
+        // read), present it must be the geometry's.
+        if let Some(stored) = row.get("area_m2").and_then(J::as_f64) {
+            let m2 = crate::hazards::shape_area_m2(&shape);
+            if !same_m2(stored, m2) {
+                out.push(diff(
+                    None,
+                    t,
+                    id.to_string(),
+                    format!(
+                        "the stored measured area {stored:.3} m2 does not match the recorded \
+                         geometry ({m2:.3} m2)"
+                    ),
+                ));
+            }
+        }
         let stored_rem = row.get("remaining").and_then(J::as_str);
         let stored_m2 = row.get("remaining_m2").and_then(J::as_f64);
         match acts.get(&id) {

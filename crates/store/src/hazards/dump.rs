@@ -45,6 +45,7 @@ pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
                 ("geom", Geom),
                 ("remaining", Geom),
                 ("remaining_m2", Real),
+                ("area_m2", Real),
                 ("version", Int),
                 ("version_status", Text),
                 ("updated_at", Text),

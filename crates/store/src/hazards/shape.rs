@@ -54,6 +54,12 @@ pub(crate) fn shape_parts(shape: &HazardShape) -> (Vec<u8>, Option<f64>) {
     (demine_geo::encode_wkb(&shape.to_geometry()), radius)
 }
 
+/// The recorded ellipsoidal area of a shape in m², measured as the release accounting measures
+/// it; stored beside the geometry (`hazard_areas.area_m2`) by every write of a geometry.
+pub(crate) fn shape_area_m2(shape: &HazardShape) -> f64 {
+    demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(shape))
+}
+
 /// The shape back from WKB and radius.
 pub(crate) fn shape_from(
     id: i64,

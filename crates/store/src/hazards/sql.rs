@@ -2,15 +2,16 @@
 //! and instantiated in `sqlite.rs` and `postgres.rs`. The query that feeds the safety check is
 //! `index_records`, at the end of the macro.
 
-/// The columns of `hazard_areas` written on insert, in order (the geometry is the 17th).
+/// The columns of `hazard_areas` written on insert, in order (the geometry is the 17th, its
+/// measured ellipsoidal area the 22nd).
 pub(crate) const AREA_INSERT_COLUMNS: &str = "id, reference, name, hazard_type, status, \
 source_status, iso3, admin_area, organisation, reported, surveyed, notes, devices, benchmark, \
-custom, radius_m, geom, version, version_status, updated_at, updated_by";
+custom, radius_m, geom, version, version_status, updated_at, updated_by, area_m2";
 
 /// Number of columns in [`AREA_INSERT_COLUMNS`].
-pub(crate) const AREA_INSERT_N: usize = 21;
+pub(crate) const AREA_INSERT_N: usize = 22;
 
-/// Areas per multi-row INSERT (21 parameters each: 5,376 per statement, within SQLite's 32,766 and
+/// Areas per multi-row INSERT (22 parameters each: 5,632 per statement, within SQLite's 32,766 and
 /// PostgreSQL's 65,535). Fewer, larger statements: each one is a round trip to sqlx's SQLite worker
 /// thread, which on a busy machine waits to be scheduled.
 pub(crate) const AREA_BATCH: usize = 256;
@@ -137,6 +138,7 @@ macro_rules! hazard_backend {
                 a: &HazardArea,
                 wkb: Vec<u8>,
                 radius: Option<f64>,
+                area_m2: f64,
                 version: i64,
                 status: VersionStatus,
                 at: &str,
@@ -164,7 +166,8 @@ macro_rules! hazard_backend {
                     .bind(version)
                     .bind(status.as_str())
                     .bind(at.to_string())
-                    .bind(actor.to_string());
+                    .bind(actor.to_string())
+                    .bind(area_m2);
                 q
             }
 
@@ -295,12 +298,12 @@ macro_rules! hazard_backend {
                      status = $5, source_status = $6, iso3 = $7, admin_area = $8, \
                      organisation = $9, reported = $10, surveyed = $11, notes = $12, \
                      devices = $13, benchmark = $14, custom = $15, radius_m = $16, geom = {}, \
-                     version = $18, version_status = $19, updated_at = $20, updated_by = $21 \
-                     WHERE id = $1",
+                     version = $18, version_status = $19, updated_at = $20, updated_by = $21, \
+                     area_m2 = $22 WHERE id = $1",
                     gin(17)
                 );
                 let q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                bind_area(q, &new.area, wkb.clone(), radius, version, status, at, actor)
+                bind_area(q, &new.area, wkb.clone(), radius, crate::hazards::shape_area_m2(&new.shape), version, status, at, actor)
                     .execute(&mut **tx)
                     .await
                     .map_err(|e| StoreError::Invalid {
@@ -575,6 +578,33 @@ macro_rules! hazard_backend {
                 Ok(())
             }
 
+            /// Measures and stores the ellipsoidal area of every area whose `area_m2` is not yet
+            /// stored (rows from before migration 0030, rows restored from a dump), in one
+            /// transaction; returns how many were measured.
+            pub(crate) async fn fill_area_m2(pool: &sqlx::Pool<$db>) -> Result<u64, StoreError> {
+                let mut tx = pool.begin().await.map_err(db("measuring the areas"))?;
+                let sql = format!(
+                    "SELECT id, radius_m, {} FROM hazard_areas WHERE area_m2 IS NULL ORDER BY id",
+                    gout("geom")
+                );
+                let rows = sqlx::query_as::<_, (i64, Option<f64>, Vec<u8>)>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("reading the areas not yet measured"))?;
+                let n = rows.len() as u64;
+                for (id, radius, wkb) in rows {
+                    let m2 = crate::hazards::shape_area_m2(&shape_from(id, &wkb, radius)?);
+                    sqlx::query("UPDATE hazard_areas SET area_m2 = $1 WHERE id = $2")
+                        .bind(m2)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db(format!("storing the measured area of area {id}")))?;
+                }
+                tx.commit().await.map_err(db("storing the measured areas"))?;
+                Ok(n)
+            }
+
             /// Imports areas in one transaction, committed when `commit`, else rolled back (a dry
             /// run: the report says what the import would do, and nothing is written).
             async fn import(
@@ -707,7 +737,7 @@ macro_rules! hazard_backend {
                         );
                         boxes.push((a.area.id, crate::hazards::shape_bbox(&a.shape)));
                         report.inserted_ids.push(a.area.id);
-                        q = bind_area(q, &a.area, wkb, radius, 1, VersionStatus::Draft, &at, actor);
+                        q = bind_area(q, &a.area, wkb, radius, crate::hazards::shape_area_m2(&a.shape), 1, VersionStatus::Draft, &at, actor);
                     }
                     q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
                         file: "hazardous areas".into(),
@@ -1284,15 +1314,17 @@ macro_rules! hazard_backend {
                     } else {
                         ("", "")
                     };
-                    // Areas: the geometry only where nothing was released (remaining_m2 is
-                    // then the recorded area, measured here as the release accounting does).
+                    // Areas: where nothing was released the remaining area is the recorded one,
+                    // stored when the geometry was written (area_m2); the geometry is read and
+                    // measured only for a row whose area was never stored.
                     let sql = format!(
                         "SELECT id, iso3, hazard_type, status, admin_area, devices, radius_m, \
-                         remaining_m2, CASE WHEN remaining_m2 IS NULL THEN {} END \
+                         remaining_m2, area_m2, \
+                         CASE WHEN remaining_m2 IS NULL AND area_m2 IS NULL THEN {} END \
                          FROM hazard_areas{cond}",
                         gout("geom")
                     );
-                    type AreaRow = (i64, Option<String>, String, String, Option<String>, String, Option<f64>, Option<f64>, Option<Vec<u8>>);
+                    type AreaRow = (i64, Option<String>, String, String, Option<String>, String, Option<f64>, Option<f64>, Option<f64>, Option<Vec<u8>>);
                     let mut q = sqlx::query_as::<_, AreaRow>(sqlx::AssertSqlSafe(sql));
                     if let Some(c) = iso3 {
                         q = q.bind(c.to_string());
@@ -1300,7 +1332,7 @@ macro_rules! hazard_backend {
                     let rows = q.fetch_all(&mut *tx).await.map_err(db("totalling the hazardous areas"))?;
                     let mut groups: BTreeMap<(Option<String>, String, Option<String>, Vec<String>), AreaTotal> =
                         BTreeMap::new();
-                    for (id, code, htype, status, admin, devices, radius, rem, wkb) in rows {
+                    for (id, code, htype, status, admin, devices, radius, rem, recorded, wkb) in rows {
                         let mut devs: Vec<String> = serde_json::from_str::<Vec<DeviceCategory>>(&devices)
                             .map_err(|e| corrupt(t, format!("area {id}: devices: {e}")))?
                             .iter()
@@ -1308,13 +1340,11 @@ macro_rules! hazard_backend {
                             .collect();
                         devs.sort();
                         devs.dedup();
-                        let remaining = match (rem, wkb) {
-                            (Some(m), _) => m,
-                            (None, Some(b)) => {
-                                let shape = shape_from(id, &b, radius)?;
-                                demine_geo::ops::area_m2(&demine_geo::ops::shape_polygons(&shape))
-                            }
-                            (None, None) => return Err(corrupt(t, format!("area {id}: no geometry"))),
+                        let remaining = match (rem, recorded, wkb) {
+                            (Some(m), _, _) => m,
+                            (None, Some(m), _) => m,
+                            (None, None, Some(b)) => crate::hazards::shape_area_m2(&shape_from(id, &b, radius)?),
+                            (None, None, None) => return Err(corrupt(t, format!("area {id}: no geometry"))),
                         };
                         let hazard = demine_core::hazard::counts_as_hazard(&status, rem);
                         let g = groups

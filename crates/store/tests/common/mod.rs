@@ -61,6 +61,27 @@ impl Fresh {
         }
     }
 
+    /// The measured area stored beside an area's geometry (`hazard_areas.area_m2`), read
+    /// directly (None: the row or the value is missing).
+    pub async fn stored_area_m2(&self, id: i64) -> Option<f64> {
+        let sql = "SELECT area_m2 FROM hazard_areas WHERE id = $1";
+        let r = match &self.store {
+            AnyStore::Sqlite(s) => {
+                sqlx::query_scalar::<_, Option<f64>>(sql)
+                    .bind(id)
+                    .fetch_optional(s.pool())
+                    .await
+            }
+            AnyStore::Postgres(s) => {
+                sqlx::query_scalar::<_, Option<f64>>(sql)
+                    .bind(id)
+                    .fetch_optional(s.pool())
+                    .await
+            }
+        };
+        r.unwrap().flatten()
+    }
+
     /// Runs raw SQL made at run time, bypassing demine (to simulate tampering).
     pub async fn exec_sql(&self, sql: String) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql);
