@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Block, Report};
+use crate::model::{Block, Report, Section};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -20,8 +20,14 @@ pub fn escape(s: &str) -> String {
     o
 }
 
-/// Escapes, then turns footnote marks `[n]` into superscript links.
+/// Escapes, then turns footnote marks `[n]` into superscript links to `#fn{n}`.
+#[cfg(test)]
 fn text(s: &str) -> String {
+    text_with(s, "fn")
+}
+
+/// [`text`] with the footnotes' anchors named `{prefix}{n}`.
+fn text_with(s: &str, prefix: &str) -> String {
     let e = escape(s);
     let mut o = String::with_capacity(e.len());
     let mut rest = e.as_str();
@@ -31,7 +37,7 @@ fn text(s: &str) -> String {
         match after.find(']') {
             Some(j) if j > 0 && after[..j].chars().all(|c| c.is_ascii_digit()) => {
                 let n = &after[..j];
-                let _ = write!(o, "<sup><a href=\"#fn{n}\">[{n}]</a></sup>");
+                let _ = write!(o, "<sup><a href=\"#{prefix}{n}\">[{n}]</a></sup>");
                 rest = &after[j + 1..];
             }
             _ => {
@@ -67,54 +73,7 @@ pub fn render(r: &Report) -> String {
         escape(&r.subtitle)
     );
     for s in &r.sections {
-        let _ = writeln!(
-            o,
-            "<section id=\"{}\">\n<h2>{}</h2>",
-            escape(&s.id),
-            escape(&s.title)
-        );
-        for b in &s.blocks {
-            match b {
-                Block::Paragraph { text: t } => {
-                    let _ = writeln!(o, "<p>{}</p>", text(t));
-                }
-                Block::Heading { text: t } => {
-                    let _ = writeln!(o, "<h3>{}</h3>", text(t));
-                }
-                Block::Missing { text: t } => {
-                    let _ = writeln!(o, "<p class=\"missing\">{}</p>", text(t));
-                }
-                Block::Chart(c) => {
-                    let _ = writeln!(o, "<figure>{}</figure>", crate::svg::svg(c));
-                }
-                Block::Table {
-                    columns,
-                    rows,
-                    numeric,
-                } => {
-                    o.push_str("<table>\n<thead><tr>");
-                    for c in columns {
-                        let _ = write!(o, "<th>{}</th>", escape(c));
-                    }
-                    o.push_str("</tr></thead>\n<tbody>\n");
-                    for row in rows {
-                        o.push_str("<tr>");
-                        for (i, cell) in row.iter().enumerate() {
-                            let n = numeric.get(i).copied().unwrap_or(false);
-                            let _ = write!(
-                                o,
-                                "<td{}>{}</td>",
-                                if n { " class=\"n\"" } else { "" },
-                                text(cell)
-                            );
-                        }
-                        o.push_str("</tr>\n");
-                    }
-                    o.push_str("</tbody>\n</table>\n");
-                }
-            }
-        }
-        o.push_str("</section>\n");
+        o.push_str(&section(s, "fn"));
     }
     o.push_str("<section id=\"sources\">\n<h2>Sources</h2>\n");
     if r.footnotes.is_empty() {
@@ -127,6 +86,65 @@ pub fn render(r: &Report) -> String {
         o.push_str("</ol>\n");
     }
     o.push_str("</section>\n</body>\n</html>\n");
+    o
+}
+
+/// One section as an HTML `<section>` (heading, paragraphs, tables, SVG charts), its footnote
+/// marks linking to `#{prefix}{n}`: what a page that shows part of a report embeds.
+pub fn section(s: &Section, prefix: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "<section id=\"{}\">\n<h2>{}</h2>",
+        escape(&s.id),
+        escape(&s.title)
+    );
+    for b in &s.blocks {
+        match b {
+            Block::Paragraph { text: t } => {
+                let _ = writeln!(o, "<p>{}</p>", text_with(t.as_str(), prefix));
+            }
+            Block::Heading { text: t } => {
+                let _ = writeln!(o, "<h3>{}</h3>", text_with(t.as_str(), prefix));
+            }
+            Block::Missing { text: t } => {
+                let _ = writeln!(
+                    o,
+                    "<p class=\"missing\">{}</p>",
+                    text_with(t.as_str(), prefix)
+                );
+            }
+            Block::Chart(c) => {
+                let _ = writeln!(o, "<figure>{}</figure>", crate::svg::svg(c));
+            }
+            Block::Table {
+                columns,
+                rows,
+                numeric,
+            } => {
+                o.push_str("<table>\n<thead><tr>");
+                for c in columns {
+                    let _ = write!(o, "<th>{}</th>", escape(c));
+                }
+                o.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    o.push_str("<tr>");
+                    for (i, cell) in row.iter().enumerate() {
+                        let n = numeric.get(i).copied().unwrap_or(false);
+                        let _ = write!(
+                            o,
+                            "<td{}>{}</td>",
+                            if n { " class=\"n\"" } else { "" },
+                            text_with(cell, prefix)
+                        );
+                    }
+                    o.push_str("</tr>\n");
+                }
+                o.push_str("</tbody>\n</table>\n");
+            }
+        }
+    }
+    o.push_str("</section>\n");
     o
 }
 

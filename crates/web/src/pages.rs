@@ -481,7 +481,9 @@ pub async fn state_page(
         b.push_str("<p class=\"unknown\">No release figures on record.</p>");
     }
     estimates_section(&mut b, &mut n, &release);
-    b.push_str("</section><section id=\"casualties\"><h2>Casualties</h2>");
+    b.push_str("</section>");
+    b.push_str(&release_and_forecast(&state, &r, &d.row.iso3, as_of).await);
+    b.push_str("<section id=\"casualties\"><h2>Casualties</h2>");
     let cas = pick(&|m| m.starts_with("casualties"));
     if cas.is_empty() {
         b.push_str("<p class=\"unknown\">No casualty figures on record.</p>");
@@ -700,4 +702,59 @@ mod tests {
         let c = chart(&[(2000.0, 1.0, 2.0), (2005.0, 0.5, 1.0)], "km2");
         assert!(c.starts_with("<svg") && c.contains("class=\"lo\""));
     }
+}
+
+/// The land released per year by method and the completion forecast against the Art. 5 deadline,
+/// as the country report computes and words them (`demine_report`, at the visitor's access
+/// level), with the report's own sources listed after them.
+async fn release_and_forecast(
+    state: &AppState,
+    r: &Requester,
+    iso3: &str,
+    as_of: chrono::NaiveDate,
+) -> String {
+    let store = state.store_for(r);
+    let kind = demine_report::ReportKind::Country {
+        iso3: iso3.to_string(),
+    };
+    let made = match demine_report::fetch(&store, store.access(), &kind, as_of).await {
+        Ok(inputs) => demine_report::build(&inputs, &kind),
+        Err(e) => Err(e),
+    };
+    let report = match made {
+        Ok(rep) => rep,
+        Err(e) => {
+            return format!(
+                "<section id=\"report-forecast\"><h2>Completion forecast</h2>\
+                 <p class=\"unknown\">No forecast could be made: {}</p></section>",
+                esc(&e.to_string())
+            );
+        }
+    };
+    let mut o = String::new();
+    for id in ["release", "forecast"] {
+        if let Some(s) = report.sections.iter().find(|s| s.id == id) {
+            let mut s = s.clone();
+            s.id = format!("report-{id}");
+            o.push_str(&demine_report::html::section(&s, "rfn"));
+        }
+    }
+    let cited: Vec<_> = report
+        .footnotes
+        .iter()
+        .filter(|f| o.contains(&format!("#rfn{}\"", f.n)))
+        .collect();
+    if !cited.is_empty() {
+        o.push_str("<ol class=\"sources report-sources\">");
+        for f in cited {
+            let _ = write!(
+                o,
+                "<li id=\"rfn{n}\" value=\"{n}\">{}</li>",
+                esc(&f.text),
+                n = f.n
+            );
+        }
+        o.push_str("</ol>");
+    }
+    o
 }

@@ -370,6 +370,20 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     assert!(d.url().contains("/state/KHM"));
     assert!(d.source().contains("Cambodia"));
     d.shoot("state");
+    // Its completion forecast, and a report downloaded from its page (the PDF of the profile).
+    assert!(d.source().contains("id=\"report-forecast\""));
+    let got = d.js("var a=document.querySelector('#state-reports a');\
+         var x=new XMLHttpRequest(); x.open('GET', a.getAttribute('href'), false);\
+         x.overrideMimeType('text/plain; charset=x-user-defined'); x.send();\
+         return [x.status, x.getResponseHeader('content-type'),\
+         x.getResponseHeader('content-disposition'), x.responseText.slice(0, 5)];");
+    assert_eq!(got[0], json!(200), "{got}");
+    assert_eq!(got[1], json!("application/pdf"), "{got}");
+    assert!(
+        got[2].as_str().unwrap_or("").contains("country-khm-"),
+        "{got}"
+    );
+    assert_eq!(got[3], json!("%PDF-"), "{got}");
 
     // An anonymous visitor: no hazard geometry on the map pages or the check's map.
     d.go("/hazards?iso3=KHM");

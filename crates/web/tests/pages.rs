@@ -283,3 +283,13 @@ async fn reports_download_in_every_format_from_the_state_and_world_pages() {
         assert_eq!(got, status, "{uri}: {body}");
     }
 }
+
+#[tokio::test]
+async fn the_state_page_shows_release_by_method_and_the_completion_forecast() {
+    let w = common::world(false).await;
+    let (status, page) = get(&w.app, "/state/KHM?as_of=2025-06-30", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<section id=\"report-forecast\">"), "{page}");
+    assert!(page.contains("<section id=\"report-release\">"), "{page}");
+    assert!(page.contains("Completion forecast"));
+}
