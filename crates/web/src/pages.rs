@@ -674,36 +674,6 @@ pub async fn logout(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/hazards?iso3=KHM")), "/hazards?iso3=KHM");
-        assert_eq!(safe_next(Some("//evil.example/")), "/");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn sources_are_numbered_once_in_order() {
-        let mut n = Notes::default();
-        assert!(n.cite("a").contains(">1<"));
-        assert!(n.cite("b; a").contains(">2<"));
-        assert!(n.cite("a").contains(">1<"));
-        assert_eq!(n.order, vec!["a", "b"]);
-        assert!(n.cite("").contains("no source"));
-    }
-
-    #[test]
-    fn a_chart_needs_two_points() {
-        assert!(chart(&[(2000.0, 1.0, 2.0)], "km2").is_empty());
-        let c = chart(&[(2000.0, 1.0, 2.0), (2005.0, 0.5, 1.0)], "km2");
-        assert!(c.starts_with("<svg") && c.contains("class=\"lo\""));
-    }
-}
-
 /// The land released per year by method and the completion forecast against the Art. 5 deadline,
 /// as the country report computes and words them (`demine_report`, at the visitor's access
 /// level), with the report's own sources listed after them.
@@ -757,4 +727,34 @@ async fn release_and_forecast(
         o.push_str("</ol>");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/hazards?iso3=KHM")), "/hazards?iso3=KHM");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn sources_are_numbered_once_in_order() {
+        let mut n = Notes::default();
+        assert!(n.cite("a").contains(">1<"));
+        assert!(n.cite("b; a").contains(">2<"));
+        assert!(n.cite("a").contains(">1<"));
+        assert_eq!(n.order, vec!["a", "b"]);
+        assert!(n.cite("").contains("no source"));
+    }
+
+    #[test]
+    fn a_chart_needs_two_points() {
+        assert!(chart(&[(2000.0, 1.0, 2.0)], "km2").is_empty());
+        let c = chart(&[(2000.0, 1.0, 2.0), (2005.0, 0.5, 1.0)], "km2");
+        assert!(c.starts_with("<svg") && c.contains("class=\"lo\""));
+    }
 }
