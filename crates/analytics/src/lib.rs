@@ -11,6 +11,8 @@
 //! - [`cost`]: the cost to finish per square metre and per mine, and years to finish at the
 //!   current funding rate.
 //! - [`casualties`]: per year and State, with the civilian, child and female shares.
+//! - [`registry`]: the registry's views: each State's standing, deadlines and compliance as of a
+//!   date, one State in full, the world summary, the estimates known by a date.
 //! - [`world1997`]: the world on 3 December 1997 as the bundled seed records give it.
 //!
 //! A missing record is unknown, never zero: every function returns `None` or lists what is
@@ -23,6 +25,7 @@ pub mod cost;
 mod error;
 pub mod inputs;
 pub mod progress;
+pub mod registry;
 pub mod world1997;
 
 pub use error::AnalyticsError;

@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::Datelike;
+use demine_app::registry as view;
 use demine_core::records::Estimate;
 use demine_server::{AppState, Requester};
-use demine_store::view;
 use serde::Deserialize;
 
 use crate::Web;
