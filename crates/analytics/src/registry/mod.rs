@@ -333,7 +333,7 @@ fn standing(
 }
 
 /// The records grouped by State (ISO3), borrowed.
-fn group<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> HashMap<&'a str, Vec<&'a T>> {
+fn group<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<&str, Vec<&T>> {
     let mut map: HashMap<&str, Vec<&T>> = HashMap::new();
     for it in items {
         map.entry(key(it)).or_default().push(it);
@@ -608,7 +608,7 @@ pub fn state_detail(
     let estimates: Vec<Estimate> = recs
         .estimates
         .iter()
-        .filter(|e| e.iso3.as_ref().is_some_and(|c| mine(c)))
+        .filter(|e| e.iso3.as_ref().is_some_and(&mine))
         .filter(|e| e.as_of.start() <= as_of)
         .cloned()
         .collect();
@@ -1062,3 +1062,6 @@ pub fn compliance_all(
     out.sort_by(|a, b| a.0.iso3.cmp(&b.0.iso3));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
