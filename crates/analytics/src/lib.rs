@@ -2,6 +2,8 @@
 //! by pure functions from records the store hands over (no I/O, no clock: the date asked about is
 //! always an argument).
 //!
+//! - [`accounting`]: a State's land release books: the total over its areas, by area status
+//!   and hazard type.
 //! - [`compliance`]: every obligation of a State on a date, days to the deadline or days late,
 //!   and the world view of who is late, on what, since when.
 //! - [`contamination`]: what remains per State from the hazard data, or from the record's
@@ -18,6 +20,7 @@
 //! A missing record is unknown, never zero: every function returns `None` or lists what is
 //! missing rather than guessing, and every figure carries the source it was computed from.
 
+pub mod accounting;
 pub mod casualties;
 pub mod compliance;
 pub mod contamination;
