@@ -4,13 +4,13 @@
 #
 #   bench/reports.sh            # after bench/run large (or with DATA_ROOT/large/demine-store.db)
 #
-# Settings: DATA_ROOT (default /tmp/demine-bench-data), AS_OF (2025-06-30), RUNS (10),
+# Settings: DATA_ROOT (default bench/data, as for bench/run), AS_OF (2025-06-30), RUNS (10),
 # ACTIVITIES (1000000). Needs hyperfine and a release build (cargo build --release -p demine-cli).
 # Writes DATA_ROOT/reports/hyperfine.json and .md; nothing goes into the repository.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-DATA_ROOT=${DATA_ROOT:-/tmp/demine-bench-data}
+DATA_ROOT=${DATA_ROOT:-$here/data}
 AS_OF=${AS_OF:-2025-06-30}
 RUNS=${RUNS:-10}
 ACTIVITIES=${ACTIVITIES:-1000000}

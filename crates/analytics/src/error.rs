@@ -8,4 +8,10 @@ pub enum AnalyticsError {
         value: f64,
         reason: String,
     },
+    /// The treaty engine cannot place a State's recorded events (or its extensions) in time.
+    #[error("treaty engine, for {iso3}: {reason}")]
+    Treaty { iso3: String, reason: String },
+    /// Something asked about is not in the records given.
+    #[error("not found: {what}")]
+    NotFound { what: String },
 }

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use demine_analytics::accounting::AreaBooks;
 use demine_app::hazards::HazardImport;
 use demine_app::{App, AppError};
-use demine_core::hazard::{Accounting, Activity, ActivityKind, AreaStatus, FieldKind};
+use demine_core::hazard::{Accounting, Activity, ActivityKind, AreaStatus, FieldKind, HazardType};
 use demine_geo::write::{FileFormat, geometry_json, radius};
 use demine_geo::{Bbox, Collection};
 use demine_store::hazards::accounting;
@@ -720,8 +721,9 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
         HazardsCommand::Accounting { id, iso3, json } => {
             let store = db.open_read().await?;
             let iso3 = known_state(&store, iso3.as_deref()).await?;
-            let ids: Vec<i64> = match (id, &iso3) {
-                (Some(id), _) => vec![id],
+            // (id, status, type): the status and type when the State's areas were listed.
+            let ids: Vec<(i64, Option<AreaStatus>, Option<HazardType>)> = match (id, &iso3) {
+                (Some(id), _) => vec![(id, None, None)],
                 (None, Some(code)) => store
                     .areas(&AreaFilter {
                         iso3: Some(code.clone()),
@@ -730,32 +732,41 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                     .await
                     .map_err(exit_on)?
                     .iter()
-                    .map(|a| a.area.id)
+                    .map(|a| (a.area.id, Some(a.area.status), Some(a.area.hazard_type)))
                     .collect(),
                 (None, None) => bail!("give an area id or --iso3"),
             };
-            let mut total = Accounting::default();
             let mut per = Vec::new();
-            for i in &ids {
-                let a = accounting(&store, *i).await.map_err(exit_on)?;
-                total.add(&a);
-                per.push((*i, a));
-            }
-            if json {
-                let v = serde_json::json!({
-                    "areas": per.iter().map(|(i, a)| serde_json::json!({"id": i, "accounting": a})).collect::<Vec<_>>(),
-                    "total": total,
-                    "balances": total.balances(1e-9),
+            for (i, status, hazard_type) in ids {
+                per.push(AreaBooks {
+                    id: i,
+                    status,
+                    hazard_type,
+                    accounting: accounting(&store, i).await.map_err(exit_on)?,
                 });
-                let _ = writeln!(o, "{v}");
+            }
+            let b = demine_analytics::accounting::books(per, 1e-9);
+            if json {
+                let _ = writeln!(o, "{}", serde_json::to_value(&b)?);
             } else {
-                for (i, a) in &per {
-                    let _ = writeln!(o, "area {i}:");
-                    print_accounting(o, "  ", a);
+                for a in &b.areas {
+                    let _ = writeln!(o, "area {}:", a.id);
+                    print_accounting(o, "  ", &a.accounting);
                 }
                 if iso3.is_some() {
-                    let _ = writeln!(o, "total over {} area(s):", per.len());
-                    print_accounting(o, "  ", &total);
+                    let _ = writeln!(o, "total over {} area(s):", b.areas.len());
+                    print_accounting(o, "  ", &b.total);
+                    for (what, groups) in [("status", &b.by_status), ("type", &b.by_type)] {
+                        for (k, a) in groups {
+                            let _ = writeln!(
+                                o,
+                                "  {what} {k}: recorded {:.1} m2, released {:.1} m2, remaining {:.1} m2",
+                                a.recorded_m2,
+                                a.released_m2(),
+                                a.remaining_m2
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
-use demine_store::view::{self, StateDetail, StateRow, StatusFilter};
+use demine_analytics::registry::{self as view, StateDetail, StateRow, StatusFilter};
+use demine_app::registry as fetch;
 use demine_store::{Access, AnyStore, StoreError, ops};
 
 /// Where the registry lives. Global: valid before or after any subcommand.
@@ -439,7 +440,7 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
             } else {
                 a.horizon.min(36_500)
             };
-            let s = view::world_summary(&store, as_of, horizon)
+            let s = fetch::world_summary(&store, as_of, horizon)
                 .await
                 .map_err(exit_on)?;
             if a.json {
@@ -450,7 +451,7 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
             Ok(0)
         }
         RegistryCommand::Init => {
-            let states = view::states(&store, today(), None, true)
+            let states = fetch::states(&store, today(), None, true)
                 .await
                 .map_err(exit_on)?;
             let _ = writeln!(
@@ -463,7 +464,7 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
         }
         RegistryCommand::States(a) => match a.show {
             Some(StatesCommand::Show { iso3, as_of, json }) => {
-                let d = view::state_detail(&store, &iso3, as_of.unwrap_or_else(today))
+                let d = fetch::state_detail(&store, &iso3, as_of.unwrap_or_else(today))
                     .await
                     .map_err(exit_on)?;
                 if json {
@@ -474,7 +475,7 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
                 Ok(0)
             }
             None => {
-                let rows = view::states(&store, a.as_of.unwrap_or_else(today), a.status, a.all)
+                let rows = fetch::states(&store, a.as_of.unwrap_or_else(today), a.status, a.all)
                     .await
                     .map_err(exit_on)?;
                 if a.json {
@@ -486,9 +487,10 @@ async fn run_async(db: &DbArgs, command: RegistryCommand, o: &mut String) -> Res
             }
         },
         RegistryCommand::Estimates(a) => {
-            let list = view::estimates(&store, a.subject.as_deref(), a.measure.as_deref(), a.as_of)
-                .await
-                .map_err(exit_on)?;
+            let list =
+                fetch::estimates(&store, a.subject.as_deref(), a.measure.as_deref(), a.as_of)
+                    .await
+                    .map_err(exit_on)?;
             if a.json {
                 let _ = writeln!(o, "{}", serde_json::to_string_pretty(&list)?);
             } else {

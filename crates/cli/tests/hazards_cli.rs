@@ -258,6 +258,24 @@ fn release_accounting_and_the_check_from_the_store() {
     assert_eq!(acc["balances"], true);
     let khm = d.json(&["hazards", "accounting", "--iso3", "KHM", "--json"]);
     assert_eq!(khm["areas"].as_array().unwrap().len(), 3);
+    // The State's totals by area status and by hazard type each add up to its total.
+    let total = khm["total"]["recorded_m2"].as_f64().unwrap();
+    for group in ["by_status", "by_type"] {
+        let sum: f64 = khm[group]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| a["recorded_m2"].as_f64().unwrap())
+            .sum();
+        assert!(total > 0.0 && (sum - total).abs() < 0.01, "{group}: {khm}");
+    }
+    assert_eq!(khm["balances"], true);
+    d.cmd()
+        .args(["hazards", "accounting", "--iso3", "KHM"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("total over 3 area(s):"))
+        .stdout(predicate::str::contains("  status open: recorded "));
     let list = d.json(&["release", "list", "1", "--json"]);
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["activity"]["devices"][0]["model"], "PMN-2");

@@ -6,9 +6,9 @@ use demine_analytics::compliance::{self, ComplianceLine};
 use demine_analytics::contamination::{self, Contamination, ContaminationBasis};
 use demine_analytics::cost::{self, CostView};
 use demine_analytics::progress::{self, Forecast, Progress, Verdict};
+use demine_analytics::registry::StateDetail;
 use demine_analytics::{M2_PER_KM2, casualties, world1997};
 use demine_core::records::Estimate;
-use demine_store::view::StateDetail;
 use serde_json::json;
 
 use crate::ReportError;

@@ -1,14 +1,16 @@
 //! What a report is computed from, fetched from the store in one place: the registry's answers
-//! (through `demine_store::view`), the estimates and positions, the sources, and the hazard data
+//! (the records loaded once by `demine_store::view::records`, the views computed by
+//! `demine_analytics::registry`), the estimates and positions, the sources, and the hazard data
 //! in totals (aggregated in SQL by `HazardStore::hazard_totals`).
 
 use chrono::NaiveDate;
 use demine_analytics::HazardTotals;
 use demine_analytics::compliance::StateCompliance;
 use demine_analytics::cost::CostConfig;
+use demine_analytics::registry::{self, StateDetail};
 use demine_core::records::{Estimate, Position, SourceRecord};
 use demine_core::schema::Kind;
-use demine_store::view::{self, StateDetail};
+use demine_store::view::{self, Need};
 use demine_store::{Access, HazardStore, Store};
 use serde::de::DeserializeOwned;
 
@@ -80,6 +82,16 @@ async fn load<S: Store, T: DeserializeOwned>(store: &S, kind: Kind) -> Result<Ve
         .collect()
 }
 
+/// A State the registry does not hold is the report's `UnknownState`.
+fn not_found(e: demine_store::StoreError, code: &str) -> ReportError {
+    match e {
+        demine_store::StoreError::NotFound { .. } => ReportError::UnknownState {
+            iso3: code.to_string(),
+        },
+        other => ReportError::Store(other),
+    }
+}
+
 /// Fetches what `kind` needs as of `as_of`, for a reader at `access` (the store handle's own
 /// level caps it: the lower of the two applies).
 pub async fn fetch<S: Store + HazardStore>(
@@ -89,21 +101,22 @@ pub async fn fetch<S: Store + HazardStore>(
     as_of: NaiveDate,
 ) -> Result<Inputs, ReportError> {
     let access = access.min(store.access());
-    let state =
-        match kind.iso3() {
-            Some(code) => Some(view::state_detail(store, code, as_of).await.map_err(
-                |e| match e {
-                    demine_store::StoreError::NotFound { .. } => ReportError::UnknownState {
-                        iso3: code.to_string(),
-                    },
-                    other => ReportError::Store(other),
-                },
-            )?),
-            None => None,
-        };
+    // The registry's records, each table loaded once: one State's in full, or the world's.
+    let recs = match kind.iso3() {
+        Some(code) => view::records(store, Need::State(code))
+            .await
+            .map_err(|e| not_found(e, code))?,
+        None => view::records(store, Need::World).await?,
+    };
+    let state = match kind.iso3() {
+        Some(code) => Some(
+            registry::state_detail(&recs, code, as_of).map_err(|e| not_found(e.into(), code))?,
+        ),
+        None => None,
+    };
     let states = match kind {
-        ReportKind::World => view::compliance_all(store, as_of)
-            .await?
+        ReportKind::World => registry::compliance_all(&recs, as_of)
+            .map_err(demine_store::StoreError::from)?
             .into_iter()
             .map(|(row, obligations)| StateCompliance {
                 iso3: row.iso3,
@@ -114,11 +127,11 @@ pub async fn fetch<S: Store + HazardStore>(
             .collect(),
         _ => Vec::new(),
     };
-    let estimates = view::estimates(store, None, None, Some(as_of)).await?;
+    let estimates = registry::estimates(&recs.estimates, None, None, Some(as_of));
     let (positions, signed_1997) = if matches!(kind, ReportKind::World) {
         let end = NaiveDate::from_ymd_opt(1997, 12, 4).unwrap_or(as_of);
-        let signed = view::states(store, end, None, false)
-            .await?
+        let signed = registry::states(&recs, end, None, false)
+            .map_err(demine_store::StoreError::from)?
             .into_iter()
             .filter(|r| r.status != "not-signatory")
             .map(|r| (r.iso3, r.name))
@@ -141,7 +154,7 @@ pub async fn fetch<S: Store + HazardStore>(
         positions,
         signed_1997,
         hazards,
-        sources: load(store, Kind::Sources).await?,
+        sources: recs.sources,
         cost: CostConfig::default(),
         access,
     })

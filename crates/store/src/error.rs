@@ -136,3 +136,24 @@ pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Stor
     let context = context.into();
     move |source| StoreError::Database { context, source }
 }
+
+/// What the registry's computations refuse, as the store's callers have always seen it: the
+/// treaty engine's refusals and a State not found keep their variants (and so their exit codes
+/// and HTTP statuses).
+impl From<demine_analytics::AnalyticsError> for StoreError {
+    fn from(e: demine_analytics::AnalyticsError) -> StoreError {
+        use demine_analytics::AnalyticsError as A;
+        match e {
+            A::Treaty { iso3, reason } => StoreError::Treaty { iso3, reason },
+            A::NotFound { what } => StoreError::NotFound { what },
+            A::BadFigure {
+                what,
+                value,
+                reason,
+            } => StoreError::Conflict {
+                what,
+                reason: format!("{value} is not a usable figure ({reason})"),
+            },
+        }
+    }
+}

@@ -305,7 +305,7 @@ async fn check_extensions<S: Store>(store: &S, batch: &Batch) -> Result<(), Stor
             .map(|m| m.into_values().collect())
             .unwrap_or_default();
         let list: Vec<ExtensionRequest> = lined.iter().map(|(_, x)| x.clone()).collect();
-        let te = crate::view::treaty_events(&ev, horizon)?;
+        let te = demine_analytics::registry::treaty_events(&ev, horizon)?;
         let Some(eif) = demine_treaty::status_as_of(&te, horizon)
             .ok()
             .and_then(|r| r.entry_into_force)
@@ -334,7 +334,9 @@ async fn check_extensions<S: Store>(store: &S, batch: &Batch) -> Result<(), Stor
             .filter(|e| e.event == "contamination-found")
             .map(TreatyEvent::day)
             .collect();
-        if let Err((index, reason)) = crate::view::clearance(eif, &list, &found, horizon) {
+        if let Err((index, reason)) =
+            demine_analytics::registry::clearance(eif, &list, &found, horizon)
+        {
             let line = index
                 .and_then(|i| lined.get(i))
                 .and_then(|(l, _)| *l)
@@ -417,7 +419,7 @@ async fn check_events<S: Store>(store: &S, batch: &Batch) -> Result<(), StoreErr
             }
         }
         let list: Vec<TreatyEvent> = events.into_values().map(|(_, e)| e).collect();
-        let te = crate::view::treaty_events(&list, horizon)?;
+        let te = demine_analytics::registry::treaty_events(&list, horizon)?;
         demine_treaty::status_as_of(&te, horizon).map_err(|e| fail(e.to_string()))?;
     }
     Ok(())

@@ -7,13 +7,61 @@ mod common;
 
 use chrono::NaiveDate;
 use common::Fresh;
-use demine_store::view::{self, StatusFilter};
+use demine_analytics::registry::StatusFilter;
 use demine_store::{
     Access, AnyStore, BUNDLED, Format, ImportKind, Kind, RECORD, Store, StoreError, bundled, ops,
 };
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// The registry's views as callers make them: the store's query (`view::records`), then the
+/// computation in `demine_analytics::registry`.
+mod view {
+    use chrono::NaiveDate;
+    use demine_analytics::registry::{self, StateDetail, StateRow, StatusFilter, WorldSummary};
+    use demine_core::records::Estimate;
+    use demine_store::view::{Need, records};
+    use demine_store::{Store, StoreError};
+
+    pub async fn states<S: Store>(
+        s: &S,
+        as_of: NaiveDate,
+        filter: Option<StatusFilter>,
+        all: bool,
+    ) -> Result<Vec<StateRow>, StoreError> {
+        let r = records(s, Need::Standing).await?;
+        Ok(registry::states(&r, as_of, filter, all)?)
+    }
+
+    pub async fn state_detail<S: Store>(
+        s: &S,
+        iso3: &str,
+        as_of: NaiveDate,
+    ) -> Result<StateDetail, StoreError> {
+        let r = records(s, Need::State(iso3)).await?;
+        Ok(registry::state_detail(&r, iso3, as_of)?)
+    }
+
+    pub async fn world_summary<S: Store>(
+        s: &S,
+        as_of: NaiveDate,
+        horizon: i64,
+    ) -> Result<WorldSummary, StoreError> {
+        let r = records(s, Need::World).await?;
+        Ok(registry::world_summary(&r, as_of, horizon)?)
+    }
+
+    pub async fn estimates<S: Store>(
+        s: &S,
+        subject: Option<&str>,
+        measure: Option<&str>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Vec<Estimate>, StoreError> {
+        let r = records(s, Need::Estimates).await?;
+        Ok(registry::estimates(&r.estimates, subject, measure, as_of))
+    }
 }
 
 /// Runs `$name(&Fresh)` on a fresh SQLite database and on a fresh PostgreSQL database.

@@ -14,6 +14,7 @@
 //! Anonymous visitors never receive hazard geometry: every route that draws or lists areas
 //! needs an account, and the check's map for them shows boundaries only.
 
+pub mod cache;
 pub mod check;
 pub mod entry;
 pub mod hazmap;
@@ -29,10 +30,11 @@ use axum::routing::{get, post};
 use demine_server::AppState;
 
 /// What the pages share beyond the server's state (which holds the application and its check
-/// index): the hazard map's layer.
+/// index): the hazard map's layer, and the country reports the State pages quote.
 #[derive(Debug, Default)]
 pub struct Web {
     pub layer: hazmap::LayerCache,
+    pub reports: cache::VersionedCache<demine_report::Report>,
 }
 
 /// The dashboard's routes, to merge into the server's router (`demine_server::app`).

@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::Datelike;
+use demine_app::registry as view;
 use demine_core::records::Estimate;
 use demine_server::{AppState, Requester};
-use demine_store::view;
 use serde::Deserialize;
 
 use crate::Web;
@@ -323,6 +323,7 @@ fn estimates_section(b: &mut String, notes: &mut Notes, list: &[&Estimate]) {
 /// casualties, stockpiles, funding, each figure with its source as a footnote.
 pub async fn state_page(
     State(state): State<AppState>,
+    Extension(web): Extension<Arc<Web>>,
     r: Requester,
     Path(iso3): Path<String>,
     Query(q): Query<WorldQuery>,
@@ -482,7 +483,7 @@ pub async fn state_page(
     }
     estimates_section(&mut b, &mut n, &release);
     b.push_str("</section>");
-    b.push_str(&release_and_forecast(&state, &r, &d.row.iso3, as_of).await);
+    b.push_str(&release_and_forecast(&state, &web, &r, &d.row.iso3, as_of).await);
     b.push_str("<section id=\"casualties\"><h2>Casualties</h2>");
     let cas = pick(&|m| m.starts_with("casualties"));
     if cas.is_empty() {
@@ -676,9 +677,11 @@ pub async fn logout(
 
 /// The land released per year by method and the completion forecast against the Art. 5 deadline,
 /// as the country report computes and words them (`demine_report`, at the visitor's access
-/// level), with the report's own sources listed after them.
+/// level), with the report's own sources listed after them. The report is built once per State,
+/// date, reader's access and scope, and data version (`Web::reports`).
 async fn release_and_forecast(
     state: &AppState,
+    web: &Web,
     r: &Requester,
     iso3: &str,
     as_of: chrono::NaiveDate,
@@ -687,9 +690,24 @@ async fn release_and_forecast(
     let kind = demine_report::ReportKind::Country {
         iso3: iso3.to_string(),
     };
-    let made = match demine_report::fetch(&store, store.access(), &kind, as_of).await {
-        Ok(inputs) => demine_report::build(&inputs, &kind),
-        Err(e) => Err(e),
+    let who = r.store_requester();
+    let key = crate::cache::Key {
+        iso3: iso3.to_string(),
+        as_of,
+        access: store.access(),
+        scope: (who.iso3, who.organisation),
+    };
+    let made = match store.data_version().await {
+        Ok(head) => {
+            let version = format!("{:?}/{}", head.entries, head.hash);
+            web.reports
+                .get_or_build(&version, key, async {
+                    let inputs = demine_report::fetch(&store, store.access(), &kind, as_of).await?;
+                    demine_report::build(&inputs, &kind)
+                })
+                .await
+        }
+        Err(e) => Err(demine_report::ReportError::Store(e)),
     };
     let report = match made {
         Ok(rep) => rep,

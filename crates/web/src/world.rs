@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
-use demine_store::view::{self, StateRow};
+use demine_analytics::registry::{self as view, StateRow};
 
 use crate::html::esc;
 

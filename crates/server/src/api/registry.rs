@@ -6,8 +6,10 @@
 use crate::extract::Json;
 use crate::extract::{Path, Query};
 use axum::extract::State;
+use demine_analytics::registry as views;
+use demine_app::registry as fetch;
 use demine_core::schema::Kind;
-use demine_store::{Store, view};
+use demine_store::Store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,7 +36,7 @@ pub struct SummaryQuery {
 pub struct Summary {
     pub as_of: String,
     #[schema(value_type = Object)]
-    pub summary: view::WorldSummary,
+    pub summary: views::WorldSummary,
 }
 
 #[utoipa::path(get, path = "/api/v1/summary", tag = "registry", params(SummaryQuery),
@@ -51,7 +53,7 @@ pub async fn summary(
             "horizon {horizon} is not a number of days from 0 to 36500"
         )));
     }
-    let summary = view::world_summary(&state.store_for(&r), as_of, horizon).await?;
+    let summary = fetch::world_summary(&state.store_for(&r), as_of, horizon).await?;
     Ok(Json(Summary {
         as_of: as_of.to_string(),
         summary,
@@ -63,7 +65,7 @@ pub async fn summary(
 pub struct States {
     pub as_of: String,
     #[schema(value_type = Vec<Object>)]
-    pub states: Vec<view::StateRow>,
+    pub states: Vec<views::StateRow>,
 }
 
 #[utoipa::path(get, path = "/api/v1/states", tag = "registry", params(AsOf),
@@ -74,7 +76,7 @@ pub async fn states(
     Query(q): Query<AsOf>,
 ) -> ApiResult<Json<States>> {
     let as_of = super::as_of(q.as_of.as_deref())?;
-    let states = view::states(&state.store_for(&r), as_of, None, false).await?;
+    let states = fetch::states(&state.store_for(&r), as_of, None, false).await?;
     Ok(Json(States {
         as_of: as_of.to_string(),
         states,
@@ -86,7 +88,7 @@ pub async fn states(
 pub struct StateDetail {
     pub as_of: String,
     #[schema(value_type = Object)]
-    pub state: view::StateDetail,
+    pub state: views::StateDetail,
 }
 
 #[utoipa::path(get, path = "/api/v1/states/{iso3}", tag = "registry",
@@ -99,7 +101,7 @@ pub async fn state_detail(
     Query(q): Query<AsOf>,
 ) -> ApiResult<Json<StateDetail>> {
     let as_of = super::as_of(q.as_of.as_deref())?;
-    let detail = view::state_detail(&state.store_for(&r), &iso3.to_uppercase(), as_of).await?;
+    let detail = fetch::state_detail(&state.store_for(&r), &iso3.to_uppercase(), as_of).await?;
     Ok(Json(StateDetail {
         as_of: as_of.to_string(),
         state: detail,
@@ -134,7 +136,7 @@ pub async fn estimates(
         None => None,
         Some(s) => Some(super::as_of(Some(s))?),
     };
-    let estimates = view::estimates(
+    let estimates = fetch::estimates(
         &state.store_for(&r),
         q.subject.as_deref(),
         q.measure.as_deref(),
