@@ -55,7 +55,9 @@ impl AppError {
             AppError::NotFound { .. } => 4,
             AppError::Refused(_) => 6,
             AppError::Usage(_) => 2,
-            AppError::Invalid(_) | AppError::Busy(_) | AppError::Read { .. } | AppError::Geo(_) => 1,
+            AppError::Invalid(_) | AppError::Busy(_) | AppError::Read { .. } | AppError::Geo(_) => {
+                1
+            }
             AppError::Store(e) => store_exit_code(e),
         }
     }

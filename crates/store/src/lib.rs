@@ -40,8 +40,8 @@ pub use bundled::{BUNDLED, BundledFile, ImportKind, RECORD};
 pub use demine_core::schema::{Kind, Value};
 pub use error::{FeatureFault, StoreError};
 pub use hazards::{
-    AreaFilter, AreaVersion, HazardImportReport, HazardVersion, HazardStore, MAX_AREA_ID, NewArea, StoredActivity,
-    StoredArea,
+    AreaFilter, AreaVersion, HazardImportReport, HazardStore, HazardVersion, MAX_AREA_ID, NewArea,
+    StoredActivity, StoredArea,
 };
 pub use io::{Batch, Format, Row};
 pub use postgres::PgStore;
