@@ -4,7 +4,7 @@
 -- restore), so a reader that sees the same version sees the same areas. Account, field-report
 -- and registry writes do not move it. `n` counts the changes; `token` is drawn at random on
 -- every change, so a database restored from a copy and written again (the count coming back to
--- a number seen before) still shows a version never seen.
+-- a number seen before) still shows a version never seen. Written to run again unharmed.
 CREATE TABLE IF NOT EXISTS hazard_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n BIGINT NOT NULL,
@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS hazard_version (
 CREATE OR REPLACE FUNCTION demine_hazard_token() RETURNS BIGINT LANGUAGE sql VOLATILE AS
 $$ SELECT ('x' || substr(md5(random()::text || clock_timestamp()::text), 1, 16))::bit(64)::bigint $$;
 
-INSERT INTO hazard_version (id, n, token) VALUES (1, 1, demine_hazard_token());
+INSERT INTO hazard_version (id, n, token) VALUES (1, 1, demine_hazard_token())
+    ON CONFLICT (id) DO NOTHING;
 
 CREATE OR REPLACE FUNCTION demine_hazard_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -23,6 +24,7 @@ BEGIN
 END;
 $$;
 
+DROP TRIGGER IF EXISTS hazard_version_on_change ON hazard_areas;
 CREATE TRIGGER hazard_version_on_change
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hazard_areas
     FOR EACH STATEMENT EXECUTE FUNCTION demine_hazard_version_bump();

@@ -10,17 +10,17 @@ CREATE TABLE IF NOT EXISTS hazard_version (
     n INTEGER NOT NULL,
     token INTEGER NOT NULL
 );
-INSERT INTO hazard_version (id, n, token) VALUES (1, 1, random());
+INSERT OR IGNORE INTO hazard_version (id, n, token) VALUES (1, 1, random());
 
-CREATE TRIGGER hazard_version_on_insert AFTER INSERT ON hazard_areas
+CREATE TRIGGER IF NOT EXISTS hazard_version_on_insert AFTER INSERT ON hazard_areas
 BEGIN
     UPDATE hazard_version SET n = n + 1, token = random() WHERE id = 1;
 END;
-CREATE TRIGGER hazard_version_on_update AFTER UPDATE ON hazard_areas
+CREATE TRIGGER IF NOT EXISTS hazard_version_on_update AFTER UPDATE ON hazard_areas
 BEGIN
     UPDATE hazard_version SET n = n + 1, token = random() WHERE id = 1;
 END;
-CREATE TRIGGER hazard_version_on_delete AFTER DELETE ON hazard_areas
+CREATE TRIGGER IF NOT EXISTS hazard_version_on_delete AFTER DELETE ON hazard_areas
 BEGIN
     UPDATE hazard_version SET n = n + 1, token = random() WHERE id = 1;
 END;
