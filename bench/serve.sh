@@ -2,7 +2,8 @@
 # The HTTP API's benchmark (not a test): `demine serve` on loopback over a workload's database.
 #
 #   bench/serve.sh [DATA]        DATA: a workload folder made by bench/run (demine-store.db and
-#                                points.csv); default $DATA_ROOT/large, DATA_ROOT as bench/run.
+#                                points.csv); default $DATA_ROOT/large, DATA_ROOT as bench/run
+#                                (default bench/data).
 # env: DURATION=30 (s, the point-check run)  CONNS=64  THREADS=2  SOAK=0 (s; 600 for the soak)
 #      DEMINE=target/release/demine  PORT=18741
 #
@@ -17,7 +18,8 @@
 set -euo pipefail
 B=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$B/.." && pwd)
-DATA=${1:-${DATA_ROOT:-/tmp/demine-bench-data}/large}
+DATA_ROOT=${DATA_ROOT:-$B/data}
+DATA=${1:-$DATA_ROOT/large}
 DEMINE=${DEMINE:-$ROOT/target/release/demine}
 PORT=${PORT:-18741}
 DURATION=${DURATION:-30}

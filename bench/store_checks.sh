@@ -4,7 +4,9 @@
 # the workload's hazards.geojson, timed with hyperfine. Writes a Markdown section to
 # DIR/logs/store_checks.md (bench/report.py copies it into BENCHMARKS.md).
 #
-# usage: bench/store_checks.sh DIR         DIR holds hazards.geojson and points.csv (a preset's)
+# usage: bench/store_checks.sh [DIR]       DIR holds hazards.geojson and points.csv (a preset's);
+#                                         default $DATA_ROOT/large, DATA_ROOT as bench/run
+#                                         (default bench/data)
 # env:   BIN=FILE     the demine binary (default: target/release/demine of this repository)
 #        RUNS=N       hyperfine runs for the single-point checks (default: 30)
 #        BATCH_RUNS=N hyperfine runs for the batch check (default: 5)
@@ -12,7 +14,8 @@
 # packed index the batch check reads). Nothing outside the repository and DIR is read.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DATA=$(cd "${1:?usage: bench/store_checks.sh DIR}" && pwd)
+DATA_ROOT=${DATA_ROOT:-$ROOT/bench/data}
+DATA=$(cd "${1:-$DATA_ROOT/large}" && pwd)
 BIN=${BIN:-$ROOT/target/release/demine}
 RUNS=${RUNS:-30}
 BATCH_RUNS=${BATCH_RUNS:-5}

@@ -24,6 +24,10 @@ pub enum AppError {
     /// The command line asks for something that cannot be done as given. Exit code 2.
     #[error("{0}")]
     Usage(String),
+    /// The store kept changing under a read that needs one version of it (the safety check's
+    /// index, built while hazard writes came in): nothing was answered; try again. Exit code 1.
+    #[error("{0}")]
+    Busy(String),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -51,7 +55,9 @@ impl AppError {
             AppError::NotFound { .. } => 4,
             AppError::Refused(_) => 6,
             AppError::Usage(_) => 2,
-            AppError::Invalid(_) | AppError::Read { .. } | AppError::Geo(_) => 1,
+            AppError::Invalid(_) | AppError::Busy(_) | AppError::Read { .. } | AppError::Geo(_) => {
+                1
+            }
             AppError::Store(e) => store_exit_code(e),
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! An [`App`] is opened on a store (the caller opens it: the CLI from its flags, the server from
 //! its configuration) and holds what is shared across requests: the safety check's hazard index,
-//! built once and rebuilt when the store's data version (its audit head) moved. A [`Session`] is
+//! built once and rebuilt when the store's hazard data version moved (a write of an area: not an
+//! account, a field report or the registry). A [`Session`] is
 //! the app for one requester ([`Requester`]: who asks, their access level and scope); every
 //! store read and write of a session goes through a store handle carrying that requester, so the
 //! store decides, in one place, what they may see and change.
@@ -102,18 +103,29 @@ impl App {
         Ok(self.store.data_version().await?)
     }
 
+    /// The version of the hazard data alone, which the shared index is keyed on.
+    pub async fn hazard_version(&self) -> Result<demine_store::HazardVersion, AppError> {
+        Ok(self.store.hazard_version().await?)
+    }
+
     /// The hazard index and coverage of the store, shared across requests: built on first use
     /// (from the store's packed index when it is current, else row by row) and rebuilt when the
-    /// data version moved since.
+    /// hazard data version moved since (checked on every call, by a read that started after the
+    /// call: a write committed before it, by any process, is always seen).
     pub async fn checker(&self) -> Result<Arc<Checker>, AppError> {
         self.index.get(&self.store, self.threads).await
     }
 
-    /// After a write through this app: forgets the shared index (the next check rebuilds it)
-    /// and, unless turned off, rewrites the store's packed index. The write is done whatever
-    /// happens here: a packed index that cannot be written is rebuilt by a later reader.
+    /// How many times this app built its shared index (for tests and diagnostics).
+    pub fn index_builds(&self) -> u64 {
+        self.index.builds()
+    }
+
+    /// After a write through this app: unless turned off, rewrites the store's packed index.
+    /// The shared index needs nothing: the write moved the hazard version, which the next check
+    /// reads. The write is done whatever happens here: a packed index that cannot be written is
+    /// rebuilt by a later reader.
     pub(crate) async fn written(&self) {
-        self.index.written();
         if self.pack_after_writes {
             let _ = self.refresh_packed_index().await;
         }

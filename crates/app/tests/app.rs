@@ -268,3 +268,148 @@ fn a_batch_and_a_route_agree_with_single_points() {
         assert_eq!(shared, near);
     });
 }
+
+/// The shared index is keyed on the hazard data alone: built once, kept across account, field
+/// report and registry writes (they leave the hazard version), rebuilt after a hazard write
+/// through the app, whose next check sees it.
+#[test]
+fn the_shared_index_is_rebuilt_for_hazard_writes_only() {
+    use demine_store::accounts::{AccountStore, NewReport, NewUser, ReportKind, Role};
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = App::new(open(&d.path().join("t.db")).await).with_threads(1);
+        let s = app.session(local());
+        s.import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(app.index_builds(), 0);
+        let safe = s.check_point(104.805, 11.405, 10.0).await.unwrap();
+        assert_eq!(safe.status, Verdict::Safe);
+        s.check_point(104.91, 11.56, 10.0).await.unwrap();
+        assert_eq!(app.index_builds(), 1);
+        // Writes that are not of areas: an account, a field report, registry rows.
+        let store = app.store();
+        store
+            .add_user(
+                &NewUser {
+                    name: "ana".into(),
+                    role: Role::Editor,
+                    iso3: Some("KHM".into()),
+                    organisation: None,
+                    restricted: false,
+                    password_hash: "$argon2id$not-a-real-hash".into(),
+                },
+                "root",
+            )
+            .await
+            .unwrap();
+        store
+            .add_report(
+                &NewReport {
+                    kind: ReportKind::NewArea,
+                    iso3: "KHM".into(),
+                    organisation: None,
+                    area_id: None,
+                    payload: serde_json::json!({"type": "Feature"}),
+                    supersedes: None,
+                },
+                "ana",
+            )
+            .await
+            .unwrap();
+        ops::import_reader(
+            store,
+            "estimates".parse().unwrap(),
+            "e.csv",
+            "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,1,2,km2,2023,lm2024\n".as_bytes(),
+            "t",
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        let again = s.check_point(104.805, 11.405, 10.0).await.unwrap();
+        assert_eq!(again.status, Verdict::Safe);
+        assert_eq!(app.index_builds(), 1, "a write of no area rebuilt the index");
+        // A hazard write through the app: the next check sees it.
+        s.import_hazards(import("more.geojson", MORE, false), &|_, _| {})
+            .await
+            .unwrap();
+        let after = s.check_point(104.805, 11.405, 10.0).await.unwrap();
+        assert_eq!(after.status, Verdict::Hazard, "{after:?}");
+        assert_eq!(app.index_builds(), 2);
+    });
+}
+
+/// Checks that start after a hazard write committed by another app (another process, as far as
+/// this one knows) all see it, however many run at once and while the index is rebuilt; they
+/// share one rebuild.
+#[test]
+fn concurrent_checks_after_another_apps_write_all_see_it() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("t.db");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let a = std::sync::Arc::new(App::new(open(&path).await).with_threads(1));
+        let b = App::new(open(&path).await).with_threads(1);
+        a.session(local())
+            .import_hazards(import("a.geojson", AREAS, false), &|_, _| {})
+            .await
+            .unwrap();
+        let before = a
+            .session(local())
+            .check_point(104.805, 11.405, 10.0)
+            .await
+            .unwrap();
+        assert_eq!(before.status, Verdict::Safe);
+        assert_eq!(a.index_builds(), 1);
+        b.session(local())
+            .import_hazards(import("more.geojson", MORE, false), &|_, _| {})
+            .await
+            .unwrap();
+        let checks: Vec<_> = (0..24)
+            .map(|_| {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    a.session(local())
+                        .check_point(104.805, 11.405, 10.0)
+                        .await
+                        .map(|r| r.status)
+                })
+            })
+            .collect();
+        for c in checks {
+            assert_eq!(c.await.unwrap().unwrap(), Verdict::Hazard);
+        }
+        assert_eq!(a.index_builds(), 2, "one rebuild shared by every check");
+        // And a write made while checks run: every check that starts after it sees it.
+        let running: Vec<_> = (0..8)
+            .map(|_| {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    a.session(local())
+                        .check_point(104.805, 11.405, 10.0)
+                        .await
+                        .map(|r| r.status)
+                })
+            })
+            .collect();
+        b.session(local())
+            .set_status(3, AreaStatus::Closed)
+            .await
+            .unwrap();
+        for c in running {
+            // Started before the write committed: either answer, but an answer.
+            c.await.unwrap().unwrap();
+        }
+        let after = a
+            .session(local())
+            .check_point(104.805, 11.405, 10.0)
+            .await
+            .unwrap();
+        assert_eq!(after.status, Verdict::Safe);
+    });
+}

@@ -126,6 +126,7 @@ impl From<demine_app::AppError> for ApiError {
             A::NotFound { what } => ApiError::NotFound(format!("not found: {what}")),
             A::Refused(m) => ApiError::Forbidden(m),
             A::Invalid(m) | A::Usage(m) => ApiError::BadRequest(m),
+            A::Busy(m) => ApiError::Unavailable(m),
             A::Read { .. } => ApiError::Internal(e.to_string()),
             A::Geo(g) => ApiError::Unprocessable(g.to_string()),
             A::Store(s) => s.into(),

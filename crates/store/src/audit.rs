@@ -283,6 +283,14 @@ pub fn write_head_file(
         path: path.to_path_buf(),
         source,
     };
+    // Writes committed at once by the tasks of one process (a server) each note the head: one at
+    // a time, so that an older head never replaces a newer one and no two share a temporary
+    // file (one renaming the other's away made a committed write answer 500).
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let _one = WRITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !force
         && let Ok(Some(Head {
             entries: Some(old), ..
@@ -295,7 +303,8 @@ pub fn write_head_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, format!("{}\n", head.line())).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
@@ -536,6 +545,32 @@ fn same_row(kind: Kind, after: Option<&str>, json: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Heads noted at once by many threads of one process (a server's concurrent writes): every
+    /// write succeeds, and the file ends with the newest head.
+    #[test]
+    fn concurrent_head_writes_all_succeed_and_keep_the_newest() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("db.db.audit-head");
+        std::thread::scope(|s| {
+            for t in 0..8i64 {
+                let path = &path;
+                s.spawn(move || {
+                    for i in 0..50i64 {
+                        let head = Head {
+                            entries: Some(i * 8 + t + 1),
+                            hash: format!("{:064x}", i * 8 + t + 1),
+                        };
+                        write_head_file(path, &head, false).unwrap();
+                    }
+                });
+            }
+        });
+        let last = read_head_file(&path).unwrap().unwrap();
+        assert_eq!(last.entries, Some(400));
+        let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files left: {left:?}");
+    }
 
     fn chain(n: usize) -> Vec<AuditEntry> {
         let mut out: Vec<AuditEntry> = Vec::new();

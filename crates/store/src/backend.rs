@@ -339,6 +339,18 @@ macro_rules! sql_backend {
                 })
             }
 
+            /// The hazard data version as committed: one read of a one-row table.
+            pub async fn hazard_version(
+                &self,
+            ) -> Result<crate::hazards::HazardVersion, crate::StoreError> {
+                let (n, token): (i64, i64) =
+                    sqlx::query_as("SELECT n, token FROM hazard_version WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(crate::error::db("reading the hazard data version"))?;
+                Ok(crate::hazards::HazardVersion { n, token })
+            }
+
             /// After a commit: writes the chain's head to the head file, if there is one.
             pub async fn note_head(&self) -> Result<(), crate::StoreError> {
                 self.write_head(false).await

@@ -40,8 +40,8 @@ pub use bundled::{BUNDLED, BundledFile, ImportKind, RECORD};
 pub use demine_core::schema::{Kind, Value};
 pub use error::{FeatureFault, StoreError};
 pub use hazards::{
-    AreaFilter, AreaVersion, HazardImportReport, HazardStore, MAX_AREA_ID, NewArea, StoredActivity,
-    StoredArea,
+    AreaFilter, AreaVersion, HazardImportReport, HazardStore, HazardVersion, MAX_AREA_ID, NewArea,
+    StoredActivity, StoredArea,
 };
 pub use io::{Batch, Format, Row};
 pub use postgres::PgStore;
@@ -316,6 +316,15 @@ impl AnyStore {
     /// cache built at one version (the safety check's index) is stale once it moved.
     pub async fn data_version(&self) -> Result<Head, StoreError> {
         self.audit_head().await
+    }
+
+    /// The version of the hazard data alone (see [`HazardVersion`]): what the safety check's
+    /// shared index is keyed on. Account, field-report and registry writes do not move it.
+    pub async fn hazard_version(&self) -> Result<HazardVersion, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.hazard_version().await,
+            AnyStore::Postgres(s) => s.hazard_version().await,
+        }
     }
 
     /// The reader's access level.

@@ -2860,6 +2860,7 @@ both!(
     scoped_readers_see_only_their_areas,
     read_only_requesters_write_nothing,
     data_version_moves_with_every_write,
+    hazard_version_moves_with_area_writes_only,
     nearby_index_records_read_only_what_the_boxes_meet,
     packed_index_is_used_only_when_current_and_intact,
 );
@@ -3036,6 +3037,79 @@ async fn data_version_moves_with_every_write(f: &Fresh) {
     );
 }
 
+/// The hazard data version (the shared index's key) moves, in the same transaction, with every
+/// write of an area (import, update, status, activity, made by any handle or by plain SQL as
+/// another program would) and with nothing else: not a registry import, an account or a field
+/// report, nor the packed index being written.
+async fn hazard_version_moves_with_area_writes_only(f: &Fresh) {
+    use demine_core::hazard::{AreaStatus, VersionStatus};
+    use demine_store::accounts::{AccountStore, NewReport, NewUser, ReportKind, Role};
+    use demine_store::{HazardStore, HazardVersion};
+    let s = seeded(f).await;
+    let v0: HazardVersion = s.hazard_version().await.unwrap();
+    // Not hazard writes.
+    import_text(
+        s,
+        "estimates",
+        "e.csv",
+        "subject,iso3,measure,low,high,unit,as_of,source\nCambodia,KHM,ap_contamination_km2,1,2,km2,2023,lm2024\n",
+    )
+    .await
+    .unwrap();
+    s.add_user(
+        &NewUser {
+            name: "ana".into(),
+            role: Role::Editor,
+            iso3: Some("KHM".into()),
+            organisation: None,
+            restricted: false,
+            password_hash: "$argon2id$not-a-real-hash".into(),
+        },
+        "root",
+    )
+    .await
+    .unwrap();
+    s.add_report(
+        &NewReport {
+            kind: ReportKind::NewArea,
+            iso3: "KHM".into(),
+            organisation: None,
+            area_id: None,
+            payload: serde_json::json!({"type": "Feature"}),
+            supersedes: None,
+        },
+        "ana",
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.hazard_version().await.unwrap(), v0);
+    // An import of areas moves it; a handle on the same database sees the same version.
+    let mut a = hazards::area(1, 104.0, 12.0);
+    s.import_areas(std::slice::from_ref(&a), "t", &|_, _| {})
+        .await
+        .unwrap();
+    let v1 = s.hazard_version().await.unwrap();
+    assert_ne!(v1, v0);
+    assert!(v1.n > v0.n, "{v0:?} {v1:?}");
+    assert_eq!(f.reopen().await.hazard_version().await.unwrap(), v1);
+    // Writing the packed index is not a write of the areas.
+    s.index_records_cached(1).await.unwrap();
+    assert_eq!(s.hazard_version().await.unwrap(), v1);
+    // An update of the area (here its status), and its approval, move it.
+    a.area.status = AreaStatus::Closed;
+    s.update_area(&a, VersionStatus::Draft, "t").await.unwrap();
+    let v2 = s.hazard_version().await.unwrap();
+    assert_ne!(v2, v1);
+    s.approve_area(1, "t").await.unwrap();
+    let v3 = s.hazard_version().await.unwrap();
+    assert_ne!(v3, v2);
+    // So does a write made outside this program (another process writing SQL).
+    f.exec_sql("UPDATE hazard_areas SET notes = 'by hand' WHERE id = 1".to_string())
+        .await
+        .unwrap();
+    assert_ne!(s.hazard_version().await.unwrap(), v3);
+}
+
 /// `index_records_near` reads the areas whose box meets the boxes asked (through the R*Tree or
 /// GiST index), by the same hazard rule as `index_records`, and needs operational access.
 async fn nearby_index_records_read_only_what_the_boxes_meet(f: &Fresh) {
@@ -3099,7 +3173,7 @@ async fn packed_index_is_used_only_when_current_and_intact(f: &Fresh) {
     let first = s.index_records_cached(2).await.unwrap();
     assert!(!first.from_cache && first.cache_written);
     assert_eq!(first.records, rows);
-    assert_eq!(first.version, s.data_version().await.unwrap());
+    assert_eq!(first.version, s.hazard_version().await.unwrap());
     let second = s.index_records_cached(2).await.unwrap();
     assert!(second.from_cache && !second.cache_written);
     assert_eq!(second.records, rows);

@@ -1,5 +1,5 @@
 //! The national hazard map (accounts only): every stored area held in memory as simplified
-//! outlines in a grid of half-degree cells, rebuilt when the store's data version moves, and
+//! outlines in a grid of half-degree cells, rebuilt when the store's hazard data version moves, and
 //! drawn by the server as an SVG view of any box (areas as links to their pages; where a view
 //! holds too many to draw one by one, a density grid of them). Pan and zoom are links; the
 //! script turns them into drag and wheel.
@@ -200,14 +200,15 @@ impl Layer {
     }
 }
 
-/// The layer, rebuilt when the store's data version moved.
+/// The layer, rebuilt when the store's hazard data version moved (a write of an area; not an
+/// account, a field report or the registry). The version is read before the areas, so a write in
+/// between leaves a layer newer than its key, which the next request rebuilds.
 #[derive(Debug, Default)]
-pub struct LayerCache(Mutex<Option<(String, Arc<Layer>)>>);
+pub struct LayerCache(Mutex<Option<(demine_store::HazardVersion, Arc<Layer>)>>);
 
 impl LayerCache {
     pub async fn get(&self, store: &AnyStore) -> Result<Arc<Layer>, demine_store::StoreError> {
-        let head = store.data_version().await?;
-        let version = format!("{:?}/{}", head.entries, head.hash);
+        let version = store.hazard_version().await?;
         let mut g = self.0.lock().await;
         if let Some((v, l)) = g.as_ref()
             && *v == version

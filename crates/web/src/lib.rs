@@ -5,7 +5,7 @@
 //!
 //! Pages: the world map (`/`, coloured by treaty status, deadline risk or contamination band as
 //! of a date), a State (`/state/{iso3}`), the national hazard map (`/hazards`, accounts only,
-//! views drawn by the server from an in-memory layer rebuilt when the data version moves), an
+//! views drawn by the server from an in-memory layer rebuilt when the hazard data version moves), an
 //! area (`/hazards/area/{id}`), the safety check (`/check`, a point typed or clicked, or a CSV of
 //! points), data entry and review (`/entry`), report downloads (`/reports/world`,
 //! `/reports/{country|article7|extension}/{iso3}` in HTML, Markdown, JSON or PDF), and logging in

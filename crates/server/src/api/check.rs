@@ -1,6 +1,6 @@
 //! The safety check: a point, a batch of points (CSV or JSON), a route or site (GeoJSON), against
 //! the store's hazards through the application layer's shared index (built once, rebuilt when the
-//! data version moves). Anonymous visitors get the verdict, never which hazard is near or how
+//! hazard data version moves). Anonymous visitors get the verdict, never which hazard is near or how
 //! near (the application layer withholds it below the operational tier).
 
 use axum::extract::State;

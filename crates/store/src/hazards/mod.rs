@@ -154,8 +154,8 @@ pub trait HazardStore: Send + Sync {
         threads: usize,
     ) -> impl Future<Output = Result<Vec<HazardRecord>, StoreError>> + Send;
 
-    /// [`HazardStore::index_records`] and the data version, read in one snapshot: from the
-    /// packed cache (`hazard_index_cache`) when it was made at this version and its SHA-256
+    /// [`HazardStore::index_records`] and the hazard data version ([`HazardVersion`]), read in
+    /// one snapshot: from the packed cache (`hazard_index_cache`) when it was made at this version and its SHA-256
     /// matches, else from the areas row by row, after which a handle that may write stores the
     /// packed form for the next reader (a cache, not a fact: no audit entry, the version does not
     /// move). A stale or damaged cache is never used.
@@ -165,14 +165,28 @@ pub trait HazardStore: Send + Sync {
     ) -> impl Future<Output = Result<IndexLoad, StoreError>> + Send;
 }
 
+/// The version of the hazard data alone (the `hazard_version` row): bumped, in the same
+/// transaction, by every insert, update or delete of a hazardous area, whoever makes it (database
+/// triggers, on both backends), and by nothing else (accounts, field reports and the registry
+/// leave it). Two reads that return the same version saw the same areas; `token` is drawn at
+/// random on every change, so a count that comes back (a database restored from a copy and
+/// written again) does not bring back a version seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HazardVersion {
+    /// How many changes the areas have seen (statements on PostgreSQL, rows on SQLite).
+    pub n: i64,
+    /// Random, drawn anew with every change.
+    pub token: i64,
+}
+
 /// The safety check's hazard records with the data version they were read at
 /// ([`HazardStore::index_records_cached`]).
 #[derive(Debug, Clone)]
 pub struct IndexLoad {
     /// What [`HazardStore::index_records`] returns, at `version`.
     pub records: Vec<HazardRecord>,
-    /// The data version (audit head) the records were read at, in the same snapshot.
-    pub version: crate::Head,
+    /// The hazard data version the records were read at, in the same snapshot.
+    pub version: HazardVersion,
     /// Whether they came from the packed cache (else from the areas, row by row).
     pub from_cache: bool,
     /// Whether the packed cache was written (it was missing, stale or damaged, and the handle

@@ -809,14 +809,14 @@ macro_rules! hazard_backend {
                 )
             }
 
-            /// The data version (the audit head: entries and last hash) as `tx` sees it.
-            async fn head_in(tx: &mut Tx) -> Result<(i64, String), StoreError> {
-                let head: Option<(i64, String)> =
-                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                        .fetch_optional(&mut **tx)
+            /// The hazard data version (`hazard_version`) as `tx` sees it.
+            async fn hazard_version_in(tx: &mut Tx) -> Result<crate::HazardVersion, StoreError> {
+                let (n, token): (i64, i64) =
+                    sqlx::query_as("SELECT n, token FROM hazard_version WHERE id = 1")
+                        .fetch_one(&mut **tx)
                         .await
-                        .map_err(db("reading the data version"))?;
-                Ok(head.unwrap_or((0, crate::audit::GENESIS.to_string())))
+                        .map_err(db("reading the hazard data version"))?;
+                Ok(crate::HazardVersion { n, token })
             }
 
             /// The index rows and the data version read in one snapshot, row by row; a handle
@@ -827,7 +827,7 @@ macro_rules! hazard_backend {
                 threads: usize,
             ) -> Result<crate::hazards::IndexLoad, StoreError> {
                 let mut tx = store.begin_snapshot().await?;
-                let (entries, hash) = head_in(&mut tx).await?;
+                let version = hazard_version_in(&mut tx).await?;
                 let rows: Vec<crate::hazards::IndexRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(index_sql()))
                         .fetch_all(&mut *tx)
@@ -835,34 +835,27 @@ macro_rules! hazard_backend {
                         .map_err(db("loading the hazards for the index"))?;
                 tx.commit().await.map_err(db("ending the read"))?;
                 let cache_written = store.writable()
-                    && put_index_cache(store, entries, &hash, &rows).await.unwrap_or(false);
+                    && put_index_cache(store, version, &rows).await.unwrap_or(false);
                 Ok(crate::hazards::IndexLoad {
                     records: crate::hazards::decode_index_rows(rows, threads)?,
-                    version: crate::Head { entries: Some(entries), hash },
+                    version,
                     from_cache: false,
                     cache_written,
                 })
             }
 
-            /// Stores the packed form of `rows`, read at the version (`entries`, `hash`), unless
-            /// the version moved since (then the rows are stale and nothing is stored). Returns
-            /// whether it was stored.
+            /// Stores the packed form of `rows`, read at the hazard data version `version`,
+            /// unless the version moved since (then the rows are stale and nothing is stored).
+            /// Returns whether it was stored.
             async fn put_index_cache(
                 store: &super::$store,
-                entries: i64,
-                hash: &str,
+                version: crate::HazardVersion,
                 rows: &[crate::hazards::IndexRow],
             ) -> Result<bool, StoreError> {
                 let data = crate::hazards::packed::encode(rows);
                 let sha = crate::hazards::packed::digest(&data);
                 let mut tx = store.begin_write().await?;
-                let now: Option<(i64, String)> =
-                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db("reading the data version"))?;
-                let now = now.unwrap_or((0, crate::audit::GENESIS.to_string()));
-                if now.0 != entries || now.1 != hash {
+                if hazard_version_in(&mut tx).await? != version {
                     tx.rollback().await.map_err(db("ending the write"))?;
                     return Ok(false);
                 }
@@ -872,8 +865,8 @@ macro_rules! hazard_backend {
                      entries = excluded.entries, head = excluded.head, sha256 = excluded.sha256, \
                      data = excluded.data",
                 )
-                .bind(entries)
-                .bind(hash.to_string())
+                .bind(version.n)
+                .bind(version.token.to_string())
                 .bind(sha)
                 .bind(data)
                 .execute(&mut *tx)
@@ -1277,7 +1270,7 @@ macro_rules! hazard_backend {
                     use crate::hazards::packed;
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
-                    let (entries, hash) = head_in(&mut tx).await?;
+                    let version = hazard_version_in(&mut tx).await?;
                     let cached: Option<(i64, String, String, Vec<u8>)> = sqlx::query_as(
                         "SELECT entries, head, sha256, data FROM hazard_index_cache WHERE id = 1",
                     )
@@ -1286,14 +1279,14 @@ macro_rules! hazard_backend {
                     .map_err(db("reading the packed index"))?;
                     tx.commit().await.map_err(db("ending the read"))?;
                     if let Some((e, h, sha, data)) = cached
-                        && e == entries
-                        && h == hash
+                        && e == version.n
+                        && h == version.token.to_string()
                         && packed::digest(&data) == sha
                         && let Some(records) = packed::decode_records(&data, threads)?
                     {
                         return Ok(crate::hazards::IndexLoad {
                             records,
-                            version: crate::Head { entries: Some(entries), hash },
+                            version,
                             from_cache: true,
                             cache_written: false,
                         });
