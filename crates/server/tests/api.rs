@@ -249,3 +249,64 @@ async fn tiers_hold_for_hazards_and_victims() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["tier"], "restricted");
 }
+
+/// Every document in every format, with its media type and file name; bad parameters are
+/// problems naming the parameter; an unknown State is a 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_in_every_format_and_bad_parameters_named() {
+    let w = world().await;
+    let formats = [
+        ("html", "text/html; charset=utf-8", "<!DOCTYPE"),
+        ("md", "text/markdown; charset=utf-8", "#"),
+        ("json", "application/json", "{"),
+        ("pdf", "application/pdf", "%PDF-"),
+    ];
+    for (fmt, mime, start) in formats {
+        let uri = format!("/api/v1/documents/country/khm?format={fmt}&as_of=2024-06-01");
+        let r = call(&w, Method::GET, &uri, None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        assert_eq!(r.headers[header::CONTENT_TYPE], mime, "{uri}");
+        let disp = r.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert_eq!(
+            disp,
+            format!("attachment; filename=\"country-khm-2024-06-01.{fmt}\""),
+            "{uri}"
+        );
+        assert!(
+            r.body.starts_with(start.as_bytes())
+                || String::from_utf8_lossy(&r.body)
+                    .to_ascii_uppercase()
+                    .starts_with(&start.to_ascii_uppercase()),
+            "{uri}: {:?}",
+            String::from_utf8_lossy(&r.body[..r.body.len().min(40)])
+        );
+    }
+    // The JSON form is the report itself: it names the State.
+    let r = call(&w, Method::GET, "/api/v1/documents/world", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json().is_object());
+    for uri in [
+        "/api/v1/documents/article7/KHM?year=2020&format=md",
+        "/api/v1/documents/extension/KHM?format=html",
+    ] {
+        let r = call(&w, Method::GET, uri, Some("viewer"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    }
+    for (uri, status, names) in [
+        ("/api/v1/documents/world?format=docx", 400, "format"),
+        ("/api/v1/documents/world?as_of=2024-13-01", 400, "as_of"),
+        ("/api/v1/documents/country/KH1", 400, "iso3"),
+        ("/api/v1/documents/article7/KHM", 400, "year"),
+        ("/api/v1/documents/article7/KHM?year=1800", 400, "year"),
+        ("/api/v1/documents/extension/XXX", 404, "XXX"),
+    ] {
+        let r = call(&w, Method::GET, uri, None, None).await;
+        assert_eq!(r.status.as_u16(), status, "{uri}: {}", r.text());
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains(names),
+            "{uri}: {}",
+            r.text()
+        );
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod check;
+pub mod documents;
 pub mod hazards;
 pub mod registry;
 pub mod reports;
@@ -42,6 +43,7 @@ use crate::state::AppState;
         (name = "registry", description = "States, the treaty record, estimates and figures"),
         (name = "hazards", description = "Hazardous areas and land release (accounts only)"),
         (name = "check", description = "Is this place safe? A point, a batch, a route"),
+        (name = "documents", description = "The reports `demine report` writes: HTML, Markdown, JSON, PDF"),
         (name = "reports", description = "The field-report workflow: drafts, review, approval"),
         (name = "accounts", description = "Users and API tokens")
     )
@@ -85,6 +87,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check::point))
         .routes(routes!(check::points))
         .routes(routes!(check::route))
+        .routes(routes!(documents::world))
+        .routes(routes!(documents::country))
+        .routes(routes!(documents::article7))
+        .routes(routes!(documents::extension))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::get, reports::edit))
         .routes(routes!(reports::plan))
