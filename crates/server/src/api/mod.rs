@@ -86,6 +86,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::area))
         .routes(routes!(hazards::history))
         .routes(routes!(hazards::activities))
+        .routes(routes!(hazards::activity_list))
+        .routes(routes!(registry::devices))
         .routes(routes!(check::point))
         .routes(routes!(check::points))
         .routes(routes!(check::route))
