@@ -269,6 +269,33 @@ async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
         areas.iter().any(|a| a.remaining_m2.is_some()),
         "land release recorded"
     );
+    // Synthetic casualties and funding, each citing the demo's synthetic source.
+    {
+        use demine_core::schema::Kind;
+        use demine_store::Store as _;
+        let src = demine_server::demo::DEMO_SOURCE;
+        for (kind, n) in [(Kind::Casualties, 40), (Kind::Funding, 7)] {
+            let t = kind.table();
+            let rows: Vec<_> = store
+                .records(kind, Some("KHM"))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| t.to_json(r))
+                .filter(|r| r.get("source").and_then(|v| v.as_str()) == Some(src))
+                .collect();
+            assert_eq!(rows.len(), n, "{kind:?}: {rows:?}");
+        }
+        let sources = store.records(Kind::Sources, None).await.unwrap();
+        let t = Kind::Sources.table();
+        assert!(
+            sources
+                .iter()
+                .map(|r| t.to_json(r))
+                .any(|r| r["id"] == src && r["title"].as_str().unwrap().contains("not real data")),
+            "the synthetic source"
+        );
+    }
     assert_eq!(users.len(), demine_server::demo::DEMO_USERS.len());
     let (u, hash) = store.user_with_hash(&users[0].name).await.unwrap().unwrap();
     assert!(
