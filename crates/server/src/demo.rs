@@ -181,7 +181,7 @@ fn records(seed: u64, n: usize) -> [(&'static str, String); 3] {
     let devices = ["ap-mine", "at-mine", "erw", "cluster-munition-remnant"];
     for i in 0..n {
         let year = 2019 + (i % 7);
-        let killed = u64::from(r.next() % 4 == 0);
+        let killed = u64::from(r.next().is_multiple_of(4));
         casualties.push_str(&format!(
             "DEMO-C{:04},{year}-{:02}-{:02},KHM,{},{},{killed},{},{},{},{},{DEMO_SOURCE}\n",
             i + 1,

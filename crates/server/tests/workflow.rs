@@ -336,10 +336,7 @@ fn cmac(mut f: serde_json::Value) -> serde_json::Value {
 async fn imports_run_the_cli_workflow_all_or_nothing_within_scope() {
     let w = world().await;
     let count = || async { w.store.areas(&Default::default()).await.unwrap().len() };
-    let head = || async {
-        use demine_store::Store as _;
-        w.store.audit_head().await.unwrap().entries
-    };
+    let head = || async { w.store.audit_head().await.unwrap().entries };
     let file = collection(&[cmac(square(103.2, 13.2)), cmac(square(103.3, 13.3))]);
     let geo = "application/geo+json";
 

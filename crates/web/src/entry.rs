@@ -129,23 +129,22 @@ pub async fn submit(
     if r.user.is_none() {
         return login_redirect(&uri);
     }
-    let feature =
-        match serde_json::from_str::<serde_json::Value>(&f.geojson) {
-            Ok(v) if v.get("type").and_then(|t| t.as_str()) == Some("FeatureCollection") => match v
-                .get("features")
-                .and_then(|x| x.as_array())
-                .map(Vec::as_slice)
-            {
-                Some([one]) => Ok(one.clone()),
-                _ => Err(
-                    "the submitted area: a FeatureCollection of exactly one feature (one \
+    let feature = match serde_json::from_str::<serde_json::Value>(&f.geojson) {
+        Ok(v) if v.get("type").and_then(|t| t.as_str()) == Some("FeatureCollection") => match v
+            .get("features")
+            .and_then(|x| x.as_array())
+            .map(Vec::as_slice)
+        {
+            Some([one]) => Ok(one.clone()),
+            _ => Err(
+                "the submitted area: a FeatureCollection of exactly one feature (one \
                           field report per area)"
-                        .to_string(),
-                ),
-            },
-            Ok(v) => Ok(v),
-            Err(e) => Err(format!("the submitted area: not JSON: {e}")),
-        };
+                    .to_string(),
+            ),
+        },
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("the submitted area: not JSON: {e}")),
+    };
     let outcome = match feature {
         Ok(feature) => {
             // A feature with an id changes that area; without one it is a new area.

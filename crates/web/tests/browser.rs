@@ -463,7 +463,10 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     d.click(&format!("#approve-{id}"));
     let src = d.wait_for(&format!("field report {id} approved"), "the approval");
     // Applied through the import: the new area is named.
-    assert!(src.contains(&format!("field report {id} approved: area ")), "{src}");
+    assert!(
+        src.contains(&format!("field report {id} approved: area ")),
+        "{src}"
+    );
     log_out(&d);
 
     d.go("/login");
