@@ -429,3 +429,45 @@ async fn zoomed_outlines_activity_lists_and_device_counts() {
     let r = call(&w, Method::GET, "/api/v1/devices?iso3=K1", None, None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
 }
+
+/// A State's compliance and events, and funding, are reachable by anyone: compliance and events
+/// in the State's detail and as the record's tables.
+#[tokio::test]
+async fn compliance_events_and_funding_are_reachable() {
+    let w = world().await;
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/states/khm?as_of=2024-01-01",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert!(
+        !v["state"]["compliance"].as_array().unwrap().is_empty(),
+        "{v}"
+    );
+    assert!(v["state"]["events"].is_array(), "{v}");
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/records/events?iso3=KHM",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["kind"], "events");
+    let r = call(
+        &w,
+        Method::GET,
+        "/api/v1/records/funding?iso3=khm",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["tier"], "public");
+}
