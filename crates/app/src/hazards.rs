@@ -110,6 +110,8 @@ pub struct ActivityRecorded {
 pub struct ActivitiesImported {
     /// The file.
     pub file: String,
+    /// Whether nothing was written (the ids are then those the activities would have had).
+    pub dry_run: bool,
     /// How many activities.
     pub activities: usize,
     /// What they released, in m², in total.
@@ -405,6 +407,25 @@ impl Session<'_> {
         name: &str,
         text: &str,
     ) -> Result<ActivitiesImported, AppError> {
+        self.activities_from(name, text, false).await
+    }
+
+    /// What [`Session::import_activities`] would record, with the same checks and messages
+    /// (scope included), writing nothing.
+    pub async fn plan_activities(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Result<ActivitiesImported, AppError> {
+        self.activities_from(name, text, true).await
+    }
+
+    async fn activities_from(
+        &self,
+        name: &str,
+        text: &str,
+        dry_run: bool,
+    ) -> Result<ActivitiesImported, AppError> {
         let todo = hazards_io::read_activities(name, text)
             .map_err(|e| AppError::BadInput(e.to_string()))?;
         let store = self.store();
@@ -416,8 +437,13 @@ impl Session<'_> {
                 )));
             }
         }
-        let stored = store.record_activities(&todo, self.actor()).await?;
-        self.app().written().await;
+        let stored = if dry_run {
+            store.plan_activities(&todo, self.actor()).await?
+        } else {
+            let stored = store.record_activities(&todo, self.actor()).await?;
+            self.app().written().await;
+            stored
+        };
         let recorded: Vec<ActivityRecorded> = stored
             .iter()
             .map(|st| ActivityRecorded {
@@ -429,6 +455,7 @@ impl Session<'_> {
             .collect();
         Ok(ActivitiesImported {
             file: name.to_string(),
+            dry_run,
             activities: todo.len(),
             released_m2: stored.iter().map(|s| s.released_m2).sum(),
             recorded,

@@ -71,6 +71,7 @@ pub mod kml;
 pub mod kmz;
 pub mod ops;
 mod rtree;
+pub mod simplify;
 pub mod status;
 pub mod validate;
 pub mod wkb;

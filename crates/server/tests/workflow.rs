@@ -8,6 +8,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{call, world};
 use demine_store::HazardStore;
+use demine_store::accounts::AccountStore as _;
 use serde_json::json;
 
 fn square(x: f64, y: f64) -> serde_json::Value {
@@ -148,31 +149,17 @@ async fn a_report_is_drafted_planned_approved_by_another_and_then_frozen() {
     .await;
     assert_eq!(r.json()["report"]["status"], "superseded");
 
-    // A report the import rules refuse (outside Cambodia) stays a draft; nothing is written.
+    // A report the import rules refuse (outside Cambodia) is refused when entered, with the
+    // importer's message (its dry run); no draft and no area is stored.
+    let before = w.store.reports(None).await.unwrap().len();
     let r = post(
         "editor",
         json!({"kind": "new-area", "feature": square(2.0, 48.0)}),
     )
     .await;
-    let bad = r.json()["report"]["id"].as_i64().unwrap();
-    let r = call(
-        &w,
-        Method::POST,
-        &format!("/api/v1/reports/{bad}/approve"),
-        Some("reviewer"),
-        Some(json!({})),
-    )
-    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
-    let r = call(
-        &w,
-        Method::GET,
-        &format!("/api/v1/reports/{bad}"),
-        Some("reviewer"),
-        None,
-    )
-    .await;
-    assert_eq!(r.json()["report"]["status"], "draft");
+    assert!(r.text().contains("KHM"), "{}", r.text());
+    assert_eq!(w.store.reports(None).await.unwrap().len(), before);
     assert_eq!(w.store.areas(&Default::default()).await.unwrap().len(), 2);
 }
 
@@ -269,6 +256,33 @@ async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
         areas.iter().any(|a| a.remaining_m2.is_some()),
         "land release recorded"
     );
+    // Synthetic casualties and funding, each citing the demo's synthetic source.
+    {
+        use demine_core::schema::Kind;
+        use demine_store::Store as _;
+        let src = demine_server::demo::DEMO_SOURCE;
+        for (kind, n) in [(Kind::Casualties, 40), (Kind::Funding, 7)] {
+            let t = kind.table();
+            let rows: Vec<_> = store
+                .records(kind, Some("KHM"))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| t.to_json(r))
+                .filter(|r| r.get("source").and_then(|v| v.as_str()) == Some(src))
+                .collect();
+            assert_eq!(rows.len(), n, "{kind:?}: {rows:?}");
+        }
+        let sources = store.records(Kind::Sources, None).await.unwrap();
+        let t = Kind::Sources.table();
+        assert!(
+            sources
+                .iter()
+                .map(|r| t.to_json(r))
+                .any(|r| r["id"] == src && r["title"].as_str().unwrap().contains("not real data")),
+            "the synthetic source"
+        );
+    }
     assert_eq!(users.len(), demine_server::demo::DEMO_USERS.len());
     let (u, hash) = store.user_with_hash(&users[0].name).await.unwrap().unwrap();
     assert!(
@@ -291,4 +305,126 @@ async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
         .unwrap();
     let e = demine_server::demo::open(&real, 5).await.unwrap_err();
     assert!(e.to_string().contains("not a demo database"), "{e}");
+}
+
+/// Posts a file to an import route as `who`.
+async fn upload(w: &common::World, uri: &str, who: &str, body: &str, ctype: &str) -> common::Reply {
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(
+            axum::http::header::AUTHORIZATION,
+            format!("Bearer {}", w.tokens[who]),
+        )
+        .header(axum::http::header::CONTENT_TYPE, ctype)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    common::send(&w.app, req).await
+}
+
+fn collection(features: &[serde_json::Value]) -> String {
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+fn cmac(mut f: serde_json::Value) -> serde_json::Value {
+    f["properties"]["iso3"] = json!("KHM");
+    f["properties"]["organisation"] = json!("CMAC");
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_run_the_cli_workflow_all_or_nothing_within_scope() {
+    let w = world().await;
+    let count = || async { w.store.areas(&Default::default()).await.unwrap().len() };
+    let head = || async { w.store.audit_head().await.unwrap().entries };
+    let file = collection(&[cmac(square(103.2, 13.2)), cmac(square(103.3, 13.3))]);
+    let geo = "application/geo+json";
+
+    // A dry run says what it would do and writes nothing.
+    let before = head().await;
+    let r = upload(
+        &w,
+        "/api/v1/imports/hazards?dry_run=true&iso3=khm",
+        "editor",
+        &file,
+        geo,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["result"]["dry_run"], true);
+    assert_eq!(r.json()["result"]["inserted"], 2);
+    assert_eq!(count().await, 1);
+    assert_eq!(head().await, before);
+
+    // A feature with a bad field refuses the whole file, naming file, feature and field.
+    let mut bad = cmac(square(103.4, 13.4));
+    bad["properties"]["reported"] = json!("yesterday");
+    let text = collection(&[cmac(square(103.5, 13.5)), bad]);
+    let r = upload(
+        &w,
+        "/api/v1/imports/hazards?name=survey.geojson",
+        "editor",
+        &text,
+        geo,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let detail = r.json()["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains("survey.geojson")
+            && detail.contains("feature #1")
+            && detail.contains("reported \"yesterday\"")
+            && detail.contains("nothing imported"),
+        "{detail}"
+    );
+    assert_eq!(count().await, 1);
+    assert_eq!(head().await, before);
+
+    // Outside the editor's scope (another State): refused by the store, nothing stored.
+    let r = upload(&w, "/api/v1/imports/hazards", "editor-afg", &file, geo).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // Another organisation's editor in the same State: refused too.
+    let r = upload(&w, "/api/v1/imports/hazards", "editor-halo", &file, geo).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // A viewer does not import at all.
+    let r = upload(&w, "/api/v1/imports/hazards", "viewer", &file, geo).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = upload(
+        &w,
+        "/api/v1/imports/hazards?format=shp",
+        "editor",
+        &file,
+        geo,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("format"), "{}", r.text());
+    assert_eq!(count().await, 1);
+    assert_eq!(head().await, before);
+
+    // The import itself.
+    let r = upload(&w, "/api/v1/imports/hazards?iso3=KHM", "editor", &file, geo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["result"]["inserted"], 2);
+    assert_eq!(r.json()["result"]["dry_run"], false);
+    assert_eq!(count().await, 3);
+
+    // Activities: a dry run gives the figures and records nothing; then they are recorded.
+    let act = collection(&[json!({"type": "Feature",
+        "properties": {"area_id": 7, "kind": "technical-survey", "start": "2024-03-01"},
+        "geometry": {"type": "Polygon", "coordinates": [[[103.12, 13.12], [103.13, 13.12],
+            [103.13, 13.13], [103.12, 13.13], [103.12, 13.12]]]}})]);
+    let uri = "/api/v1/imports/activities?dry_run=true";
+    let r = upload(&w, uri, "editor", &act, geo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["result"]["dry_run"], true);
+    assert!(r.json()["result"]["released_m2"].as_f64().unwrap() > 0.0);
+    assert!(w.store.activities(7).await.unwrap().is_empty());
+    let r = upload(&w, "/api/v1/imports/activities", "editor-afg", &act, geo).await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    assert!(w.store.activities(7).await.unwrap().is_empty());
+    let r = upload(&w, "/api/v1/imports/activities", "editor", &act, geo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["result"]["activities"], 1);
+    assert_eq!(w.store.activities(7).await.unwrap().len(), 1);
 }

@@ -1529,11 +1529,34 @@ mod hazards {
         // A batch with a bad activity second stores none of them.
         let east = Geometry::Polygon(rect(104.008, 12.0, 104.01, 12.01));
         let e = s
-            .record_activities(&[(nts.clone(), east.clone()), (nts.clone(), outside)], "t")
+            .record_activities(
+                &[(nts.clone(), east.clone()), (nts.clone(), outside.clone())],
+                "t",
+            )
             .await
             .unwrap_err();
         assert!(e.to_string().contains(":2:"), "{e}");
         assert_eq!(s.activities(1).await.unwrap().len(), 2);
+        // A dry run gives the same figures as recording and writes nothing (nor an audit entry).
+        let head = s.audit_head().await.unwrap();
+        let planned = s
+            .plan_activities(&[(nts.clone(), east.clone())], "t")
+            .await
+            .unwrap();
+        assert_eq!(planned.len(), 1);
+        assert!(planned[0].released_m2 > 0.0, "{:?}", planned[0].released_m2);
+        assert_eq!(s.activities(1).await.unwrap().len(), 2);
+        assert_eq!(s.audit_head().await.unwrap().entries, head.entries);
+        let before = s.area(1).await.unwrap().unwrap().remaining_m2;
+        assert!(
+            s.plan_activities(
+                &[(nts.clone(), east.clone()), (nts.clone(), outside.clone())],
+                "t"
+            )
+            .await
+            .is_err()
+        );
+        assert_eq!(s.area(1).await.unwrap().unwrap().remaining_m2, before);
         let audit = s.audit_entries().await.unwrap();
         assert_eq!(
             audit

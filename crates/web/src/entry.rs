@@ -1,6 +1,7 @@
-//! Data entry and review: an editor submits an area (GeoJSON, checked exactly as `demine
-//! hazards import` checks a file, with the same messages), which is stored as a draft; a
-//! reviewer, another user than its author, approves it.
+//! Data entry and review, on the field-report workflow the API serves (`/api/v1/reports`): an
+//! editor submits an area (GeoJSON, checked exactly as `demine hazards import` checks a file,
+//! with the same messages), which is stored as a draft field report; a reviewer, another user
+//! than its author, approves it, which applies it through the import.
 
 use std::fmt::Write as _;
 
@@ -8,12 +9,8 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use demine_app::HazardImport;
-use demine_core::hazard::VersionStatus;
-use demine_geo::FileFormat;
+use demine_server::api::reports::{self, ReportIn};
 use demine_server::{AppState, Requester};
-use demine_store::accounts::Role;
-use demine_store::{AreaFilter, HazardStore};
 use serde::Deserialize;
 
 use crate::check::csrf_of;
@@ -51,38 +48,39 @@ async fn render(
         iso3 = esc(iso3),
         gj = esc(geojson)
     );
-    let store = state.store_for(r);
-    let drafts: Vec<_> = match store.areas(&AreaFilter::default()).await {
-        Ok(list) => list
-            .into_iter()
-            .filter(|a| a.version_status == VersionStatus::Draft)
-            .collect(),
-        Err(e) => return error_page(state, r, StatusCode::FORBIDDEN, &e.to_string()),
+    let drafts = match reports::drafts(state, r).await {
+        Ok(list) => list,
+        Err(e) => return error_page(state, r, e.status(), &e.to_string()),
     };
     b.push_str("<section><h2>Awaiting review</h2>");
     if drafts.is_empty() {
         b.push_str("<p>No draft awaits review.</p>");
     } else {
-        b.push_str("<table id=\"drafts\"><thead><tr><th>Area</th><th>State</th><th>Type</th><th>Submitted by</th><th></th></tr></thead><tbody>");
-        let reviewer = r.with_role(&[Role::Reviewer, Role::Administrator], "").ok();
-        for a in drafts.iter().take(500) {
-            // Only a reviewer other than the author is offered the approval.
-            let action = match reviewer {
-                Some(u) if u.name != a.updated_by => format!(
+        b.push_str("<table id=\"drafts\"><thead><tr><th>Report</th><th>Kind</th><th>State</th><th>Submitted by</th><th></th></tr></thead><tbody>");
+        for rep in drafts.iter().take(500) {
+            // Only someone who may decide it (not its author) is offered the approval.
+            let action = if reports::may_decide(r, rep).is_ok() {
+                format!(
                     "<form method=\"post\" action=\"/entry/approve/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <button type=\"submit\" id=\"approve-{id}\">Approve</button></form>",
-                    id = a.area.id
-                ),
-                _ => "<span class=\"note\">awaiting another user's review</span>".to_string(),
+                    id = rep.id
+                )
+            } else {
+                "<span class=\"note\">awaiting another user's review</span>".to_string()
             };
+            let name = rep
+                .payload
+                .pointer("/properties/name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
             let _ = write!(
                 b,
-                "<tr><td><a href=\"/hazards/area/{id}\">{id}</a> {}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-                esc(a.area.name.as_deref().unwrap_or("")),
-                esc(a.area.iso3.as_deref().unwrap_or("")),
-                a.area.hazard_type.as_str(),
-                esc(&a.updated_by),
-                id = a.area.id
+                "<tr><td>{id} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+                esc(name),
+                rep.kind.name(),
+                esc(&rep.iso3),
+                esc(&rep.author),
+                id = rep.id
             );
         }
         b.push_str("</tbody></table>");
@@ -131,65 +129,63 @@ pub async fn submit(
     if r.user.is_none() {
         return login_redirect(&uri);
     }
-    if let Err(e) = r.with_role(&[Role::Editor, Role::Administrator], "submitting an area") {
-        return render(
-            &state,
-            &r,
-            Some((false, e.to_string())),
-            &f.geojson,
-            &f.iso3,
-        )
-        .await;
-    }
-    let name = "the submitted area";
-    let bytes = f.geojson.as_bytes();
-    let session = state.session(&r);
-    let outcome = async {
-        let iso3 = session.known_state(&f.iso3).await?;
-        let collection =
-            demine_app::hazards::read_area_file(name, bytes, FileFormat::Geojson, None, 1)?;
-        let import = HazardImport {
-            name: name.to_string(),
-            collection,
-            properties: demine_app::hazards::geojson_properties(bytes),
-            iso3: Some(iso3),
-            tolerance_m: 1000.0,
-            dry_run: false,
-        };
-        session.import_hazards(import, &|_, _| {}).await
-    }
-    .await;
+    let feature = match serde_json::from_str::<serde_json::Value>(&f.geojson) {
+        Ok(v) if v.get("type").and_then(|t| t.as_str()) == Some("FeatureCollection") => match v
+            .get("features")
+            .and_then(|x| x.as_array())
+            .map(Vec::as_slice)
+        {
+            Some([one]) => Ok(one.clone()),
+            _ => Err(
+                "the submitted area: a FeatureCollection of exactly one feature (one \
+                          field report per area)"
+                    .to_string(),
+            ),
+        },
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("the submitted area: not JSON: {e}")),
+    };
+    let outcome = match feature {
+        Ok(feature) => {
+            // A feature with an id changes that area; without one it is a new area.
+            let area_id = feature
+                .get("id")
+                .or_else(|| feature.pointer("/properties/id"))
+                .and_then(|v| v.as_i64());
+            let body = ReportIn {
+                kind: if area_id.is_some() {
+                    "area-change"
+                } else {
+                    "new-area"
+                }
+                .into(),
+                iso3: Some(f.iso3.trim().to_string()).filter(|s| !s.is_empty()),
+                area_id,
+                feature,
+                supersedes: None,
+            };
+            reports::enter(&state, &r, body)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Err(m) => Err(m),
+    };
     match outcome {
-        Ok(o) => {
-            let ids: Vec<String> = o
-                .inserted_ids
-                .iter()
-                .chain(o.updated_ids.iter())
-                .map(|i| i.to_string())
-                .collect();
+        Ok(rep) => {
             let msg = format!(
-                "submitted: {} new, {} changed, {} unchanged (areas {}); awaiting review",
-                o.inserted,
-                o.updated,
-                o.unchanged,
-                ids.join(", ")
+                "submitted: field report {} ({}, {}); awaiting review",
+                rep.id,
+                rep.kind.name(),
+                rep.iso3
             );
             render(&state, &r, Some((true, msg)), "", "").await
         }
-        Err(e) => {
-            render(
-                &state,
-                &r,
-                Some((false, e.to_string())),
-                &f.geojson,
-                &f.iso3,
-            )
-            .await
-        }
+        Err(e) => render(&state, &r, Some((false, e)), &f.geojson, &f.iso3).await,
     }
 }
 
-/// Approves an area's draft: a reviewer (or administrator) other than its author.
+/// Approves a draft field report: someone who may decide it, not its author. The report is
+/// applied through the import, as the API's approval does.
 pub async fn approve(
     State(state): State<AppState>,
     r: Requester,
@@ -199,21 +195,21 @@ pub async fn approve(
     if r.user.is_none() {
         return login_redirect(&uri);
     }
-    if let Err(e) = r.with_role(&[Role::Reviewer, Role::Administrator], "approving an area") {
-        return render(&state, &r, Some((false, e.to_string())), "", "").await;
-    }
-    let session = state.session(&r);
-    let msg = match session.store().area(id).await {
-        Ok(Some(a)) if a.updated_by == session.actor() => Err(format!(
-            "area {id}: its author ({}) may not approve it; another user must",
-            a.updated_by
-        )),
-        Ok(Some(_)) => session
-            .approve(id)
-            .await
-            .map(|()| format!("area {id} approved"))
-            .map_err(|e| e.to_string()),
-        Ok(None) => Err(format!("no area {id}")),
+    let msg = match reports::approve_report(&state, &r, id, None).await {
+        Ok(rep) => {
+            let ids: Vec<String> = ["inserted_ids", "updated_ids"]
+                .iter()
+                .filter_map(|k| rep.outcome.as_ref().and_then(|o| o.get(*k)))
+                .filter_map(|v| v.as_array())
+                .flatten()
+                .map(ToString::to_string)
+                .collect();
+            Ok(if ids.is_empty() {
+                format!("field report {id} approved")
+            } else {
+                format!("field report {id} approved: area {}", ids.join(", "))
+            })
+        }
         Err(e) => Err(e.to_string()),
     };
     match msg {

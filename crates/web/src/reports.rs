@@ -27,7 +27,7 @@ pub async fn world(
     r: Requester,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    download(&state, &r, ReportKind::World, &q, "world").await
+    download(&state, &r, ReportKind::World, &q).await
 }
 
 /// `GET /reports/{kind}/{iso3}`: `country`, `article7` (with `year`) or `extension`.
@@ -72,30 +72,14 @@ pub async fn state_report(
             );
         }
     };
-    let stem = format!("{}-{}", kind_name(&kind), iso3.to_ascii_lowercase());
-    download(&state, &r, kind, &q, &stem).await
-}
-
-fn kind_name(k: &ReportKind) -> &'static str {
-    match k {
-        ReportKind::World => "world",
-        ReportKind::Country { .. } => "country",
-        ReportKind::Article7 { .. } => "article7",
-        ReportKind::Extension { .. } => "extension",
-    }
+    download(&state, &r, kind, &q).await
 }
 
 fn bad(state: &AppState, r: &Requester, msg: &str) -> Response {
     error_page(state, r, StatusCode::BAD_REQUEST, msg)
 }
 
-async fn download(
-    state: &AppState,
-    r: &Requester,
-    kind: ReportKind,
-    q: &ReportQuery,
-    stem: &str,
-) -> Response {
+async fn download(state: &AppState, r: &Requester, kind: ReportKind, q: &ReportQuery) -> Response {
     let format = match q.format.as_deref().unwrap_or("html").parse::<Format>() {
         Ok(f) => f,
         Err(e) => return bad(state, r, &e),
@@ -109,13 +93,7 @@ async fn download(
     };
     let store = state.store_for(r);
     let access = store.access();
-    let made = async {
-        let inputs = demine_report::fetch(&store, access, &kind, as_of).await?;
-        let report = demine_report::build(&inputs, &kind)?;
-        demine_report::render(&report, format)
-    }
-    .await;
-    let bytes = match made {
+    let bytes = match demine_report::make(&store, access, &kind, as_of, format).await {
         Ok(b) => b,
         Err(ReportError::UnknownState { iso3 }) => {
             return error_page(
@@ -127,17 +105,14 @@ async fn download(
         }
         Err(e) => return error_page(state, r, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
-    let (mime, ext) = match format {
-        Format::Html => ("text/html; charset=utf-8", "html"),
-        Format::Markdown => ("text/markdown; charset=utf-8", "md"),
-        Format::Json => ("application/json", "json"),
-        Format::Pdf => ("application/pdf", "pdf"),
-    };
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{stem}-{as_of}.{ext}\""))
-    {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    let name = demine_report::file_name(&kind, as_of, format);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     resp

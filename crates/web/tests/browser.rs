@@ -447,7 +447,7 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     d.click("#entry-submit");
     let src = d.wait_for("awaiting review", "the submission");
     let id: String = src
-        .split("submitted: 1 new, 0 changed, 0 unchanged (areas ")
+        .split("submitted: field report ")
         .nth(1)
         .unwrap()
         .chars()
@@ -461,7 +461,12 @@ fn the_dashboard_journey_in_a_real_browser_offline() {
     log_in(&d, "reviewer");
     d.go("/entry");
     d.click(&format!("#approve-{id}"));
-    d.wait_for(&format!("area {id} approved"), "the approval");
+    let src = d.wait_for(&format!("field report {id} approved"), "the approval");
+    // Applied through the import: the new area is named.
+    assert!(
+        src.contains(&format!("field report {id} approved: area ")),
+        "{src}"
+    );
     log_out(&d);
 
     d.go("/login");

@@ -22,6 +22,10 @@ pub struct AreasQuery {
     pub bbox: Option<String>,
     /// Only this State's areas.
     pub iso3: Option<String>,
+    /// A map zoom level (0 to 22): outlines are simplified to about a pixel at it, for drawing
+    /// (never into an invalid or empty polygon: such an outline comes as recorded). Without it,
+    /// outlines come as recorded.
+    pub zoom: Option<u8>,
 }
 
 /// Parses `min_lon,min_lat,max_lon,max_lat`.
@@ -101,9 +105,31 @@ pub async fn areas(
         status: None,
         bbox: q.bbox.as_deref().map(parse_bbox).transpose()?,
     };
+    let zoom = match q.zoom {
+        Some(z) if z > demine_geo::simplify::MAX_ZOOM => {
+            return Err(ApiError::BadRequest(format!(
+                "zoom {z}: a map zoom level from 0 to {}",
+                demine_geo::simplify::MAX_ZOOM
+            )));
+        }
+        z => z,
+    };
     let mut areas = state.store_for(&r).areas(&filter).await?;
     areas.retain(|a| sees(&r, a));
-    let text = demine_store::hazards_io::export_text(&areas, FileFormat::Geojson)?;
+    let text = tokio::task::spawn_blocking(move || {
+        if let Some(z) = zoom {
+            let tol = demine_geo::simplify::pixel_degrees(z);
+            for a in &mut areas {
+                a.shape = demine_geo::simplify::simplify_shape(&a.shape, tol);
+                if let Some(g) = &a.remaining {
+                    a.remaining = Some(demine_geo::simplify::simplify_geometry(g, tol));
+                }
+            }
+        }
+        demine_store::hazards_io::export_text(&areas, FileFormat::Geojson)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("writing the areas: {e}")))??;
     Ok(geojson(text))
 }
 
@@ -182,16 +208,78 @@ pub async fn activities(
     let list = state.store_for(&r).activities(id).await?;
     Ok(Json(Activities {
         area_id: id,
-        activities: list
-            .into_iter()
-            .map(|a| ActivityOut {
-                perimeter_wkt: demine_geo::wkt::to_wkt(&a.perimeter),
-                activity: a.activity,
-                perimeter_m2: a.perimeter_m2,
-                released_m2: a.released_m2,
-                recorded_at: a.recorded_at,
-                recorded_by: a.recorded_by,
-            })
-            .collect(),
+        activities: list.into_iter().map(activity_out).collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ActivitiesQuery {
+    /// Only activities on this State's areas.
+    pub iso3: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`: only activities on areas whose box meets it.
+    pub bbox: Option<String>,
+}
+
+/// Land release activities on the areas of a State or a box, by area.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityList {
+    /// The areas matched (in the requester's scope) that have activities, each with them.
+    pub areas: Vec<Activities>,
+    /// How many activities in all.
+    pub activities: usize,
+}
+
+/// The land release activities on the areas of a State or of a box (one of them is needed), in
+/// the requester's scope.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "hazards", params(ActivitiesQuery),
+    security(("token" = []), ("session" = [])),
+    responses((status = 200, body = ActivityList), (status = 400, body = Problem),
+        (status = 401, body = Problem)))]
+pub async fn activity_list(
+    State(state): State<AppState>,
+    r: Requester,
+    Query(q): Query<ActivitiesQuery>,
+) -> ApiResult<Json<ActivityList>> {
+    r.user()?;
+    if q.iso3.is_none() && q.bbox.is_none() {
+        return Err(ApiError::BadRequest(
+            "iso3 or bbox: name the State or the box whose activities are wanted".into(),
+        ));
+    }
+    let filter = AreaFilter {
+        iso3: q.iso3.map(|s| s.to_uppercase()),
+        status: None,
+        bbox: q.bbox.as_deref().map(parse_bbox).transpose()?,
+    };
+    let store = state.store_for(&r);
+    let mut areas = store.areas(&filter).await?;
+    areas.retain(|a| sees(&r, a));
+    let mut out = Vec::new();
+    let mut total = 0;
+    for a in &areas {
+        let list = store.activities(a.area.id).await?;
+        if list.is_empty() {
+            continue;
+        }
+        total += list.len();
+        out.push(Activities {
+            area_id: a.area.id,
+            activities: list.into_iter().map(activity_out).collect(),
+        });
+    }
+    Ok(Json(ActivityList {
+        areas: out,
+        activities: total,
+    }))
+}
+
+fn activity_out(a: demine_store::StoredActivity) -> ActivityOut {
+    ActivityOut {
+        perimeter_wkt: demine_geo::wkt::to_wkt(&a.perimeter),
+        activity: a.activity,
+        perimeter_m2: a.perimeter_m2,
+        released_m2: a.released_m2,
+        recorded_at: a.recorded_at,
+        recorded_by: a.recorded_by,
+    }
 }

@@ -5,7 +5,9 @@
 
 pub mod accounts;
 pub mod check;
+pub mod documents;
 pub mod hazards;
+pub mod imports;
 pub mod registry;
 pub mod reports;
 
@@ -42,6 +44,8 @@ use crate::state::AppState;
         (name = "registry", description = "States, the treaty record, estimates and figures"),
         (name = "hazards", description = "Hazardous areas and land release (accounts only)"),
         (name = "check", description = "Is this place safe? A point, a batch, a route"),
+        (name = "imports", description = "Files of areas or activities, all-or-nothing (editors)"),
+        (name = "documents", description = "The reports `demine report` writes: HTML, Markdown, JSON, PDF"),
         (name = "reports", description = "The field-report workflow: drafts, review, approval"),
         (name = "accounts", description = "Users and API tokens")
     )
@@ -82,9 +86,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hazards::area))
         .routes(routes!(hazards::history))
         .routes(routes!(hazards::activities))
+        .routes(routes!(hazards::activity_list))
+        .routes(routes!(registry::devices))
         .routes(routes!(check::point))
         .routes(routes!(check::points))
         .routes(routes!(check::route))
+        .routes(routes!(imports::hazards))
+        .routes(routes!(imports::activities))
+        .routes(routes!(documents::world))
+        .routes(routes!(documents::country))
+        .routes(routes!(documents::article7))
+        .routes(routes!(documents::extension))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::get, reports::edit))
         .routes(routes!(reports::plan))

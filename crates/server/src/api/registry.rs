@@ -266,3 +266,100 @@ pub async fn audit(
         entries: demine_store::access::redact_entries(entries, r.access()),
     }))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DevicesQuery {
+    /// Only what is filed under this State.
+    pub iso3: Option<String>,
+}
+
+/// One device category as the hazard data knows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceCount {
+    /// The category (`ap-mine`, `at-mine`, `ied`, `uxo`, `cluster-munition`, ...).
+    pub category: String,
+    /// Hazardous areas whose records list it, whatever their status.
+    pub areas: u64,
+    /// Of those, the areas that still count as a hazard.
+    pub hazard_areas: u64,
+    /// Devices of the category found by land release activities.
+    pub found: u64,
+    /// Of those, the devices recorded as destroyed.
+    pub destroyed: u64,
+}
+
+/// The device categories the hazard data knows, with counts. Aggregates only (no place), so
+/// every tier reads them; a category absent here is one the data does not record, not one that
+/// is absent on the ground.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Devices {
+    /// The State asked about, or None for the world.
+    pub iso3: Option<String>,
+    pub categories: Vec<DeviceCount>,
+    /// Where the figures come from.
+    pub source: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/devices", tag = "registry", params(DevicesQuery),
+    responses((status = 200, body = Devices), (status = 400, body = Problem)))]
+pub async fn devices(
+    State(state): State<AppState>,
+    r: Requester,
+    Query(q): Query<DevicesQuery>,
+) -> ApiResult<Json<Devices>> {
+    use demine_store::HazardStore as _;
+    let iso3 = q
+        .iso3
+        .as_deref()
+        .map(|s| {
+            s.parse::<demine_core::Iso3>()
+                .map(|c| c.to_string())
+                .map_err(|e| ApiError::BadRequest(format!("iso3 {s:?}: {e}")))
+        })
+        .transpose()?;
+    let totals = state.store_for(&r).hazard_totals(iso3.as_deref()).await?;
+    let totals = match &iso3 {
+        Some(code) => totals.of_state(code),
+        None => totals,
+    };
+    let categories = device_counts(&totals);
+    Ok(Json(Devices {
+        iso3,
+        categories,
+        source: "the hazard data: the devices each area's record lists, and the finds recorded \
+                 by land release activities"
+            .into(),
+    }))
+}
+
+/// Counts per category from the store's totals, sorted by category.
+fn device_counts(t: &demine_analytics::HazardTotals) -> Vec<DeviceCount> {
+    let mut by: std::collections::BTreeMap<&str, DeviceCount> = Default::default();
+    for a in &t.areas {
+        for c in &a.devices {
+            let e = by.entry(c.as_str()).or_insert_with(|| DeviceCount {
+                category: c.clone(),
+                areas: 0,
+                hazard_areas: 0,
+                found: 0,
+                destroyed: 0,
+            });
+            e.areas += a.areas;
+            e.hazard_areas += a.hazard_areas;
+        }
+    }
+    for d in &t.devices {
+        let e = by
+            .entry(d.category.as_str())
+            .or_insert_with(|| DeviceCount {
+                category: d.category.clone(),
+                areas: 0,
+                hazard_areas: 0,
+                found: 0,
+                destroyed: 0,
+            });
+        e.found += d.found;
+        e.destroyed += d.destroyed;
+    }
+    by.into_values().collect()
+}

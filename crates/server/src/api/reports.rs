@@ -119,6 +119,14 @@ pub async fn create(
     r: Requester,
     Json(body): Json<ReportIn>,
 ) -> ApiResult<(StatusCode, Json<ReportOut>)> {
+    let report = enter(&state, &r, body).await?;
+    Ok((StatusCode::CREATED, Json(ReportOut { report })))
+}
+
+/// Enters a field report as a draft, after checking it as its approval would (the import's dry
+/// run: the same rules and messages, the requester's scope): what the API's `POST` and the
+/// dashboard's entry page both call.
+pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult<FieldReport> {
     let u = r.with_role(
         &[Role::Editor, Role::Administrator],
         "entering field reports",
@@ -137,7 +145,7 @@ pub async fn create(
         .to_uppercase();
     let organisation = u.organisation.clone();
     r.require_scope(&iso3, organisation.as_deref())?;
-    let store = state.store_for(&r);
+    let store = state.store_for(r);
     match (kind, body.area_id) {
         (ReportKind::NewArea, Some(_)) => {
             return Err(ApiError::BadRequest(
@@ -166,7 +174,7 @@ pub async fn create(
         (ReportKind::NewArea, None) => {}
     }
     if let Some(old) = body.supersedes {
-        let prev = load(&state, &r, old).await?;
+        let prev = load(state, r, old).await?;
         if prev.status != ReportStatus::Approved {
             return Err(ApiError::Conflict(format!(
                 "field report {old} is {}: only an approved report is superseded",
@@ -183,8 +191,28 @@ pub async fn create(
         payload: body.feature,
         supersedes: body.supersedes,
     };
-    let report = state.store().add_report(&new, &r.actor()).await?;
-    Ok((StatusCode::CREATED, Json(ReportOut { report })))
+    let session = state.session(r);
+    let name = "the field report";
+    match new.kind {
+        ReportKind::Activity => {
+            session
+                .plan_activities(name, &activity_text(&new.payload, new.area_id))
+                .await?;
+        }
+        _ => {
+            let import = import_of(
+                name,
+                &new.payload,
+                &new.iso3,
+                new.organisation.as_deref(),
+                new.area_id,
+                true,
+                state.app().threads(),
+            )?;
+            session.import_hazards(import, &|_, _| {}).await?;
+        }
+    }
+    Ok(state.store().add_report(&new, &r.actor()).await?)
 }
 
 fn check_feature(f: &serde_json::Value) -> ApiResult<()> {
@@ -249,7 +277,29 @@ pub async fn edit(
 
 /// The import a report makes: its feature as a one-feature GeoJSON file.
 fn as_import(rep: &FieldReport, dry_run: bool, threads: usize) -> ApiResult<HazardImport> {
-    let mut feature = rep.payload.clone();
+    import_of(
+        &format!("field report {}", rep.id),
+        &rep.payload,
+        &rep.iso3,
+        rep.organisation.as_deref(),
+        rep.area_id,
+        dry_run,
+        threads,
+    )
+}
+
+/// A feature as a one-feature GeoJSON file to import, filed under the report's State and
+/// organisation, with the changed area's id.
+fn import_of(
+    name: &str,
+    payload: &serde_json::Value,
+    iso3: &str,
+    organisation: Option<&str>,
+    area_id: Option<i64>,
+    dry_run: bool,
+    threads: usize,
+) -> ApiResult<HazardImport> {
+    let mut feature = payload.clone();
     if let Some(props) = feature
         .as_object_mut()
         .map(|f| {
@@ -258,20 +308,20 @@ fn as_import(rep: &FieldReport, dry_run: bool, threads: usize) -> ApiResult<Haza
         })
         .and_then(|p| p.as_object_mut())
     {
-        props.insert("iso3".into(), rep.iso3.clone().into());
-        if let Some(o) = &rep.organisation {
-            props.insert("organisation".into(), o.clone().into());
+        props.insert("iso3".into(), iso3.into());
+        if let Some(o) = organisation {
+            props.insert("organisation".into(), o.into());
         }
         props.remove("id");
     }
     if let Some(f) = feature.as_object_mut() {
         f.remove("id");
-        if let Some(id) = rep.area_id {
+        if let Some(id) = area_id {
             f.insert("id".into(), id.into());
         }
     }
     let text = serde_json::json!({"type": "FeatureCollection", "features": [feature]}).to_string();
-    let name = format!("field report {}", rep.id);
+    let name = name.to_string();
     let collection = demine_app::hazards::read_area_file(
         &name,
         text.as_bytes(),
@@ -283,14 +333,14 @@ fn as_import(rep: &FieldReport, dry_run: bool, threads: usize) -> ApiResult<Haza
         name,
         collection,
         properties: demine_app::hazards::geojson_properties(text.as_bytes()),
-        iso3: Some(rep.iso3.clone()),
+        iso3: Some(iso3.to_string()),
         tolerance_m: TOLERANCE_M,
         dry_run,
     })
 }
 
-fn activity_text(rep: &FieldReport) -> String {
-    let mut feature = rep.payload.clone();
+fn activity_text(payload: &serde_json::Value, area_id: Option<i64>) -> String {
+    let mut feature = payload.clone();
     if let Some(props) = feature
         .as_object_mut()
         .map(|f| {
@@ -298,7 +348,7 @@ fn activity_text(rep: &FieldReport) -> String {
                 .or_insert_with(|| serde_json::json!({}))
         })
         .and_then(|p| p.as_object_mut())
-        && let Some(id) = rep.area_id
+        && let Some(id) = area_id
     {
         props.insert("area_id".into(), id.into());
     }
@@ -327,8 +377,11 @@ pub async fn plan(
     let plan = match rep.kind {
         ReportKind::Activity => {
             let name = format!("field report {}", rep.id);
-            let acts = demine_store::hazards_io::read_activities(&name, &activity_text(&rep))
-                .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            let acts = demine_store::hazards_io::read_activities(
+                &name,
+                &activity_text(&rep.payload, rep.area_id),
+            )
+            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
             serde_json::json!({
                 "dry_run": true,
                 "activities": acts.len(),
@@ -350,7 +403,9 @@ pub struct DecisionIn {
     pub note: Option<String>,
 }
 
-fn may_decide(r: &Requester, rep: &FieldReport) -> ApiResult<()> {
+/// Whether the requester may approve or reject the report: a reviewer, administrator or editor
+/// in its scope, and not its author.
+pub fn may_decide(r: &Requester, rep: &FieldReport) -> ApiResult<()> {
     let u = r.with_role(
         &[Role::Reviewer, Role::Administrator, Role::Editor],
         "deciding field reports",
@@ -376,20 +431,32 @@ pub async fn approve(
     Path(id): Path<i64>,
     Json(body): Json<DecisionIn>,
 ) -> ApiResult<Json<ReportOut>> {
-    let rep = load(&state, &r, id).await?;
-    may_decide(&r, &rep)?;
+    let report = approve_report(&state, &r, id, body.note).await?;
+    Ok(Json(ReportOut { report }))
+}
+
+/// Approves a draft: applies it through the import (all-or-nothing) and marks it approved with
+/// what the import did. What the API and the dashboard's entry page both call.
+pub async fn approve_report(
+    state: &AppState,
+    r: &Requester,
+    id: i64,
+    note: Option<String>,
+) -> ApiResult<FieldReport> {
+    let rep = load(state, r, id).await?;
+    may_decide(r, &rep)?;
     if rep.status != ReportStatus::Draft {
         return Err(ApiError::Conflict(format!(
             "field report {id} is {}: only a draft is approved",
             rep.status.name()
         )));
     }
-    let session = state.session(&r);
+    let session = state.session(r);
     let outcome = match rep.kind {
         ReportKind::Activity => {
             let name = format!("field report {}", rep.id);
             let out = session
-                .import_activities(&name, &activity_text(&rep))
+                .import_activities(&name, &activity_text(&rep.payload, rep.area_id))
                 .await?;
             serde_json::to_value(out)
         }
@@ -405,14 +472,25 @@ pub async fn approve(
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let decision = Decision {
         status: ReportStatus::Approved,
-        note: body.note,
+        note,
         outcome: Some(outcome),
     };
-    let report = state
+    Ok(state
         .store()
         .decide_report(id, &decision, &r.actor())
-        .await?;
-    Ok(Json(ReportOut { report }))
+        .await?)
+}
+
+/// The drafts the requester may see, newest first.
+pub async fn drafts(state: &AppState, r: &Requester) -> ApiResult<Vec<FieldReport>> {
+    r.user()?;
+    Ok(state
+        .store()
+        .reports(None)
+        .await?
+        .into_iter()
+        .filter(|rep| visible(r, rep) && rep.status == ReportStatus::Draft)
+        .collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/reports/{id}/reject", tag = "reports",

@@ -91,6 +91,14 @@ pub trait HazardStore: Send + Sync {
         actor: &str,
     ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
 
+    /// What [`HazardStore::record_activities`] would record (the same checks, scope and
+    /// released areas), in a transaction rolled back: nothing is written.
+    fn plan_activities(
+        &self,
+        list: &[(Activity, Geometry)],
+        actor: &str,
+    ) -> impl Future<Output = Result<Vec<StoredActivity>, StoreError>> + Send;
+
     /// Records one activity (see [`HazardStore::record_activities`]).
     fn record_activity(
         &self,
@@ -262,6 +270,14 @@ impl HazardStore for crate::AnyStore {
         actor: &str,
     ) -> Result<Vec<StoredActivity>, StoreError> {
         any_delegate!(self, s => s.record_activities(list, actor))
+    }
+
+    async fn plan_activities(
+        &self,
+        list: &[(Activity, Geometry)],
+        actor: &str,
+    ) -> Result<Vec<StoredActivity>, StoreError> {
+        any_delegate!(self, s => s.plan_activities(list, actor))
     }
 
     async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {

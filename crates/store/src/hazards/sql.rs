@@ -876,6 +876,135 @@ macro_rules! hazard_backend {
                 Ok(true)
             }
 
+            /// Records activities in one transaction, committed when `commit`, else rolled back (a
+            /// dry run: the same checks and figures, nothing written).
+            async fn record_activities(
+                store: &super::$store,
+                list: &[(Activity, Geometry)],
+                actor: &str,
+                commit: bool,
+            ) -> Result<Vec<StoredActivity>, StoreError> {
+                    let mut tx = store.begin_write().await?;
+                    let mut done = Vec::with_capacity(list.len());
+                    for (n, (activity, perimeter)) in list.iter().enumerate() {
+                        let bad = |column: &str, reason: String| StoreError::Invalid {
+                            file: "activities".into(),
+                            line: n as u64 + 1,
+                            column: column.to_string(),
+                            reason,
+                        };
+                        activity.check().map_err(|e| match e {
+                            demine_core::CoreError::InvalidField { column, reason } => bad(&column, reason),
+                            other => bad("-", other.to_string()),
+                        })?;
+                        let polys = crate::hazards::perimeter_polygons(perimeter)?;
+                        let id = activity.area_id;
+                        let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
+                            what: format!("hazardous area {id}"),
+                        })?;
+                        crate::access::require_write(
+                            store.who.as_deref(),
+                            area.area.iso3.as_deref(),
+                            area.area.organisation.as_deref(),
+                            &format!("an activity on hazardous area {id}"),
+                        )?;
+                        let mut acts = read_activities(&mut tx, id).await?;
+                        let at = now();
+                        acts.push(StoredActivity {
+                            activity: activity.clone(),
+                            perimeter: perimeter.clone(),
+                            perimeter_m2: 0.0,
+                            released_m2: 0.0,
+                            recorded_at: at.clone(),
+                            recorded_by: actor.to_string(),
+                        });
+                        let rel = crate::hazards::compute_release(&area.shape, &acts);
+                        let released = rel.per_activity_m2.last().copied().unwrap_or(0.0);
+                        if released <= 0.0 {
+                            return Err(bad(
+                                "perimeter",
+                                format!(
+                                    "the perimeter releases nothing from area {id}: it does not \
+                                     overlap the land still hazardous there"
+                                ),
+                            ));
+                        }
+                        let perimeter_m2 = demine_geo::ops::area_m2(&polys);
+                        let sql = format!(
+                            "INSERT INTO release_activities (area_id, kind, start_date, end_date, \
+                             organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, \
+                             recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $9, \
+                             $10, $11, $12) RETURNING id",
+                            gin(8)
+                        );
+                        let new_id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                            .bind(id)
+                            .bind(activity.kind.as_str())
+                            .bind(activity.start.to_string())
+                            .bind(activity.end.map(|d| d.to_string()))
+                            .bind(activity.organisation.clone())
+                            .bind(activity.method.clone())
+                            .bind(activity.depth_cm.map(i64::from))
+                            .bind(demine_geo::encode_wkb(perimeter))
+                            .bind(perimeter_m2)
+                            .bind(released)
+                            .bind(at.clone())
+                            .bind(actor.to_string())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(|e| bad("-", format!("the database refused the activity: {e}")))?;
+                        for d in &activity.devices {
+                            sqlx::query(
+                                "INSERT INTO device_finds (activity_id, category, model, lon, lat, \
+                                 depth_cm, condition, destroyed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            )
+                            .bind(new_id)
+                            .bind(d.category.as_str())
+                            .bind(d.model.clone())
+                            .bind(d.location.map(|l| l[0]))
+                            .bind(d.location.map(|l| l[1]))
+                            .bind(d.depth_cm.map(i64::from))
+                            .bind(d.condition.clone())
+                            .bind(d.destroyed.map(|x| x.to_string()))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
+                        }
+                        store_remaining(&mut tx, id, rel.remaining, rel.accounting.remaining_m2).await?;
+                        let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
+                        stored.activity.id = new_id;
+                        stored.perimeter_m2 = perimeter_m2;
+                        stored.released_m2 = released;
+                        let after = crate::hazards::activity_json(
+                            &stored.activity,
+                            &demine_geo::encode_wkb(perimeter),
+                            &demine_geo::to_wkt(perimeter),
+                            perimeter_m2,
+                            released,
+                            rel.accounting.remaining_m2,
+                            &at,
+                            actor,
+                        );
+                        audit_one(
+                            &mut tx,
+                            actor,
+                            "release_activity",
+                            &new_id.to_string(),
+                            None,
+                            Some(after),
+                        )
+                        .await?;
+                        done.push(stored);
+                    }
+                    if commit {
+                        tx.commit().await.map_err(db("committing the activities"))?;
+                        store.note_head().await?;
+                    } else {
+                        tx.rollback().await.map_err(db("ending the dry run"))?;
+                    }
+                    Ok(done)
+            }
+
             impl crate::hazards::HazardStore for super::$store {
                 async fn import_areas(
                     &self,
@@ -1068,121 +1197,15 @@ macro_rules! hazard_backend {
                     list: &[(Activity, Geometry)],
                     actor: &str,
                 ) -> Result<Vec<StoredActivity>, StoreError> {
-                    let mut tx = self.begin_write().await?;
-                    let mut done = Vec::with_capacity(list.len());
-                    for (n, (activity, perimeter)) in list.iter().enumerate() {
-                        let bad = |column: &str, reason: String| StoreError::Invalid {
-                            file: "activities".into(),
-                            line: n as u64 + 1,
-                            column: column.to_string(),
-                            reason,
-                        };
-                        activity.check().map_err(|e| match e {
-                            demine_core::CoreError::InvalidField { column, reason } => bad(&column, reason),
-                            other => bad("-", other.to_string()),
-                        })?;
-                        let polys = crate::hazards::perimeter_polygons(perimeter)?;
-                        let id = activity.area_id;
-                        let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
-                            what: format!("hazardous area {id}"),
-                        })?;
-                        crate::access::require_write(
-                            self.who.as_deref(),
-                            area.area.iso3.as_deref(),
-                            area.area.organisation.as_deref(),
-                            &format!("an activity on hazardous area {id}"),
-                        )?;
-                        let mut acts = read_activities(&mut tx, id).await?;
-                        let at = now();
-                        acts.push(StoredActivity {
-                            activity: activity.clone(),
-                            perimeter: perimeter.clone(),
-                            perimeter_m2: 0.0,
-                            released_m2: 0.0,
-                            recorded_at: at.clone(),
-                            recorded_by: actor.to_string(),
-                        });
-                        let rel = crate::hazards::compute_release(&area.shape, &acts);
-                        let released = rel.per_activity_m2.last().copied().unwrap_or(0.0);
-                        if released <= 0.0 {
-                            return Err(bad(
-                                "perimeter",
-                                format!(
-                                    "the perimeter releases nothing from area {id}: it does not \
-                                     overlap the land still hazardous there"
-                                ),
-                            ));
-                        }
-                        let perimeter_m2 = demine_geo::ops::area_m2(&polys);
-                        let sql = format!(
-                            "INSERT INTO release_activities (area_id, kind, start_date, end_date, \
-                             organisation, method, depth_cm, perimeter, perimeter_m2, released_m2, \
-                             recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $9, \
-                             $10, $11, $12) RETURNING id",
-                            gin(8)
-                        );
-                        let new_id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                            .bind(id)
-                            .bind(activity.kind.as_str())
-                            .bind(activity.start.to_string())
-                            .bind(activity.end.map(|d| d.to_string()))
-                            .bind(activity.organisation.clone())
-                            .bind(activity.method.clone())
-                            .bind(activity.depth_cm.map(i64::from))
-                            .bind(demine_geo::encode_wkb(perimeter))
-                            .bind(perimeter_m2)
-                            .bind(released)
-                            .bind(at.clone())
-                            .bind(actor.to_string())
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(|e| bad("-", format!("the database refused the activity: {e}")))?;
-                        for d in &activity.devices {
-                            sqlx::query(
-                                "INSERT INTO device_finds (activity_id, category, model, lon, lat, \
-                                 depth_cm, condition, destroyed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                            )
-                            .bind(new_id)
-                            .bind(d.category.as_str())
-                            .bind(d.model.clone())
-                            .bind(d.location.map(|l| l[0]))
-                            .bind(d.location.map(|l| l[1]))
-                            .bind(d.depth_cm.map(i64::from))
-                            .bind(d.condition.clone())
-                            .bind(d.destroyed.map(|x| x.to_string()))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
-                        }
-                        store_remaining(&mut tx, id, rel.remaining, rel.accounting.remaining_m2).await?;
-                        let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
-                        stored.activity.id = new_id;
-                        stored.perimeter_m2 = perimeter_m2;
-                        stored.released_m2 = released;
-                        let after = crate::hazards::activity_json(
-                            &stored.activity,
-                            &demine_geo::encode_wkb(perimeter),
-                            &demine_geo::to_wkt(perimeter),
-                            perimeter_m2,
-                            released,
-                            rel.accounting.remaining_m2,
-                            &at,
-                            actor,
-                        );
-                        audit_one(
-                            &mut tx,
-                            actor,
-                            "release_activity",
-                            &new_id.to_string(),
-                            None,
-                            Some(after),
-                        )
-                        .await?;
-                        done.push(stored);
-                    }
-                    tx.commit().await.map_err(db("committing the activities"))?;
-                    self.note_head().await?;
-                    Ok(done)
+                    record_activities(self, list, actor, true).await
+                }
+
+                async fn plan_activities(
+                    &self,
+                    list: &[(Activity, Geometry)],
+                    actor: &str,
+                ) -> Result<Vec<StoredActivity>, StoreError> {
+                    record_activities(self, list, actor, false).await
                 }
 
                 async fn activities(&self, area_id: i64) -> Result<Vec<StoredActivity>, StoreError> {
