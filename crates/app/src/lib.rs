@@ -25,6 +25,7 @@ pub mod check;
 mod error;
 pub mod hazards;
 mod index;
+pub mod odk;
 
 use std::sync::Arc;
 
