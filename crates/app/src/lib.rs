@@ -26,6 +26,7 @@ mod error;
 pub mod hazards;
 mod index;
 pub mod odk;
+pub mod reports;
 
 use std::sync::Arc;
 

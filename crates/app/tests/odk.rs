@@ -10,7 +10,7 @@ use demine_app::{Access, App, AppError, Requester};
 use demine_geo::FileFormat;
 use demine_geo::odk::ExportFile;
 use demine_store::accounts::{AccountStore, ReportKind, ReportStatus};
-use demine_store::{AnyStore, ops};
+use demine_store::{AnyStore, HazardStore, ops};
 
 /// Area 1 in Cambodia, the area the activity fixtures work on.
 const AREA: &str = r#"{"type":"FeatureCollection","features":[
@@ -315,4 +315,67 @@ fn a_mapping_naming_an_unknown_field_is_refused_with_its_line() {
     );
     let m = Mapping::default_mapping().unwrap();
     assert_eq!(m.forms.len(), 4);
+}
+
+#[test]
+fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities() {
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = app_with_area(&d.path().join("t.db")).await;
+        let areas = import(
+            &app,
+            vec![
+                fixture("hazardous_area.csv"),
+                fixture("hazardous_area-device.csv"),
+            ],
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let first = areas.each[0].report_id.unwrap();
+        let importer = app.session(Requester::local("importer", Access::Operational));
+        let e = importer.approve_report(first, None).await.unwrap_err();
+        assert_eq!(e.exit_code(), 6, "{e}");
+        let reviewer = app.session(Requester::local("reviewer", Access::Operational));
+        let plan = reviewer.plan_report(first).await.unwrap();
+        assert_eq!(plan["inserted"], 1);
+        let done = reviewer
+            .approve_report(first, Some("seen".into()))
+            .await
+            .unwrap();
+        assert_eq!(done.status, ReportStatus::Approved);
+        let new_id = done.outcome.unwrap()["inserted_ids"][0].as_i64().unwrap();
+        let area = app.store().area(new_id).await.unwrap().unwrap();
+        assert_eq!(area.area.iso3.as_deref(), Some("KHM"));
+        assert_eq!(area.area.devices.len(), 2);
+        let second = areas.each[1].report_id.unwrap();
+        reviewer
+            .reject_report(second, Some("duplicate".into()))
+            .await
+            .unwrap();
+        let e = reviewer.approve_report(second, None).await.unwrap_err();
+        assert!(e.to_string().contains("rejected"), "{e}");
+        // An activity draft, approved, is recorded on its area.
+        let ts = import(
+            &app,
+            vec![fixture("technical_survey_clearance.json")],
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        reviewer
+            .approve_report(ts.each[0].report_id.unwrap(), None)
+            .await
+            .unwrap();
+        let acts = app.store().activities(1).await.unwrap();
+        assert_eq!(acts.len(), 1);
+        assert_eq!(acts[0].activity.devices.len(), 2);
+        let drafts = reviewer
+            .field_reports(Some("khm"), Some(ReportStatus::Draft))
+            .await
+            .unwrap();
+        assert!(drafts.is_empty(), "{drafts:?}");
+    });
 }
