@@ -142,6 +142,80 @@ pub fn read_submissions(files: &[ExportFile]) -> Result<(Flavour, Vec<Submission
     Ok((flavour, subs))
 }
 
+/// The most entries an export zip may hold.
+pub const MAX_ZIP_ENTRIES: usize = 1_000;
+
+/// The most bytes an export zip's tables may inflate to, together (256 MiB).
+pub const MAX_ZIP_BYTES: u64 = 256 << 20;
+
+/// The tables of an ODK Central export zip (its `.csv` entries; media are left out), the main
+/// table first (the one without `PARENT_KEY`), then the repeat tables. Bounded like a KMZ: too
+/// many entries, a name that climbs out of the archive, or tables inflating beyond
+/// [`MAX_ZIP_BYTES`] are refused.
+pub fn zip_tables(name: &str, bytes: &[u8]) -> Result<Vec<ExportFile>, GeoError> {
+    use std::io::Read;
+    let bad = |m: String| fail(name, "", format!("export zip: {m}"));
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| bad(format!("not a zip archive: {e}")))?;
+    if z.len() > MAX_ZIP_ENTRIES {
+        return Err(bad(format!(
+            "{} entries (at most {MAX_ZIP_ENTRIES})",
+            z.len()
+        )));
+    }
+    let mut main = Vec::new();
+    let mut repeats = Vec::new();
+    let mut budget = MAX_ZIP_BYTES;
+    for i in 0..z.len() {
+        let f = z.by_index(i).map_err(|e| bad(format!("entry {i}: {e}")))?;
+        let entry = f
+            .name()
+            .map_err(|e| bad(format!("entry {i}: {e}")))?
+            .to_string();
+        if entry.starts_with('/')
+            || entry.starts_with('\\')
+            || entry.split(['/', '\\']).any(|p| p == "..")
+            || entry.contains(':')
+        {
+            return Err(bad(format!(
+                "entry {entry:?} points outside the archive (refused)"
+            )));
+        }
+        if !entry.to_ascii_lowercase().ends_with(".csv") {
+            continue;
+        }
+        let mut out = Vec::new();
+        f.take(budget + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(format!("{entry}: {e}")))?;
+        if out.len() as u64 > budget {
+            return Err(bad(format!(
+                "its tables inflate beyond {MAX_ZIP_BYTES} bytes (a zip bomb?)"
+            )));
+        }
+        budget -= out.len() as u64;
+        let header = out.split(|b| *b == b'\n').next().unwrap_or(&[]);
+        let is_repeat = header.windows(10).any(|w| w == b"PARENT_KEY");
+        let file = ExportFile {
+            name: format!("{name}!{entry}"),
+            bytes: out,
+        };
+        if is_repeat {
+            repeats.push(file);
+        } else {
+            main.push(file);
+        }
+    }
+    if main.len() != 1 {
+        return Err(bad(format!(
+            "{} main tables (a .csv without PARENT_KEY); an export of one form has one",
+            main.len()
+        )));
+    }
+    main.extend(repeats);
+    Ok(main)
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSV
 
@@ -326,7 +400,7 @@ fn read_central_csv(file: &str, t: &Table) -> Result<Vec<Submission>, GeoError> 
             instance_id,
             deprecated_id: cell(row, dep_c),
             submitted_at: cell(row, date_c),
-            form_id: std::path::Path::new(file)
+            form_id: std::path::Path::new(file.rsplit('!').next().unwrap_or(file))
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .map(str::to_string),
@@ -885,6 +959,31 @@ mod tests {
         assert_eq!(f, Flavour::KoboJson);
         assert_eq!(subs[0].instance_id, "uuid:k");
         assert_eq!(subs[0].repeats["device"][0].answers["dev_category"], "ied");
+    }
+
+    #[test]
+    fn an_export_zip_gives_its_main_table_first() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let o = zip::write::SimpleFileOptions::default();
+            z.start_file("f-rep.csv", o).unwrap();
+            z.write_all(b"q,PARENT_KEY,KEY\n1,uuid:a,uuid:a/rep[1]\n")
+                .unwrap();
+            z.start_file("media/x.jpg", o).unwrap();
+            z.write_all(b"jpg").unwrap();
+            z.start_file("f.csv", o).unwrap();
+            z.write_all(b"name,meta-instanceID,KEY\nA,uuid:a,uuid:a\n")
+                .unwrap();
+            z.finish().unwrap();
+        }
+        let files = zip_tables("f.zip", buf.get_ref()).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].name, "f.zip!f.csv");
+        let (_, subs) = read_submissions(&files).unwrap();
+        assert_eq!(subs[0].repeats["rep"][0].answers["q"], "1");
+        assert!(zip_tables("f.zip", b"not a zip").is_err());
     }
 
     #[test]
