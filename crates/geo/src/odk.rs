@@ -8,7 +8,7 @@
 //!   `parent/repeat[n]`);
 //! - ODK Central's OData JSON: a `value` array, `__id`, `__system`, groups as nested objects,
 //!   repeats as arrays (a repeat given only as an `@odata.navigationLink` is refused: export
-//!   with `$expand=*`), geometry as GeoJSON or as ODK strings;
+//!   with `$expand=*`), geometry as GeoJSON (the default), WKT (`$wkt=true`) or ODK strings;
 //! - KoboToolbox's CSV: group paths joined by `/`, `_uuid`, `_id`, `_submission_time`,
 //!   `meta/instanceID`, `,` or `;` between fields;
 //! - KoboToolbox's JSON: the `results` array of the v2 data API (or a bare array), keys as group
@@ -589,6 +589,43 @@ fn geojson_as_odk(v: &Value) -> Option<String> {
     }
 }
 
+/// Whether an answer is WKT (ODK Central's OData with `$wkt=true`).
+fn is_wkt(t: &str) -> bool {
+    let u = t.trim_start().to_ascii_uppercase();
+    ["POINT", "LINESTRING", "POLYGON"].iter().any(|k| {
+        u.strip_prefix(k)
+            .is_some_and(|r| r.trim_start().starts_with(['(', 'Z']))
+    })
+}
+
+/// A WKT point, line or polygon (lon lat) in ODK's string form (lat lon).
+fn wkt_as_odk(t: &str) -> Option<String> {
+    let pos = |c: &Coord| format!("{} {} 0 0", c.lat, c.lon);
+    let list = |cs: &[Coord]| cs.iter().map(pos).collect::<Vec<_>>().join(";");
+    // Central writes the altitude as a third ordinate without the Z tag: keep lon and lat.
+    let mut flat = String::with_capacity(t.len());
+    for (i, part) in t.split_inclusive(['(', ')', ',']).enumerate() {
+        let (body, delim) = match part.char_indices().last() {
+            Some((j, c)) if matches!(c, '(' | ')' | ',') => (&part[..j], &part[j..]),
+            _ => (part, ""),
+        };
+        let words: Vec<&str> = body.split_whitespace().collect();
+        let numeric = !words.is_empty() && words.iter().all(|w| w.parse::<f64>().is_ok());
+        if numeric && i > 0 {
+            flat.push_str(&words[..words.len().min(2)].join(" "));
+        } else {
+            flat.push_str(body);
+        }
+        flat.push_str(delim);
+    }
+    match crate::wkt::parse_wkt(&flat).ok()? {
+        Geometry::Point(c) => Some(pos(&c)),
+        Geometry::LineString(cs) => Some(list(&cs)),
+        Geometry::Polygon(p) if p.holes.is_empty() => Some(list(&p.exterior)),
+        _ => None,
+    }
+}
+
 /// Flattens a JSON object's answers: groups (objects) are walked into, arrays are repeats.
 fn flatten(
     file: &str,
@@ -654,6 +691,16 @@ fn flatten(
                 insert_answer(file, at, answers, name, &s)?;
             }
             Value::Object(o) => flatten(file, at, sep, o, skip, answers, repeats)?,
+            Value::String(t) if is_wkt(t) => {
+                let s = wkt_as_odk(t).ok_or_else(|| {
+                    fail(
+                        file,
+                        at,
+                        format!("field {name}: {t:?} is not a WKT point, line or polygon"),
+                    )
+                })?;
+                insert_answer(file, at, answers, name, &s)?;
+            }
             other => {
                 if let Some(s) = text_of(other) {
                     insert_answer(file, at, answers, name, &s)?;
@@ -948,6 +995,14 @@ mod tests {
         assert_eq!(s.deprecated_id.as_deref(), Some("uuid:r"));
         assert_eq!(s.answers["loc"], "11.5 104.9 2 4");
         assert_eq!(s.repeats["device"][0].answers["dev_category"], "cmr");
+        let wkt = r#"{"value":[{"__id":"uuid:w","grp":{"loc":"POINT (104.9 11.5 2)",
+            "shape":"POLYGON ((104 11, 104.1 11, 104.1 11.1, 104 11))"}}]}"#;
+        let (_, subs) = read_submissions(&[file("w.json", wkt)]).unwrap();
+        assert_eq!(subs[0].answers["loc"], "11.5 104.9 0 0");
+        let shape = parse_odk_geometry(GeoKind::Shape, &subs[0].answers["shape"]).unwrap();
+        assert!(
+            matches!(shape, Geometry::Polygon(ref p) if p.exterior[1] == Coord::new(104.1, 11.0))
+        );
         let linked = r#"{"value":[{"__id":"uuid:r","device@odata.navigationLink":"x"}]}"#;
         let e = read_submissions(&[file("c.json", linked)])
             .unwrap_err()
