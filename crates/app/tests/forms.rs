@@ -209,7 +209,12 @@ fn each_committed_xlsx_matches_its_source_csvs() {
             "{form}.xlsx sheets"
         );
         for sheet in SHEETS {
-            let src = read_csv(&forms_dir().join("src").join(form).join(format!("{sheet}.csv")));
+            let src = read_csv(
+                &forms_dir()
+                    .join("src")
+                    .join(form)
+                    .join(format!("{sheet}.csv")),
+            );
             assert_eq!(
                 trimmed(book[sheet].clone()),
                 trimmed(src),
@@ -265,7 +270,10 @@ fn every_question_is_mapped_with_its_type_and_nothing_else_is() {
             assert_eq!(&q.kind, kind, "{form}: question {name}'s type");
         }
         for name in mapped.keys() {
-            assert!(qs.contains_key(name), "{form}: mapping names {name}, not in the form");
+            assert!(
+                qs.contains_key(name),
+                "{form}: mapping names {name}, not in the form"
+            );
         }
         // XLSForm names are unique in a form, and the readers take a question by its own name:
         // no name may hold the group separators of the exports.

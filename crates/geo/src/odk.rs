@@ -606,7 +606,7 @@ fn wkt_as_odk(t: &str) -> Option<String> {
     let mut flat = String::with_capacity(t.len());
     for (i, part) in t.split_inclusive(['(', ')', ',']).enumerate() {
         let (body, delim) = match part.char_indices().last() {
-            Some((j, c)) if matches!(c, '(' | ')' | ',') => (&part[..j], &part[j..]),
+            Some((j, '(' | ')' | ',')) => (&part[..j], &part[j..]),
             _ => (part, ""),
         };
         let words: Vec<&str> = body.split_whitespace().collect();
