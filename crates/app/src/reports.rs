@@ -113,7 +113,10 @@ impl Session<'_> {
         id: i64,
         note: Option<String>,
     ) -> Result<FieldReport, AppError> {
-        let rep = self.draft(id).await?;
+        let mut rep = self.draft(id).await?;
+        if let Some(old) = rep.supersedes {
+            self.edit_target(&mut rep, old).await?;
+        }
         let outcome = match rep.kind {
             ReportKind::Activity => {
                 let name = format!("field report {}", rep.id);
@@ -139,6 +142,46 @@ impl Session<'_> {
             .store()
             .decide_report(id, &decision, self.actor())
             .await?)
+    }
+
+    /// For a report that edits an earlier one (an edited form submission): the earlier must be
+    /// decided first, and an edited new area changes the area the earlier report made instead of
+    /// making a second one. An activity already recorded is not recorded again.
+    async fn edit_target(&self, rep: &mut FieldReport, old: i64) -> Result<(), AppError> {
+        let Some(prev) = self.store().report(old).await? else {
+            return Err(AppError::NotFound {
+                what: format!("field report {old}, which field report {} edits", rep.id),
+            });
+        };
+        match prev.status {
+            ReportStatus::Draft => Err(AppError::Invalid(format!(
+                "field report {} edits field report {old}, still a draft: decide that one first                  (reject it to keep only the edit)",
+                rep.id
+            ))),
+            ReportStatus::Rejected => Ok(()),
+            ReportStatus::Approved | ReportStatus::Superseded => match (prev.kind, rep.kind) {
+                (ReportKind::NewArea | ReportKind::AreaChange, ReportKind::NewArea) => {
+                    let made = prev.area_id.or_else(|| {
+                        prev.outcome
+                            .as_ref()
+                            .and_then(|o| o["inserted_ids"][0].as_i64())
+                    });
+                    let Some(area) = made else {
+                        return Err(AppError::Invalid(format!(
+                            "field report {old} records no area it made: field report {} cannot                              be applied as its edit",
+                            rep.id
+                        )));
+                    };
+                    rep.area_id = Some(area);
+                    rep.kind = ReportKind::AreaChange;
+                    Ok(())
+                }
+                _ => Err(AppError::Invalid(format!(
+                    "field report {} edits field report {old}, an activity already recorded: an                      activity is not recorded twice (reject this report; correct the activity                      with the national authority)",
+                    rep.id
+                ))),
+            },
+        }
     }
 
     /// Rejects a draft, with a note for its author.

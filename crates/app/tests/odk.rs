@@ -338,6 +338,21 @@ fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities
         let e = importer.approve_report(first, None).await.unwrap_err();
         assert_eq!(e.exit_code(), 6, "{e}");
         let reviewer = app.session(Requester::local("reviewer", Access::Operational));
+        // The edit of a draft waits for that draft's decision.
+        let main = String::from_utf8(fixture("hazardous_area.csv").bytes)
+            .unwrap()
+            .replacen(
+                "uuid:9d2e7c44-2f3b-4a8e-b1d5-7c3e0a9f5b12,uuid:9d",
+                "uuid:1111,uuid:9d",
+                1,
+            );
+        let early = import(&app, vec![text("hazardous_area.csv", &main)], None, false)
+            .await
+            .unwrap();
+        let early_edit = early.each[1].report_id.unwrap();
+        let e = reviewer.approve_report(early_edit, None).await.unwrap_err();
+        assert!(e.to_string().contains("still a draft"), "{e}");
+        reviewer.reject_report(early_edit, None).await.unwrap();
         let plan = reviewer.plan_report(first).await.unwrap();
         assert_eq!(plan["inserted"], 1);
         let done = reviewer
@@ -349,6 +364,46 @@ fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities
         let area = app.store().area(new_id).await.unwrap().unwrap();
         assert_eq!(area.area.iso3.as_deref(), Some("KHM"));
         assert_eq!(area.area.devices.len(), 2);
+        // An edit of the approved submission changes the area it made, not a second area.
+        let main = String::from_utf8(fixture("hazardous_area.csv").bytes)
+            .unwrap()
+            .replacen(
+                "Mine found by a farmer,uuid:4b3c1f0e",
+                "Two mines found,uuid:0000edit",
+                1,
+            );
+        let edit = import(
+            &app,
+            vec![
+                text("hazardous_area.csv", &main),
+                fixture("hazardous_area-device.csv"),
+            ],
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let edit_id = edit.each[0].report_id.unwrap();
+        assert_eq!(edit.each[0].supersedes, Some(first));
+        let before = app
+            .store()
+            .areas(&demine_store::AreaFilter::default())
+            .await
+            .unwrap()
+            .len();
+        reviewer.approve_report(edit_id, None).await.unwrap();
+        assert_eq!(
+            app.store()
+                .areas(&demine_store::AreaFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            before
+        );
+        let area = app.store().area(new_id).await.unwrap().unwrap();
+        assert_eq!(area.area.notes.as_deref(), Some("Two mines found"));
+        let old = app.store().report(first).await.unwrap().unwrap();
+        assert_eq!(old.status, ReportStatus::Superseded);
         let second = areas.each[1].report_id.unwrap();
         reviewer
             .reject_report(second, Some("duplicate".into()))
@@ -372,6 +427,28 @@ fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities
         let acts = app.store().activities(1).await.unwrap();
         assert_eq!(acts.len(), 1);
         assert_eq!(acts[0].activity.devices.len(), 2);
+        // An edit of a recorded activity is not recorded a second time.
+        let edited = String::from_utf8(fixture("technical_survey_clearance.json").bytes)
+            .unwrap()
+            .replace(
+                "\"meta/instanceID\": \"uuid:c3a8e911",
+                "\"meta/deprecatedID\": \"uuid:c3a8e911-0d4f-4b6a-9e27-86f1b2d5a4c0\",\n      \
+                 \"meta/instanceID\": \"uuid:d4",
+            );
+        let again = import(&app, vec![text("ts.json", &edited)], None, false)
+            .await
+            .unwrap();
+        assert_eq!(again.each[0].supersedes, ts.each[0].report_id);
+        let e = reviewer
+            .approve_report(again.each[0].report_id.unwrap(), None)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not recorded twice"), "{e}");
+        assert_eq!(app.store().activities(1).await.unwrap().len(), 1);
+        reviewer
+            .reject_report(again.each[0].report_id.unwrap(), None)
+            .await
+            .unwrap();
         let drafts = reviewer
             .field_reports(Some("khm"), Some(ReportStatus::Draft))
             .await
