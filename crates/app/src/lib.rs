@@ -27,6 +27,8 @@ mod error;
 pub mod hazards;
 mod index;
 pub mod registry;
+pub mod odk;
+pub mod reports;
 
 use std::sync::Arc;
 

@@ -23,8 +23,10 @@ pub struct ImportArgs {
     /// force, one that does not move the deadline later), a meeting that is not in meetings, a
     /// meeting or use finding citing a source id not in sources, are refused with file, line,
     /// column and rule.
-    #[arg(value_name = "KIND", value_parser = |s: &str| s.parse::<ImportKind>().map_err(|e| e.to_string()))]
-    pub kind: ImportKind,
+    /// `odk`: form submissions exported from ODK Central or KoboToolbox, entered as draft field
+    /// reports (see `demine import odk --help` below and forms/README.md).
+    #[arg(value_name = "KIND", value_parser = parse_import_kind)]
+    pub kind: ImportWhat,
     /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array of objects
     /// keyed by column name (.json). Rows with the key of a stored row update it; a bad row stops
     /// the import with its line (for JSON: the record's position in the array), column and
@@ -33,6 +35,33 @@ pub struct ImportArgs {
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+    /// odk only: the mapping of form questions to demine fields (CSV: form,question,type,target);
+    /// the mapping of the forms in forms/ when absent.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// odk only: the form the submissions are of, as the mapping names it; found from the export
+    /// (its file name, KoboToolbox's form id) or from the questions answered when absent.
+    #[arg(long, value_name = "NAME")]
+    pub form: Option<String>,
+    /// odk only: check everything and report what would be entered, entering nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What `demine import` reads: registry records of one kind, or form submissions.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportWhat {
+    Records(ImportKind),
+    Odk,
+}
+
+fn parse_import_kind(s: &str) -> Result<ImportWhat, String> {
+    if s.eq_ignore_ascii_case("odk") {
+        return Ok(ImportWhat::Odk);
+    }
+    s.parse::<ImportKind>()
+        .map(ImportWhat::Records)
+        .map_err(|e| format!("{e}, odk"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,7 +145,13 @@ pub async fn import(store: &AnyStore, db: &DbArgs, a: ImportArgs, o: &mut String
         bar.get_or_init(|| progress_bar(total, &a.file))
             .set_position(done);
     };
-    let result = ops::import_file(store, a.kind, &a.file, &db.actor(), &progress).await;
+    let ImportWhat::Records(kind) = a.kind else {
+        return Err(demine_app::AppError::Usage(
+            "odk submissions are imported by `demine import odk FILE`".into(),
+        )
+        .into());
+    };
+    let result = ops::import_file(store, kind, &a.file, &db.actor(), &progress).await;
     if let Some(b) = bar.get() {
         b.finish_and_clear();
     }

@@ -7,6 +7,7 @@ mod registry;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod forms;
 mod hazards;
 mod report;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     /// Land release activities (non-technical survey, technical survey, clearance) on an area.
     #[command(subcommand)]
     Release(hazards::ReleaseCommand),
+    /// Field reports (drafts from the API or from forms): list, plan, approve, reject.
+    #[command(subcommand)]
+    Reports(forms::ReportsCommand),
     /// Reports as documents (HTML, Markdown, JSON, PDF): the world, a State's profile, a draft
     /// Art. 7 report, the figures of an Art. 5(4) extension request.
     #[command(subcommand)]
@@ -103,10 +107,16 @@ fn run() -> anyhow::Result<u8> {
         ),
         Some(command) => match command {
             Command::Treaty(args) => treaty::run(args),
+            Command::Registry(registry::RegistryCommand::Import(a))
+                if matches!(a.kind, io::ImportWhat::Odk) =>
+            {
+                forms::run_import(&cli.db, a)
+            }
             Command::Registry(c) => registry::run(&cli.db, c),
             Command::Check(args) => check::run(&cli.db, args),
             Command::Hazards(c) => hazards::run(&cli.db, c),
             Command::Release(c) => hazards::run_release(&cli.db, c),
+            Command::Reports(c) => forms::run_reports(&cli.db, c),
             Command::Report(c) => report::run(&cli.db, c),
             Command::Serve(args) => serve::run(&cli.db, args).map(|()| 0),
             Command::User(c) => user::run(&cli.db, c).map(|()| 0),

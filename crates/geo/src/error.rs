@@ -296,6 +296,16 @@ pub enum GeoError {
         /// What is wrong, naming the field.
         message: String,
     },
+    /// A form submission (ODK Central, KoboToolbox export) could not be used.
+    #[error("{source_name}: {at}: {message}")]
+    Submission {
+        /// The file being read.
+        source_name: String,
+        /// Where: a line, or a submission's position.
+        at: String,
+        /// What is wrong, naming the field.
+        message: String,
+    },
     /// A WKB byte string could not be decoded.
     #[error("WKB: at byte {offset}: {message}")]
     Wkb {

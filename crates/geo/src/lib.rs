@@ -69,6 +69,7 @@ pub mod index;
 mod json;
 pub mod kml;
 pub mod kmz;
+pub mod odk;
 pub mod ops;
 mod rtree;
 pub mod simplify;

@@ -1,4 +1,5 @@
-//! Fuzz targets, one per reader (GeoJSON, KML, GPX, CSV features and points, WKT, WKB), run with
+//! Fuzz targets, one per reader (GeoJSON, KML, GPX, CSV features and points, WKT, WKB, ODK
+//! submissions and geometry strings), run with
 //! proptest's generators and no shrinking: arbitrary bytes, and valid files mutated byte by byte
 //! and token by token. A target fails when a reader panics, or when what it accepts breaks
 //! demine's rules (a position out of range, a ring left open, a fault that re-validation still
@@ -403,4 +404,66 @@ fn fuzz_wkb() {
             }
         },
     );
+}
+
+const ODK_SEEDS: &[&str] = &[
+    "SubmissionDate,grp-name,grp-loc-Latitude,grp-loc-Longitude,grp-loc-Altitude,grp-loc-Accuracy,grp-shape,meta-instanceID,KEY\n\
+     2026-01-01T00:00:00Z,A,11.5,104.9,3,5,\"11 104 0 0;11 104.1 0 0;11.1 104.1 0 0;11 104 0 0\",uuid:b,uuid:a\n",
+    "start;grp/name;grp/loc;meta/instanceID;_uuid;_id\n2026;B;11.5 104.9 0 4;uuid:k1;k1;7\n",
+    r#"{"value":[{"__id":"uuid:r","__system":{"submissionDate":"2026"},"meta":{"instanceID":"uuid:v2","deprecatedID":"uuid:r"},"grp":{"name":"C","loc":{"type":"Point","coordinates":[104.9,11.5,2],"properties":{"accuracy":4}},"w":"POLYGON ((104 11 1, 104.1 11 1, 104.1 11.1 1, 104 11 1))"},"device@odata.navigationLink":"x","device":[{"cat":"cmr"}]}]}"#,
+    r#"{"count":1,"results":[{"_id":3,"_uuid":"k","grp/name":"D","_geolocation":[11.5,104.9],"grp/device":[{"grp/device/cat":"ied","grp/device/loc":"11.5 104.9 0 0"}]}]}"#,
+];
+
+const ODK_GEO_SEEDS: &[&str] = &[
+    "11.58 104.93 4.0 5.0;11.58 104.94 4.0 5.0;11.59 104.94 4.0 5.0;11.59 104.93 4.0 5.0;11.58 104.93 4.0 5.0",
+    "11.575 104.925 0 5;11.58 104.93 0 5",
+    "-16.05 179.95 0 0",
+    "89.9 -180 0 0;-89.9 180 0 0;0 0 0 0;89.9 -180 0 0",
+];
+
+#[test]
+fn fuzz_odk_submissions() {
+    use demine_geo::odk::{ExportFile, read_submissions};
+    fuzz("odk", either(ODK_SEEDS), |b| {
+        let files = [ExportFile {
+            name: "fuzz.csv".into(),
+            bytes: b.to_vec(),
+        }];
+        if let Ok((_, subs)) = read_submissions(&files) {
+            let mut ids = std::collections::BTreeSet::new();
+            for s in &subs {
+                assert!(!s.instance_id.is_empty(), "{} accepted without an id", s.at);
+                assert!(
+                    ids.insert(s.instance_id.clone()),
+                    "duplicate {}",
+                    s.instance_id
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_odk_geometry() {
+    use demine_geo::odk::{GeoKind, parse_odk_geometry};
+    fuzz("odk_geometry", either(ODK_GEO_SEEDS), |b| {
+        let Ok(text) = std::str::from_utf8(b) else {
+            return;
+        };
+        for kind in [GeoKind::Point, GeoKind::Trace, GeoKind::Shape] {
+            let Ok(g) = parse_odk_geometry(kind, text) else {
+                continue;
+            };
+            g.for_each_coord(|p| assert!(in_range(p), "position {p:?} accepted"));
+            match (kind, &g) {
+                (GeoKind::Point, Geometry::Point(_)) => {}
+                (GeoKind::Trace, Geometry::LineString(cs)) => assert!(cs.len() >= 2),
+                (GeoKind::Shape, Geometry::Polygon(p)) => {
+                    let r = &p.exterior;
+                    assert!(r.len() >= 4 && r.first() == r.last(), "open shape {r:?}");
+                }
+                other => panic!("{other:?} accepted"),
+            }
+        }
+    });
 }

@@ -282,6 +282,13 @@ pub trait AccountStore: Send + Sync {
         actor: &str,
     ) -> impl Future<Output = Result<FieldReport, StoreError>> + Send;
 
+    /// Enters several field reports as drafts in one transaction: all of them or none.
+    fn add_reports(
+        &self,
+        reports: &[NewReport],
+        actor: &str,
+    ) -> impl Future<Output = Result<Vec<FieldReport>, StoreError>> + Send;
+
     /// One field report.
     fn report(
         &self,
@@ -778,59 +785,76 @@ macro_rules! accounts_backend {
                 report: &crate::accounts::NewReport,
                 actor: &str,
             ) -> Result<crate::accounts::FieldReport, crate::StoreError> {
+                let mut out = self.add_reports(std::slice::from_ref(report), actor).await?;
+                out.pop().ok_or_else(|| crate::StoreError::Corrupt {
+                    table: "field_reports".into(),
+                    reason: "a report entered was not returned".into(),
+                })
+            }
+
+            async fn add_reports(
+                &self,
+                reports: &[crate::accounts::NewReport],
+                actor: &str,
+            ) -> Result<Vec<crate::accounts::FieldReport>, crate::StoreError> {
                 let ctx = || crate::error::db("entering a field report");
                 let (mut tx, mut chain) = self.account_tx().await?;
-                let id: i64 = sqlx::query_scalar::<_, i64>(
+                let mut id: i64 = sqlx::query_scalar::<_, i64>(
                     "SELECT COALESCE(MAX(id), 0) + 1 FROM field_reports",
                 )
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(ctx())?;
                 let now = crate::accounts::now_text();
-                sqlx::query(
-                    "INSERT INTO field_reports (id, kind, iso3, organisation, area_id, payload, \
-                     status, author, created_at, updated_at, supersedes) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
-                )
-                .bind(id)
-                .bind(report.kind.name())
-                .bind(report.iso3.clone())
-                .bind(report.organisation.clone())
-                .bind(report.area_id)
-                .bind(report.payload.to_string())
-                .bind(crate::accounts::ReportStatus::Draft.name())
-                .bind(actor.to_string())
-                .bind(now.clone())
-                .bind(report.supersedes)
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx())?;
-                let out = crate::accounts::FieldReport {
-                    id,
-                    kind: report.kind,
-                    iso3: report.iso3.clone(),
-                    organisation: report.organisation.clone(),
-                    area_id: report.area_id,
-                    payload: report.payload.clone(),
-                    status: crate::accounts::ReportStatus::Draft,
-                    author: actor.to_string(),
-                    created_at: now.clone(),
-                    updated_at: now,
-                    reviewer: None,
-                    decided_at: None,
-                    note: None,
-                    supersedes: report.supersedes,
-                    outcome: None,
-                };
-                chain.append(
-                    actor,
-                    "field_report",
-                    &id.to_string(),
-                    None,
-                    Some(crate::accounts::report_json(&out)),
-                );
-                self.account_commit(tx, chain, "entering a field report").await?;
-                Ok(out)
+                let mut done = Vec::with_capacity(reports.len());
+                for report in reports {
+                    sqlx::query(
+                        "INSERT INTO field_reports (id, kind, iso3, organisation, area_id, payload, \
+                         status, author, created_at, updated_at, supersedes) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                    )
+                    .bind(id)
+                    .bind(report.kind.name())
+                    .bind(report.iso3.clone())
+                    .bind(report.organisation.clone())
+                    .bind(report.area_id)
+                    .bind(report.payload.to_string())
+                    .bind(crate::accounts::ReportStatus::Draft.name())
+                    .bind(actor.to_string())
+                    .bind(now.clone())
+                    .bind(report.supersedes)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx())?;
+                    let out = crate::accounts::FieldReport {
+                        id,
+                        kind: report.kind,
+                        iso3: report.iso3.clone(),
+                        organisation: report.organisation.clone(),
+                        area_id: report.area_id,
+                        payload: report.payload.clone(),
+                        status: crate::accounts::ReportStatus::Draft,
+                        author: actor.to_string(),
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        reviewer: None,
+                        decided_at: None,
+                        note: None,
+                        supersedes: report.supersedes,
+                        outcome: None,
+                    };
+                    chain.append(
+                        actor,
+                        "field_report",
+                        &id.to_string(),
+                        None,
+                        Some(crate::accounts::report_json(&out)),
+                    );
+                    done.push(out);
+                    id += 1;
+                }
+                self.account_commit(tx, chain, "entering field reports").await?;
+                Ok(done)
             }
 
             async fn report(
@@ -1091,6 +1115,13 @@ impl AccountStore for crate::AnyStore {
     }
     async fn add_report(&self, report: &NewReport, actor: &str) -> Result<FieldReport, StoreError> {
         any_delegate!(self, s => s.add_report(report, actor))
+    }
+    async fn add_reports(
+        &self,
+        reports: &[NewReport],
+        actor: &str,
+    ) -> Result<Vec<FieldReport>, StoreError> {
+        any_delegate!(self, s => s.add_reports(reports, actor))
     }
     async fn report(&self, id: i64) -> Result<Option<FieldReport>, StoreError> {
         any_delegate!(self, s => s.report(id))

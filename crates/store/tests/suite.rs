@@ -3454,6 +3454,7 @@ mod accounts {
     both!(
         users_tokens_and_sessions,
         field_reports_move_from_draft_to_decided,
+        field_reports_enter_in_one_batch,
     );
 
     fn user(name: &str, role: Role) -> NewUser {
@@ -3534,6 +3535,34 @@ mod accounts {
             !text.contains("CMAC"),
             "account entries are withheld below restricted"
         );
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+
+    async fn field_reports_enter_in_one_batch(f: &Fresh) {
+        let s = &f.store;
+        let new = |n: i64| NewReport {
+            kind: ReportKind::Activity,
+            iso3: "KHM".into(),
+            organisation: None,
+            area_id: Some(n),
+            payload: serde_json::json!({"type": "Feature", "n": n}),
+            supersedes: None,
+        };
+        assert!(s.add_reports(&[], "ana").await.unwrap().is_empty());
+        let first = s.add_report(&new(1), "ana").await.unwrap();
+        let batch = s.add_reports(&[new(2), new(3)], "odk").await.unwrap();
+        assert_eq!(
+            batch.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![first.id + 1, first.id + 2]
+        );
+        let stored = s.report(batch[1].id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.payload["n"].as_i64(), stored.author.as_str()),
+            (Some(3), "odk")
+        );
+        assert_eq!(stored.status, ReportStatus::Draft);
+        let log = s.audit_entries().await.unwrap();
+        assert_eq!(log.iter().filter(|e| e.entity == "field_report").count(), 3);
         assert!(ops::verify_audit(s).await.unwrap().ok);
     }
 

@@ -1,0 +1,229 @@
+//! Deciding field reports (drafts from the API or from form submissions, [`crate::odk`]): what
+//! approving one would change, approving it (its feature goes through the same import rules as
+//! `demine hazards import` or `demine release import`, all-or-nothing) and rejecting it. Someone
+//! other than its author decides it. The HTTP API checks roles and scopes on top of this; the CLI
+//! works on a database its user holds.
+
+use demine_geo::FileFormat;
+use demine_store::accounts::{AccountStore, Decision, FieldReport, ReportKind, ReportStatus};
+use demine_store::hazards_io;
+use serde_json::{Value, json};
+
+use crate::hazards::HazardImport;
+use crate::odk::TOLERANCE_M;
+use crate::{AppError, Session};
+
+fn properties(feature: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+    feature
+        .as_object_mut()
+        .map(|f| f.entry("properties").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+}
+
+/// The import a new-area or area-change report makes: its feature as a one-feature GeoJSON
+/// file, filed under the report's State (and organisation).
+pub fn report_import(
+    rep: &FieldReport,
+    dry_run: bool,
+    threads: usize,
+) -> Result<HazardImport, AppError> {
+    let mut feature = rep.payload.clone();
+    if let Some(props) = properties(&mut feature) {
+        props.insert("iso3".into(), rep.iso3.clone().into());
+        if let Some(o) = &rep.organisation {
+            props.insert("organisation".into(), o.clone().into());
+        }
+        props.remove("id");
+    }
+    if let Some(f) = feature.as_object_mut() {
+        f.remove("id");
+        if let Some(id) = rep.area_id {
+            f.insert("id".into(), id.into());
+        }
+    }
+    let text = json!({"type": "FeatureCollection", "features": [feature]}).to_string();
+    let name = format!("field report {}", rep.id);
+    let collection =
+        crate::hazards::read_area_file(&name, text.as_bytes(), FileFormat::Geojson, None, threads)?;
+    Ok(HazardImport {
+        name,
+        collection,
+        properties: crate::hazards::geojson_properties(text.as_bytes()),
+        iso3: Some(rep.iso3.clone()),
+        tolerance_m: TOLERANCE_M,
+        dry_run,
+    })
+}
+
+/// An activity report as the one-feature GeoJSON file `release import` reads.
+pub fn activity_text(rep: &FieldReport) -> String {
+    let mut feature = rep.payload.clone();
+    if let Some(props) = properties(&mut feature)
+        && let Some(id) = rep.area_id
+    {
+        props.insert("area_id".into(), id.into());
+    }
+    json!({"type": "FeatureCollection", "features": [feature]}).to_string()
+}
+
+impl Session<'_> {
+    /// Field reports, newest first; with `iso3` only that State's, with `status` only those.
+    pub async fn field_reports(
+        &self,
+        iso3: Option<&str>,
+        status: Option<ReportStatus>,
+    ) -> Result<Vec<FieldReport>, AppError> {
+        let iso3 = iso3.map(str::to_ascii_uppercase);
+        Ok(self
+            .store()
+            .reports(iso3.as_deref())
+            .await?
+            .into_iter()
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .collect())
+    }
+
+    async fn draft(&self, id: i64) -> Result<FieldReport, AppError> {
+        let rep = self
+            .store()
+            .report(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                what: format!("field report {id}"),
+            })?;
+        if rep.status != ReportStatus::Draft {
+            return Err(AppError::Invalid(format!(
+                "field report {id} is {}: only a draft is approved or rejected",
+                rep.status.name()
+            )));
+        }
+        if rep.author == self.actor() {
+            return Err(AppError::Refused(format!(
+                "{} wrote field report {id}: someone else decides it",
+                rep.author
+            )));
+        }
+        Ok(rep)
+    }
+
+    /// Approves a draft: applies it (an area imported and its version approved, or an activity
+    /// recorded) and records the decision with what it did.
+    pub async fn approve_report(
+        &self,
+        id: i64,
+        note: Option<String>,
+    ) -> Result<FieldReport, AppError> {
+        let mut rep = self.draft(id).await?;
+        if let Some(old) = rep.supersedes {
+            self.edit_target(&mut rep, old).await?;
+        }
+        let outcome = match rep.kind {
+            ReportKind::Activity => {
+                let name = format!("field report {}", rep.id);
+                let out = self.import_activities(&name, &activity_text(&rep)).await?;
+                serde_json::to_value(out)
+            }
+            ReportKind::NewArea | ReportKind::AreaChange => {
+                let import = report_import(&rep, false, self.app().threads())?;
+                let out = self.import_hazards(import, &|_, _| {}).await?;
+                for aid in out.inserted_ids.iter().chain(&out.updated_ids) {
+                    self.approve(*aid).await?;
+                }
+                serde_json::to_value(out)
+            }
+        }
+        .map_err(|e| AppError::Invalid(format!("field report {id}: outcome: {e}")))?;
+        let decision = Decision {
+            status: ReportStatus::Approved,
+            note,
+            outcome: Some(outcome),
+        };
+        Ok(self
+            .store()
+            .decide_report(id, &decision, self.actor())
+            .await?)
+    }
+
+    /// For a report that edits an earlier one (an edited form submission): the earlier must be
+    /// decided first, and an edited new area changes the area the earlier report made instead of
+    /// making a second one. An activity already recorded is not recorded again.
+    async fn edit_target(&self, rep: &mut FieldReport, old: i64) -> Result<(), AppError> {
+        let Some(prev) = self.store().report(old).await? else {
+            return Err(AppError::NotFound {
+                what: format!("field report {old}, which field report {} edits", rep.id),
+            });
+        };
+        match prev.status {
+            ReportStatus::Draft => Err(AppError::Invalid(format!(
+                "field report {} edits field report {old}, still a draft: decide that one first                  (reject it to keep only the edit)",
+                rep.id
+            ))),
+            ReportStatus::Rejected => Ok(()),
+            ReportStatus::Approved | ReportStatus::Superseded => match (prev.kind, rep.kind) {
+                (ReportKind::NewArea | ReportKind::AreaChange, ReportKind::NewArea) => {
+                    let made = prev.area_id.or_else(|| {
+                        prev.outcome
+                            .as_ref()
+                            .and_then(|o| o["inserted_ids"][0].as_i64())
+                    });
+                    let Some(area) = made else {
+                        return Err(AppError::Invalid(format!(
+                            "field report {old} records no area it made: field report {} cannot                              be applied as its edit",
+                            rep.id
+                        )));
+                    };
+                    rep.area_id = Some(area);
+                    rep.kind = ReportKind::AreaChange;
+                    Ok(())
+                }
+                _ => Err(AppError::Invalid(format!(
+                    "field report {} edits field report {old}, an activity already recorded: an                      activity is not recorded twice (reject this report; correct the activity                      with the national authority)",
+                    rep.id
+                ))),
+            },
+        }
+    }
+
+    /// Rejects a draft, with a note for its author.
+    pub async fn reject_report(
+        &self,
+        id: i64,
+        note: Option<String>,
+    ) -> Result<FieldReport, AppError> {
+        self.draft(id).await?;
+        let decision = Decision {
+            status: ReportStatus::Rejected,
+            note,
+            outcome: None,
+        };
+        Ok(self
+            .store()
+            .decide_report(id, &decision, self.actor())
+            .await?)
+    }
+
+    /// What approving a report would change (an import's dry run), writing nothing.
+    pub async fn plan_report(&self, id: i64) -> Result<Value, AppError> {
+        let rep = self
+            .store()
+            .report(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                what: format!("field report {id}"),
+            })?;
+        match rep.kind {
+            ReportKind::Activity => {
+                let name = format!("field report {}", rep.id);
+                let acts = hazards_io::read_activities(&name, &activity_text(&rep))
+                    .map_err(|e| AppError::BadInput(e.to_string()))?;
+                Ok(json!({"dry_run": true, "activities": acts.len(), "area_id": rep.area_id}))
+            }
+            _ => {
+                let import = report_import(&rep, true, self.app().threads())?;
+                let out = self.import_hazards(import, &|_, _| {}).await?;
+                serde_json::to_value(out)
+                    .map_err(|e| AppError::Invalid(format!("field report {id}: plan: {e}")))
+            }
+        }
+    }
+}
