@@ -4,12 +4,15 @@
 # file (converted to its in-memory driver), in the same run on the same machine.
 # Usage: bench/import_speed.sh [PRESET] [REPEAT]   (default: large 3)
 # Needs target/release/demine (cargo build --release) and ogr2ogr (gdal-bin); reads
-# $DATA_ROOT/<preset>/hazards.geojson (made by bench/run or bench/gen_workload.py).
+# $DATA_ROOT/<preset>/hazards.geojson (default bench/data; made by bench/run or
+# bench/gen_workload.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+B=bench
 PRESET=${1:-large}
 REPEAT=${2:-3}
-DATA_ROOT=${DATA_ROOT:-/tmp/demine-bench-data}
+# The repo's own bench/data (git-ignored), as bench/run makes it; DATA_ROOT=/elsewhere overrides.
+DATA_ROOT=${DATA_ROOT:-$B/data}
 FILE="$DATA_ROOT/$PRESET/hazards.geojson"
 BIN=${DEMINE:-target/release/demine}
 [ -f "$FILE" ] || { echo "no $FILE: run bench/run $PRESET first" >&2; exit 2; }

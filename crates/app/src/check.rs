@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use demine_geo::csvfmt::PointBatch;
 use demine_geo::geodesy::degree_margins;
 use demine_geo::{
     BatchMode, BatchPoint, Bbox, Coord, Geometry, HazardIndex, HazardRecord, HazardShape, Hit,
@@ -176,7 +177,7 @@ pub struct RouteCheck {
 }
 
 /// A flagged point of a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlaggedPoint {
     /// The nearest hazard's distance in metres, to the millimetre (absent with the hazard).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "mm_opt")]
@@ -184,17 +185,17 @@ pub struct FlaggedPoint {
     /// The nearest hazard (absent when only the flagged ids were asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hazard_id: Option<i64>,
-    /// The point's id.
-    pub id: i64,
+    /// The point's id, as the input gave it (text: "WP001", "Mine 12b", "17").
+    pub id: String,
     /// Always [`Verdict::Hazard`].
     pub status: Verdict,
 }
 
 /// A point of a batch without hazard data.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NoDataPoint {
-    /// The point's id.
-    pub id: i64,
+    /// The point's id, as the input gave it.
+    pub id: String,
     /// Always [`Verdict::NoData`].
     pub status: Verdict,
 }
@@ -204,9 +205,9 @@ pub struct NoDataPoint {
 pub struct BatchCheck {
     /// How many points were checked.
     pub checked: usize,
-    /// The flagged points, by point id.
+    /// The flagged points, by point id ([`id_order`]).
     pub flagged: Vec<FlaggedPoint>,
-    /// The points without hazard data, by point id.
+    /// The points without hazard data, by point id ([`id_order`]).
     pub no_data: Vec<NoDataPoint>,
     /// Whether every point is safe.
     pub safe: bool,
@@ -403,12 +404,13 @@ impl Checker {
     pub fn check_points(
         &self,
         name: &str,
-        points: &[BatchPoint],
+        batch: &PointBatch,
         within: f64,
         detail: BatchDetail,
         threads: usize,
     ) -> Result<BatchCheck, AppError> {
         valid_within(within)?;
+        let points = &batch.points[..];
         if points.is_empty() {
             return Err(AppError::Invalid(format!(
                 "{name}: no points to check (the file is empty or holds only a header)"
@@ -450,7 +452,7 @@ impl Checker {
             }
         });
         let ids_only = detail == BatchDetail::IdsOnly;
-        Ok(BatchCheck {
+        let mut r = BatchCheck {
             within_m: within,
             checked: points.len(),
             status,
@@ -458,7 +460,7 @@ impl Checker {
             flagged: flags
                 .iter()
                 .map(|f| FlaggedPoint {
-                    id: f.point_id,
+                    id: batch.id(f.point_id).to_string(),
                     status: Verdict::Hazard,
                     hazard_id: (!ids_only).then_some(f.hazard_id),
                     distance_m: (!ids_only).then_some(f.distance_m),
@@ -466,13 +468,16 @@ impl Checker {
                 .collect(),
             no_data: no_data
                 .into_iter()
-                .map(|id| NoDataPoint {
-                    id,
+                .map(|position| NoDataPoint {
+                    id: batch.id(position).to_string(),
                     status: Verdict::NoData,
                 })
                 .collect(),
             no_data_reason,
-        })
+        };
+        sort_by_id(&mut r.flagged, |f| &f.id);
+        sort_by_id(&mut r.no_data, |p| &p.id);
+        Ok(r)
     }
 
     /// Checks route or site geometries (each with its position in the file) with the distance
@@ -576,6 +581,24 @@ fn no_data_label(states: &[Option<String>]) -> String {
             "no hazard data for {} (and part in no State's boundary)",
             named.join("/")
         ),
+    }
+}
+
+/// The order of point ids in answers: ids that are whole numbers by value, before text ids, which
+/// go by their text ("2" < "10" < "Mine 12b" < "WP001").
+pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+/// Sorts by [`id_order`] unless already in that order (the usual file is).
+fn sort_by_id<T>(items: &mut [T], id: impl Fn(&T) -> &str) {
+    if !items.is_sorted_by(|a, b| id_order(id(a), id(b)).is_le()) {
+        items.sort_by(|a, b| id_order(id(a), id(b)));
     }
 }
 

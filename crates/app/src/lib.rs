@@ -217,7 +217,7 @@ impl<'a> Session<'a> {
     pub async fn check_points(
         &self,
         name: &str,
-        points: &[demine_geo::BatchPoint],
+        points: &demine_geo::csvfmt::PointBatch,
         within: f64,
         detail: BatchDetail,
     ) -> Result<BatchCheck, AppError> {

@@ -225,21 +225,25 @@ fn a_batch_and_a_route_agree_with_single_points() {
             (3, 100.5, 13.75),
             (4, 104.955, 11.605),
         ];
-        let batch: Vec<demine_geo::BatchPoint> = pts
-            .iter()
-            .map(|(id, lon, lat)| demine_geo::BatchPoint {
-                id: *id,
-                coord: demine_geo::Coord::new(*lon, *lat),
-            })
-            .collect();
+        let batch = demine_geo::csvfmt::PointBatch::new(
+            "p.csv",
+            pts.iter().map(|(id, lon, lat)| {
+                (
+                    id.to_string(),
+                    demine_geo::Coord::new(*lon, *lat),
+                    String::new(),
+                )
+            }),
+        )
+        .unwrap();
         let b = s
             .check_points("p.csv", &batch, 100.0, demine_app::BatchDetail::Nearest)
             .await
             .unwrap();
         assert_eq!(b.status, Verdict::Hazard);
-        let flagged: Vec<i64> = b.flagged.iter().map(|f| f.id).collect();
+        let flagged: Vec<i64> = b.flagged.iter().map(|f| f.id.parse().unwrap()).collect();
         assert_eq!(flagged, vec![1, 4]);
-        let no_data: Vec<i64> = b.no_data.iter().map(|p| p.id).collect();
+        let no_data: Vec<i64> = b.no_data.iter().map(|p| p.id.parse().unwrap()).collect();
         assert_eq!(no_data, vec![3]);
         for (id, lon, lat) in pts {
             let one = s.check_point(lon, lat, 100.0).await.unwrap();

@@ -19,10 +19,9 @@ use clap::Args;
 use demine_app::{
     App, BatchCheck, BatchDetail, Checker, HazardHit, PointCheck, RouteCheck, Verdict,
 };
-use demine_geo::csvfmt::read_points;
+use demine_geo::csvfmt::{PointBatch, read_point_batch};
 use demine_geo::{
-    BatchPoint, Collection, Fault, FileFormat, Geometry, HazardRecord, hazard_records,
-    read_features,
+    Collection, Fault, FileFormat, Geometry, HazardRecord, hazard_records, read_features,
 };
 
 /// Arguments of `demine check`.
@@ -48,7 +47,8 @@ Output: for a point, a report, or with --json: {\"safe\": bool, \"status\": \
 \"safe\"|\"hazard\"|\"no-data\", \"state\": ISO3 or null (for no-data), \"hazards\": [{\"id\", \
 \"status\", \"type\", \"distance_m\"}]}, nearest first. For a route, the same plus \"features\": \
 [{\"index\", \"status\", \"states\" (for no-data)}], one per line or polygon of the file. For \
---points, one line per flagged or uncovered point, sorted by point id: `id,hazard_id,distance_m` \
+--points, one line per flagged or uncovered point, sorted by point id (ids are text, kept as \
+given; whole numbers by value, before text ids): `id,hazard_id,distance_m` \
 (the nearest hazard) or `id,no-data,` (no hazard data there; safe points are not listed); with \
 --json {\"within_m\", \"checked\", \"status\", \"safe\", \"flagged\": [...], \"no_data\": [{\"id\", \
 \"status\"}]}. With --ids-only, only the flagged ids, and a count of the uncovered points on \
@@ -66,7 +66,9 @@ pub struct CheckArgs {
     /// Latitude of the place to check, in WGS84 degrees (north positive).
     #[arg(long, allow_hyphen_values = true, requires = "lon")]
     lat: Option<f64>,
-    /// CSV of points to check: columns id,lon,lat (a header naming them, in any order, or none).
+    /// Points to check: a CSV with columns id,lon,lat (a header naming them, in any order, or
+    /// none), or a GPX file whose waypoints are the points, named by their <name>. Ids are text
+    /// ("WP001", "Mine 12b"); an empty id or one given twice is refused with both lines.
     #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["lon", "lat", "route"])]
     points: Option<PathBuf>,
     /// A planned route or site: every line or polygon in the file (GeoJSON, KML, GPX tracks and
@@ -419,16 +421,58 @@ fn push_metres(buf: &mut Vec<u8>, d: f64) {
     ]);
 }
 
-/// Reads and parses the CSV of points to check, using `buf` for the file's bytes (released after).
-fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<Vec<BatchPoint>> {
+/// Reads and parses the points to check, using `buf` for the file's bytes (released after): a
+/// CSV (`id,lon,lat`), or a GPX file whose waypoints are the points, each named by its `<name>`.
+/// Ids stay the text they are; an empty id or an id given twice is refused.
+fn read_batch_points(path: &Path, n: usize, buf: &mut Vec<u8>) -> Result<PointBatch> {
     let name = path.display().to_string();
     read_file_into(path, buf)?;
     if buf.iter().all(u8::is_ascii_whitespace) {
         bail!("{name}: no points to check (the file is empty)");
     }
-    let points = read_points(&name, buf, n)?;
+    let is_gpx = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gpx"));
+    let points = if is_gpx {
+        gpx_points(&name, buf)?
+    } else {
+        read_point_batch(&name, buf, n)?
+    };
     *buf = Vec::new();
     Ok(points)
+}
+
+/// The waypoints of a GPX file as points named by their `<name>`. A track or route is refused
+/// (check it with --route), and so is a waypoint without a name.
+fn gpx_points(name: &str, bytes: &[u8]) -> Result<PointBatch> {
+    let c = demine_geo::gpx::read_gpx(name, bytes)?;
+    let mut items = Vec::with_capacity(c.features.len());
+    for (k, f) in c.features.iter().enumerate() {
+        match &f.geometry {
+            Some(Geometry::Point(p)) => items.push((
+                f.properties.name.clone().unwrap_or_default(),
+                *p,
+                format!("waypoint {} (GPX item {})", items.len() + 1, k + 1),
+            )),
+            _ => bail!(
+                "{name}: GPX item {} is a track or route, not a waypoint: check it with --route",
+                k + 1
+            ),
+        }
+    }
+    Ok(PointBatch::new(name, items)?)
+}
+
+/// Writes a point id as one CSV field (quoted when it holds a comma, a quote or a line break).
+fn push_id(buf: &mut Vec<u8>, id: &str) {
+    if id.contains([',', '"', '\n', '\r']) {
+        buf.push(b'"');
+        buf.extend_from_slice(id.replace('"', "\"\"").as_bytes());
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(id.as_bytes());
+    }
 }
 
 fn print_batch(r: &BatchCheck, name: &str, args: &CheckArgs, clock: &mut Clock) -> Result<()> {
@@ -444,37 +488,36 @@ fn print_batch(r: &BatchCheck, name: &str, args: &CheckArgs, clock: &mut Clock) 
     } else {
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
         // Flagged and uncovered points, merged by id (uncovered ones only without --ids-only).
+        let mut f = r.flagged.iter().peekable();
         let mut nd = if args.ids_only {
             &[][..]
         } else {
             &r.no_data[..]
         }
         .iter()
-        .map(|p| p.id)
         .peekable();
-        let put_no_data = |buf: &mut Vec<u8>, id: i64| {
-            push_i64(buf, id);
-            buf.extend_from_slice(b",no-data,\n");
-        };
-        for f in &r.flagged {
-            while let Some(id) = nd.next_if(|id| *id < f.id) {
-                put_no_data(&mut buf, id);
+        loop {
+            let flagged_next = match (f.peek(), nd.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(a), Some(b)) => demine_app::check::id_order(&a.id, &b.id).is_le(),
+            };
+            if flagged_next {
+                let Some(f) = f.next() else { break };
+                push_id(&mut buf, &f.id);
+                if let (Some(h), Some(d)) = (f.hazard_id, f.distance_m) {
+                    buf.push(b',');
+                    push_i64(&mut buf, h);
+                    buf.push(b',');
+                    push_metres(&mut buf, d);
+                }
+                buf.push(b'\n');
+            } else {
+                let Some(p) = nd.next() else { break };
+                push_id(&mut buf, &p.id);
+                buf.extend_from_slice(b",no-data,\n");
             }
-            push_i64(&mut buf, f.id);
-            if let (Some(h), Some(d)) = (f.hazard_id, f.distance_m) {
-                buf.push(b',');
-                push_i64(&mut buf, h);
-                buf.push(b',');
-                push_metres(&mut buf, d);
-            }
-            buf.push(b'\n');
-            if buf.len() > (1 << 20) - 64 {
-                out.write_all(&buf)?;
-                buf.clear();
-            }
-        }
-        for id in nd {
-            put_no_data(&mut buf, id);
             if buf.len() > (1 << 20) - 64 {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -485,12 +528,7 @@ fn print_batch(r: &BatchCheck, name: &str, args: &CheckArgs, clock: &mut Clock) 
     out.flush()?;
     clock.lap("output written");
     if !r.no_data.is_empty() {
-        let shown: Vec<String> = r
-            .no_data
-            .iter()
-            .take(10)
-            .map(|p| p.id.to_string())
-            .collect();
+        let shown: Vec<String> = r.no_data.iter().take(10).map(|p| p.id.clone()).collect();
         eprintln!(
             "{name}: {} of {} point(s) have no hazard data ({}) and are not known to be safe: \
              ids {}{}{}",

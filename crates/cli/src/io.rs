@@ -27,8 +27,9 @@ pub struct ImportArgs {
     /// reports (see `demine import odk --help` below and forms/README.md).
     #[arg(value_name = "KIND", value_parser = parse_import_kind)]
     pub kind: ImportWhat,
-    /// A CSV file (header row, then optionally an HXL hashtag row) or a JSON array of objects
-    /// keyed by column name (.json). Rows with the key of a stored row update it; a bad row stops
+    /// A CSV file (a header row, an HXL hashtag row, or both, possibly under title rows: columns
+    /// are matched by hashtag first, header text second) or a JSON array of objects keyed by
+    /// column name (.json). Rows with the key of a stored row update it; a bad row stops
     /// the import with its line (for JSON: the record's position in the array), column and
     /// reason, and nothing is stored. A progress bar shows on a terminal.
     pub file: PathBuf,

@@ -157,6 +157,87 @@ fn batch_lines_sorted_by_id_and_ids_only() {
 }
 
 #[test]
+fn text_point_ids_from_csv_and_gpx_names() {
+    let d = tempfile::tempdir().unwrap();
+    let h = write(d.path(), "h.geojson", HAZARDS);
+    // Ids as GPS exports name their points; one with a comma comes back quoted.
+    let p = write(
+        d.path(),
+        "p.csv",
+        "id,lon,lat\nWP001,104.008,12.008\n\"Mine 12b, east\",104.015,12.015\nWP003,104.3,12.3\n\
+         10,104.008,12.008\n9,104.008,12.008\n",
+    );
+    let out = demine()
+        .args(["check", "--hazards", &h, "--points", &p, "--within", "100"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "9,10,0.000\n10,10,0.000\n\"Mine 12b, east\",11,0.000\nWP001,10,0.000\nWP003,no-data,\n"
+    );
+    let out = demine()
+        .args(["check", "--hazards", &h, "--points", &p, "--json"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["flagged"][0]["id"], "9");
+    assert_eq!(v["flagged"][2]["id"], "Mine 12b, east");
+    assert_eq!(v["no_data"][0]["id"], "WP003");
+    // A Garmin GPX: waypoints named by <name>.
+    let g = write(
+        d.path(),
+        "w.gpx",
+        r#"<?xml version="1.0"?><gpx version="1.1" creator="GPSMAP 66i" xmlns="http://www.topografix.com/GPX/1/1">
+<wpt lat="12.008" lon="104.008"><name>WP001</name><sym>Flag, Blue</sym></wpt>
+<wpt lat="12.3" lon="104.3"><name>Mine 12b</name></wpt></gpx>"#,
+    );
+    demine()
+        .args(["check", "--hazards", &h, "--points", &g])
+        .assert()
+        .code(3)
+        .stdout("Mine 12b,no-data,\nWP001,10,0.000\n");
+    // A duplicate id names both lines; an empty id its line; a nameless waypoint its number.
+    let dup = write(
+        d.path(),
+        "dup.csv",
+        "id,lon,lat\nWP1,104,12\nWP2,104,12\nWP1,104,12\n",
+    );
+    demine()
+        .args(["check", "--hazards", &h, "--points", &dup])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "dup.csv: line 4: id \"WP1\" is already the id of the point on line 2",
+        ));
+    let empty = write(d.path(), "empty.csv", "id,lon,lat\nWP1,104,12\n ,104,12\n");
+    demine()
+        .args(["check", "--hazards", &h, "--points", &empty])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "empty.csv: line 3: the point has an empty id",
+        ));
+    let nameless = write(
+        d.path(),
+        "n.gpx",
+        r#"<gpx version="1.1"><wpt lat="12" lon="104"><name>A</name></wpt><wpt lat="12" lon="104"/></gpx>"#,
+    );
+    demine()
+        .args(["check", "--hazards", &h, "--points", &nameless])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "waypoint 2 (GPX item 2): the point has an empty id",
+        ));
+}
+
+#[test]
 fn route_with_buffer() {
     let d = tempfile::tempdir().unwrap();
     let h = write(d.path(), "h.geojson", HAZARDS);

@@ -355,6 +355,40 @@ fn demine_gdal_demine_round_trips_keep_attributes_and_areas() {
             .success();
         assert_same_areas(&db, &back, name);
     }
+    // GDAL's GPX driver writes points only: the point hazard as a waypoint, its attributes as
+    // `ogr:` extensions, read back by demine like any GPX extension.
+    let gpx = dir.path().join("gdal.gpx");
+    gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPX",
+            gpx.to_str().unwrap(),
+            s,
+            "-dsco",
+            "GPX_USE_EXTENSIONS=YES",
+            "-where",
+            "radius_m IS NOT NULL",
+            "-nlt",
+            "POINT",
+        ],
+    );
+    let back = dir.path().join("gdal.gpx.db");
+    demine(&back)
+        .args(["hazards", "import"])
+        .arg(&gpx)
+        .assert()
+        .success();
+    let (x, y) = (areas_by_name(&db), areas_by_name(&back));
+    assert_eq!(y.len(), 1, "gdal.gpx");
+    let report = x.iter().find(|(n, _)| n == "Report").unwrap();
+    for k in CARRIED {
+        assert_eq!(
+            report.1["properties"][k], y[0].1["properties"][k],
+            "gdal.gpx: attribute {k}"
+        );
+    }
+    assert_eq!(report.1["geometry"], y[0].1["geometry"], "gdal.gpx");
     // demine's own exports round-trip too, through every format.
     for ext in ["kml", "kmz", "gpx", "csv", "gpkg"] {
         let out = dir.path().join(format!("own.{ext}"));
@@ -427,4 +461,120 @@ fn a_projected_geopackage_is_reprojected_or_refused_naming_its_crs() {
         err.contains("3857") && err.contains("Pseudo-Mercator"),
         "{err}"
     );
+}
+
+fn client_fixture(name: &str) -> PathBuf {
+    fixture(&format!("clients/{name}"))
+}
+
+/// Files written as Google Earth Pro saves them (see tests/fixtures/clients/README.md) hold the
+/// same three areas as areas_khm.geojson: imported, they equal it attribute by attribute and area
+/// by area (recorded m2 within a relative 1e-9), and demine -> KML/KMZ -> demine keeps them.
+#[test]
+fn google_earth_pro_kml_and_kmz_import_and_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.db");
+    demine(&reference)
+        .args(["hazards", "import"])
+        .arg(fixture("areas_khm.geojson"))
+        .assert()
+        .success();
+    for name in ["google_earth_pro.kml", "google_earth_pro.kmz"] {
+        let db = dir.path().join(format!("{name}.db"));
+        demine(&db)
+            .args(["hazards", "import"])
+            .arg(client_fixture(name))
+            .assert()
+            .success()
+            // Google Earth draws rings clockwise: demine turns them and says so.
+            .stderr(predicates::str::contains("ring 0 ran the wrong way"));
+        assert_same_areas(&reference, &db, name);
+        for ext in ["kml", "kmz"] {
+            let out = dir.path().join(format!("{name}.out.{ext}"));
+            demine(&db)
+                .args(["hazards", "export", "--geometry", "recorded"])
+                .arg(&out)
+                .assert()
+                .success();
+            let back = dir.path().join(format!("{name}.back.{ext}.db"));
+            demine(&back)
+                .args(["hazards", "import"])
+                .arg(&out)
+                .assert()
+                .success();
+            assert_same_areas(&db, &back, &format!("{name} -> {ext}"));
+        }
+    }
+}
+
+/// A GPX file as a Garmin GPSMAP 66i writes it: two waypoints whose proximity alarms are their
+/// radii (one in WaypointExtension v1, one in GpxExtensions v3), creation-time extensions, symbols,
+/// and the walked track (a line: skipped with --skip-lines, refused without). The waypoints'
+/// names are the areas' names and the point ids of a batch check.
+#[test]
+fn garmin_gpx_imports_checks_and_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let gpx = client_fixture("garmin_gpsmap66i.gpx");
+    demine(&db)
+        .args(["hazards", "import"])
+        .arg(&gpx)
+        .assert()
+        .failure();
+    demine(&db)
+        .args(["hazards", "import", "--skip-lines", "--iso3", "KHM"])
+        .arg(&gpx)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "LineString \"2024-03-01 08:02:15\" skipped",
+        ));
+    let areas = areas_by_name(&db);
+    let got: Vec<(&str, f64, f64, f64)> = areas
+        .iter()
+        .map(|(n, f)| {
+            (
+                n.as_str(),
+                f["properties"]["radius_m"].as_f64().unwrap(),
+                f["geometry"]["coordinates"][0].as_f64().unwrap(),
+                f["geometry"]["coordinates"][1].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Mine 12b", 25.0, 102.887654, 12.912345),
+            ("WP001", 50.0, 102.9, 12.9)
+        ]
+    );
+    for (_, f) in &areas {
+        // No status in a Garmin file: an area of unknown status is open, a hazard.
+        assert_eq!(f["properties"]["area_status"], "open");
+        assert_eq!(f["properties"]["iso3"], "KHM");
+    }
+    // The same file as the points of a batch check: ids are the waypoint names.
+    demine(&db)
+        .args(["check", "--points"])
+        .arg(&gpx)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "is a track or route, not a waypoint",
+        ));
+    for ext in ["gpx", "kml", "geojson"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        demine(&db)
+            .args(["hazards", "export", "--geometry", "recorded"])
+            .arg(&out)
+            .assert()
+            .success();
+        let back = dir.path().join(format!("back-{ext}.db"));
+        demine(&back)
+            .args(["hazards", "import"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert_same_areas(&db, &back, &format!("garmin -> {ext}"));
+    }
 }

@@ -42,7 +42,10 @@ fn point_cols(source_name: &str, first: &str) -> Result<Option<PointCols>, GeoEr
         .split(',')
         .map(|h| norm(h.trim().trim_matches('"')))
         .collect();
-    let looks_numeric = headers.iter().all(|h| h.parse::<f64>().is_ok());
+    // A first line whose second and third fields are numbers is a point (`WP001,102.5,11.2`): no
+    // header names its columns with numbers.
+    let looks_numeric =
+        headers.len() >= 3 && headers[1..3].iter().all(|h| h.parse::<f64>().is_ok());
     if looks_numeric {
         return Ok(None);
     }
@@ -73,18 +76,22 @@ struct LineErr {
     message: String,
 }
 
-fn point_from_fields(fields: &[&str], cols: PointCols) -> Result<BatchPoint, String> {
+/// One point line as read: the id as written (trimmed), the place, and the line (relative to its
+/// piece while pieces are parsed, then absolute).
+struct RawPoint<'a> {
+    id: std::borrow::Cow<'a, str>,
+    coord: Coord,
+    line: u64,
+}
+
+fn point_from_fields<'a>(fields: &[&'a str], cols: PointCols) -> Result<(&'a str, Coord), String> {
     let get = |i: usize, name: &str| {
         fields
             .get(i)
             .copied()
             .ok_or_else(|| format!("missing field {name} (column {})", i + 1))
     };
-    let id_s = get(cols.id, "id")?;
-    let id = id_s
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| format!("field id: {:?} is not an integer", id_s.trim()))?;
+    let id = get(cols.id, "id")?.trim();
     let lon_s = get(cols.lon, "lon")?;
     let lat_s = get(cols.lat, "lat")?;
     // Each fault names its own field and column: a bad latitude is never blamed on the longitude.
@@ -114,35 +121,20 @@ fn point_from_fields(fields: &[&str], cols: PointCols) -> Result<BatchPoint, Str
             format!("{lat_f}: latitude {lat} is out of range -90..90")
         });
     }
-    Ok(BatchPoint {
-        id,
-        coord: Coord::new(lon, lat),
-    })
+    Ok((id, Coord::new(lon, lat)))
 }
 
 /// The common case `id,lon,lat` with plain numbers, parsed straight from the bytes. Anything else
 /// (including every fault) returns None and goes the general way, which names the fault.
 #[inline]
-fn fast_line(b: &[u8]) -> Option<BatchPoint> {
-    let (neg, mut i) = if b.first() == Some(&b'-') {
-        (true, 1)
-    } else {
-        (false, 0)
-    };
-    let start = i;
-    let mut id: i64 = 0;
-    while let Some(&ch) = b.get(i) {
-        let d = ch.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        id = id.checked_mul(10)?.checked_add(i64::from(d))?;
-        i += 1;
-    }
-    if i == start || b.get(i) != Some(&b',') {
+fn fast_line(line: &str) -> Option<(&str, Coord)> {
+    let b = line.as_bytes();
+    let comma = b.iter().position(|&c| c == b',')?;
+    let id = &line[..comma];
+    if id.trim() != id {
         return None;
     }
-    let mut c = Cursor::new(b, i + 1);
+    let mut c = Cursor::new(b, comma + 1);
     let lon = c.number().ok()?;
     if c.peek() != Some(b',') {
         return None;
@@ -152,19 +144,16 @@ fn fast_line(b: &[u8]) -> Option<BatchPoint> {
     if c.i != b.len() || !(lon.abs() <= 180.0 && lat.abs() <= 90.0) {
         return None;
     }
-    Some(BatchPoint {
-        id: if neg { -id } else { id },
-        coord: Coord::new(lon, lat),
-    })
+    Some((id, Coord::new(lon, lat)))
 }
 
 /// What parsing one piece gives: None when a quote was seen, else the points and line count or
 /// the first bad line.
-type PieceResult = Option<Result<(Vec<BatchPoint>, u64), LineErr>>;
+type PieceResult<'a> = Option<Result<(Vec<RawPoint<'a>>, u64), LineErr>>;
 
 /// Parses one piece of plain lines. Returns the points and the number of lines, or None when a
 /// quote was seen (the caller then uses the csv crate).
-fn parse_piece(text: &str, cols: PointCols) -> PieceResult {
+fn parse_piece(text: &str, cols: PointCols) -> PieceResult<'_> {
     let mut out = Vec::with_capacity(text.len() / 28);
     let mut fields: Vec<&str> = Vec::with_capacity(8);
     let mut n = 0u64;
@@ -178,14 +167,20 @@ fn parse_piece(text: &str, cols: PointCols) -> PieceResult {
         if line.trim().is_empty() {
             continue;
         }
-        if fast && let Some(p) = fast_line(line.as_bytes()) {
-            out.push(p);
-            continue;
-        }
-        fields.clear();
-        fields.extend(line.split(','));
-        match point_from_fields(&fields, cols) {
-            Ok(p) => out.push(p),
+        let parsed = match fast.then(|| fast_line(line)).flatten() {
+            Some(p) => Ok(p),
+            None => {
+                fields.clear();
+                fields.extend(line.split(','));
+                point_from_fields(&fields, cols)
+            }
+        };
+        match parsed {
+            Ok((id, coord)) => out.push(RawPoint {
+                id: std::borrow::Cow::Borrowed(id),
+                coord,
+                line: n,
+            }),
             Err(message) => return Some(Err(LineErr { line: n, message })),
         }
     }
@@ -193,7 +188,8 @@ fn parse_piece(text: &str, cols: PointCols) -> PieceResult {
 }
 
 /// Reads batch points from CSV text: a header naming `id`, `lon`, `lat` columns (any order; also
-/// `longitude`/`latitude`, `x`/`y`), or no header and the columns `id,lon,lat`.
+/// `longitude`/`latitude`, `x`/`y`), or no header and the columns `id,lon,lat`. Ids must be
+/// integers here; [`read_point_batch`] keeps them as text.
 pub fn read_points(
     source_name: &str,
     text: &[u8],
@@ -209,14 +205,116 @@ fn read_points_failing(
     threads: usize,
     fail: FailWorker,
 ) -> Result<Vec<BatchPoint>, GeoError> {
-    let text = std::str::from_utf8(text).map_err(|e| {
+    let text = utf8(source_name, text)?;
+    read_raw(source_name, text, threads, fail)?
+        .into_iter()
+        .map(|p| {
+            let id = p.id.parse::<i64>().map_err(|_| GeoError::Csv {
+                source_name: source_name.to_string(),
+                line: p.line,
+                message: format!("field id: {:?} is not an integer", p.id),
+            })?;
+            Ok(BatchPoint { id, coord: p.coord })
+        })
+        .collect()
+}
+
+/// Points whose ids are text, as GPS units and spreadsheets name them ("WP001", "Mine 12b"). Each
+/// point's [`BatchPoint::id`] is its position in the batch, and [`PointBatch::id`] gives back the
+/// id it was given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PointBatch {
+    /// The points, in input order; each one's `id` is its position (0, 1, 2, ...).
+    pub points: Vec<BatchPoint>,
+    /// The ids as the input gave them, by position.
+    pub ids: Vec<String>,
+}
+
+impl PointBatch {
+    /// A batch from ids and places in input order, each with where it came from (`line 4`,
+    /// `waypoint 2`). An empty id, or an id given twice, is refused, naming both places.
+    pub fn new(
+        source_name: &str,
+        items: impl IntoIterator<Item = (String, Coord, String)>,
+    ) -> Result<Self, GeoError> {
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut batch = PointBatch::default();
+        for (pos, (id, coord, at)) in items.into_iter().enumerate() {
+            let bad = |message: String| GeoError::Points {
+                source_name: source_name.to_string(),
+                message,
+            };
+            if id.trim().is_empty() {
+                return Err(bad(format!("{at}: the point has an empty id")));
+            }
+            if let Some(first) = seen.get(&id) {
+                return Err(bad(format!(
+                    "{at}: id {id:?} is already the id of the point on {first}: which point is it?"
+                )));
+            }
+            seen.insert(id.clone(), at);
+            batch.points.push(BatchPoint {
+                id: i64::try_from(pos).unwrap_or(i64::MAX),
+                coord,
+            });
+            batch.ids.push(id);
+        }
+        Ok(batch)
+    }
+
+    /// The id of the point at `position` (a [`BatchPoint::id`] of this batch).
+    pub fn id(&self, position: i64) -> &str {
+        usize::try_from(position)
+            .ok()
+            .and_then(|i| self.ids.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
+/// Reads a CSV of points like [`read_points`], keeping each id as the text it is. An empty id or
+/// an id on two lines is refused with both lines.
+pub fn read_point_batch(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+) -> Result<PointBatch, GeoError> {
+    let text = utf8(source_name, text)?;
+    let raw = read_raw(source_name, text, threads, FailWorker::NONE)?;
+    PointBatch::new(
+        source_name,
+        raw.into_iter()
+            .map(|p| (p.id.into_owned(), p.coord, format!("line {}", p.line))),
+    )
+}
+
+fn utf8<'a>(source_name: &str, text: &'a [u8]) -> Result<&'a str, GeoError> {
+    std::str::from_utf8(text).map_err(|e| {
         let (line, _) = crate::error::line_col(text, e.valid_up_to());
         GeoError::Csv {
             source_name: source_name.to_string(),
             line: line as u64,
             message: "not valid UTF-8".into(),
         }
-    })?;
+    })
+}
+
+/// The points of a CSV text with their ids as written and their lines.
+fn read_raw<'a>(
+    source_name: &str,
+    text: &'a str,
+    threads: usize,
+    fail: FailWorker,
+) -> Result<Vec<RawPoint<'a>>, GeoError> {
     let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
     let first = text[..first_end].trim_end_matches(['\n', '\r']);
     let (cols, body, body_line) = match point_cols(source_name, first)? {
@@ -247,7 +345,7 @@ fn read_points_failing(
     }
     cuts.push(body.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
-    let results: Vec<PieceResult> = if pieces.len() == 1 {
+    let results: Vec<PieceResult<'a>> = if pieces.len() == 1 {
         vec![parse_piece(pieces[0], cols)]
     } else {
         std::thread::scope(|s| {
@@ -271,7 +369,10 @@ fn read_points_failing(
     let mut line_base = body_line;
     for r in results.into_iter().flatten() {
         match r {
-            Ok((pts, n)) => {
+            Ok((mut pts, n)) => {
+                for p in &mut pts {
+                    p.line += line_base - 1;
+                }
                 if out.is_empty() {
                     out = pts;
                 } else {
@@ -296,7 +397,7 @@ fn read_points_quoted(
     text: &[u8],
     cols: PointCols,
     has_header: bool,
-) -> Result<Vec<BatchPoint>, GeoError> {
+) -> Result<Vec<RawPoint<'static>>, GeoError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(has_header)
         .flexible(true)
@@ -309,13 +410,16 @@ fn read_points_quoted(
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        out.push(
-            point_from_fields(&fields, cols).map_err(|message| GeoError::Csv {
-                source_name: source_name.to_string(),
-                line,
-                message,
-            })?,
-        );
+        let (id, coord) = point_from_fields(&fields, cols).map_err(|message| GeoError::Csv {
+            source_name: source_name.to_string(),
+            line,
+            message,
+        })?;
+        out.push(RawPoint {
+            id: std::borrow::Cow::Owned(id.to_string()),
+            coord,
+            line,
+        });
     }
     Ok(out)
 }
@@ -438,6 +542,46 @@ mod tests {
         assert_eq!(p.len(), 2);
         let q = read_points("p.csv", b"id,lon,lat\n\"1\",\"2.5\",3.5\n", 1).unwrap();
         assert_eq!(q[0].coord, Coord::new(2.5, 3.5));
+    }
+
+    #[test]
+    fn text_ids_are_kept_and_duplicates_or_empty_refused() {
+        let b = read_point_batch(
+            "p.csv",
+            b"id,lon,lat\nWP001,102.5,11.25\nMine 12b,103,12\n\"Gate, north\",104,13\n",
+            1,
+        );
+        let b = b.unwrap();
+        assert_eq!(b.ids, ["WP001", "Mine 12b", "Gate, north"]);
+        assert_eq!(b.points[1].id, 1);
+        assert_eq!(b.id(2), "Gate, north");
+        // No header, text ids; numbers stay as written ("007" is not 7).
+        let b = read_point_batch("p.csv", b"WP1,1,2\n007,3,4\n", 1).unwrap();
+        assert_eq!(b.ids, ["WP1", "007"]);
+        let e = read_point_batch("p.csv", b"id,lon,lat\nA,1,2\nB,1,2\nA,3,4\n", 1)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "p.csv: line 4: id \"A\" is already the id of the point on line 2: which point is it?"
+        );
+        let e = read_point_batch("p.csv", b"id,lon,lat\nA,1,2\n,3,4\n", 1)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "p.csv: line 3: the point has an empty id");
+        // Across pieces read on several threads, the lines are still the file's.
+        let mut s = String::from("id,lon,lat\n");
+        for i in 0..60_000 {
+            s.push_str(&format!("P{i},{}.5,{}.5\n", i % 170, i % 80));
+        }
+        s.push_str("P17,1,1\n");
+        let e = read_point_batch("p", s.as_bytes(), 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 60002: id \"P17\"") && e.contains("on line 19"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -286,6 +286,14 @@ pub enum GeoError {
         /// Every error found (warnings are not repeated here).
         faults: Vec<Fault>,
     },
+    /// A batch of points that cannot be checked as given (an empty id, an id given twice).
+    #[error("{source_name}: {message}")]
+    Points {
+        /// The file or request the points came from.
+        source_name: String,
+        /// What is wrong and where.
+        message: String,
+    },
     /// A CSV record could not be used.
     #[error("{source_name}: line {line}: {message}")]
     Csv {

@@ -203,7 +203,74 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["checked"], 2);
-    assert_eq!(r.json()["flagged"][0]["id"], 1);
+    // Ids are text end to end: a JSON number comes back as its digits.
+    assert_eq!(r.json()["flagged"][0]["id"], "1");
+    // Text ids as GPS units name their points; a duplicate or an empty id is refused.
+    let body = json!({"within": 10, "points": [{"id": "WP001", "lon": 103.5, "lat": 13.5},
+        {"id": "Mine 12b", "lon": 103.128, "lat": 13.128}]});
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/check/points",
+        Some("viewer"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["flagged"][0]["id"], "Mine 12b");
+    assert_eq!(r.json()["flagged"].as_array().unwrap().len(), 1);
+    let body = json!({"points": [{"id": "WP1", "lon": 103.5, "lat": 13.5},
+        {"id": "WP1", "lon": 103.6, "lat": 13.5}]});
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/check/points",
+        Some("viewer"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("points[1]: id \"WP1\" is already the id of the point on points[0]"),
+        "{}",
+        r.text()
+    );
+    let body = json!({"points": [{"id": "", "lon": 103.5, "lat": 13.5}]});
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/check/points",
+        Some("viewer"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains("points[0]: the point has an empty id"),
+        "{}",
+        r.text()
+    );
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/check/points?within=10")
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(
+            "id,lon,lat\nWP7,103.128,13.128\nWP7,103.5,13.5\n",
+        ))
+        .unwrap();
+    let r = common::send(&w.app, req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 3: id \"WP7\" is already the id of the point on line 2"),
+        "{}",
+        r.text()
+    );
     let req = axum::http::Request::builder()
         .method(Method::POST)
         .uri("/api/v1/check/points?within=10")
@@ -214,7 +281,7 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
         .unwrap();
     let r = common::send(&w.app, req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["flagged"][0]["id"], 1);
+    assert_eq!(r.json()["flagged"][0]["id"], "1");
     assert!(
         r.json()["flagged"][0].get("hazard_id").is_none(),
         "withheld from anonymous"

@@ -42,17 +42,39 @@ fn invalid(file: &str, line: u64, column: &str, reason: impl Into<String>) -> St
     }
 }
 
-/// Is this CSV row an HXL hashtag row (every non-empty cell a `#tag`)?
+/// Is this CSV row an HXL hashtag row: at least one non-empty cell, and every non-empty cell a
+/// hashtag with its attributes (`#affected +killed +f`), as HXL 1.1's tagging conventions write
+/// them? A cell like `#1 Main street` is text, so a row holding it is not a hashtag row.
 fn is_hxl_row(rec: &csv::StringRecord) -> bool {
     let mut any = false;
     for cell in rec.iter().map(str::trim).filter(|c| !c.is_empty()) {
-        if !cell.starts_with('#') {
+        if !is_hashtag_spec(cell) {
             return false;
         }
         any = true;
     }
     any
 }
+
+/// `#tag` then any number of `+attribute`, each a letter then letters, digits or underscores;
+/// whitespace between the parts is allowed.
+pub(crate) fn is_hashtag_spec(cell: &str) -> bool {
+    let compact: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(rest) = compact.strip_prefix('#') else {
+        return false;
+    };
+    let name_ok = |n: &str| {
+        let mut cs = n.chars();
+        cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut parts = rest.split('+');
+    parts.next().is_some_and(name_ok) && parts.all(name_ok)
+}
+
+/// How many rows at the top of a file may come before the hashtag row (HXL allows up to 24 rows
+/// of titles and header text above it).
+const HXL_SEARCH_ROWS: usize = 25;
 
 /// An HXL hashtag as its tag and attributes, in lower case (`#Org +Donor` is `#org` with
 /// `donor`).
@@ -79,6 +101,7 @@ fn hxl_positions(
     table: &demine_core::schema::Table,
     tags: &[String],
     file: &str,
+    line: u64,
 ) -> Result<Vec<Option<usize>>, StoreError> {
     let wanted: Vec<_> = table.columns.iter().map(|c| hxl_parts(c.hxl)).collect();
     let mut out: Vec<Option<usize>> = vec![None; table.columns.len()];
@@ -97,7 +120,7 @@ fn hxl_positions(
             if let Some(first) = out[k] {
                 return Err(invalid(
                     file,
-                    2,
+                    line,
                     &format!("{} ({t})", i + 1),
                     format!(
                         "hashtag {t:?} names column {} as column {} does: which one holds the \
@@ -136,6 +159,13 @@ pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batc
         };
         return read_json(kind, file, input);
     }
+    if let ImportKind::Kind(k) = kind {
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        return read_kind(k, file, rdr);
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -152,10 +182,7 @@ pub fn read_batch(kind: ImportKind, file: &str, input: impl Read) -> Result<Batc
             reason: "no header row".into(),
         });
     }
-    match kind {
-        ImportKind::Kind(k) => read_kind(k, file, &headers, &mut rdr),
-        ImportKind::Parties => read_parties(file, &headers, &mut rdr),
-    }
+    read_parties(file, &headers, &mut rdr)
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> StoreError {
@@ -205,40 +232,147 @@ fn apply_default(col: &Column, raw: &str, file: &str) -> String {
     }
 }
 
+/// Where the header text and the hashtags are in a file's first rows. HXL puts the hashtag row
+/// below the header text, possibly under title rows, or carries hashtags with no header text at
+/// all: the first hashtag row among the first [`HXL_SEARCH_ROWS`] rows is the one, the row right
+/// above it (if any) its header text, and the rows above that are titles, not read. A file
+/// without a hashtag row there has its header text on the first row.
+struct Layout {
+    /// Lower-cased header text per file column (empty where a column has none).
+    headers: Vec<String>,
+    /// The hashtag row, when the file has one.
+    tags: Option<Vec<String>>,
+    /// The line the hashtag row is on (for errors about it).
+    tags_line: u64,
+    /// The line the header text is on.
+    header_line: u64,
+    /// How many rows of the preamble are the header, hashtags and titles (data starts after).
+    skip: usize,
+}
+
+fn header_cells(rec: &csv::StringRecord) -> Vec<String> {
+    rec.iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect()
+}
+
+fn layout(preamble: &[csv::StringRecord]) -> Option<Layout> {
+    let line = |r: &csv::StringRecord| r.position().map(|p| p.line()).unwrap_or(0);
+    match preamble.iter().position(is_hxl_row) {
+        Some(t) => {
+            let tags: Vec<String> = preamble[t]
+                .iter()
+                .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+                .collect();
+            // The row above is header text when it is as wide as the hashtag row; a title row
+            // (narrower or wider) is not. Where a column has no header text, its hashtag is all
+            // the header it has (a file may carry hashtags only).
+            let above = t
+                .checked_sub(1)
+                .map(|h| &preamble[h])
+                .filter(|h| h.len() == tags.len());
+            let text = above.map(header_cells).unwrap_or_default();
+            let headers = tags
+                .iter()
+                .enumerate()
+                .map(|(i, tag)| match text.get(i) {
+                    Some(h) if !h.is_empty() => h.clone(),
+                    _ => tag.to_lowercase(),
+                })
+                .collect();
+            let header_line = above.map_or_else(|| line(&preamble[t]), line);
+            Some(Layout {
+                headers,
+                tags_line: line(&preamble[t]),
+                tags: Some(tags),
+                header_line,
+                skip: t + 1,
+            })
+        }
+        None => preamble.first().map(|h| Layout {
+            headers: header_cells(h),
+            tags: None,
+            tags_line: 0,
+            header_line: line(h),
+            skip: 1,
+        }),
+    }
+}
+
 fn read_kind<R: Read>(
     kind: Kind,
     file: &str,
-    headers: &[String],
-    rdr: &mut csv::Reader<R>,
+    mut rdr: csv::Reader<R>,
 ) -> Result<Batch, StoreError> {
     let table = kind.table();
-    let mut records = rdr.records().peekable();
-    // The HXL hashtag row: the header row itself (a file from HXL tools may carry hashtags only),
-    // or the row right after it.
-    let header_record = csv::StringRecord::from(headers.to_vec());
-    let tags: Option<Vec<String>> = if is_hxl_row(&header_record) {
-        Some(headers.to_vec())
-    } else {
-        match records.peek() {
-            Some(Ok(r)) if is_hxl_row(r) => Some(r.iter().map(str::to_string).collect()),
-            _ => None,
-        }
+    let mut records = rdr.records();
+    let mut preamble = Vec::new();
+    for rec in records.by_ref().take(HXL_SEARCH_ROWS) {
+        preamble.push(rec.map_err(|e| csv_error(file, &e))?);
+    }
+    let Some(Layout {
+        headers,
+        tags,
+        tags_line,
+        header_line,
+        skip,
+    }) = layout(&preamble)
+    else {
+        return Err(StoreError::BadFile {
+            file: file.into(),
+            reason: "no header row".into(),
+        });
     };
+    if headers.iter().all(String::is_empty) && tags.is_none() {
+        return Err(StoreError::BadFile {
+            file: file.into(),
+            reason: "no header row".into(),
+        });
+    }
+    let width = headers.len();
     // Where each of the table's columns is in the file: by hashtag first, header text second.
     let by_tag = match &tags {
-        Some(t) => hxl_positions(table, t, file)?,
+        Some(t) => hxl_positions(table, t, file, tags_line)?,
         None => vec![None; table.columns.len()],
     };
     let mut positions: Vec<Option<usize>> = Vec::with_capacity(table.columns.len());
     for (c, t) in table.columns.iter().zip(&by_tag) {
-        positions.push(t.or_else(|| headers.iter().position(|h| h == c.name)));
+        positions.push(t.or_else(|| {
+            headers
+                .iter()
+                .enumerate()
+                .position(|(i, h)| h == c.name && !by_tag.contains(&Some(i)))
+        }));
     }
     for (i, h) in headers.iter().enumerate() {
         let matched = positions.contains(&Some(i));
+        // A column whose header text names a column that a hashtag gave to another file column:
+        // two candidates for one value, so neither is taken on trust.
+        if !matched
+            && let Some(k) = table.index(h)
+            && let Some(other) = by_tag[k]
+            && other != i
+        {
+            return Err(invalid(
+                file,
+                header_line,
+                &format!("{} ({h})", i + 1),
+                format!(
+                    "column {} is headed {h:?} but column {} holds {h} by its hashtag {:?}: \
+                     which one holds the value?",
+                    i + 1,
+                    other + 1,
+                    tags.as_ref()
+                        .and_then(|t| t.get(other))
+                        .map(String::as_str)
+                        .unwrap_or("")
+                ),
+            ));
+        }
         if !matched && let Some(first) = headers[..i].iter().position(|x| x == h) {
             return Err(invalid(
                 file,
-                1,
+                header_line,
                 &format!("{} ({h})", i + 1),
                 format!(
                     "column {h:?} appears twice (columns {} and {}): which one holds the value?",
@@ -256,7 +390,7 @@ fn read_kind<R: Read>(
                 .unwrap_or_default();
             return Err(invalid(
                 file,
-                1,
+                header_line,
                 &format!("{} ({h})", i + 1),
                 format!(
                     "unknown column {h:?}{tag} for {kind}; its columns are {}",
@@ -269,22 +403,32 @@ fn read_kind<R: Read>(
         if p.is_none() && c.required && c.default == Default::None {
             return Err(invalid(
                 file,
-                1,
+                header_line,
                 c.name,
                 format!("required column {} is missing", c.name),
             ));
         }
     }
     let mut rows = Vec::new();
-    let mut first = true;
-    for rec in records {
-        let rec = rec.map_err(|e| csv_error(file, &e))?;
+    let data = preamble
+        .into_iter()
+        .skip(skip)
+        .map(Ok)
+        .chain(records.map(|r| r.map_err(|e| csv_error(file, &e))));
+    for rec in data {
+        let rec = rec?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if first && is_hxl_row(&rec) {
-            first = false;
-            continue;
+        if rec.len() != width {
+            return Err(invalid(
+                file,
+                line,
+                "-",
+                format!(
+                    "the row has {} fields where the header has {width}",
+                    rec.len()
+                ),
+            ));
         }
-        first = false;
         let mut values = Vec::with_capacity(table.columns.len());
         for (c, p) in table.columns.iter().zip(&positions) {
             let raw = p.and_then(|i| rec.get(i)).unwrap_or("");
@@ -293,7 +437,7 @@ fn read_kind<R: Read>(
                 invalid(
                     file,
                     line,
-                    &column_label(headers, *p, c.name),
+                    &column_label(&headers, *p, c.name),
                     shown_reason(kind, c, r),
                 )
             })?;
@@ -304,7 +448,7 @@ fn read_kind<R: Read>(
                 .get(table.index(name).unwrap_or(0))
                 .copied()
                 .flatten();
-            invalid(file, line, &column_label(headers, p, name), r)
+            invalid(file, line, &column_label(&headers, p, name), r)
         })?;
         rows.push(Row { line, values });
     }
@@ -784,6 +928,98 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("names column donor"), "{e}");
+    }
+
+    const CAS_PLAIN: &str = "id,date,iso3,admin_area,device_category,killed,injured,group,\
+                             age_group,sex,source\n\
+                             C1,2020-01-02,AFG,Helmand,ap-mine,1,2,civilian,child,female,s\n";
+
+    #[test]
+    fn hashtag_row_is_found_below_titles_and_header_text() {
+        let plain = read("casualties", CAS_PLAIN).unwrap();
+        // Two title rows (shorter than the table, as spreadsheets save them), header text in
+        // other words, then the hashtags; columns in another order; attributes added (+f, +children)
+        // and in another order; the header text of an untagged column still matches.
+        let hxl = "Casualty incidents 2020\n\
+                   Compiled by the mine action centre,,\n\
+                   Injured,Killed,Incident,When,Country,Province,Device,Group,Age,Sex,source\n\
+                   #affected +injured +f +children,#affected+children+f+killed,#event+id,#date,\
+                   #country+code,#adm1+name,#item+device,#category+group,#category+age,\
+                   #category+sex,\n\
+                   2,1,C1,2020-01-02,AFG,Helmand,ap-mine,civilian,child,female,s\n";
+        let b = read("casualties", hxl).unwrap();
+        assert_eq!(b.rows[0].values, plain.rows[0].values);
+        assert_eq!(b.rows[0].line, 5);
+        // Hashtags only, under a title row.
+        let tags_only = "Casualties\n\
+                         #event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed,\
+                         #affected+injured,#category+group,#category+age,#category+sex,#meta+source\n\
+                         C1,2020-01-02,AFG,Helmand,ap-mine,1,2,civilian,child,female,s\n";
+        let b = read("casualties", tags_only).unwrap();
+        assert_eq!(b.rows[0].values, plain.rows[0].values);
+        // A file of an older export, tagged #affected+type: header text takes those columns.
+        let old = "id,date,iso3,admin_area,device_category,killed,injured,group,age_group,sex,source\n\
+                   #event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed,\
+                   #affected+injured,#affected+type,#affected+age,#affected+sex,#meta+source\n\
+                   C1,2020-01-02,AFG,Helmand,ap-mine,1,2,civilian,child,female,s\n";
+        assert_eq!(
+            read("casualties", old).unwrap().rows[0].values,
+            plain.rows[0].values
+        );
+        // A cell that merely starts with # is data, not a hashtag row.
+        let b = read(
+            "casualties",
+            "id,date,iso3,admin_area,device_category,killed,injured,group,age_group,sex,source\n\
+             #1 north,2020-01-02,AFG,#2 road,ap-mine,1,2,civilian,child,female,s\n",
+        )
+        .unwrap();
+        assert_eq!(b.rows[0].values[0], Value::Text("#1 north".into()));
+    }
+
+    #[test]
+    fn disaggregated_or_doubly_named_columns_are_refused() {
+        // Killed women and killed men: two columns for one value, and demine does not add them up.
+        let e = read(
+            "casualties",
+            "a,b,c,d,e,f,g,h,i,j,k,l\n\
+             #event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed+f,\
+             #affected+killed+m,#affected+injured,#category+group,#category+age,#category+sex,\
+             #meta+source\n\
+             C1,2020-01-02,AFG,H,ap-mine,1,1,2,civilian,child,female,s\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t.csv:2") && e.contains("names column killed"),
+            "{e}"
+        );
+        // Header text "killed" on one column, the killed hashtag on another.
+        let e = read(
+            "casualties",
+            "killed,id,date,iso3,admin_area,device_category,x,injured,group,age_group,sex,source\n\
+             ,#event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed,\
+             #affected+injured,,,,\n\
+             3,C1,2020-01-02,AFG,H,ap-mine,1,2,civilian,child,female,s\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("column 1 is headed \"killed\" but column 7 holds killed"),
+            "{e}"
+        );
+        // A data row shorter than the hashtag row is refused with its line.
+        let e = read(
+            "casualties",
+            "Title\nid,date,iso3,admin_area,device_category,killed,injured,group,age_group,sex,source\n\
+             #event+id,#date,#country+code,,,,,,,,\n\
+             C1,2020-01-02,AFG,Helmand,ap-mine,1,2,civilian,child,female\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t.csv:4") && e.contains("10 fields where the header has 11"),
+            "{e}"
+        );
     }
 
     #[test]

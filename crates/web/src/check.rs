@@ -289,13 +289,14 @@ pub async fn check_upload(
     match (&file, errors.is_empty()) {
         (Some((name, bytes)), true) => {
             let session = state.session(&r);
-            let result = match demine_geo::csvfmt::read_points(name, bytes, state.app().threads()) {
-                Ok(points) => session
-                    .check_points(name, &points, within, BatchDetail::Nearest)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
+            let result =
+                match demine_geo::csvfmt::read_point_batch(name, bytes, state.app().threads()) {
+                    Ok(points) => session
+                        .check_points(name, &points, within, BatchDetail::Nearest)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
             match result {
                 Ok(c) => {
                     let (class, words) = verdict_words(c.status);
@@ -318,7 +319,7 @@ pub async fn check_upload(
                             let _ = write!(
                                 b,
                                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                                f.id,
+                                esc(&f.id),
                                 f.hazard_id
                                     .map(|h| format!("<a href=\"/hazards/area/{h}\">{h}</a>"))
                                     .unwrap_or_else(|| "(log in to see)".into()),
@@ -331,7 +332,7 @@ pub async fn check_upload(
                     }
                     if !c.no_data.is_empty() {
                         b.push_str("<p>Without data: ");
-                        let ids: Vec<String> = c.no_data.iter().map(|p| p.id.to_string()).collect();
+                        let ids: Vec<&str> = c.no_data.iter().map(|p| p.id.as_str()).collect();
                         b.push_str(&esc(&ids.join(", ")));
                         b.push_str("</p>");
                     }

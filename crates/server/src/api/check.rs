@@ -6,7 +6,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use demine_app::BatchDetail;
-use demine_geo::{BatchPoint, Coord};
+use demine_geo::Coord;
+use demine_geo::csvfmt::PointBatch;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,11 +67,31 @@ pub struct PointsBody {
     pub points: Vec<PointIn>,
 }
 
+/// A point of a JSON batch. Its id is text ("WP001", "Mine 12b"); a JSON number is taken as the
+/// text it is written as (`17` is "17"). The answer gives every id back as text.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PointIn {
-    pub id: i64,
+    #[schema(value_type = String)]
+    pub id: PointId,
     pub lon: f64,
     pub lat: f64,
+}
+
+/// A point id as JSON may carry it: text, or a whole number kept as its digits.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PointId {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl PointId {
+    fn into_text(self) -> String {
+        match self {
+            PointId::Text(t) => t,
+            PointId::Number(n) => n.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -119,7 +140,7 @@ pub async fn points(
     let threads = state.app().threads();
     let (points, within, ids_only) = if ctype.starts_with("text/csv") {
         let points = tokio::task::spawn_blocking(move || {
-            demine_geo::csvfmt::read_points("request body", &body, threads)
+            demine_geo::csvfmt::read_point_batch("request body", &body, threads)
         })
         .await
         .map_err(|e| ApiError::Internal(format!("reading points: {e}")))?
@@ -128,14 +149,17 @@ pub async fn points(
     } else if ctype.starts_with("application/json") {
         let b: PointsBody = serde_json::from_slice(&body)
             .map_err(|e| ApiError::Unprocessable(format!("request body: {e}")))?;
-        let points = b
-            .points
-            .iter()
-            .map(|p| BatchPoint {
-                id: p.id,
-                coord: Coord::new(p.lon, p.lat),
-            })
-            .collect();
+        let points = PointBatch::new(
+            "request body",
+            b.points.into_iter().enumerate().map(|(k, p)| {
+                (
+                    p.id.into_text(),
+                    Coord::new(p.lon, p.lat),
+                    format!("points[{k}]"),
+                )
+            }),
+        )
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
         (points, b.within.or(q.within), b.ids_only)
     } else {
         return Err(ApiError::BadRequest(

@@ -176,7 +176,7 @@ pub async fn drop_database(admin: &str, name: &str) {
 pub fn casualties_csv(n: usize) -> String {
     let mut s = String::from(
         "id,date,iso3,admin_area,device_category,killed,injured,group,age_group,sex,source\n\
-         #event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed,#affected+injured,#affected+type,#affected+age,#affected+sex,#meta+source\n",
+         #event+id,#date,#country+code,#adm1+name,#item+device,#affected+killed,#affected+injured,#category+group,#category+age,#category+sex,#meta+source\n",
     );
     for i in 0..n {
         s.push_str(&format!(
