@@ -26,8 +26,8 @@ pub mod check;
 mod error;
 pub mod hazards;
 mod index;
-pub mod registry;
 pub mod odk;
+pub mod registry;
 pub mod reports;
 
 use std::sync::Arc;
