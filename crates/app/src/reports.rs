@@ -155,7 +155,7 @@ impl Session<'_> {
         };
         match prev.status {
             ReportStatus::Draft => Err(AppError::Invalid(format!(
-                "field report {} edits field report {old}, still a draft: decide that one first                  (reject it to keep only the edit)",
+                "field report {} edits field report {old}, still a draft: decide that one first (reject it to keep only the edit)",
                 rep.id
             ))),
             ReportStatus::Rejected => Ok(()),
@@ -168,7 +168,7 @@ impl Session<'_> {
                     });
                     let Some(area) = made else {
                         return Err(AppError::Invalid(format!(
-                            "field report {old} records no area it made: field report {} cannot                              be applied as its edit",
+                            "field report {old} records no area it made: field report {} cannot be applied as its edit",
                             rep.id
                         )));
                     };
@@ -176,8 +176,17 @@ impl Session<'_> {
                     rep.kind = ReportKind::AreaChange;
                     Ok(())
                 }
-                _ => Err(AppError::Invalid(format!(
-                    "field report {} edits field report {old}, an activity already recorded: an                      activity is not recorded twice (reject this report; correct the activity                      with the national authority)",
+                // A change to an area stands on its own: it names the area it changes.
+                (ReportKind::NewArea | ReportKind::AreaChange, ReportKind::AreaChange) => Ok(()),
+                (ReportKind::NewArea | ReportKind::AreaChange, ReportKind::Activity) => {
+                    Err(AppError::Invalid(format!(
+                        "field report {} is an activity and cannot edit field report {old}, an \
+                         area report",
+                        rep.id
+                    )))
+                }
+                (ReportKind::Activity, _) => Err(AppError::Invalid(format!(
+                    "field report {} edits field report {old}, an activity already recorded: an activity is not recorded twice (reject this report; correct the activity with the national authority)",
                     rep.id
                 ))),
             },

@@ -446,7 +446,7 @@ fn classify_switchable(device: &DeviceDescription) -> Classification {
     let mut reasons = vec![Basis::new(
         "2(1)",
         format!(
-            "{} can be switched between modes ({}): it is judged by its worst mode, {}, because              the device is designed to work in every setting it offers and whoever holds it holds              that capability",
+            "{} can be switched between modes ({}): it is judged by its worst mode, {}, because the device is designed to work in every setting it offers and whoever holds it holds that capability",
             device.name,
             names.join(", "),
             worst.name
@@ -456,7 +456,7 @@ fn classify_switchable(device: &DeviceDescription) -> Classification {
     if worst.verdict == Verdict::Prohibited {
         reasons.push(Basis::new(
             "1(1)",
-            "a setting in which the victim sets it off makes it an anti-personnel mine: keeping              the device with that setting is stockpiling one; only a device that cannot be              victim-activated (the setting removed) is outside the ban",
+            "a setting in which the victim sets it off makes it an anti-personnel mine: keeping the device with that setting is stockpiling one; only a device that cannot be victim-activated (the setting removed) is outside the ban",
         ));
     }
     Classification {

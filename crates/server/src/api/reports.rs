@@ -275,19 +275,6 @@ pub async fn edit(
     Ok(Json(ReportOut { report }))
 }
 
-/// The import a report makes: its feature as a one-feature GeoJSON file.
-fn as_import(rep: &FieldReport, dry_run: bool, threads: usize) -> ApiResult<HazardImport> {
-    import_of(
-        &format!("field report {}", rep.id),
-        &rep.payload,
-        &rep.iso3,
-        rep.organisation.as_deref(),
-        rep.area_id,
-        dry_run,
-        threads,
-    )
-}
-
 /// A feature as a one-feature GeoJSON file to import, filed under the report's State and
 /// organisation, with the changed area's id.
 fn import_of(
@@ -373,27 +360,10 @@ pub async fn plan(
     r: Requester,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Plan>> {
-    let rep = load(&state, &r, id).await?;
-    let plan = match rep.kind {
-        ReportKind::Activity => {
-            let name = format!("field report {}", rep.id);
-            let acts = demine_store::hazards_io::read_activities(
-                &name,
-                &activity_text(&rep.payload, rep.area_id),
-            )
-            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-            serde_json::json!({
-                "dry_run": true,
-                "activities": acts.len(),
-                "area_id": rep.area_id,
-            })
-        }
-        _ => {
-            let import = as_import(&rep, true, state.app().threads())?;
-            let out = state.session(&r).import_hazards(import, &|_, _| {}).await?;
-            serde_json::to_value(out).map_err(|e| ApiError::Internal(e.to_string()))?
-        }
-    };
+    // Loaded first for the requester's scope (a report out of scope is not found); the plan
+    // itself is the application layer's, as the CLI's `demine reports plan`.
+    load(&state, &r, id).await?;
+    let plan = state.session(&r).plan_report(id).await?;
     Ok(Json(Plan { id, plan }))
 }
 
@@ -451,34 +421,10 @@ pub async fn approve_report(
             rep.status.name()
         )));
     }
-    let session = state.session(r);
-    let outcome = match rep.kind {
-        ReportKind::Activity => {
-            let name = format!("field report {}", rep.id);
-            let out = session
-                .import_activities(&name, &activity_text(&rep.payload, rep.area_id))
-                .await?;
-            serde_json::to_value(out)
-        }
-        _ => {
-            let import = as_import(&rep, false, state.app().threads())?;
-            let out = session.import_hazards(import, &|_, _| {}).await?;
-            for aid in out.inserted_ids.iter().chain(&out.updated_ids) {
-                session.approve(*aid).await?;
-            }
-            serde_json::to_value(out)
-        }
-    }
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let decision = Decision {
-        status: ReportStatus::Approved,
-        note,
-        outcome: Some(outcome),
-    };
-    Ok(state
-        .store()
-        .decide_report(id, &decision, &r.actor())
-        .await?)
+    // The roles and scope are the server's; applying the report (the edit rules for a report
+    // that supersedes another, the import, the areas approved, the decision) is the application
+    // layer's, the same as the CLI's `demine reports approve`.
+    Ok(state.session(r).approve_report(id, note).await?)
 }
 
 /// The drafts the requester may see, newest first.
