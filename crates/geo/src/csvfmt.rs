@@ -237,27 +237,38 @@ impl PointBatch {
         source_name: &str,
         items: impl IntoIterator<Item = (String, Coord, String)>,
     ) -> Result<Self, GeoError> {
-        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut batch = PointBatch::default();
+        let mut ats = Vec::new();
         for (pos, (id, coord, at)) in items.into_iter().enumerate() {
-            let bad = |message: String| GeoError::Points {
-                source_name: source_name.to_string(),
-                message,
-            };
             if id.trim().is_empty() {
-                return Err(bad(format!("{at}: the point has an empty id")));
+                return Err(GeoError::Points {
+                    source_name: source_name.to_string(),
+                    message: format!("{at}: the point has an empty id"),
+                });
             }
-            if let Some(first) = seen.get(&id) {
-                return Err(bad(format!(
-                    "{at}: id {id:?} is already the id of the point on {first}: which point is it?"
-                )));
-            }
-            seen.insert(id.clone(), at);
             batch.points.push(BatchPoint {
                 id: i64::try_from(pos).unwrap_or(i64::MAX),
                 coord,
             });
             batch.ids.push(id);
+            ats.push(at);
+        }
+        // Repeated ids, found once every id is read: the map borrows them (no copy per point),
+        // and the first repeat in input order is the one reported, naming both places.
+        let mut seen: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(batch.ids.len());
+        for (pos, id) in batch.ids.iter().enumerate() {
+            if let Some(first) = seen.insert(id.as_str(), pos) {
+                let at = |i: usize| ats.get(i).map_or("", String::as_str);
+                return Err(GeoError::Points {
+                    source_name: source_name.to_string(),
+                    message: format!(
+                        "{}: id {id:?} is already the id of the point on {}: which point is it?",
+                        at(pos),
+                        at(first)
+                    ),
+                });
+            }
         }
         Ok(batch)
     }
