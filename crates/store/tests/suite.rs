@@ -3455,6 +3455,7 @@ mod accounts {
         users_tokens_and_sessions,
         field_reports_move_from_draft_to_decided,
         field_reports_enter_in_one_batch,
+        backups_carry_accounts_and_field_reports,
     );
 
     fn user(name: &str, role: Role) -> NewUser {
@@ -3536,6 +3537,92 @@ mod accounts {
             "account entries are withheld below restricted"
         );
         assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+
+    /// A backup gives back the accounts and the field reports, on either backend and across
+    /// them; a restore ends every browser session; restoring a backup that lacks a user who
+    /// exists now is a removal that needs `--force`.
+    async fn backups_carry_accounts_and_field_reports(f: &Fresh) {
+        let s = &f.store;
+        let mut ana = user("ana", Role::Editor);
+        ana.restricted = true;
+        s.add_user(&ana, "root").await.unwrap();
+        s.add_token("ana", "tokhash", "script", "root")
+            .await
+            .unwrap();
+        s.set_disabled("ana", false, "root").await.unwrap();
+        let draft = NewReport {
+            kind: ReportKind::Activity,
+            iso3: "KHM".into(),
+            organisation: Some("CMAC".into()),
+            area_id: Some(7),
+            payload: serde_json::json!({"type": "Feature", "n": 1}),
+            supersedes: None,
+        };
+        let rep = s.add_report(&draft, "ana").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("backup.demine");
+        ops::backup(s, &file).await.unwrap();
+
+        // After the backup: another user, a session, the draft decided.
+        s.add_user(&user("ben", Role::Reviewer), "root")
+            .await
+            .unwrap();
+        s.create_session("sess", "ana", "csrf", 100, i64::MAX)
+            .await
+            .unwrap();
+        let reject = Decision {
+            status: ReportStatus::Rejected,
+            note: None,
+            outcome: None,
+        };
+        s.decide_report(rep.id, &reject, "ben").await.unwrap();
+
+        // Without --force the restore names what it would remove: ben, the decided report.
+        let e = ops::restore(s, &file, "root", &Default::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("users") && e.contains("field_reports"), "{e}");
+        assert!(
+            s.user_with_hash("ben").await.unwrap().is_some(),
+            "nothing restored"
+        );
+
+        ops::restore(s, &file, "root", &super::forced())
+            .await
+            .unwrap();
+        let (back, hash) = s.user_with_hash("ana").await.unwrap().unwrap();
+        assert!(back.restricted && !back.disabled);
+        assert_eq!(hash, "$argon2id$not-a-real-hash");
+        assert!(s.user_with_hash("ben").await.unwrap().is_none());
+        assert_eq!(s.token_user("tokhash").await.unwrap().unwrap().name, "ana");
+        assert!(
+            s.session("sess", 150).await.unwrap().is_none(),
+            "sessions end"
+        );
+        let again = s.report(rep.id).await.unwrap().unwrap();
+        assert_eq!(again.status, ReportStatus::Draft);
+        assert_eq!(again.payload, draft.payload);
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+
+        // The same backup into the other backend.
+        let other = match s {
+            demine_store::AnyStore::Sqlite(_) => Fresh::postgres().await,
+            demine_store::AnyStore::Postgres(_) => Some(Fresh::sqlite().await),
+        };
+        if let Some(other) = other {
+            ops::restore(&other.store, &file, "root", &Default::default())
+                .await
+                .unwrap();
+            let (u, _) = other.store.user_with_hash("ana").await.unwrap().unwrap();
+            assert!(u.restricted);
+            assert_eq!(
+                other.store.report(rep.id).await.unwrap().unwrap().payload,
+                draft.payload
+            );
+            other.finish().await;
+        }
     }
 
     async fn field_reports_enter_in_one_batch(f: &Fresh) {

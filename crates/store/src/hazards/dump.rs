@@ -1,4 +1,5 @@
-//! How the hazard tables are carried in a [`crate::Dump`]: their columns, and hex for geometry.
+//! How the hazard tables and the server's account tables are carried in a [`crate::Dump`]:
+//! their columns, and hex for geometry.
 
 /// How a column of a hazard table is carried in a [`crate::Dump`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -6,13 +7,20 @@ pub(crate) enum DumpCol {
     Int,
     Real,
     Text,
+    /// A flag (`BOOLEAN` in PostgreSQL, 0/1 in SQLite), as JSON `true`/`false`.
+    Bool,
     /// Geometry, as hex WKB.
     Geom,
 }
 
-/// The hazard tables in a dump, parents first, with their columns.
+/// The hazard tables and the account tables in a dump, parents first, with their columns.
+///
+/// The accounts (users with their password hashes, API token hashes) and the field reports are
+/// part of what a backup must give back: without them a restore would lose every draft awaiting
+/// review and every login. Browser sessions are not carried: a restore ends them all (see
+/// [`RESTORE_CLEARS`]).
 pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
-    use DumpCol::{Geom, Int, Real, Text};
+    use DumpCol::{Bool, Geom, Int, Real, Text};
     &[
         (
             "custom_fields",
@@ -98,8 +106,56 @@ pub(crate) const DUMP_TABLES: &[(&str, &[(&str, DumpCol)])] = {
                 ("destroyed", Text),
             ],
         ),
+        (
+            "users",
+            &[
+                ("name", Text),
+                ("password_hash", Text),
+                ("role", Text),
+                ("iso3", Text),
+                ("organisation", Text),
+                ("restricted", Bool),
+                ("disabled", Bool),
+                ("created_at", Text),
+                ("updated_at", Text),
+            ],
+        ),
+        (
+            "api_tokens",
+            &[
+                ("token_hash", Text),
+                ("user_name", Text),
+                ("label", Text),
+                ("created_at", Text),
+                ("revoked", Bool),
+            ],
+        ),
+        (
+            "field_reports",
+            &[
+                ("id", Int),
+                ("kind", Text),
+                ("iso3", Text),
+                ("organisation", Text),
+                ("area_id", Int),
+                ("payload", Text),
+                ("status", Text),
+                ("author", Text),
+                ("created_at", Text),
+                ("updated_at", Text),
+                ("reviewer", Text),
+                ("decided_at", Text),
+                ("note", Text),
+                ("supersedes", Int),
+                ("outcome", Text),
+            ],
+        ),
     ]
 };
+
+/// Tables a restore empties without refilling them: browser sessions belong to the database
+/// they were opened on, so a restore logs everyone out (children before parents).
+pub(crate) const RESTORE_CLEARS: &[&str] = &["sessions"];
 
 /// Lower-case hexadecimal (without a `format!` per byte: dumps and the audit check hex every
 /// geometry of the database).

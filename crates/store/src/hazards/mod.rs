@@ -19,7 +19,7 @@ use demine_geo::{Geometry, HazardRecord};
 use crate::{Progress, StoreError};
 
 pub(crate) use audit::{BBOX_TABLE, Stamp, activity_json, audit_json, verify_hazards};
-pub(crate) use dump::{DUMP_TABLES, DumpCol, hex, unhex};
+pub(crate) use dump::{DUMP_TABLES, DumpCol, RESTORE_CLEARS, hex, unhex};
 pub(crate) use merge::merge_import;
 pub(crate) use shape::{
     IndexRow, compute_release, decode_index_rows, perimeter_polygons, shape_area_m2, shape_bbox,

@@ -469,6 +469,7 @@ macro_rules! hazard_backend {
                                 DumpCol::Int => serde_json::json!(r.try_get::<Option<i64>, _>(i).map_err(c)?),
                                 DumpCol::Real => serde_json::json!(r.try_get::<Option<f64>, _>(i).map_err(c)?),
                                 DumpCol::Text => serde_json::json!(r.try_get::<Option<String>, _>(i).map_err(c)?),
+                                DumpCol::Bool => serde_json::json!(r.try_get::<Option<bool>, _>(i).map_err(c)?),
                                 DumpCol::Geom => serde_json::json!(r
                                     .try_get::<Option<Vec<u8>>, _>(i)
                                     .map_err(c)?
@@ -508,7 +509,8 @@ macro_rules! hazard_backend {
             pub(crate) async fn restore_hazards(tx: &mut Tx, dump: &crate::Dump) -> Result<(), StoreError> {
                 use crate::hazards::DumpCol;
                 let ctx = |s: &str| db(format!("restoring: {s}"));
-                let mut clear: Vec<&str> = crate::hazards::DUMP_TABLES.iter().rev().map(|(t, _)| *t).collect();
+                let mut clear: Vec<&str> = crate::hazards::RESTORE_CLEARS.to_vec();
+                clear.extend(crate::hazards::DUMP_TABLES.iter().rev().map(|(t, _)| *t));
                 if let Some(rt) = $rtree {
                     clear.push(rt);
                 }
@@ -546,6 +548,7 @@ macro_rules! hazard_backend {
                                 DumpCol::Int => q.bind(if v.is_null() { None } else { Some(v.as_i64().ok_or_else(|| wrong("an integer"))?) }),
                                 DumpCol::Real => q.bind(if v.is_null() { None } else { Some(v.as_f64().ok_or_else(|| wrong("a number"))?) }),
                                 DumpCol::Text => q.bind(if v.is_null() { None } else { Some(v.as_str().ok_or_else(|| wrong("text"))?.to_string()) }),
+                                DumpCol::Bool => q.bind(if v.is_null() { None } else { Some(v.as_bool().ok_or_else(|| wrong("true or false"))?) }),
                                 DumpCol::Geom => {
                                     let b = if v.is_null() {
                                         None
