@@ -387,6 +387,19 @@ fn read_collection_bytes(
     r.map(|c| (c, bytes, format)).map_err(bad_input)
 }
 
+/// Reads and validates a file of areas to import: like [`read_collection_bytes`], but a GeoJSON
+/// file's other properties are kept in each feature's attributes in the same pass (the import
+/// stores them), so that the file is parsed once.
+fn read_import_collection(path: &Path, format: Option<GeoFormat>) -> Result<Collection> {
+    let name = path.display().to_string();
+    let format = format.or_else(|| GeoFormat::from_path(path));
+    if format != Some(GeoFormat::Geojson) {
+        return read_collection_bytes(path, format).map(|(c, _, _)| c);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    demine_geo::geojson::read_geojson_with_attributes(&name, &bytes, threads()).map_err(bad_input)
+}
+
 fn progress_bar(total: u64, file: &Path) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -438,7 +451,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 a.tolerance_m,
                 a.default_radius,
             )?;
-            let (mut c, bytes, format) = read_collection_bytes(&a.file, a.format)?;
+            let mut c = read_import_collection(&a.file, a.format)?;
             if let Some(r) = a.default_radius {
                 demine_geo::apply_default_radius(&mut c, r);
             }
@@ -446,11 +459,7 @@ async fn run_async(db: &DbArgs, command: HazardsCommand, o: &mut String) -> Resu
                 demine_geo::skip_lines(&mut c);
             }
             crate::check::report_warnings(&name, &c.warnings);
-            let properties = hazards_io::feature_properties(
-                &c,
-                (format == GeoFormat::Geojson).then_some(bytes.as_slice()),
-            );
-            drop(bytes);
+            let properties = hazards_io::take_feature_properties(&mut c);
             // A dry run compares the file with a database that exists; it creates none (and loads
             // no bundled data into one).
             let store = if a.dry_run {

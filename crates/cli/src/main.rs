@@ -6,6 +6,11 @@ mod registry;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: parsing and importing a large file allocate and free
+/// millions of small buffers, which glibc's malloc served slowly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod check;
 mod forms;
 mod hazards;

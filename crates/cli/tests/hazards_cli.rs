@@ -594,3 +594,30 @@ fn geojson_carries_the_whole_area() {
         .code(3)
         .stderr(predicate::str::contains("is not --iso3 VNM"));
 }
+
+/// A property whose value the import cannot read (here a lone UTF-16 surrogate escape) stops the
+/// import with its place and name. Before, the properties were read in a second pass whose
+/// failure dropped every feature's properties (its State, organisation, custom values) unsaid.
+#[test]
+fn an_unreadable_property_stops_the_import_instead_of_dropping_the_properties() {
+    let d = Db::imported();
+    let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":11,"status":"suspected","iso3":"KHM","notes":"bad \ud800 here"},"geometry":{"type":"Polygon","coordinates":[[[104.90,11.55],[104.91,11.55],[104.91,11.56],[104.90,11.56],[104.90,11.55]]]}}
+]}"#;
+    let f = d.file("surrogate.geojson", text);
+    d.cmd()
+        .args(["hazards", "import", &f])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("surrogate.geojson: line 2")
+                .and(predicate::str::contains("property \"notes\"")),
+        );
+    // Nothing was stored: the three areas imported before are all there is.
+    assert_eq!(
+        d.json(&["hazards", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+}

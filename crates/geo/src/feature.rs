@@ -78,8 +78,9 @@ pub struct Properties {
     pub radius_m: Option<f64>,
     /// Every other attribute the file gives (organisation, admin area, dates, notes, devices,
     /// benchmark, custom fields...), as written: text, numbers, or lists and objects where the
-    /// format has them. The GeoJSON reader leaves this empty (the store reads those properties
-    /// itself); the KML, GPX, CSV and GeoPackage readers fill it.
+    /// format has them. The GeoJSON reader leaves this empty unless asked to keep them
+    /// (`geojson::read_geojson_with_attributes`, what an import reads); the KML, GPX, CSV and
+    /// GeoPackage readers fill it.
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 

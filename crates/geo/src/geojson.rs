@@ -26,7 +26,28 @@ pub fn read_geojson(
     text: &[u8],
     threads: usize,
 ) -> Result<Collection, GeoError> {
-    let (features, faults) = parse_inner(source_name, text, threads, true)?;
+    read_checked(source_name, text, threads, false)
+}
+
+/// Reads and validates GeoJSON text like [`read_geojson`], keeping every property of a feature
+/// besides those [`Properties`] names (`id`, `status`, `type`/`hazard_type`/`hazardType`,
+/// `name`, `radius`/`radius_m`) in its `Properties::attributes`, as written: what an import
+/// stores besides the geometry, read in the same pass as the rest.
+pub fn read_geojson_with_attributes(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+) -> Result<Collection, GeoError> {
+    read_checked(source_name, text, threads, true)
+}
+
+fn read_checked(
+    source_name: &str,
+    text: &[u8],
+    threads: usize,
+    attributes: bool,
+) -> Result<Collection, GeoError> {
+    let (features, faults) = parse_inner(source_name, text, threads, true, attributes)?;
     match faults {
         // Every feature of a collection was checked by the thread that parsed it, while its data
         // was still in cache; what is left is the check across features (duplicate ids).
@@ -51,7 +72,7 @@ pub fn parse_geojson(
     text: &[u8],
     threads: usize,
 ) -> Result<Vec<Feature>, GeoError> {
-    parse_inner(source_name, text, threads, false).map(|(f, _)| f)
+    parse_inner(source_name, text, threads, false, false).map(|(f, _)| f)
 }
 
 /// Parses; with `check`, the features of a collection are also validated as they are parsed and
@@ -61,6 +82,7 @@ fn parse_inner(
     text: &[u8],
     threads: usize,
     check: bool,
+    attributes: bool,
 ) -> Result<(Vec<Feature>, Option<Vec<Fault>>), GeoError> {
     let mut c = Cursor::new(text, 0);
     // A UTF-8 byte order mark is tolerated.
@@ -72,6 +94,7 @@ fn parse_inner(
         Opts {
             threads: threads.max(1),
             check,
+            attributes,
         },
     )
     .and_then(|f| {
@@ -110,6 +133,8 @@ struct Opts {
     threads: usize,
     /// Validate each feature right after parsing it.
     check: bool,
+    /// Keep the properties [`Properties`] does not name in its `attributes`.
+    attributes: bool,
 }
 
 /// Features of an array and, when checked, their faults (indexes within the array).
@@ -192,6 +217,7 @@ fn members_inner<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Membe
                         Opts {
                             threads: 1,
                             check: false,
+                            attributes: false,
                         },
                         false,
                     )?;
@@ -204,7 +230,7 @@ fn members_inner<'a>(c: &mut Cursor<'a>, opts: Opts, top: bool) -> PResult<Membe
             }
             "properties" => {
                 if !c.null() {
-                    let (p, pid) = properties(c)?;
+                    let (p, pid) = properties(c, opts.attributes)?;
                     m.properties = Some(p);
                     m.prop_id = pid;
                 }
@@ -262,7 +288,9 @@ fn opt_string(c: &mut Cursor<'_>, name: &str) -> PResult<Option<String>> {
     }
 }
 
-fn properties(c: &mut Cursor<'_>) -> PResult<(Properties, Option<FeatureId>)> {
+/// A feature's properties; with `attributes`, those [`Properties`] does not name are kept in
+/// its `attributes` (a key given twice keeps its last value).
+fn properties(c: &mut Cursor<'_>, attributes: bool) -> PResult<(Properties, Option<FeatureId>)> {
     let mut p = Properties::default();
     let mut id = None;
     if !c.open_object()? {
@@ -283,6 +311,20 @@ fn properties(c: &mut Cursor<'_>) -> PResult<(Properties, Option<FeatureId>)> {
                 if !c.null() {
                     p.radius_m = Some(c.number()?);
                 }
+            }
+            _ if attributes => {
+                let key = k.to_string();
+                c.ws();
+                let start = c.i;
+                c.skip_value()?;
+                let value = match serde_json::from_slice(&c.b[start..c.i]) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        c.i = start;
+                        return c.err(format!("property {key:?}: {e}"));
+                    }
+                };
+                p.attributes.insert(key, value);
             }
             _ => c.skip_value()?,
         }
@@ -440,7 +482,7 @@ fn list<T>(c: &mut Cursor<'_>, item: impl Fn(&mut Cursor<'_>) -> PResult<T>) -> 
     Ok(v)
 }
 
-fn one_feature(c: &mut Cursor<'_>) -> PResult<Feature> {
+fn one_feature(c: &mut Cursor<'_>, attributes: bool) -> PResult<Feature> {
     c.ws();
     let start = c.i;
     let m = members(
@@ -448,6 +490,7 @@ fn one_feature(c: &mut Cursor<'_>) -> PResult<Feature> {
         Opts {
             threads: 1,
             check: false,
+            attributes,
         },
         false,
     )?;
@@ -479,12 +522,15 @@ struct Run {
 
 /// Parses features from `start` (an element boundary) until the array closes or, with `limit`,
 /// until the position after an element reaches `limit`.
-fn run(b: &[u8], start: usize, limit: Option<usize>, check: bool) -> Run {
+fn run(b: &[u8], start: usize, limit: Option<usize>, opts: Opts) -> Run {
+    let Opts {
+        check, attributes, ..
+    } = opts;
     let mut c = Cursor::new(b, start);
     let mut features = Vec::new();
     let mut faults = Vec::new();
     loop {
-        match one_feature(&mut c).and_then(|mut f| {
+        match one_feature(&mut c, attributes).and_then(|mut f| {
             if check {
                 let k = features.len();
                 faults.extend(validate_feature(&mut f).into_iter().map(|mut x| {
@@ -532,7 +578,7 @@ fn run(b: &[u8], start: usize, limit: Option<usize>, check: bool) -> Run {
 }
 
 fn features_array(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
-    let Opts { threads, check } = opts;
+    let Opts { threads, check, .. } = opts;
     c.expect(b'[')?;
     c.ws();
     if c.peek() == Some(b']') {
@@ -558,14 +604,14 @@ fn features_array(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
         }
     }
     let runs: Vec<Run> = if starts.len() == 1 {
-        vec![run(b, start, None, check)]
+        vec![run(b, start, None, opts)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..starts.len())
                 .map(|k| {
                     let from = starts[k];
                     let limit = starts.get(k + 1).copied();
-                    s.spawn(move || run(b, from, limit, check))
+                    s.spawn(move || run(b, from, limit, opts))
                 })
                 .collect();
             handles
@@ -611,7 +657,7 @@ fn features_array(c: &mut Cursor<'_>, opts: Opts) -> PResult<Parsed> {
             continue;
         }
         // The guess for the next chunk was wrong: finish sequentially from here.
-        let mut rest = run(b, end, None, check);
+        let mut rest = run(b, end, None, opts);
         if let Some(e) = rest.err.take() {
             return Err(e);
         }
@@ -688,6 +734,60 @@ mod tests {
         };
         assert_eq!(ps.len(), 2);
         assert_eq!(f[0].properties.radius_m, Some(5.0));
+    }
+
+    #[test]
+    fn attributes_are_kept_only_when_asked_and_equal_what_serde_json_reads() {
+        let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":7,"status":"suspected","iso3":"KHM","organisation":"HALO \"Trust\"","devices":["PMN-2"],"custom":{"depth_cm":12.50},"benchmark":[102.1,10.2],"notes":null,"iso3":"LAO"},"geometry":{"type":"Point","coordinates":[102.0,10.0]}},
+{"type":"Feature","properties":{"name":"x","radius":10},"geometry":{"type":"Point","coordinates":[102.5,11.0]}}
+]}"#;
+        let plain = read_geojson("t", text.as_bytes(), 1).unwrap();
+        assert!(
+            plain
+                .features
+                .iter()
+                .all(|f| f.properties.attributes.is_empty())
+        );
+        let c = read_geojson_with_attributes("t", text.as_bytes(), 1).unwrap();
+        let whole: serde_json::Value = serde_json::from_str(text).unwrap();
+        for (f, w) in c.features.iter().zip(whole["features"].as_array().unwrap()) {
+            let mut expected = w["properties"].as_object().unwrap().clone();
+            for k in ["id", "status", "name", "radius"] {
+                expected.remove(k);
+            }
+            assert_eq!(f.properties.attributes, expected);
+        }
+        // A key given twice keeps its last value, as serde_json's map does.
+        assert_eq!(c.features[0].properties.attributes["iso3"], "LAO");
+        // The named properties are read as before.
+        assert_eq!(
+            c.features[0].properties.status.as_deref(),
+            Some("suspected")
+        );
+        assert_eq!(c.features[1].properties.radius_m, Some(10.0));
+    }
+
+    #[test]
+    fn attributes_read_in_parallel_equal_sequential() {
+        let mut s = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+        for i in 0..3000 {
+            if i > 0 {
+                s.push_str(",\n");
+            }
+            s.push_str(&format!(
+                "{{\"type\":\"Feature\",\"properties\":{{\"id\":{},\"iso3\":\"KHM\",\"notes\":\"{}\",\"pad\":\"{}\"}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[102.0,10.0]}}}}",
+                i + 1,
+                i,
+                "x".repeat(1500)
+            ));
+        }
+        s.push_str("\n]}");
+        assert!(s.len() > PARALLEL_MIN_BYTES);
+        let one = parse_inner("t", s.as_bytes(), 1, false, true).unwrap().0;
+        let four = parse_inner("t", s.as_bytes(), 4, false, true).unwrap().0;
+        assert_eq!(one, four);
+        assert_eq!(four[2999].properties.attributes["notes"], "2999");
     }
 
     #[test]

@@ -369,6 +369,23 @@ pub fn feature_properties(
     out
 }
 
+/// The attributes of each feature of a collection, by position, moved out of its features'
+/// `Properties::attributes` (a GeoJSON file read with
+/// `demine_geo::geojson::read_geojson_with_attributes`, or any other format): what
+/// [`feature_properties`] returns, without a copy and without reading the file again.
+pub fn take_feature_properties(
+    c: &mut Collection,
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let n = c.features.iter().map(|f| f.index + 1).max().unwrap_or(0);
+    let mut out = vec![serde_json::Map::new(); n];
+    for f in &mut c.features {
+        if let Some(slot) = out.get_mut(f.index) {
+            *slot = std::mem::take(&mut f.properties.attributes);
+        }
+    }
+    out
+}
+
 /// What a feature's properties say beyond id, status, type, name and radius.
 fn extra_attributes(
     area: &mut HazardArea,

@@ -131,6 +131,22 @@ impl PgStore {
         Ok(())
     }
 
+    /// A write transaction for a bulk write: PostgreSQL needs nothing more than for any write
+    /// (the `0` is the cache size SQLite's returns to be restored).
+    async fn begin_bulk_write(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, i64), StoreError> {
+        Ok((self.begin_write().await?, 0))
+    }
+
+    /// Nothing to undo after a bulk write (see [`PgStore::begin_bulk_write`]).
+    async fn end_bulk_write(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        _before: i64,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         let mut tx = self
             .pool

@@ -22,8 +22,8 @@ pub(crate) use audit::{BBOX_TABLE, Stamp, activity_json, audit_json, verify_haza
 pub(crate) use dump::{DUMP_TABLES, DumpCol, RESTORE_CLEARS, hex, unhex};
 pub(crate) use merge::merge_import;
 pub(crate) use shape::{
-    IndexRow, compute_release, decode_index_rows, perimeter_polygons, shape_area_m2, shape_bbox,
-    shape_from, shape_parts, stored_remaining,
+    IndexRow, compute_release, decode_index_rows, insert_parts, near_first, perimeter_polygons,
+    shape_area_m2, shape_bbox, shape_from, shape_parts, stored_remaining,
 };
 pub(crate) use sql::{AREA_BATCH, AREA_INSERT_COLUMNS, AREA_INSERT_N, hazard_backend};
 pub use types::{

@@ -658,7 +658,7 @@ macro_rules! hazard_backend {
                 if !faults.is_empty() {
                     return Err(refuse(faults));
                 }
-                let mut tx = store.begin_write().await?;
+                let (mut tx, cache) = store.begin_bulk_write().await?;
                 let states: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT iso3 FROM states")
                     .fetch_all(&mut *tx)
                     .await
@@ -697,14 +697,17 @@ macro_rules! hazard_backend {
                     areas: total,
                     ..Default::default()
                 };
-                let mut fresh: Vec<NewArea> = Vec::new();
+                // An area is copied only to give it a new id.
+                let mut fresh: Vec<std::borrow::Cow<'_, NewArea>> = Vec::new();
                 let mut old: Vec<&NewArea> = Vec::new();
                 for a in areas {
                     if a.id_given && existing.contains(&a.area.id) {
                         old.push(a);
+                    } else if a.id_given {
+                        fresh.push(std::borrow::Cow::Borrowed(a));
                     } else {
                         let mut a = a.clone();
-                        if !a.id_given {
+                        {
                             next_id += 1;
                             if next_id > crate::hazards::MAX_AREA_ID {
                                 return Err(refuse(vec![fault(
@@ -714,13 +717,23 @@ macro_rules! hazard_backend {
                             }
                             a.area.id = next_id;
                         }
-                        fresh.push(a);
+                        fresh.push(std::borrow::Cow::Owned(a));
                     }
                 }
                 let mut chain = super::last_audit(&mut tx).await?;
                 let mut done = 0u64;
+                // The new areas' boxes, written to the R*Tree after the areas in an order that
+                // keeps neighbours together ([`crate::hazards::near_first`]): inserted in file
+                // order, each box descended to a different part of the tree.
+                let mut all_boxes: Vec<(i64, demine_geo::Bbox)> = Vec::with_capacity(fresh.len());
+                // Every chunk but the last is full: its statement's text is made once.
+                let full_sql = crate::backend::positional_for::<$db>(insert_area_sql(AREA_BATCH));
                 for chunk in fresh.chunks(AREA_BATCH) {
-                    let sql = crate::backend::positional_for::<$db>(insert_area_sql(chunk.len()));
+                    let sql = if chunk.len() == AREA_BATCH {
+                        full_sql.clone()
+                    } else {
+                        crate::backend::positional_for::<$db>(insert_area_sql(chunk.len()))
+                    };
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     let mut boxes = Vec::with_capacity(chunk.len());
                     let stamp = Stamp {
@@ -729,18 +742,13 @@ macro_rules! hazard_backend {
                         at: &at,
                         by: actor,
                     };
-                    for a in chunk {
-                        let (wkb, radius) = shape_parts(&a.shape);
-                        chain.append(
-                            actor,
-                            "hazard_area",
-                            &a.area.id.to_string(),
-                            None,
-                            Some(audit_json(&a.area, &wkb, radius, &stamp)),
-                        );
-                        boxes.push((a.area.id, crate::hazards::shape_bbox(&a.shape)));
+                    let refs: Vec<&NewArea> = chunk.iter().map(|a| a.as_ref()).collect();
+                    let parts = crate::hazards::insert_parts(&refs, &stamp)?;
+                    for (a, p) in refs.into_iter().zip(parts) {
+                        chain.append(actor, "hazard_area", &a.area.id.to_string(), None, Some(p.audit));
+                        boxes.push((a.area.id, p.bbox));
                         report.inserted_ids.push(a.area.id);
-                        q = bind_area(q, &a.area, wkb, radius, crate::hazards::shape_area_m2(&a.shape), 1, VersionStatus::Draft, &at, actor);
+                        q = bind_area(q, &a.area, p.wkb, p.radius, p.area_m2, 1, VersionStatus::Draft, &at, actor);
                     }
                     q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
                         file: "hazardous areas".into(),
@@ -752,12 +760,14 @@ macro_rules! hazard_backend {
                         ),
                         reason: format!("the database refused them: {e}"),
                     })?;
-                    set_bbox(&mut tx, &boxes).await?;
+                    all_boxes.extend(boxes);
                     super::flush_audit(&mut tx, &mut chain).await?;
                     report.inserted += chunk.len() as u64;
                     done += chunk.len() as u64;
                     progress(done, total);
                 }
+                crate::hazards::near_first(&mut all_boxes);
+                set_bbox(&mut tx, &all_boxes).await?;
                 for a in old {
                     let Some(cur) = read_area(&mut tx, a.area.id).await? else {
                         continue;
@@ -790,6 +800,7 @@ macro_rules! hazard_backend {
                         progress(done, total);
                     }
                 }
+                super::$store::end_bulk_write(&mut tx, cache).await?;
                 if commit {
                     tx.commit().await.map_err(db("committing the import"))?;
                     store.note_head().await?;
