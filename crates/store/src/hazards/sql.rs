@@ -1308,18 +1308,22 @@ macro_rules! hazard_backend {
                     crate::access::require(self.access, demine_core::schema::Sensitivity::Partner, "hazard coordinates")?;
                     let mut tx = self.begin_snapshot().await?;
                     let version = hazard_version_in(&mut tx).await?;
-                    let cached: Option<(i64, String, String, Vec<u8>)> = sqlx::query_as(
+                    // The row is kept and its blob borrowed where the driver holds it: decoding
+                    // into a Vec would copy the tens of megabytes once more.
+                    let cached = sqlx::query(
                         "SELECT entries, head, sha256, data FROM hazard_index_cache WHERE id = 1",
                     )
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(db("reading the packed index"))?;
                     tx.commit().await.map_err(db("ending the read"))?;
-                    if let Some((e, h, sha, data)) = cached
-                        && e == version.n
-                        && h == version.token.to_string()
-                        && packed::digest(&data) == sha
-                        && let Some(records) = packed::decode_records(&data, threads)?
+                    let bad = |e: sqlx::Error| corrupt("hazard_index_cache", e);
+                    if let Some(row) = &cached
+                        && row.try_get::<i64, _>(0).map_err(bad)? == version.n
+                        && row.try_get::<&str, _>(1).map_err(bad)? == version.token.to_string()
+                        && let data = row.try_get::<&[u8], _>(3).map_err(bad)?
+                        && packed::digest(data) == row.try_get::<&str, _>(2).map_err(bad)?
+                        && let Some(records) = packed::decode_records(data, threads)?
                     {
                         return Ok(crate::hazards::IndexLoad {
                             records,
