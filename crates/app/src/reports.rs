@@ -5,11 +5,13 @@
 //! works on a database its user holds.
 
 use demine_geo::FileFormat;
-use demine_store::accounts::{AccountStore, Decision, FieldReport, ReportKind, ReportStatus};
+use demine_store::accounts::{
+    AccountStore, Applied, Apply, Decision, FieldReport, ReportKind, ReportStatus,
+};
 use demine_store::hazards_io;
 use serde_json::{Value, json};
 
-use crate::hazards::HazardImport;
+use crate::hazards::{ActivitiesImported, HazardImport, HazardImportOutcome, import_error};
 use crate::odk::TOLERANCE_M;
 use crate::{AppError, Session};
 
@@ -117,31 +119,44 @@ impl Session<'_> {
         if let Some(old) = rep.supersedes {
             self.edit_target(&mut rep, old).await?;
         }
-        let outcome = match rep.kind {
+        let name = format!("field report {}", rep.id);
+        let store = self.store();
+        let actor = self.actor();
+        let (decided, _) = match rep.kind {
             ReportKind::Activity => {
-                let name = format!("field report {}", rep.id);
-                let out = self.import_activities(&name, &activity_text(&rep)).await?;
-                serde_json::to_value(out)
+                let todo = self.prepare_activities(&name, &activity_text(&rep)).await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Activities(stored) => {
+                        serde_json::to_value(ActivitiesImported::of(&name, false, stored))
+                            .map_err(|e| e.to_string())
+                    }
+                    Applied::Areas(_) => Err("an activity report imported areas".into()),
+                };
+                store
+                    .approve_report(id, Apply::Activities(&todo), note, &outcome, actor)
+                    .await?
             }
             ReportKind::NewArea | ReportKind::AreaChange => {
                 let import = report_import(&rep, false, self.app().threads())?;
-                let out = self.import_hazards(import, &|_, _| {}).await?;
-                for aid in out.inserted_ids.iter().chain(&out.updated_ids) {
-                    self.approve(*aid).await?;
-                }
-                serde_json::to_value(out)
+                let p = self.prepare_import(import).await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Areas(r) => serde_json::to_value(HazardImportOutcome::of(
+                        &p.name,
+                        r.clone(),
+                        p.fixes,
+                        p.unchecked.clone(),
+                    ))
+                    .map_err(|e| e.to_string()),
+                    Applied::Activities(_) => Err("an area report recorded activities".into()),
+                };
+                store
+                    .approve_report(id, Apply::Areas(&p.areas), note, &outcome, actor)
+                    .await
+                    .map_err(|e| import_error(&p.name, e))?
             }
-        }
-        .map_err(|e| AppError::Invalid(format!("field report {id}: outcome: {e}")))?;
-        let decision = Decision {
-            status: ReportStatus::Approved,
-            note,
-            outcome: Some(outcome),
         };
-        Ok(self
-            .store()
-            .decide_report(id, &decision, self.actor())
-            .await?)
+        self.app().written().await;
+        Ok(decided)
     }
 
     /// For a report that edits an earlier one (an edited form submission): the earlier must be
