@@ -236,7 +236,7 @@ fn not_found(id: i64) -> AppError {
 
 impl Session<'_> {
     /// The States of the registry (ISO3).
-    async fn state_codes(&self) -> Result<BTreeSet<String>, AppError> {
+    pub(crate) async fn state_codes(&self) -> Result<BTreeSet<String>, AppError> {
         Ok(Store::records(self.store(), Kind::States, None)
             .await?
             .iter()

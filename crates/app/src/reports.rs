@@ -130,10 +130,24 @@ impl Session<'_> {
                         serde_json::to_value(ActivitiesImported::of(&name, false, stored))
                             .map_err(|e| e.to_string())
                     }
-                    Applied::Areas(_) => Err("an activity report imported areas".into()),
+                    _ => Err("an activity report recorded no activity".into()),
                 };
                 store
                     .approve_report(id, Apply::Activities(&todo), note, &outcome, actor)
+                    .await?
+            }
+            ReportKind::Accident => {
+                let batch = self.accident_batch(&rep).await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Records(r) => Ok(json!({
+                        "casualties": r.inserted,
+                        "ids": batch.rows.iter().filter_map(|row| row.values.first()).map(|v| v.to_text()).collect::<Vec<_>>(),
+                        "source": crate::accident::casualty_source(Some(rep.id), &rep.payload),
+                    })),
+                    _ => Err("an accident report wrote no casualty records".into()),
+                };
+                store
+                    .approve_report(id, Apply::Records(&batch), note, &outcome, actor)
                     .await?
             }
             ReportKind::NewArea | ReportKind::AreaChange => {
@@ -147,7 +161,7 @@ impl Session<'_> {
                         p.unchecked.clone(),
                     ))
                     .map_err(|e| e.to_string()),
-                    Applied::Activities(_) => Err("an area report recorded activities".into()),
+                    _ => Err("an area report imported no area".into()),
                 };
                 store
                     .approve_report(id, Apply::Areas(&p.areas), note, &outcome, actor)
@@ -157,6 +171,27 @@ impl Session<'_> {
         };
         self.app().written().await;
         Ok(decided)
+    }
+
+    /// The casualty rows approving an accident report writes (checked now, as on entry: the
+    /// registry's States may have changed since).
+    async fn accident_rows(
+        &self,
+        rep: &FieldReport,
+    ) -> Result<Vec<serde_json::Map<String, Value>>, AppError> {
+        let states = self.state_codes().await?;
+        crate::accident::casualty_rows(
+            &format!("field report {}", rep.id),
+            Some(rep.id),
+            &rep.payload,
+            &states,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
+    async fn accident_batch(&self, rep: &FieldReport) -> Result<demine_store::Batch, AppError> {
+        let rows = self.accident_rows(rep).await?;
+        crate::accident::casualty_batch(&format!("field report {}", rep.id), &rows)
     }
 
     /// For a report that edits an earlier one (an edited form submission): the earlier must be
@@ -197,6 +232,14 @@ impl Session<'_> {
                     Err(AppError::Invalid(format!(
                         "field report {} is an activity and cannot edit field report {old}, an \
                          area report",
+                        rep.id
+                    )))
+                }
+                (ReportKind::Accident, _) | (_, ReportKind::Accident) => {
+                    Err(AppError::Invalid(format!(
+                        "field report {} edits field report {old}, already decided: an \
+                         accident's casualties are not recorded twice (reject this report; \
+                         correct the casualty record with the national authority)",
                         rep.id
                     )))
                 }
@@ -242,7 +285,11 @@ impl Session<'_> {
                     .map_err(|e| AppError::BadInput(e.to_string()))?;
                 Ok(json!({"dry_run": true, "activities": acts.len(), "area_id": rep.area_id}))
             }
-            _ => {
+            ReportKind::Accident => {
+                let rows = self.accident_rows(&rep).await?;
+                Ok(json!({"dry_run": true, "casualties": rows.len(), "rows": rows}))
+            }
+            ReportKind::NewArea | ReportKind::AreaChange => {
                 let import = report_import(&rep, true, self.app().threads())?;
                 let out = self.import_hazards(import, &|_, _| {}).await?;
                 serde_json::to_value(out)

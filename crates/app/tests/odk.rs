@@ -230,19 +230,163 @@ fn central_json_and_kobo_csv_and_json_become_activity_drafts() {
 }
 
 #[test]
-fn accidents_are_refused_saying_where_they_go() {
+fn an_accident_becomes_a_draft_whose_approval_writes_its_casualties() {
+    use demine_store::{Kind, Store};
     let d = tempfile::tempdir().unwrap();
     rt().block_on(async {
         let app = app_with_area(&d.path().join("t.db")).await;
-        let e = import(&app, vec![fixture("accident_victim.json")], None, false)
+        let before = app
+            .store()
+            .records(Kind::Casualties, None)
+            .await
+            .unwrap()
+            .len();
+        let out = import(&app, vec![fixture("accident_victim.json")], None, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.form.as_str(), out.kind.as_str(), out.drafts),
+            ("accident_victim", "accident", 1)
+        );
+        let id = out.each[0].report_id.unwrap();
+        let rep = app.store().report(id).await.unwrap().unwrap();
+        assert_eq!(
+            (rep.kind, rep.status, rep.iso3.as_str()),
+            (ReportKind::Accident, ReportStatus::Draft, "KHM")
+        );
+        // The position, longitude first, stays with the report.
+        assert_eq!(
+            rep.payload["geometry"]["coordinates"],
+            serde_json::json!([102.98, 13.08])
+        );
+        assert_eq!(
+            rep.payload["properties"]["victims"][0]["outcome"],
+            "injured"
+        );
+        // Imported again: recognised, not entered twice.
+        let again = import(&app, vec![fixture("accident_victim.json")], None, false)
+            .await
+            .unwrap();
+        assert_eq!((again.drafts, again.already), (0, 1));
+        // Nothing is written before the approval; the plan shows the rows.
+        assert_eq!(
+            app.store()
+                .records(Kind::Casualties, None)
+                .await
+                .unwrap()
+                .len(),
+            before
+        );
+        let reviewer = app.session(Requester::local("reviewer", Access::Operational));
+        let plan = reviewer.plan_report(id).await.unwrap();
+        assert_eq!(plan["casualties"], 1);
+        assert_eq!(plan["rows"][0]["injured"], 1);
+        assert!(plan["rows"][0].get("lat").is_none());
+        let e = app
+            .session(Requester::local("importer", Access::Operational))
+            .approve_report(id, None)
             .await
             .unwrap_err();
-        let m = e.to_string();
-        assert!(
-            m.contains("accident_victim") && m.contains("victim information"),
-            "{m}"
+        assert_eq!(e.exit_code(), 6, "the author never decides: {e}");
+        let done = reviewer.approve_report(id, None).await.unwrap();
+        assert_eq!(done.status, ReportStatus::Approved);
+        let outcome = done.outcome.unwrap();
+        assert_eq!(outcome["casualties"], 1);
+        let rows = app.store().records(Kind::Casualties, None).await.unwrap();
+        assert_eq!(rows.len(), before + 1);
+        let t = Kind::Casualties.table();
+        let row = rows
+            .iter()
+            .find(|r| r[0].as_str() == Some(&format!("field-report-{id}-1")))
+            .expect("the victim's row");
+        let col = |n: &str| row[t.index(n).unwrap()].to_text();
+        assert_eq!(
+            (
+                col("date"),
+                col("iso3"),
+                col("device_category"),
+                col("killed"),
+                col("injured"),
+                col("group"),
+                col("age_group"),
+                col("sex"),
+            ),
+            (
+                "2026-02-14".into(),
+                "KHM".into(),
+                "ap-mine".into(),
+                "0".into(),
+                "1".into(),
+                "civilian".into(),
+                "adult".into(),
+                "male".into()
+            )
         );
-        assert_eq!(e.exit_code(), 3);
+        assert!(
+            col("source").contains(&format!("field report {id}"))
+                && col("source").contains("uuid:e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"),
+            "{}",
+            col("source")
+        );
+        // Decided: a second approval writes nothing.
+        assert!(reviewer.approve_report(id, None).await.is_err());
+        assert_eq!(
+            app.store()
+                .records(Kind::Casualties, None)
+                .await
+                .unwrap()
+                .len(),
+            before + 1
+        );
+    });
+}
+
+#[test]
+fn accident_values_outside_the_vocabulary_are_refused_naming_submission_and_field() {
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = app_with_area(&d.path().join("t.db")).await;
+        let main = String::from_utf8(fixture("accident_victim.json").bytes).unwrap();
+        let cases = [
+            (
+                main.replace("\"iso3\": \"KHM\"", "\"iso3\": \"XXZ\""),
+                "field iso3",
+            ),
+            (
+                main.replace("\"2026-02-14\"", "\"2999-01-01\""),
+                "field date: 2999-01-01 is in the future",
+            ),
+            (
+                main.replace("\"ap-mine\"", "\"landmine\""),
+                "field device_category",
+            ),
+            (
+                main.replace("\"injured\"", "\"maimed\""),
+                "field victim 1 outcome",
+            ),
+            (
+                main.replace(
+                    "\"victim/victim_sex\": \"male\"",
+                    "\"victim/victim_sex\": \"m\"",
+                ),
+                "field victim 1 sex",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_ne!(body, main, "{want}: the fixture changed");
+            let e = import(&app, vec![text("accident_victim.json", &body)], None, false)
+                .await
+                .unwrap_err();
+            let m = e.to_string();
+            assert!(
+                m.contains("accident_victim.json")
+                    && m.contains("uuid:e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b")
+                    && m.contains(want),
+                "{want}: {m}"
+            );
+            assert_eq!(e.exit_code(), 3);
+        }
+        assert!(app.store().reports(None).await.unwrap().is_empty());
     });
 }
 

@@ -103,6 +103,9 @@ pub enum ReportKind {
     AreaChange,
     /// A land release activity on an existing area.
     Activity,
+    /// A mine or ERW accident and its victims (migration 0051): approving it writes one
+    /// casualty record per victim.
+    Accident,
 }
 
 impl ReportKind {
@@ -111,6 +114,7 @@ impl ReportKind {
             ReportKind::NewArea => "new-area",
             ReportKind::AreaChange => "area-change",
             ReportKind::Activity => "activity",
+            ReportKind::Accident => "accident",
         }
     }
 
@@ -119,6 +123,7 @@ impl ReportKind {
             ReportKind::NewArea,
             ReportKind::AreaChange,
             ReportKind::Activity,
+            ReportKind::Accident,
         ]
         .into_iter()
         .find(|k| k.name() == s)
@@ -209,6 +214,9 @@ pub enum Apply<'a> {
     Areas(&'a [crate::hazards::NewArea]),
     /// Land release activities recorded ([`crate::HazardStore::record_activities`]).
     Activities(&'a [(demine_core::hazard::Activity, demine_geo::Geometry)]),
+    /// Registry records (an accident's casualty rows) written by the import's rules, inserted
+    /// only: a record whose key is stored already is refused, never overwritten.
+    Records(&'a crate::Batch),
 }
 
 /// What approving a field report wrote.
@@ -218,6 +226,8 @@ pub enum Applied {
     Areas(crate::hazards::HazardImportReport),
     /// The activities as recorded.
     Activities(Vec<crate::hazards::StoredActivity>),
+    /// The records' import report.
+    Records(crate::ApplyReport),
 }
 
 /// Makes the decision's outcome (what approving did, as JSON) from what was written, before the

@@ -3489,7 +3489,7 @@ mod accounts {
     fn inserted(a: &Applied) -> Result<serde_json::Value, String> {
         match a {
             Applied::Areas(r) => Ok(serde_json::json!({"inserted_ids": r.inserted_ids})),
-            Applied::Activities(_) => Err("not areas".into()),
+            _ => Err("not areas".into()),
         }
     }
 
@@ -3655,7 +3655,7 @@ mod accounts {
         };
         let count = |a: &Applied| match a {
             Applied::Activities(v) => Ok(serde_json::json!({"activities": v.len()})),
-            Applied::Areas(_) => Err("not activities".to_string()),
+            _ => Err("not activities".to_string()),
         };
         // Outside the area: refused, nothing recorded, still a draft.
         let head = s.audit_head().await.unwrap();

@@ -1085,6 +1085,9 @@ macro_rules! hazard_backend {
                         Applied::Areas(report)
                     }
                     Apply::Activities(list) => Applied::Activities(record_in(store, &mut tx, list, actor).await?),
+                    Apply::Records(batch) => Applied::Records(
+                        super::apply_in(store, &mut tx, batch, actor, &|_, _| {}, true).await?,
+                    ),
                 };
                 let outcome = outcome(&applied).map_err(|reason| StoreError::Refused {
                     reason: format!("field report {id}: its outcome: {reason}"),
