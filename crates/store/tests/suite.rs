@@ -3458,7 +3458,84 @@ mod accounts {
         approving_a_report_commits_everything_or_nothing,
         two_approvals_of_one_draft_apply_it_once,
         an_activity_report_is_approved_with_its_activity,
+        an_accident_report_writes_new_casualty_records_only,
     );
+
+    /// An accident report (migration 0051 allows the kind) writes its casualty records with the
+    /// decision; a record whose id is stored already is refused, never overwritten, and the
+    /// report stays a draft.
+    async fn an_accident_report_writes_new_casualty_records_only(f: &Fresh) {
+        use demine_store::{ImportKind, Kind, Store, io::read_batch};
+        let s = super::seeded(f).await;
+        let accident = |n: i64| NewReport {
+            kind: ReportKind::Accident,
+            iso3: "KHM".into(),
+            organisation: None,
+            area_id: None,
+            payload: serde_json::json!({"type": "Feature", "n": n}),
+            supersedes: None,
+        };
+        let first = s.add_report(&accident(1), "ana").await.unwrap();
+        assert_eq!(
+            s.report(first.id).await.unwrap().unwrap().kind,
+            ReportKind::Accident
+        );
+        let batch = |ids: &[&str]| {
+            let rows: Vec<serde_json::Value> = ids
+                .iter()
+                .map(|id| {
+                    serde_json::json!({
+                        "id": id, "date": "2026-02-14", "iso3": "KHM", "admin_area": null,
+                        "device_category": "ap-mine", "killed": 0, "injured": 1,
+                        "group": "civilian", "age_group": "adult", "sex": "male",
+                        "source": "demine field report", "note": null
+                    })
+                })
+                .collect();
+            read_batch(
+                ImportKind::Kind(Kind::Casualties),
+                "field report.json",
+                serde_json::Value::Array(rows).to_string().as_bytes(),
+            )
+            .unwrap()
+        };
+        let written = |a: &Applied| match a {
+            Applied::Records(r) => Ok(serde_json::json!({"casualties": r.inserted})),
+            _ => Err("no records".to_string()),
+        };
+        let before = s.records(Kind::Casualties, None).await.unwrap().len();
+        let b1 = batch(&["fr-1-1", "fr-1-2"]);
+        let (done, _) = s
+            .approve_report(first.id, Apply::Records(&b1), None, &written, "rev")
+            .await
+            .unwrap();
+        assert_eq!(done.outcome, Some(serde_json::json!({"casualties": 2})));
+        assert_eq!(
+            s.records(Kind::Casualties, None).await.unwrap().len(),
+            before + 2
+        );
+        // A second report whose record would take a stored id: refused, nothing written.
+        let second = s.add_report(&accident(2), "ana").await.unwrap();
+        let head = s.audit_head().await.unwrap();
+        let b2 = batch(&["fr-2-1", "fr-1-2"]);
+        let r = s
+            .approve_report(second.id, Apply::Records(&b2), None, &written, "rev")
+            .await;
+        assert!(
+            matches!(&r, Err(StoreError::Conflict { reason, .. }) if reason.contains("not overwritten")),
+            "{r:?}"
+        );
+        assert_eq!(s.audit_head().await.unwrap(), head);
+        assert_eq!(
+            s.records(Kind::Casualties, None).await.unwrap().len(),
+            before + 2
+        );
+        assert_eq!(
+            s.report(second.id).await.unwrap().unwrap().status,
+            ReportStatus::Draft
+        );
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
 
     /// A draft proposing a new area in KHM, entered by `ana`.
     async fn area_draft(s: &demine_store::AnyStore) -> i64 {
