@@ -41,6 +41,15 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// What every test starts from: a runtime and an app on a fresh seeded database (kept in the
+/// returned directory) holding area 1 in Cambodia.
+fn setup() -> (tempfile::TempDir, tokio::runtime::Runtime, App) {
+    let d = tempfile::tempdir().unwrap();
+    let rt = rt();
+    let app = rt.block_on(app_with_area(&d.path().join("t.db")));
+    (d, rt, app)
+}
+
 async fn app_with_area(path: &std::path::Path) -> App {
     let store: AnyStore = ops::open_seeded(&path.display().to_string(), "test")
         .await
@@ -82,9 +91,8 @@ async fn import(
 
 #[test]
 fn central_csv_with_a_repeat_table_becomes_new_area_drafts_once() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let files = || {
             vec![
                 fixture("hazardous_area.csv"),
@@ -160,9 +168,8 @@ fn central_csv_with_a_repeat_table_becomes_new_area_drafts_once() {
 
 #[test]
 fn central_json_and_kobo_csv_and_json_become_activity_drafts() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let nts = import(
             &app,
             vec![fixture("non_technical_survey.json")],
@@ -232,9 +239,8 @@ fn central_json_and_kobo_csv_and_json_become_activity_drafts() {
 #[test]
 fn an_accident_becomes_a_draft_whose_approval_writes_its_casualties() {
     use demine_store::{Kind, Store};
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let before = app
             .store()
             .records(Kind::Casualties, None)
@@ -343,9 +349,8 @@ fn an_accident_becomes_a_draft_whose_approval_writes_its_casualties() {
 
 #[test]
 fn accident_values_outside_the_vocabulary_are_refused_naming_submission_and_field() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let main = String::from_utf8(fixture("accident_victim.json").bytes).unwrap();
         let cases = [
             (
@@ -392,9 +397,8 @@ fn accident_values_outside_the_vocabulary_are_refused_naming_submission_and_fiel
 
 #[test]
 fn hostile_submissions_are_refused_with_their_place_and_nothing_is_entered() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let main = String::from_utf8(fixture("hazardous_area.csv").bytes).unwrap();
         let cases = [
             // Longitude first: latitude 104.93 is out of range.
@@ -463,9 +467,8 @@ fn a_mapping_naming_an_unknown_field_is_refused_with_its_line() {
 
 #[test]
 fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let areas = import(
             &app,
             vec![

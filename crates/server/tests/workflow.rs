@@ -253,15 +253,11 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
         "{}",
         r.text()
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/check/points?within=10")
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(
-            "id,lon,lat\nWP7,103.128,13.128\nWP7,103.5,13.5\n",
-        ))
-        .unwrap();
-    let r = common::send(&w.app, req).await;
+    let csv = |body: &'static str| {
+        let w = &w;
+        async move { post_body(w, "/api/v1/check/points?within=10", None, body, "text/csv").await }
+    };
+    let r = csv("id,lon,lat\nWP7,103.128,13.128\nWP7,103.5,13.5\n").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(
         r.json()["detail"]
@@ -271,15 +267,7 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
         "{}",
         r.text()
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/check/points?within=10")
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(
-            "id,lon,lat\n1,103.128,13.128\n2,103.5,13.5\n",
-        ))
-        .unwrap();
-    let r = common::send(&w.app, req).await;
+    let r = csv("id,lon,lat\n1,103.128,13.128\n2,103.5,13.5\n").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["flagged"][0]["id"], "1");
     assert!(
@@ -374,19 +362,32 @@ async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
     assert!(e.to_string().contains("not a demo database"), "{e}");
 }
 
-/// Posts a file to an import route as `who`.
-async fn upload(w: &common::World, uri: &str, who: &str, body: &str, ctype: &str) -> common::Reply {
-    let req = axum::http::Request::builder()
+/// Posts a body of the media type `ctype` (a CSV of points, a file to import) as `who`, or
+/// anonymously.
+async fn post_body(
+    w: &common::World,
+    uri: &str,
+    who: Option<&str>,
+    body: &str,
+    ctype: &str,
+) -> common::Reply {
+    let mut req = axum::http::Request::builder()
         .method(Method::POST)
         .uri(uri)
-        .header(
+        .header(axum::http::header::CONTENT_TYPE, ctype);
+    if let Some(name) = who {
+        req = req.header(
             axum::http::header::AUTHORIZATION,
-            format!("Bearer {}", w.tokens[who]),
-        )
-        .header(axum::http::header::CONTENT_TYPE, ctype)
-        .body(axum::body::Body::from(body.to_string()))
-        .unwrap();
+            format!("Bearer {}", w.tokens[name]),
+        );
+    }
+    let req = req.body(axum::body::Body::from(body.to_string())).unwrap();
     common::send(&w.app, req).await
+}
+
+/// Posts a file to an import route as `who`.
+async fn upload(w: &common::World, uri: &str, who: &str, body: &str, ctype: &str) -> common::Reply {
+    post_body(w, uri, Some(who), body, ctype).await
 }
 
 fn collection(features: &[serde_json::Value]) -> String {
