@@ -9,7 +9,8 @@ use demine_core::hazard::{
 };
 use demine_geo::{Collection, FileFormat, Geometry};
 use demine_store::{
-    HazardImportReport, HazardStore, Kind, NewArea, Progress, Store, StoreError, hazards_io,
+    HazardImportReport, HazardStore, Kind, NewArea, Progress, Store, StoreError, StoredActivity,
+    hazards_io,
 };
 use serde::Serialize;
 
@@ -62,7 +63,12 @@ pub struct HazardImportOutcome {
 }
 
 impl HazardImportOutcome {
-    fn of(file: &str, r: HazardImportReport, fixes: usize, unchecked: Vec<String>) -> Self {
+    pub(crate) fn of(
+        file: &str,
+        r: HazardImportReport,
+        fixes: usize,
+        unchecked: Vec<String>,
+    ) -> Self {
         HazardImportOutcome {
             file: file.to_string(),
             dry_run: r.dry_run,
@@ -103,6 +109,53 @@ pub struct ActivityRecorded {
     pub released_as: String,
     /// What it released, in m².
     pub released_m2: f64,
+}
+
+impl ActivitiesImported {
+    /// The summary of activities as the store recorded them (or would have).
+    pub(crate) fn of(file: &str, dry_run: bool, stored: &[StoredActivity]) -> Self {
+        let recorded: Vec<ActivityRecorded> = stored
+            .iter()
+            .map(|st| ActivityRecorded {
+                id: st.activity.id,
+                area_id: st.activity.area_id,
+                released_as: st.activity.kind.released_as().to_string(),
+                released_m2: st.released_m2,
+            })
+            .collect();
+        ActivitiesImported {
+            file: file.to_string(),
+            dry_run,
+            activities: stored.len(),
+            released_m2: stored.iter().map(|s| s.released_m2).sum(),
+            recorded,
+        }
+    }
+}
+
+/// An import checked and turned into the store's areas ([`Session::prepare_import`]).
+#[derive(Debug)]
+pub(crate) struct PreparedImport {
+    pub name: String,
+    pub areas: Vec<NewArea>,
+    pub fixes: usize,
+    pub unchecked: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// A store error of an import as the caller sees it: features refused are bad input, named
+/// under the import's file.
+pub(crate) fn import_error(name: &str, e: StoreError) -> AppError {
+    match e {
+        StoreError::Features { faults, .. } => AppError::BadInput(
+            StoreError::Features {
+                file: name.to_string(),
+                faults,
+            }
+            .to_string(),
+        ),
+        e => AppError::Store(e),
+    }
 }
 
 /// Activities imported from a file.
@@ -183,7 +236,7 @@ fn not_found(id: i64) -> AppError {
 
 impl Session<'_> {
     /// The States of the registry (ISO3).
-    async fn state_codes(&self) -> Result<BTreeSet<String>, AppError> {
+    pub(crate) async fn state_codes(&self) -> Result<BTreeSet<String>, AppError> {
         Ok(Store::records(self.store(), Kind::States, None)
             .await?
             .iter()
@@ -214,6 +267,27 @@ impl Session<'_> {
         import: HazardImport,
         progress: Progress<'_>,
     ) -> Result<HazardImportOutcome, AppError> {
+        let p = self.prepare_import(import).await?;
+        let store = self.store();
+        let actor = self.actor();
+        let r = if p.dry_run {
+            store.plan_import(&p.areas, actor).await
+        } else {
+            store.import_areas(&p.areas, actor, progress).await
+        };
+        let r = r.map_err(|e| import_error(&p.name, e))?;
+        if !p.dry_run {
+            self.app().written().await;
+        }
+        Ok(HazardImportOutcome::of(&p.name, r, p.fixes, p.unchecked))
+    }
+
+    /// An import's file turned into the areas the store imports, with the import's checks (the
+    /// States, the boundaries, custom fields), writing nothing.
+    pub(crate) async fn prepare_import(
+        &self,
+        import: HazardImport,
+    ) -> Result<PreparedImport, AppError> {
         let HazardImport {
             name,
             collection,
@@ -261,28 +335,13 @@ impl Session<'_> {
             e @ StoreError::Features { .. } => AppError::BadInput(e.to_string()),
             e => AppError::Store(e),
         })?;
-        let actor = self.actor();
-        let r = if dry_run {
-            store.plan_import(&areas, actor).await
-        } else {
-            store.import_areas(&areas, actor, progress).await
-        };
-        let r = match r {
-            Err(StoreError::Features { faults, .. }) => {
-                return Err(AppError::BadInput(
-                    StoreError::Features {
-                        file: name.clone(),
-                        faults,
-                    }
-                    .to_string(),
-                ));
-            }
-            r => r?,
-        };
-        if !dry_run {
-            self.app().written().await;
-        }
-        Ok(HazardImportOutcome::of(&name, r, fixes, unchecked))
+        Ok(PreparedImport {
+            name,
+            areas,
+            fixes,
+            unchecked,
+            dry_run,
+        })
     }
 
     /// Changes an area's status: a new draft version (the source's status word is dropped: the
@@ -420,12 +479,13 @@ impl Session<'_> {
         self.activities_from(name, text, true).await
     }
 
-    async fn activities_from(
+    /// The activities of a GeoJSON file, read and checked (each one's area must exist and be
+    /// readable), writing nothing.
+    pub(crate) async fn prepare_activities(
         &self,
         name: &str,
         text: &str,
-        dry_run: bool,
-    ) -> Result<ActivitiesImported, AppError> {
+    ) -> Result<Vec<(Activity, Geometry)>, AppError> {
         let todo = hazards_io::read_activities(name, text)
             .map_err(|e| AppError::BadInput(e.to_string()))?;
         let store = self.store();
@@ -437,6 +497,17 @@ impl Session<'_> {
                 )));
             }
         }
+        Ok(todo)
+    }
+
+    async fn activities_from(
+        &self,
+        name: &str,
+        text: &str,
+        dry_run: bool,
+    ) -> Result<ActivitiesImported, AppError> {
+        let todo = self.prepare_activities(name, text).await?;
+        let store = self.store();
         let stored = if dry_run {
             store.plan_activities(&todo, self.actor()).await?
         } else {
@@ -444,22 +515,7 @@ impl Session<'_> {
             self.app().written().await;
             stored
         };
-        let recorded: Vec<ActivityRecorded> = stored
-            .iter()
-            .map(|st| ActivityRecorded {
-                id: st.activity.id,
-                area_id: st.activity.area_id,
-                released_as: st.activity.kind.released_as().to_string(),
-                released_m2: st.released_m2,
-            })
-            .collect();
-        Ok(ActivitiesImported {
-            file: name.to_string(),
-            dry_run,
-            activities: todo.len(),
-            released_m2: stored.iter().map(|s| s.released_m2).sum(),
-            recorded,
-        })
+        Ok(ActivitiesImported::of(name, dry_run, &stored))
     }
 }
 

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accident;
 pub mod check;
 mod error;
 pub mod hazards;

@@ -1,12 +1,13 @@
 //! Field forms: submissions of the XLSForms in `forms/` (or a national authority's own), as ODK
 //! Central or KoboToolbox export them, become **draft** field reports (a new hazardous area, or a
-//! land release activity on an area) that someone other than the importer approves, through the
+//! land release activity on an area, or an accident and its victims) that someone other than the
+//! importer approves, through the
 //! same workflow as reports entered through the API.
 //!
 //! A mapping file (CSV: `form,question,type,target`, the default is `forms/mapping.csv`) says
 //! what each question of each form becomes: a demine field, `keep` (kept with the draft for the
 //! reviewer to read), or `ignore`. A row of type `report` says what a form's submissions become
-//! (`new-area`, `activity`, or `accident`, which is refused: see [`ACCIDENT_REFUSAL`]). A
+//! (`new-area`, `activity`, or `accident`: see [`crate::accident`]). A
 //! question a submission answers that the mapping does not name is an error: an authority's
 //! form changed, and its mapping must say what the new question means.
 //!
@@ -35,12 +36,6 @@ pub const DEFAULT_MAPPING: &str = include_str!("../../../forms/mapping.csv");
 /// How far outside its State's boundary a reported area may reach (as `hazards import`'s
 /// default and the API's field reports).
 pub const TOLERANCE_M: f64 = 1000.0;
-
-/// Why an accident and victim report is not imported.
-pub const ACCIDENT_REFUSAL: &str = "accident and victim reports have no draft path in demine: the \
-     registry's casualties and victims tables hold figures per State and year with their source, \
-     not single accidents. Give these submissions to the national authority's victim \
-     information system (the form's data is the minimum it records); nothing was imported";
 
 /// The question types a mapping names (XLSForm's).
 pub const QUESTION_TYPES: &[&str] = &[
@@ -221,7 +216,7 @@ impl Mapping {
             let allowed: &[&str] = match kind {
                 FormKind::NewArea => AREA_TARGETS,
                 FormKind::Activity => ACTIVITY_TARGETS,
-                FormKind::Accident => &[],
+                FormKind::Accident => crate::accident::ACCIDENT_TARGETS,
             };
             let t = q.target.as_str();
             if !(t == "keep" || t == "ignore" || allowed.contains(&t)) {
@@ -305,7 +300,7 @@ pub struct OdkImportOutcome {
     /// ODK Central CSV, ODK Central JSON, KoboToolbox CSV or KoboToolbox JSON.
     pub export: String,
     pub form: String,
-    /// new-area or activity.
+    /// new-area, activity or accident.
     pub kind: String,
     pub dry_run: bool,
     pub submissions: usize,
@@ -644,6 +639,104 @@ fn activity_feature(
     Ok((feature, area_id))
 }
 
+/// An accident's draft: the GeoJSON Feature (its position as geometry, the victims a list) and
+/// the State it is filed under.
+fn accident_feature(
+    file: &str,
+    form: &FormMap,
+    s: &Submission,
+    mapping: &str,
+) -> Result<(Value, String), AppError> {
+    let at = place(file, s);
+    let mut props = Map::new();
+    let mut kept = Map::new();
+    let mut position: Option<Geometry> = None;
+    let mut victims: Vec<Value> = Vec::new();
+    let mut take = |q: &Question,
+                    value: &str,
+                    where_: &str,
+                    props: &mut Map<String, Value>,
+                    victim: Option<&mut Map<String, Value>>|
+     -> Result<(), AppError> {
+        let name = q.name.as_str();
+        match (q.target.as_str(), victim) {
+            ("ignore", _) => {}
+            ("keep", _) => keep(&mut kept, q, value, where_)?,
+            ("accident.position", _) => {
+                if q.kind != "geopoint" {
+                    return Err(AppError::BadInput(format!(
+                        "{where_}: field {name}: an accident's position is a geopoint"
+                    )));
+                }
+                position = Some(geo_answer(&q.kind, value, where_, name)?);
+            }
+            ("accident.accuracy_m", _) => {
+                props.insert("accuracy_m".into(), number(value, where_, name)?);
+            }
+            ("victim.age", Some(v)) => {
+                v.insert("age".into(), number(value, where_, name)?);
+            }
+            (t, Some(v)) if t.starts_with("victim.") => {
+                v.insert(t.trim_start_matches("victim.").into(), json!(value.trim()));
+            }
+            (t, None) if t.starts_with("victim.") => {
+                return Err(AppError::BadInput(format!(
+                    "{where_}: field {name}: a victim's answers come in a repeat group (one row \
+                     per victim)"
+                )));
+            }
+            (t, _) => {
+                props.insert(
+                    t.trim_start_matches("accident.").into(),
+                    json!(value.trim()),
+                );
+            }
+        }
+        Ok(())
+    };
+    for (name, value) in &s.answers {
+        let q = question(form, &at, name, mapping)?;
+        take(q, value, &at, &mut props, None)?;
+    }
+    for rows in s.repeats.values() {
+        for r in rows {
+            let where_ = format!("{at} {}", r.at);
+            let mut v = Map::new();
+            for (name, value) in &r.answers {
+                let q = question(form, &where_, name, mapping)?;
+                take(q, value, &where_, &mut props, Some(&mut v))?;
+            }
+            if !v.is_empty() {
+                victims.push(Value::Object(v));
+            }
+        }
+    }
+    let Some(position) = position else {
+        return Err(AppError::BadInput(format!(
+            "{at}: no answer gives the accident's position (a geopoint mapped to \
+             accident.position)"
+        )));
+    };
+    let iso3 = props
+        .get("iso3")
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_ascii_uppercase())
+        .ok_or_else(|| {
+            AppError::BadInput(format!(
+                "{at}: no answer gives the accident's State (a question mapped to accident.iso3)"
+            ))
+        })?;
+    props.insert("iso3".into(), json!(iso3));
+    props.insert("victims".into(), Value::Array(victims));
+    props.insert("odk".into(), provenance(file, form, s, kept));
+    let feature = json!({
+        "type": "Feature",
+        "geometry": demine_geo::write::geometry_json(&position),
+        "properties": props,
+    });
+    Ok((feature, iso3))
+}
+
 /// The `odk` provenance of a stored report, if it came from a form.
 fn stored_ids(r: &FieldReport) -> Option<(&str, &str)> {
     let o = r.payload.get("properties")?.get("odk")?;
@@ -668,13 +761,13 @@ impl Session<'_> {
         let (flavour, subs) =
             odk::read_submissions(&files).map_err(|e| AppError::BadInput(e.to_string()))?;
         let form = pick_form(&mapping, form.as_deref(), &file, &subs)?;
-        if form.kind == FormKind::Accident {
-            return Err(AppError::BadInput(format!(
-                "{file}: form {}: {ACCIDENT_REFUSAL}",
-                form.name
-            )));
-        }
         let store = self.store();
+        let states = if form.kind == FormKind::Accident {
+            self.state_codes().await?
+        } else {
+            BTreeSet::new()
+        };
+        let today = chrono::Utc::now().date_naive();
         let existing = store.reports(None).await?;
         let mut todo: Vec<NewReport> = Vec::new();
         let mut each = Vec::new();
@@ -717,7 +810,19 @@ impl Session<'_> {
                         supersedes: out.supersedes,
                     }
                 }
-                _ => {
+                FormKind::Accident => {
+                    let (feature, iso3) = accident_feature(&file, form, s, &mapping.name)?;
+                    crate::accident::casualty_rows(&at, None, &feature, &states, today)?;
+                    NewReport {
+                        kind: ReportKind::Accident,
+                        iso3,
+                        organisation: None,
+                        area_id: None,
+                        payload: feature,
+                        supersedes: out.supersedes,
+                    }
+                }
+                FormKind::Activity => {
                     let (feature, area_id) = activity_feature(&file, form, s, &mapping.name)?;
                     hazards_io::read_activities(&at, &one_feature(&feature))
                         .map_err(|e| AppError::BadInput(e.to_string()))?;
@@ -757,7 +862,8 @@ impl Session<'_> {
             form: form.name.clone(),
             kind: match form.kind {
                 FormKind::NewArea => "new-area",
-                _ => "activity",
+                FormKind::Activity => "activity",
+                FormKind::Accident => "accident",
             }
             .to_string(),
             dry_run,

@@ -5,11 +5,13 @@
 //! works on a database its user holds.
 
 use demine_geo::FileFormat;
-use demine_store::accounts::{AccountStore, Decision, FieldReport, ReportKind, ReportStatus};
+use demine_store::accounts::{
+    AccountStore, Applied, Apply, Decision, FieldReport, NewReport, ReportKind, ReportStatus,
+};
 use demine_store::hazards_io;
 use serde_json::{Value, json};
 
-use crate::hazards::HazardImport;
+use crate::hazards::{ActivitiesImported, HazardImport, HazardImportOutcome, import_error};
 use crate::odk::TOLERANCE_M;
 use crate::{AppError, Session};
 
@@ -20,53 +22,123 @@ fn properties(feature: &mut Value) -> Option<&mut serde_json::Map<String, Value>
         .and_then(Value::as_object_mut)
 }
 
-/// The import a new-area or area-change report makes: its feature as a one-feature GeoJSON
-/// file, filed under the report's State (and organisation).
+/// The import a new-area or area-change report makes: its feature (`payload`) as a one-feature
+/// GeoJSON file named `name`, filed under the report's State (and organisation), with the
+/// changed area's id.
 pub fn report_import(
-    rep: &FieldReport,
+    name: &str,
+    payload: &Value,
+    iso3: &str,
+    organisation: Option<&str>,
+    area_id: Option<i64>,
     dry_run: bool,
     threads: usize,
 ) -> Result<HazardImport, AppError> {
-    let mut feature = rep.payload.clone();
+    let mut feature = payload.clone();
     if let Some(props) = properties(&mut feature) {
-        props.insert("iso3".into(), rep.iso3.clone().into());
-        if let Some(o) = &rep.organisation {
-            props.insert("organisation".into(), o.clone().into());
+        props.insert("iso3".into(), iso3.into());
+        if let Some(o) = organisation {
+            props.insert("organisation".into(), o.into());
         }
         props.remove("id");
     }
     if let Some(f) = feature.as_object_mut() {
         f.remove("id");
-        if let Some(id) = rep.area_id {
+        if let Some(id) = area_id {
             f.insert("id".into(), id.into());
         }
     }
     let text = json!({"type": "FeatureCollection", "features": [feature]}).to_string();
-    let name = format!("field report {}", rep.id);
     let collection =
-        crate::hazards::read_area_file(&name, text.as_bytes(), FileFormat::Geojson, None, threads)?;
+        crate::hazards::read_area_file(name, text.as_bytes(), FileFormat::Geojson, None, threads)?;
     Ok(HazardImport {
-        name,
+        name: name.to_string(),
         collection,
         properties: crate::hazards::geojson_properties(text.as_bytes()),
-        iso3: Some(rep.iso3.clone()),
+        iso3: Some(iso3.to_string()),
         tolerance_m: TOLERANCE_M,
         dry_run,
     })
 }
 
-/// An activity report as the one-feature GeoJSON file `release import` reads.
-pub fn activity_text(rep: &FieldReport) -> String {
-    let mut feature = rep.payload.clone();
+/// An activity report's feature (`payload`) as the one-feature GeoJSON file `release import`
+/// reads, on the area `area_id`.
+pub fn activity_text(payload: &Value, area_id: Option<i64>) -> String {
+    let mut feature = payload.clone();
     if let Some(props) = properties(&mut feature)
-        && let Some(id) = rep.area_id
+        && let Some(id) = area_id
     {
         props.insert("area_id".into(), id.into());
     }
     json!({"type": "FeatureCollection", "features": [feature]}).to_string()
 }
 
+fn stored_import(
+    rep: &FieldReport,
+    dry_run: bool,
+    threads: usize,
+) -> Result<HazardImport, AppError> {
+    report_import(
+        &format!("field report {}", rep.id),
+        &rep.payload,
+        &rep.iso3,
+        rep.organisation.as_deref(),
+        rep.area_id,
+        dry_run,
+        threads,
+    )
+}
+
 impl Session<'_> {
+    /// Checks a report about to be entered as its approval would (an import's dry run, the
+    /// activities' plan, an accident's casualty rows), writing nothing; `name` names it in
+    /// messages. An accident's feature is filed under the report's State: a different State in
+    /// its properties is refused.
+    pub async fn check_report(&self, name: &str, new: &mut NewReport) -> Result<(), AppError> {
+        match new.kind {
+            ReportKind::Activity => {
+                self.plan_activities(name, &activity_text(&new.payload, new.area_id))
+                    .await?;
+            }
+            ReportKind::Accident => {
+                if let Some(props) = properties(&mut new.payload) {
+                    match props.get("iso3").and_then(Value::as_str) {
+                        Some(c) if !c.trim().eq_ignore_ascii_case(&new.iso3) => {
+                            return Err(AppError::BadInput(format!(
+                                "{name}: field iso3: {c:?}, but the report is filed under {}",
+                                new.iso3
+                            )));
+                        }
+                        _ => {
+                            props.insert("iso3".into(), new.iso3.clone().into());
+                        }
+                    }
+                }
+                let states = self.state_codes().await?;
+                crate::accident::casualty_rows(
+                    name,
+                    None,
+                    &new.payload,
+                    &states,
+                    chrono::Utc::now().date_naive(),
+                )?;
+            }
+            ReportKind::NewArea | ReportKind::AreaChange => {
+                let import = report_import(
+                    name,
+                    &new.payload,
+                    &new.iso3,
+                    new.organisation.as_deref(),
+                    new.area_id,
+                    true,
+                    self.app().threads(),
+                )?;
+                self.import_hazards(import, &|_, _| {}).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Field reports, newest first; with `iso3` only that State's, with `status` only those.
     pub async fn field_reports(
         &self,
@@ -117,31 +189,81 @@ impl Session<'_> {
         if let Some(old) = rep.supersedes {
             self.edit_target(&mut rep, old).await?;
         }
-        let outcome = match rep.kind {
+        let name = format!("field report {}", rep.id);
+        let store = self.store();
+        let actor = self.actor();
+        let (decided, _) = match rep.kind {
             ReportKind::Activity => {
-                let name = format!("field report {}", rep.id);
-                let out = self.import_activities(&name, &activity_text(&rep)).await?;
-                serde_json::to_value(out)
+                let todo = self
+                    .prepare_activities(&name, &activity_text(&rep.payload, rep.area_id))
+                    .await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Activities(stored) => {
+                        serde_json::to_value(ActivitiesImported::of(&name, false, stored))
+                            .map_err(|e| e.to_string())
+                    }
+                    _ => Err("an activity report recorded no activity".into()),
+                };
+                store
+                    .approve_report(id, Apply::Activities(&todo), note, &outcome, actor)
+                    .await?
+            }
+            ReportKind::Accident => {
+                let batch = self.accident_batch(&rep).await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Records(r) => Ok(json!({
+                        "casualties": r.inserted,
+                        "ids": batch.rows.iter().filter_map(|row| row.values.first()).map(|v| v.to_text()).collect::<Vec<_>>(),
+                        "source": crate::accident::casualty_source(Some(rep.id), &rep.payload),
+                    })),
+                    _ => Err("an accident report wrote no casualty records".into()),
+                };
+                store
+                    .approve_report(id, Apply::Records(&batch), note, &outcome, actor)
+                    .await?
             }
             ReportKind::NewArea | ReportKind::AreaChange => {
-                let import = report_import(&rep, false, self.app().threads())?;
-                let out = self.import_hazards(import, &|_, _| {}).await?;
-                for aid in out.inserted_ids.iter().chain(&out.updated_ids) {
-                    self.approve(*aid).await?;
-                }
-                serde_json::to_value(out)
+                let import = stored_import(&rep, false, self.app().threads())?;
+                let p = self.prepare_import(import).await?;
+                let outcome = |a: &Applied| match a {
+                    Applied::Areas(r) => serde_json::to_value(HazardImportOutcome::of(
+                        &p.name,
+                        r.clone(),
+                        p.fixes,
+                        p.unchecked.clone(),
+                    ))
+                    .map_err(|e| e.to_string()),
+                    _ => Err("an area report imported no area".into()),
+                };
+                store
+                    .approve_report(id, Apply::Areas(&p.areas), note, &outcome, actor)
+                    .await
+                    .map_err(|e| import_error(&p.name, e))?
             }
-        }
-        .map_err(|e| AppError::Invalid(format!("field report {id}: outcome: {e}")))?;
-        let decision = Decision {
-            status: ReportStatus::Approved,
-            note,
-            outcome: Some(outcome),
         };
-        Ok(self
-            .store()
-            .decide_report(id, &decision, self.actor())
-            .await?)
+        self.app().written().await;
+        Ok(decided)
+    }
+
+    /// The casualty rows approving an accident report writes (checked now, as on entry: the
+    /// registry's States may have changed since).
+    async fn accident_rows(
+        &self,
+        rep: &FieldReport,
+    ) -> Result<Vec<serde_json::Map<String, Value>>, AppError> {
+        let states = self.state_codes().await?;
+        crate::accident::casualty_rows(
+            &format!("field report {}", rep.id),
+            Some(rep.id),
+            &rep.payload,
+            &states,
+            chrono::Utc::now().date_naive(),
+        )
+    }
+
+    async fn accident_batch(&self, rep: &FieldReport) -> Result<demine_store::Batch, AppError> {
+        let rows = self.accident_rows(rep).await?;
+        crate::accident::casualty_batch(&format!("field report {}", rep.id), &rows)
     }
 
     /// For a report that edits an earlier one (an edited form submission): the earlier must be
@@ -185,6 +307,14 @@ impl Session<'_> {
                         rep.id
                     )))
                 }
+                (ReportKind::Accident, _) | (_, ReportKind::Accident) => {
+                    Err(AppError::Invalid(format!(
+                        "field report {} edits field report {old}, already decided: an \
+                         accident's casualties are not recorded twice (reject this report; \
+                         correct the casualty record with the national authority)",
+                        rep.id
+                    )))
+                }
                 (ReportKind::Activity, _) => Err(AppError::Invalid(format!(
                     "field report {} edits field report {old}, an activity already recorded: an activity is not recorded twice (reject this report; correct the activity with the national authority)",
                     rep.id
@@ -223,12 +353,17 @@ impl Session<'_> {
         match rep.kind {
             ReportKind::Activity => {
                 let name = format!("field report {}", rep.id);
-                let acts = hazards_io::read_activities(&name, &activity_text(&rep))
-                    .map_err(|e| AppError::BadInput(e.to_string()))?;
+                let acts =
+                    hazards_io::read_activities(&name, &activity_text(&rep.payload, rep.area_id))
+                        .map_err(|e| AppError::BadInput(e.to_string()))?;
                 Ok(json!({"dry_run": true, "activities": acts.len(), "area_id": rep.area_id}))
             }
-            _ => {
-                let import = report_import(&rep, true, self.app().threads())?;
+            ReportKind::Accident => {
+                let rows = self.accident_rows(&rep).await?;
+                Ok(json!({"dry_run": true, "casualties": rows.len(), "rows": rows}))
+            }
+            ReportKind::NewArea | ReportKind::AreaChange => {
+                let import = stored_import(&rep, true, self.app().threads())?;
                 let out = self.import_hazards(import, &|_, _| {}).await?;
                 serde_json::to_value(out)
                     .map_err(|e| AppError::Invalid(format!("field report {id}: plan: {e}")))

@@ -41,6 +41,15 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// What every test starts from: a runtime and an app on a fresh seeded database (kept in the
+/// returned directory) holding area 1 in Cambodia.
+fn setup() -> (tempfile::TempDir, tokio::runtime::Runtime, App) {
+    let d = tempfile::tempdir().unwrap();
+    let rt = rt();
+    let app = rt.block_on(app_with_area(&d.path().join("t.db")));
+    (d, rt, app)
+}
+
 async fn app_with_area(path: &std::path::Path) -> App {
     let store: AnyStore = ops::open_seeded(&path.display().to_string(), "test")
         .await
@@ -82,9 +91,8 @@ async fn import(
 
 #[test]
 fn central_csv_with_a_repeat_table_becomes_new_area_drafts_once() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let files = || {
             vec![
                 fixture("hazardous_area.csv"),
@@ -160,9 +168,8 @@ fn central_csv_with_a_repeat_table_becomes_new_area_drafts_once() {
 
 #[test]
 fn central_json_and_kobo_csv_and_json_become_activity_drafts() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let nts = import(
             &app,
             vec![fixture("non_technical_survey.json")],
@@ -230,27 +237,168 @@ fn central_json_and_kobo_csv_and_json_become_activity_drafts() {
 }
 
 #[test]
-fn accidents_are_refused_saying_where_they_go() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
-        let e = import(&app, vec![fixture("accident_victim.json")], None, false)
+fn an_accident_becomes_a_draft_whose_approval_writes_its_casualties() {
+    use demine_store::{Kind, Store};
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
+        let before = app
+            .store()
+            .records(Kind::Casualties, None)
+            .await
+            .unwrap()
+            .len();
+        let out = import(&app, vec![fixture("accident_victim.json")], None, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.form.as_str(), out.kind.as_str(), out.drafts),
+            ("accident_victim", "accident", 1)
+        );
+        let id = out.each[0].report_id.unwrap();
+        let rep = app.store().report(id).await.unwrap().unwrap();
+        assert_eq!(
+            (rep.kind, rep.status, rep.iso3.as_str()),
+            (ReportKind::Accident, ReportStatus::Draft, "KHM")
+        );
+        // The position, longitude first, stays with the report.
+        assert_eq!(
+            rep.payload["geometry"]["coordinates"],
+            serde_json::json!([102.98, 13.08])
+        );
+        assert_eq!(
+            rep.payload["properties"]["victims"][0]["outcome"],
+            "injured"
+        );
+        // Imported again: recognised, not entered twice.
+        let again = import(&app, vec![fixture("accident_victim.json")], None, false)
+            .await
+            .unwrap();
+        assert_eq!((again.drafts, again.already), (0, 1));
+        // Nothing is written before the approval; the plan shows the rows.
+        assert_eq!(
+            app.store()
+                .records(Kind::Casualties, None)
+                .await
+                .unwrap()
+                .len(),
+            before
+        );
+        let reviewer = app.session(Requester::local("reviewer", Access::Operational));
+        let plan = reviewer.plan_report(id).await.unwrap();
+        assert_eq!(plan["casualties"], 1);
+        assert_eq!(plan["rows"][0]["injured"], 1);
+        assert!(plan["rows"][0].get("lat").is_none());
+        let e = app
+            .session(Requester::local("importer", Access::Operational))
+            .approve_report(id, None)
             .await
             .unwrap_err();
-        let m = e.to_string();
-        assert!(
-            m.contains("accident_victim") && m.contains("victim information"),
-            "{m}"
+        assert_eq!(e.exit_code(), 6, "the author never decides: {e}");
+        let done = reviewer.approve_report(id, None).await.unwrap();
+        assert_eq!(done.status, ReportStatus::Approved);
+        let outcome = done.outcome.unwrap();
+        assert_eq!(outcome["casualties"], 1);
+        let rows = app.store().records(Kind::Casualties, None).await.unwrap();
+        assert_eq!(rows.len(), before + 1);
+        let t = Kind::Casualties.table();
+        let row = rows
+            .iter()
+            .find(|r| r[0].as_str() == Some(&format!("field-report-{id}-1")))
+            .expect("the victim's row");
+        let col = |n: &str| row[t.index(n).unwrap()].to_text();
+        assert_eq!(
+            (
+                col("date"),
+                col("iso3"),
+                col("device_category"),
+                col("killed"),
+                col("injured"),
+                col("group"),
+                col("age_group"),
+                col("sex"),
+            ),
+            (
+                "2026-02-14".into(),
+                "KHM".into(),
+                "ap-mine".into(),
+                "0".into(),
+                "1".into(),
+                "civilian".into(),
+                "adult".into(),
+                "male".into()
+            )
         );
-        assert_eq!(e.exit_code(), 3);
+        assert!(
+            col("source").contains(&format!("field report {id}"))
+                && col("source").contains("uuid:e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"),
+            "{}",
+            col("source")
+        );
+        // Decided: a second approval writes nothing.
+        assert!(reviewer.approve_report(id, None).await.is_err());
+        assert_eq!(
+            app.store()
+                .records(Kind::Casualties, None)
+                .await
+                .unwrap()
+                .len(),
+            before + 1
+        );
+    });
+}
+
+#[test]
+fn accident_values_outside_the_vocabulary_are_refused_naming_submission_and_field() {
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
+        let main = String::from_utf8(fixture("accident_victim.json").bytes).unwrap();
+        let cases = [
+            (
+                main.replace("\"iso3\": \"KHM\"", "\"iso3\": \"XXZ\""),
+                "field iso3",
+            ),
+            (
+                main.replace("\"2026-02-14\"", "\"2999-01-01\""),
+                "field date: 2999-01-01 is in the future",
+            ),
+            (
+                main.replace("\"ap-mine\"", "\"landmine\""),
+                "field device_category",
+            ),
+            (
+                main.replace("\"injured\"", "\"maimed\""),
+                "field victim 1 outcome",
+            ),
+            (
+                main.replace(
+                    "\"victim/victim_sex\": \"male\"",
+                    "\"victim/victim_sex\": \"m\"",
+                ),
+                "field victim 1 sex",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_ne!(body, main, "{want}: the fixture changed");
+            let e = import(&app, vec![text("accident_victim.json", &body)], None, false)
+                .await
+                .unwrap_err();
+            let m = e.to_string();
+            assert!(
+                m.contains("accident_victim.json")
+                    && m.contains("uuid:e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b")
+                    && m.contains(want),
+                "{want}: {m}"
+            );
+            assert_eq!(e.exit_code(), 3);
+        }
+        assert!(app.store().reports(None).await.unwrap().is_empty());
     });
 }
 
 #[test]
 fn hostile_submissions_are_refused_with_their_place_and_nothing_is_entered() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let main = String::from_utf8(fixture("hazardous_area.csv").bytes).unwrap();
         let cases = [
             // Longitude first: latitude 104.93 is out of range.
@@ -319,9 +467,8 @@ fn a_mapping_naming_an_unknown_field_is_refused_with_its_line() {
 
 #[test]
 fn someone_other_than_the_importer_approves_the_drafts_into_areas_and_activities() {
-    let d = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let app = app_with_area(&d.path().join("t.db")).await;
+    let (_d, rt, app) = setup();
+    rt.block_on(async {
         let areas = import(
             &app,
             vec![

@@ -35,11 +35,13 @@ pub enum ReportsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// What approving a report would change (an import's dry run).
+    /// What approving a report would change (an import's dry run; for an accident, the casualty
+    /// rows it would write).
     #[command(after_help = REPORTS_HELP)]
     Plan { id: i64 },
-    /// Approves a draft: applies it through the import rules (all-or-nothing) and records the
-    /// decision under --actor, who must not be its author.
+    /// Approves a draft: applies it through the import rules (an accident: one casualty row per
+    /// victim) and records the decision under --actor, who must not be its author, all in one
+    /// transaction.
     #[command(after_help = REPORTS_HELP)]
     Approve {
         id: i64,

@@ -253,10 +253,10 @@ pub enum RegistryCommand {
     /// odk: form submissions exported from ODK Central (its CSV with the repeat tables
     /// FORM-REPEAT.csv beside it, its export .zip, or OData JSON fetched with $expand=*) or
     /// KoboToolbox (CSV with XML names, `,` or `;`; JSON of the v2 data API), each entered as a
-    /// draft field report (a new hazardous area, or an activity on an area) that someone other
-    /// than the importer approves (`demine reports approve ID`); a submission imported before
-    /// (same instance id) is not entered twice, an edited one supersedes; accident reports are
-    /// refused (no draft path).
+    /// draft field report (a new hazardous area, an activity on an area, or an accident and its
+    /// victims) that someone other than the importer approves (`demine reports approve ID`; an
+    /// accident's approval writes one casualty row per victim); a submission imported before
+    /// (same instance id) is not entered twice, an edited one supersedes.
     #[command(after_help = EXIT_CODES)]
     Import(crate::io::ImportArgs),
     /// Export one kind of record as CSV with HXL hashtags (default) or JSON.

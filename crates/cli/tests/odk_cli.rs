@@ -1,6 +1,6 @@
 //! `demine import odk` and `demine reports`: the committed ODK Central and KoboToolbox exports
 //! (tests/fixtures/odk) imported as drafts, decided by someone other than the importer, re-imports
-//! recognised, accidents and hostile files refused with exit code 3.
+//! recognised, an accident approved into casualty rows, hostile files refused with exit code 3.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -100,13 +100,57 @@ fn import_odk_enters_drafts_that_someone_else_approves() {
 }
 
 #[test]
-fn accidents_and_hostile_exports_are_refused_with_exit_code_3() {
+fn an_accident_is_a_draft_whose_approval_writes_casualty_rows() {
     let (d, db) = db_with_area();
     demine(&db, "collector")
         .args(["import", "odk", &odk("accident_victim.json")])
         .assert()
-        .code(3)
-        .stderr(contains("no draft path"));
+        .success()
+        .stdout(contains("entered 1 accident draft(s), 0 already imported"));
+    demine(&db, "collector")
+        .args(["import", "odk", &odk("accident_victim.json")])
+        .assert()
+        .success()
+        .stdout(contains("entered 0 accident draft(s), 1 already imported"));
+    demine(&db, "reviewer")
+        .args(["reports", "list", "--status", "draft"])
+        .assert()
+        .success()
+        .stdout(contains(
+            "#1 draft accident KHM by collector from uuid:e1f2a3b4",
+        ));
+    demine(&db, "reviewer")
+        .args(["reports", "plan", "1"])
+        .assert()
+        .success()
+        .stdout(contains("\"casualties\": 1"))
+        .stdout(contains("\"id\": \"field-report-1-1\""));
+    demine(&db, "reviewer")
+        .args(["reports", "approve", "1"])
+        .assert()
+        .success()
+        .stdout(contains("field report 1 approved by reviewer"))
+        .stdout(contains("\"casualties\":1"));
+    let out = d.path().join("c.csv");
+    demine(&db, "reviewer")
+        .args(["export", "casualties", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("field-report-1-1,"))
+        .unwrap_or_else(|| panic!("the victim's row: {csv}"));
+    assert!(
+        row.contains("2026-02-14,KHM,Battambang,ap-mine,0,1,civilian,adult,male")
+            && row.contains("demine field report 1, form submission uuid:e1f2a3b4"),
+        "{row}"
+    );
+}
+
+#[test]
+fn hostile_exports_are_refused_with_exit_code_3() {
+    let (d, db) = db_with_area();
     let bad = d.path().join("bad.json");
     std::fs::write(&bad, r#"{"results":[{"meta/instanceID":"uuid:x","area_id":"1","work/released_boundary":"104.91 11.56 0 0;104.915 11.56 0 0;104.915 11.565 0 0;104.91 11.56 0 0"}]}"#).unwrap();
     demine(&db, "collector")

@@ -253,15 +253,11 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
         "{}",
         r.text()
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/check/points?within=10")
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(
-            "id,lon,lat\nWP7,103.128,13.128\nWP7,103.5,13.5\n",
-        ))
-        .unwrap();
-    let r = common::send(&w.app, req).await;
+    let csv = |body: &'static str| {
+        let w = &w;
+        async move { post_body(w, "/api/v1/check/points?within=10", None, body, "text/csv").await }
+    };
+    let r = csv("id,lon,lat\nWP7,103.128,13.128\nWP7,103.5,13.5\n").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(
         r.json()["detail"]
@@ -271,15 +267,7 @@ async fn the_check_answers_every_tier_but_names_hazards_only_to_accounts() {
         "{}",
         r.text()
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/check/points?within=10")
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(
-            "id,lon,lat\n1,103.128,13.128\n2,103.5,13.5\n",
-        ))
-        .unwrap();
-    let r = common::send(&w.app, req).await;
+    let r = csv("id,lon,lat\n1,103.128,13.128\n2,103.5,13.5\n").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["flagged"][0]["id"], "1");
     assert!(
@@ -374,19 +362,32 @@ async fn the_demo_is_a_synthetic_programme_in_a_file_of_its_own() {
     assert!(e.to_string().contains("not a demo database"), "{e}");
 }
 
-/// Posts a file to an import route as `who`.
-async fn upload(w: &common::World, uri: &str, who: &str, body: &str, ctype: &str) -> common::Reply {
-    let req = axum::http::Request::builder()
+/// Posts a body of the media type `ctype` (a CSV of points, a file to import) as `who`, or
+/// anonymously.
+async fn post_body(
+    w: &common::World,
+    uri: &str,
+    who: Option<&str>,
+    body: &str,
+    ctype: &str,
+) -> common::Reply {
+    let mut req = axum::http::Request::builder()
         .method(Method::POST)
         .uri(uri)
-        .header(
+        .header(axum::http::header::CONTENT_TYPE, ctype);
+    if let Some(name) = who {
+        req = req.header(
             axum::http::header::AUTHORIZATION,
-            format!("Bearer {}", w.tokens[who]),
-        )
-        .header(axum::http::header::CONTENT_TYPE, ctype)
-        .body(axum::body::Body::from(body.to_string()))
-        .unwrap();
+            format!("Bearer {}", w.tokens[name]),
+        );
+    }
+    let req = req.body(axum::body::Body::from(body.to_string())).unwrap();
     common::send(&w.app, req).await
+}
+
+/// Posts a file to an import route as `who`.
+async fn upload(w: &common::World, uri: &str, who: &str, body: &str, ctype: &str) -> common::Reply {
+    post_body(w, uri, Some(who), body, ctype).await
 }
 
 fn collection(features: &[serde_json::Value]) -> String {
@@ -494,4 +495,115 @@ async fn imports_run_the_cli_workflow_all_or_nothing_within_scope() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["result"]["activities"], 1);
     assert_eq!(w.store.activities(7).await.unwrap().len(), 1);
+}
+
+/// An accident and its victims: entered as a draft by an editor (checked as its approval would
+/// write it), never shown to an anonymous visitor, approved by someone else into one casualty
+/// row per victim, which the public casualty figures then carry with their source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accident_report_is_approved_into_casualty_rows_with_their_source() {
+    let w = world().await;
+    let accident = |victims: serde_json::Value| {
+        json!({"kind": "accident", "feature": {"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [103.21, 13.21]},
+            "properties": {"date": "2025-05-02", "admin_area": "Battambang",
+                "device_category": "ap-mine", "activity": "farming", "accuracy_m": 10,
+                "victims": victims}}})
+    };
+    let casualties = || call(&w, Method::GET, "/api/v1/casualties?iso3=KHM", None, None);
+    let before = casualties().await.json()["rows"].as_array().unwrap().len();
+    // An outcome outside the vocabulary is refused on entry, naming the field.
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/reports",
+        Some("editor"),
+        Some(accident(
+            json!([{"sex": "male", "outcome": "hurt", "deminer": "no"}]),
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("victim 1 outcome"), "{}", r.text());
+    let r = call(
+        &w,
+        Method::POST,
+        "/api/v1/reports",
+        Some("editor"),
+        Some(accident(json!([
+            {"sex": "female", "age": 12, "outcome": "killed", "deminer": "no"},
+            {"sex": "male", "age": 30, "outcome": "injured", "deminer": "yes"}
+        ]))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["report"]["id"].as_i64().unwrap();
+    assert_eq!(r.json()["report"]["kind"], "accident");
+    // The accident's position is hazard evidence: no report route answers without an account.
+    for uri in [
+        format!("/api/v1/reports/{id}"),
+        format!("/api/v1/reports/{id}/plan"),
+        "/api/v1/reports".to_string(),
+    ] {
+        let r = call(&w, Method::GET, &uri, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{uri}: {}", r.text());
+    }
+    let plan = call(
+        &w,
+        Method::GET,
+        &format!("/api/v1/reports/{id}/plan"),
+        Some("reviewer"),
+        None,
+    )
+    .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    assert_eq!(plan.json()["plan"]["casualties"], 2);
+    assert_eq!(
+        casualties().await.json()["rows"].as_array().unwrap().len(),
+        before,
+        "a plan writes nothing"
+    );
+    let r = call(
+        &w,
+        Method::POST,
+        &format!("/api/v1/reports/{id}/approve"),
+        Some("reviewer"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["report"]["outcome"]["casualties"], 2);
+    let rows = casualties().await.json()["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(rows.len(), before + 2);
+    let ours: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["source"] == format!("demine field report {id}"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{rows:?}");
+    let child = ours.iter().find(|r| r["killed"] == 1).unwrap();
+    assert_eq!(
+        (&child["age_group"], &child["group"], &child["sex"]),
+        (&json!("child"), &json!("civilian"), &json!("female"))
+    );
+    assert!(
+        ours.iter()
+            .all(|r| r.get("lat").is_none() && r.get("geometry").is_none())
+    );
+    // Decided: approving again is refused and writes nothing.
+    let r = call(
+        &w,
+        Method::POST,
+        &format!("/api/v1/reports/{id}/approve"),
+        Some("reviewer"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(
+        casualties().await.json()["rows"].as_array().unwrap().len(),
+        before + 2
+    );
 }

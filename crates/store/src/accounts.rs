@@ -103,6 +103,9 @@ pub enum ReportKind {
     AreaChange,
     /// A land release activity on an existing area.
     Activity,
+    /// A mine or ERW accident and its victims (migration 0051): approving it writes one
+    /// casualty record per victim.
+    Accident,
 }
 
 impl ReportKind {
@@ -111,6 +114,7 @@ impl ReportKind {
             ReportKind::NewArea => "new-area",
             ReportKind::AreaChange => "area-change",
             ReportKind::Activity => "activity",
+            ReportKind::Accident => "accident",
         }
     }
 
@@ -119,6 +123,7 @@ impl ReportKind {
             ReportKind::NewArea,
             ReportKind::AreaChange,
             ReportKind::Activity,
+            ReportKind::Accident,
         ]
         .into_iter()
         .find(|k| k.name() == s)
@@ -200,6 +205,34 @@ pub struct Decision {
     pub note: Option<String>,
     pub outcome: Option<serde_json::Value>,
 }
+
+/// What approving a field report writes, in the same transaction as the decision.
+#[derive(Debug, Clone, Copy)]
+pub enum Apply<'a> {
+    /// Areas imported by the import's rules ([`crate::HazardStore::import_areas`]); every area
+    /// version the import inserts or changes is approved.
+    Areas(&'a [crate::hazards::NewArea]),
+    /// Land release activities recorded ([`crate::HazardStore::record_activities`]).
+    Activities(&'a [(demine_core::hazard::Activity, demine_geo::Geometry)]),
+    /// Registry records (an accident's casualty rows) written by the import's rules, inserted
+    /// only: a record whose key is stored already is refused, never overwritten.
+    Records(&'a crate::Batch),
+}
+
+/// What approving a field report wrote.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// The import's report (its area versions approved).
+    Areas(crate::hazards::HazardImportReport),
+    /// The activities as recorded.
+    Activities(Vec<crate::hazards::StoredActivity>),
+    /// The records' import report.
+    Records(crate::ApplyReport),
+}
+
+/// Makes the decision's outcome (what approving did, as JSON) from what was written, before the
+/// transaction commits; an error refuses the approval.
+pub type OutcomeOf<'a> = &'a (dyn Fn(&Applied) -> Result<serde_json::Value, String> + Sync);
 
 /// Persistence of accounts and field reports.
 pub trait AccountStore: Send + Sync {
@@ -317,6 +350,20 @@ pub trait AccountStore: Send + Sync {
         decision: &Decision,
         actor: &str,
     ) -> impl Future<Output = Result<FieldReport, StoreError>> + Send;
+
+    /// Approves a draft in one transaction: what it applies (`apply`), the approval of the area
+    /// versions it makes, the decision with its outcome (`outcome` of what was written) and the
+    /// audit entries of all of them commit together or not at all. The report's status is read
+    /// inside the transaction: a report decided meanwhile (by another reviewer) is refused with
+    /// [`StoreError::Conflict`] and nothing is written.
+    fn approve_report(
+        &self,
+        id: i64,
+        apply: Apply<'_>,
+        note: Option<String>,
+        outcome: OutcomeOf<'_>,
+        actor: &str,
+    ) -> impl Future<Output = Result<(FieldReport, Applied), StoreError>> + Send;
 }
 
 /// The audit JSON of a user (never the password hash).
@@ -943,87 +990,123 @@ macro_rules! accounts_backend {
                 decision: &crate::accounts::Decision,
                 actor: &str,
             ) -> Result<crate::accounts::FieldReport, crate::StoreError> {
-                use crate::accounts::ReportStatus;
-                let ctx = || crate::error::db(format!("deciding field report {id}"));
-                let (mut tx, mut chain) = self.account_tx().await?;
-                let before = read_report_tx(&mut tx, id).await?;
-                if before.status != ReportStatus::Draft {
-                    return Err(crate::StoreError::Conflict {
-                        what: format!("field report {id}"),
-                        reason: format!(
-                            "it is {}: only a draft can be approved or rejected",
-                            before.status.name()
-                        ),
-                    });
-                }
-                if !matches!(decision.status, ReportStatus::Approved | ReportStatus::Rejected) {
-                    return Err(crate::StoreError::Conflict {
-                        what: format!("field report {id}"),
-                        reason: "a decision approves or rejects".into(),
-                    });
-                }
-                let now = crate::accounts::now_text();
-                let outcome = decision.outcome.as_ref().map(|o| o.to_string());
-                sqlx::query(
-                    "UPDATE field_reports SET status = $1, reviewer = $2, decided_at = $3, \
-                     note = $4, outcome = $5, updated_at = $3 WHERE id = $6",
-                )
-                .bind(decision.status.name())
-                .bind(actor.to_string())
-                .bind(now.clone())
-                .bind(decision.note.clone())
-                .bind(outcome)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx())?;
-                let after = crate::accounts::FieldReport {
-                    status: decision.status,
-                    reviewer: Some(actor.to_string()),
-                    decided_at: Some(now.clone()),
-                    note: decision.note.clone(),
-                    outcome: decision.outcome.clone(),
-                    updated_at: now.clone(),
-                    ..before.clone()
-                };
-                chain.append(
-                    actor,
-                    "field_report",
-                    &id.to_string(),
-                    Some(crate::accounts::report_json(&before)),
-                    Some(crate::accounts::report_json(&after)),
-                );
-                if decision.status == ReportStatus::Approved {
-                    if let Some(old) = before.supersedes {
-                        let prev = read_report_tx(&mut tx, old).await?;
-                        if prev.status == ReportStatus::Approved {
-                            sqlx::query(
-                                "UPDATE field_reports SET status = $1, updated_at = $2 WHERE id = $3",
-                            )
-                            .bind(ReportStatus::Superseded.name())
-                            .bind(now.clone())
-                            .bind(old)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(ctx())?;
-                            let next = crate::accounts::FieldReport {
-                                status: ReportStatus::Superseded,
-                                updated_at: now,
-                                ..prev.clone()
-                            };
-                            chain.append(
-                                actor,
-                                "field_report",
-                                &old.to_string(),
-                                Some(crate::accounts::report_json(&prev)),
-                                Some(crate::accounts::report_json(&next)),
-                            );
-                        }
-                    }
-                }
-                self.account_commit(tx, chain, "deciding a field report").await?;
+                let mut tx = self.begin_write().await?;
+                let after = decide_in(&mut tx, id, decision, actor).await?;
+                tx.commit()
+                    .await
+                    .map_err(crate::error::db("deciding a field report"))?;
+                self.note_head().await?;
                 Ok(after)
             }
+
+            async fn approve_report(
+                &self,
+                id: i64,
+                apply: crate::accounts::Apply<'_>,
+                note: Option<String>,
+                outcome: crate::accounts::OutcomeOf<'_>,
+                actor: &str,
+            ) -> Result<(crate::accounts::FieldReport, crate::accounts::Applied), crate::StoreError>
+            {
+                hazard_impl::approve_report(self, id, apply, note, outcome, actor).await
+            }
+        }
+
+        /// Refuses anything but a draft, as read inside `tx`.
+        async fn draft_in(
+            tx: &mut Tx,
+            id: i64,
+        ) -> Result<crate::accounts::FieldReport, crate::StoreError> {
+            let before = read_report_tx(tx, id).await?;
+            if before.status != crate::accounts::ReportStatus::Draft {
+                return Err(crate::StoreError::Conflict {
+                    what: format!("field report {id}"),
+                    reason: format!(
+                        "it is {}: only a draft can be approved or rejected",
+                        before.status.name()
+                    ),
+                });
+            }
+            Ok(before)
+        }
+
+        /// Decides a draft inside `tx` (re-reading its status there), with its audit entries;
+        /// an approved report that supersedes another marks that one superseded.
+        async fn decide_in(
+            tx: &mut Tx,
+            id: i64,
+            decision: &crate::accounts::Decision,
+            actor: &str,
+        ) -> Result<crate::accounts::FieldReport, crate::StoreError> {
+            use crate::accounts::ReportStatus;
+            let ctx = || crate::error::db(format!("deciding field report {id}"));
+            let mut chain = last_audit(tx).await?;
+            let before = draft_in(tx, id).await?;
+            if !matches!(decision.status, ReportStatus::Approved | ReportStatus::Rejected) {
+                return Err(crate::StoreError::Conflict {
+                    what: format!("field report {id}"),
+                    reason: "a decision approves or rejects".into(),
+                });
+            }
+            let now = crate::accounts::now_text();
+            let outcome = decision.outcome.as_ref().map(|o| o.to_string());
+            sqlx::query(
+                "UPDATE field_reports SET status = $1, reviewer = $2, decided_at = $3, \
+                 note = $4, outcome = $5, updated_at = $3 WHERE id = $6",
+            )
+            .bind(decision.status.name())
+            .bind(actor.to_string())
+            .bind(now.clone())
+            .bind(decision.note.clone())
+            .bind(outcome)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(ctx())?;
+            let after = crate::accounts::FieldReport {
+                status: decision.status,
+                reviewer: Some(actor.to_string()),
+                decided_at: Some(now.clone()),
+                note: decision.note.clone(),
+                outcome: decision.outcome.clone(),
+                updated_at: now.clone(),
+                ..before.clone()
+            };
+            chain.append(
+                actor,
+                "field_report",
+                &id.to_string(),
+                Some(crate::accounts::report_json(&before)),
+                Some(crate::accounts::report_json(&after)),
+            );
+            if decision.status == ReportStatus::Approved
+                && let Some(old) = before.supersedes
+            {
+                let prev = read_report_tx(tx, old).await?;
+                if prev.status == ReportStatus::Approved {
+                    sqlx::query("UPDATE field_reports SET status = $1, updated_at = $2 WHERE id = $3")
+                        .bind(ReportStatus::Superseded.name())
+                        .bind(now.clone())
+                        .bind(old)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(ctx())?;
+                    let next = crate::accounts::FieldReport {
+                        status: ReportStatus::Superseded,
+                        updated_at: now,
+                        ..prev.clone()
+                    };
+                    chain.append(
+                        actor,
+                        "field_report",
+                        &old.to_string(),
+                        Some(crate::accounts::report_json(&prev)),
+                        Some(crate::accounts::report_json(&next)),
+                    );
+                }
+            }
+            flush_audit(tx, &mut chain).await?;
+            Ok(after)
         }
 
         async fn read_report_tx(
@@ -1144,5 +1227,15 @@ impl AccountStore for crate::AnyStore {
         actor: &str,
     ) -> Result<FieldReport, StoreError> {
         any_delegate!(self, s => s.decide_report(id, decision, actor))
+    }
+    async fn approve_report(
+        &self,
+        id: i64,
+        apply: Apply<'_>,
+        note: Option<String>,
+        outcome: OutcomeOf<'_>,
+        actor: &str,
+    ) -> Result<(FieldReport, Applied), StoreError> {
+        any_delegate!(self, s => s.approve_report(id, apply, note, outcome, actor))
     }
 }

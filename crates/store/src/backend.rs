@@ -365,38 +365,21 @@ macro_rules! sql_backend {
             }
         }
 
-        impl crate::Store for $store {
-            fn backend(&self) -> &'static str {
-                Self::BACKEND
-            }
-
-            async fn records(
-                &self,
-                kind: demine_core::schema::Kind,
-                iso3: Option<&str>,
-            ) -> Result<Vec<crate::Record>, crate::StoreError> {
-                let t = kind.table();
-                crate::access::require(
-                    self.access,
-                    t.sensitivity,
-                    &format!("{} ({})", t.name, crate::access::tier_name(t.sensitivity)),
-                )?;
-                let mut conn =
-                    self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
-                read_records(&mut conn, kind, iso3).await
-            }
-
-            async fn apply(
-                &self,
-                batch: &crate::Batch,
-                actor: &str,
-                progress: crate::Progress<'_>,
-            ) -> Result<crate::ApplyReport, crate::StoreError> {
+        /// A batch's checks and writes inside `tx`. With `insert_only`, a row whose key is stored
+        /// already is refused instead of changing the stored row.
+        async fn apply_in(
+            store: &$store,
+            tx: &mut Tx,
+            batch: &crate::Batch,
+            actor: &str,
+            progress: crate::Progress<'_>,
+            insert_only: bool,
+        ) -> Result<crate::ApplyReport, crate::StoreError> {
                 use demine_core::schema::{FieldType, Kind, Value};
                 use std::collections::{HashMap, HashSet};
                 let table = batch.kind.table();
                 let total = batch.rows.len() as u64;
-                if let Some(who) = self.who.as_deref() {
+                if let Some(who) = store.who.as_deref() {
                     // A scoped writer writes only rows filed under their State.
                     let at = table
                         .columns
@@ -415,12 +398,11 @@ macro_rules! sql_backend {
                         )?;
                     }
                 }
-                let mut tx = self.begin_write().await?;
                 let mut known: HashSet<String> = HashSet::new();
                 {
                     use sqlx::Row as _;
                     let rows = sqlx::query("SELECT iso3 FROM states")
-                        .fetch_all(&mut *tx)
+                        .fetch_all(&mut **tx)
                         .await
                         .map_err(crate::error::db("reading the States"))?;
                     for r in rows {
@@ -445,7 +427,7 @@ macro_rules! sql_backend {
                 let insert = crate::backend::insert_sql(table);
                 let update = crate::backend::update_sql(table);
                 let key_idx = table.key_indices();
-                let mut chain = last_audit(&mut tx).await?;
+                let mut chain = last_audit(tx).await?;
                 let mut report = crate::ApplyReport {
                     kind: table.name.to_string(),
                     file: batch.file.clone(),
@@ -494,10 +476,20 @@ macro_rules! sql_backend {
                         q = bind_value(q, table.columns[i].ty.storage(), &row.values[i]);
                     }
                     let existing = q
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await
                         .map_err(crate::error::db(format!("looking up {} {shown_key}", table.name)))?;
                     let existing = existing.map(|r| decode_row(table, &r)).transpose()?;
+                    if insert_only && existing.is_some() {
+                        return Err(crate::StoreError::Conflict {
+                            what: format!("{} {shown_key}", table.name),
+                            reason: format!(
+                                "{}:{}: a record with this key is stored already; it is not \
+                                 overwritten",
+                                batch.file, row.line
+                            ),
+                        });
+                    }
                     let after = serde_json::Value::Object(table.to_json(&row.values)).to_string();
                     let before = match &existing {
                         Some(old) if *old == row.values => {
@@ -512,14 +504,14 @@ macro_rules! sql_backend {
                             for &i in &key_idx {
                                 q = bind_value(q, table.columns[i].ty.storage(), &row.values[i]);
                             }
-                            q.execute(&mut *tx)
+                            q.execute(&mut **tx)
                                 .await
                                 .map_err(|e| invalid(row.line, "-", refused(e)))?;
                             report.updated += 1;
                             Some(serde_json::Value::Object(table.to_json(old)).to_string())
                         }
                         None => {
-                            insert_record(&mut tx, table, &insert, &row.values)
+                            insert_record(tx, table, &insert, &row.values)
                                 .await
                                 .map_err(|e| invalid(row.line, "-", refused(e)))?;
                             report.inserted += 1;
@@ -528,16 +520,49 @@ macro_rules! sql_backend {
                     };
                     chain.append(actor, table.name, &key, before, Some(after));
                     if chain.pending() >= crate::backend::AUDIT_BATCH {
-                        flush_audit(&mut tx, &mut chain).await?;
+                        flush_audit(tx, &mut chain).await?;
                     }
                     if n % 256 == 0 {
                         progress(n as u64, total);
                     }
                 }
-                flush_audit(&mut tx, &mut chain).await?;
+                flush_audit(tx, &mut chain).await?;
+                Ok(report)
+        }
+
+
+        impl crate::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn records(
+                &self,
+                kind: demine_core::schema::Kind,
+                iso3: Option<&str>,
+            ) -> Result<Vec<crate::Record>, crate::StoreError> {
+                let t = kind.table();
+                crate::access::require(
+                    self.access,
+                    t.sensitivity,
+                    &format!("{} ({})", t.name, crate::access::tier_name(t.sensitivity)),
+                )?;
+                let mut conn =
+                    self.pool.acquire().await.map_err(crate::error::db("connecting"))?;
+                read_records(&mut conn, kind, iso3).await
+            }
+
+            async fn apply(
+                &self,
+                batch: &crate::Batch,
+                actor: &str,
+                progress: crate::Progress<'_>,
+            ) -> Result<crate::ApplyReport, crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let report = apply_in(self, &mut tx, batch, actor, progress, false).await?;
                 tx.commit().await.map_err(crate::error::db("committing the import"))?;
                 self.note_head().await?;
-                progress(total, total);
+                progress(batch.rows.len() as u64, batch.rows.len() as u64);
                 Ok(report)
             }
 

@@ -3445,7 +3445,7 @@ mod totals {
 /// each change in the audit chain under the name of whoever made it.
 mod accounts {
     use demine_store::accounts::{
-        AccountStore, Decision, NewReport, NewUser, ReportKind, ReportStatus, Role,
+        AccountStore, Applied, Apply, Decision, NewReport, NewUser, ReportKind, ReportStatus, Role,
     };
     use demine_store::{Access, Store, StoreError, ops};
 
@@ -3456,7 +3456,307 @@ mod accounts {
         field_reports_move_from_draft_to_decided,
         field_reports_enter_in_one_batch,
         backups_carry_accounts_and_field_reports,
+        approving_a_report_commits_everything_or_nothing,
+        two_approvals_of_one_draft_apply_it_once,
+        an_activity_report_is_approved_with_its_activity,
+        an_accident_report_writes_new_casualty_records_only,
     );
+
+    /// An accident report (migration 0051 allows the kind) writes its casualty records with the
+    /// decision; a record whose id is stored already is refused, never overwritten, and the
+    /// report stays a draft.
+    async fn an_accident_report_writes_new_casualty_records_only(f: &Fresh) {
+        use demine_store::{ImportKind, Kind, Store, io::read_batch};
+        let s = super::seeded(f).await;
+        let accident = |n: i64| NewReport {
+            kind: ReportKind::Accident,
+            iso3: "KHM".into(),
+            organisation: None,
+            area_id: None,
+            payload: serde_json::json!({"type": "Feature", "n": n}),
+            supersedes: None,
+        };
+        let first = s.add_report(&accident(1), "ana").await.unwrap();
+        assert_eq!(
+            s.report(first.id).await.unwrap().unwrap().kind,
+            ReportKind::Accident
+        );
+        let batch = |ids: &[&str]| {
+            let rows: Vec<serde_json::Value> = ids
+                .iter()
+                .map(|id| {
+                    serde_json::json!({
+                        "id": id, "date": "2026-02-14", "iso3": "KHM", "admin_area": null,
+                        "device_category": "ap-mine", "killed": 0, "injured": 1,
+                        "group": "civilian", "age_group": "adult", "sex": "male",
+                        "source": "demine field report", "note": null
+                    })
+                })
+                .collect();
+            read_batch(
+                ImportKind::Kind(Kind::Casualties),
+                "field report.json",
+                serde_json::Value::Array(rows).to_string().as_bytes(),
+            )
+            .unwrap()
+        };
+        let written = |a: &Applied| match a {
+            Applied::Records(r) => Ok(serde_json::json!({"casualties": r.inserted})),
+            _ => Err("no records".to_string()),
+        };
+        let before = s.records(Kind::Casualties, None).await.unwrap().len();
+        let b1 = batch(&["fr-1-1", "fr-1-2"]);
+        let (done, _) = s
+            .approve_report(first.id, Apply::Records(&b1), None, &written, "rev")
+            .await
+            .unwrap();
+        assert_eq!(done.outcome, Some(serde_json::json!({"casualties": 2})));
+        assert_eq!(
+            s.records(Kind::Casualties, None).await.unwrap().len(),
+            before + 2
+        );
+        // A second report whose record would take a stored id: refused, nothing written.
+        let second = s.add_report(&accident(2), "ana").await.unwrap();
+        let head = s.audit_head().await.unwrap();
+        let b2 = batch(&["fr-2-1", "fr-1-2"]);
+        let r = s
+            .approve_report(second.id, Apply::Records(&b2), None, &written, "rev")
+            .await;
+        assert!(
+            matches!(&r, Err(StoreError::Conflict { reason, .. }) if reason.contains("not overwritten")),
+            "{r:?}"
+        );
+        assert_eq!(s.audit_head().await.unwrap(), head);
+        assert_eq!(
+            s.records(Kind::Casualties, None).await.unwrap().len(),
+            before + 2
+        );
+        assert_eq!(
+            s.report(second.id).await.unwrap().unwrap().status,
+            ReportStatus::Draft
+        );
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+
+    /// A draft proposing a new area in KHM, entered by `ana`.
+    async fn area_draft(s: &demine_store::AnyStore) -> i64 {
+        s.add_report(
+            &NewReport {
+                kind: ReportKind::NewArea,
+                iso3: "KHM".into(),
+                organisation: Some("CMAC".into()),
+                area_id: None,
+                payload: serde_json::json!({"type": "Feature"}),
+                supersedes: None,
+            },
+            "ana",
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// The area the draft would add, without an id (so that applying it twice would make two).
+    fn fresh_area() -> demine_store::NewArea {
+        let mut a = super::hazards::area(1, 104.0, 12.0);
+        a.id_given = false;
+        a
+    }
+
+    /// The outcome a caller records: the ids the import inserted.
+    fn inserted(a: &Applied) -> Result<serde_json::Value, String> {
+        match a {
+            Applied::Areas(r) => Ok(serde_json::json!({"inserted_ids": r.inserted_ids})),
+            _ => Err("not areas".into()),
+        }
+    }
+
+    /// A failure injected after the import (the report's decision is refused by a trigger)
+    /// leaves the store exactly as it was: same audit head, no area, the report still a draft;
+    /// once the fault is gone the same approval applies everything at once.
+    async fn approving_a_report_commits_everything_or_nothing(f: &Fresh) {
+        use demine_core::hazard::VersionStatus;
+        use demine_store::{AnyStore, AreaFilter, HazardStore};
+        let s = super::seeded(f).await;
+        let id = area_draft(s).await;
+        let (fail, unfail) = match s {
+            AnyStore::Sqlite(_) => (
+                "CREATE TRIGGER refuse_decisions BEFORE UPDATE ON field_reports \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+                "DROP TRIGGER refuse_decisions;",
+            ),
+            AnyStore::Postgres(_) => (
+                "CREATE FUNCTION refuse_decisions() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+                 CREATE TRIGGER refuse_decisions BEFORE UPDATE ON field_reports \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_decisions();",
+                "DROP TRIGGER refuse_decisions ON field_reports; DROP FUNCTION refuse_decisions();",
+            ),
+        };
+        f.exec_sql(fail.to_string()).await.unwrap();
+        let head = s.audit_head().await.unwrap();
+        let version = s.hazard_version().await.unwrap();
+        let area = [fresh_area()];
+        let r = s
+            .approve_report(id, Apply::Areas(&area), None, &inserted, "rev")
+            .await;
+        assert!(
+            format!("{r:?}").contains("injected failure"),
+            "the decision failed: {r:?}"
+        );
+        assert_eq!(s.audit_head().await.unwrap(), head, "no audit entry");
+        assert_eq!(s.hazard_version().await.unwrap(), version);
+        assert!(s.areas(&AreaFilter::default()).await.unwrap().is_empty());
+        let still = s.report(id).await.unwrap().unwrap();
+        assert_eq!((still.status, still.outcome), (ReportStatus::Draft, None));
+
+        f.exec_sql(unfail.to_string()).await.unwrap();
+        let (done, applied) = s
+            .approve_report(id, Apply::Areas(&area), Some("ok".into()), &inserted, "rev")
+            .await
+            .unwrap();
+        let Applied::Areas(r) = applied else {
+            panic!("areas were imported")
+        };
+        assert_eq!(r.inserted, 1);
+        assert!(!r.dry_run);
+        assert_eq!(done.status, ReportStatus::Approved);
+        assert_eq!(
+            done.outcome,
+            Some(serde_json::json!({"inserted_ids": r.inserted_ids}))
+        );
+        assert_eq!(s.report(id).await.unwrap().unwrap(), done);
+        let all = s.areas(&AreaFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].version_status, VersionStatus::Approved);
+        // The area, its approval and the decision, each audited, in one commit.
+        let log = s.audit_entries().await.unwrap();
+        let tail: Vec<&str> = log
+            .iter()
+            .rev()
+            .take(3)
+            .map(|e| e.entity.as_str())
+            .collect();
+        assert_eq!(
+            tail,
+            vec!["field_report", "hazard_area_approval", "hazard_area"]
+        );
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+        // A decided report is refused and nothing is applied again.
+        let again = s
+            .approve_report(id, Apply::Areas(&area), None, &inserted, "rev2")
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict { .. })),
+            "{again:?}"
+        );
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap().len(), 1);
+        // An outcome that cannot be made refuses the approval, and nothing is written.
+        let other = area_draft(s).await;
+        let head = s.audit_head().await.unwrap();
+        let none = |_: &Applied| -> Result<serde_json::Value, String> { Err("no outcome".into()) };
+        let r = s
+            .approve_report(other, Apply::Areas(&area), None, &none, "rev")
+            .await;
+        assert!(format!("{r:?}").contains("no outcome"), "{r:?}");
+        assert_eq!(s.audit_head().await.unwrap(), head);
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap().len(), 1);
+    }
+
+    /// Two reviewers approving one draft at the same time: exactly one applies it.
+    async fn two_approvals_of_one_draft_apply_it_once(f: &Fresh) {
+        use demine_store::{AreaFilter, HazardStore};
+        let s = super::seeded(f).await;
+        let id = area_draft(s).await;
+        let area = [fresh_area()];
+        let (a, b) = tokio::join!(
+            s.approve_report(id, Apply::Areas(&area), None, &inserted, "rev1"),
+            s.approve_report(id, Apply::Areas(&area), None, &inserted, "rev2"),
+        );
+        let (won, lost) = match (a, b) {
+            (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+            other => panic!("exactly one approval applies: {other:?}"),
+        };
+        assert!(matches!(lost, StoreError::Conflict { .. }), "{lost:?}");
+        let stored = s.report(id).await.unwrap().unwrap();
+        assert_eq!(stored, won.0);
+        assert_eq!(stored.status, ReportStatus::Approved);
+        assert_eq!(s.areas(&AreaFilter::default()).await.unwrap().len(), 1);
+        let log = s.audit_entries().await.unwrap();
+        assert_eq!(log.iter().filter(|e| e.entity == "hazard_area").count(), 1);
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
+
+    /// An activity report records its activity and is decided in the same transaction; an
+    /// activity the store refuses leaves the report a draft.
+    async fn an_activity_report_is_approved_with_its_activity(f: &Fresh) {
+        use demine_core::hazard::{Activity, ActivityKind};
+        use demine_store::HazardStore;
+        let s = super::seeded(f).await;
+        s.import_areas(&[super::hazards::area(7, 104.0, 12.0)], "t", &|_, _| {})
+            .await
+            .unwrap();
+        let id = s
+            .add_report(
+                &NewReport {
+                    kind: ReportKind::Activity,
+                    iso3: "KHM".into(),
+                    organisation: Some("CMAC".into()),
+                    area_id: Some(7),
+                    payload: serde_json::json!({"type": "Feature"}),
+                    supersedes: None,
+                },
+                "ana",
+            )
+            .await
+            .unwrap()
+            .id;
+        let square = |x0: f64, y0: f64, d: f64| {
+            demine_geo::Geometry::Polygon(demine_geo::Polygon::new(vec![
+                demine_geo::Coord::new(x0, y0),
+                demine_geo::Coord::new(x0 + d, y0),
+                demine_geo::Coord::new(x0 + d, y0 + d),
+                demine_geo::Coord::new(x0, y0 + d),
+                demine_geo::Coord::new(x0, y0),
+            ]))
+        };
+        let act = Activity {
+            id: 0,
+            area_id: 7,
+            kind: ActivityKind::Clearance,
+            start: super::d("2024-01-01"),
+            end: Some(super::d("2024-02-01")),
+            organisation: Some("CMAC".into()),
+            method: None,
+            depth_cm: Some(30),
+            devices: Vec::new(),
+        };
+        let count = |a: &Applied| match a {
+            Applied::Activities(v) => Ok(serde_json::json!({"activities": v.len()})),
+            _ => Err("not activities".to_string()),
+        };
+        // Outside the area: refused, nothing recorded, still a draft.
+        let head = s.audit_head().await.unwrap();
+        let off = [(act.clone(), square(50.0, 50.0, 0.001))];
+        let r = s
+            .approve_report(id, Apply::Activities(&off), None, &count, "rev")
+            .await;
+        assert!(format!("{r:?}").contains("releases nothing"), "{r:?}");
+        assert_eq!(s.audit_head().await.unwrap(), head);
+        assert!(s.activities(7).await.unwrap().is_empty());
+        assert_eq!(
+            s.report(id).await.unwrap().unwrap().status,
+            ReportStatus::Draft
+        );
+        let on = [(act, square(104.002, 12.002, 0.004))];
+        let (done, _) = s
+            .approve_report(id, Apply::Activities(&on), None, &count, "rev")
+            .await
+            .unwrap();
+        assert_eq!(done.outcome, Some(serde_json::json!({"activities": 1})));
+        assert_eq!(s.activities(7).await.unwrap().len(), 1);
+        assert!(ops::verify_audit(s).await.unwrap().ok);
+    }
 
     fn user(name: &str, role: Role) -> NewUser {
         NewUser {

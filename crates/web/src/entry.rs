@@ -71,6 +71,8 @@ async fn render(
             let name = rep
                 .payload
                 .pointer("/properties/name")
+                // An accident has no name: its date says which one it is.
+                .or_else(|| rep.payload.pointer("/properties/date"))
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
             let _ = write!(
@@ -204,7 +206,14 @@ pub async fn approve(
                 .flatten()
                 .map(ToString::to_string)
                 .collect();
-            Ok(if ids.is_empty() {
+            let casualties = rep
+                .outcome
+                .as_ref()
+                .and_then(|o| o.get("casualties"))
+                .and_then(|v| v.as_u64());
+            Ok(if let Some(n) = casualties {
+                format!("field report {id} approved: {n} casualty record(s) written")
+            } else if ids.is_empty() {
                 format!("field report {id} approved")
             } else {
                 format!("field report {id} approved: area {}", ids.join(", "))

@@ -1,14 +1,13 @@
 //! The field-report workflow: an editor enters a report as a draft (a new area, a change to an
-//! existing one, or a land release activity), anyone in scope sees what it would change (the
-//! import's dry run), and someone other than its author (a reviewer, an administrator, or an
-//! editor within their scope) approves it, which applies it through the same import rules as
-//! `demine hazards import` (all-or-nothing), or rejects it. An approved report cannot be edited,
+//! existing one, a land release activity, or an accident and its victims), anyone in scope sees
+//! what it would change (the import's dry run, or the casualty rows), and someone other than its
+//! author (a reviewer, an administrator, or an editor within their scope) approves it, which
+//! applies it through the same import rules as `demine hazards import` in one transaction with
+//! the decision (all-or-nothing), or rejects it. An approved report cannot be edited,
 //! only superseded by a later report.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use demine_app::HazardImport;
-use demine_geo::FileFormat;
 use demine_store::HazardStore;
 use demine_store::accounts::{
     AccountStore, Decision, FieldReport, NewReport, ReportKind, ReportStatus, Role,
@@ -27,14 +26,16 @@ pub const TOLERANCE_M: f64 = 1000.0;
 /// A report to enter.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReportIn {
-    /// new-area, area-change or activity.
+    /// new-area, area-change, activity or accident.
     pub kind: String,
     /// The State (ISO3); an editor's own when absent.
     pub iso3: Option<String>,
     /// The area changed, or the area an activity is on.
     pub area_id: Option<i64>,
-    /// A GeoJSON Feature: the area (geometry and properties as `hazards import` reads them), or
-    /// the activity (its perimeter, and properties as `release import` reads them).
+    /// A GeoJSON Feature: the area (geometry and properties as `hazards import` reads them), the
+    /// activity (its perimeter, and properties as `release import` reads them), or the accident
+    /// (its position, a Point, and properties as `demine_app::accident` describes them: date,
+    /// device_category, activity, accuracy_m, victims with sex, age, outcome, deminer).
     #[schema(value_type = Object)]
     pub feature: serde_json::Value,
     /// The approved report this one replaces.
@@ -133,7 +134,7 @@ pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult
     )?;
     let kind = ReportKind::parse(&body.kind).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "kind {:?}: new-area, area-change or activity",
+            "kind {:?}: new-area, area-change, activity or accident",
             body.kind
         ))
     })?;
@@ -150,6 +151,11 @@ pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult
         (ReportKind::NewArea, Some(_)) => {
             return Err(ApiError::BadRequest(
                 "a new area has no area_id (the store gives it one)".into(),
+            ));
+        }
+        (ReportKind::Accident, Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "an accident report names no area (area_id): its position is its geometry".into(),
             ));
         }
         (ReportKind::AreaChange | ReportKind::Activity, None) => {
@@ -171,7 +177,7 @@ pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult
             }
             r.require_scope(&iso3, a.organisation.as_deref())?;
         }
-        (ReportKind::NewArea, None) => {}
+        (ReportKind::NewArea | ReportKind::Accident, None) => {}
     }
     if let Some(old) = body.supersedes {
         let prev = load(state, r, old).await?;
@@ -183,7 +189,7 @@ pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult
         }
     }
     check_feature(&body.feature)?;
-    let new = NewReport {
+    let mut new = NewReport {
         kind,
         iso3,
         organisation,
@@ -191,27 +197,11 @@ pub async fn enter(state: &AppState, r: &Requester, body: ReportIn) -> ApiResult
         payload: body.feature,
         supersedes: body.supersedes,
     };
-    let session = state.session(r);
-    let name = "the field report";
-    match new.kind {
-        ReportKind::Activity => {
-            session
-                .plan_activities(name, &activity_text(&new.payload, new.area_id))
-                .await?;
-        }
-        _ => {
-            let import = import_of(
-                name,
-                &new.payload,
-                &new.iso3,
-                new.organisation.as_deref(),
-                new.area_id,
-                true,
-                state.app().threads(),
-            )?;
-            session.import_hazards(import, &|_, _| {}).await?;
-        }
-    }
+    // Checked as its approval would apply it: the application layer's rules and messages.
+    state
+        .session(r)
+        .check_report("the field report", &mut new)
+        .await?;
     Ok(state.store().add_report(&new, &r.actor()).await?)
 }
 
@@ -273,73 +263,6 @@ pub async fn edit(
         .edit_report(id, &body.feature, &r.actor())
         .await?;
     Ok(Json(ReportOut { report }))
-}
-
-/// A feature as a one-feature GeoJSON file to import, filed under the report's State and
-/// organisation, with the changed area's id.
-fn import_of(
-    name: &str,
-    payload: &serde_json::Value,
-    iso3: &str,
-    organisation: Option<&str>,
-    area_id: Option<i64>,
-    dry_run: bool,
-    threads: usize,
-) -> ApiResult<HazardImport> {
-    let mut feature = payload.clone();
-    if let Some(props) = feature
-        .as_object_mut()
-        .map(|f| {
-            f.entry("properties")
-                .or_insert_with(|| serde_json::json!({}))
-        })
-        .and_then(|p| p.as_object_mut())
-    {
-        props.insert("iso3".into(), iso3.into());
-        if let Some(o) = organisation {
-            props.insert("organisation".into(), o.into());
-        }
-        props.remove("id");
-    }
-    if let Some(f) = feature.as_object_mut() {
-        f.remove("id");
-        if let Some(id) = area_id {
-            f.insert("id".into(), id.into());
-        }
-    }
-    let text = serde_json::json!({"type": "FeatureCollection", "features": [feature]}).to_string();
-    let name = name.to_string();
-    let collection = demine_app::hazards::read_area_file(
-        &name,
-        text.as_bytes(),
-        FileFormat::Geojson,
-        None,
-        threads,
-    )?;
-    Ok(HazardImport {
-        name,
-        collection,
-        properties: demine_app::hazards::geojson_properties(text.as_bytes()),
-        iso3: Some(iso3.to_string()),
-        tolerance_m: TOLERANCE_M,
-        dry_run,
-    })
-}
-
-fn activity_text(payload: &serde_json::Value, area_id: Option<i64>) -> String {
-    let mut feature = payload.clone();
-    if let Some(props) = feature
-        .as_object_mut()
-        .map(|f| {
-            f.entry("properties")
-                .or_insert_with(|| serde_json::json!({}))
-        })
-        .and_then(|p| p.as_object_mut())
-        && let Some(id) = area_id
-    {
-        props.insert("area_id".into(), id.into());
-    }
-    serde_json::json!({"type": "FeatureCollection", "features": [feature]}).to_string()
 }
 
 /// What approving a report would change (or, once approved, what it changed).

@@ -617,6 +617,29 @@ macro_rules! hazard_backend {
                 progress: crate::Progress<'_>,
                 commit: bool,
             ) -> Result<HazardImportReport, StoreError> {
+                let (mut tx, cache) = store.begin_bulk_write().await?;
+                let report = import_in(store, &mut tx, areas, actor, progress, commit).await?;
+                super::$store::end_bulk_write(&mut tx, cache).await?;
+                if commit {
+                    tx.commit().await.map_err(db("committing the import"))?;
+                    store.note_head().await?;
+                } else {
+                    tx.rollback().await.map_err(db("ending the dry run"))?;
+                }
+                progress(areas.len() as u64, areas.len() as u64);
+                Ok(report)
+            }
+
+            /// The import's checks and writes inside `tx` (`commit` only says, in the report,
+            /// whether the caller means to commit).
+            async fn import_in(
+                store: &super::$store,
+                tx: &mut Tx,
+                areas: &[NewArea],
+                actor: &str,
+                progress: crate::Progress<'_>,
+                commit: bool,
+            ) -> Result<HazardImportReport, StoreError> {
                 use std::collections::{HashMap, HashSet};
                 let total = areas.len() as u64;
                 let fault = |a: &NewArea, reason: String| crate::FeatureFault {
@@ -658,9 +681,8 @@ macro_rules! hazard_backend {
                 if !faults.is_empty() {
                     return Err(refuse(faults));
                 }
-                let (mut tx, cache) = store.begin_bulk_write().await?;
                 let states: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT iso3 FROM states")
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&mut **tx)
                     .await
                     .map_err(db("reading the States"))?
                     .into_iter()
@@ -679,7 +701,7 @@ macro_rules! hazard_backend {
                     return Err(refuse(faults));
                 }
                 let existing: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM hazard_areas")
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&mut **tx)
                     .await
                     .map_err(db("reading the area ids"))?
                     .into_iter()
@@ -720,7 +742,7 @@ macro_rules! hazard_backend {
                         fresh.push(std::borrow::Cow::Owned(a));
                     }
                 }
-                let mut chain = super::last_audit(&mut tx).await?;
+                let mut chain = super::last_audit(tx).await?;
                 let mut done = 0u64;
                 // The new areas' boxes, written to the R*Tree after the areas in an order that
                 // keeps neighbours together ([`crate::hazards::near_first`]): inserted in file
@@ -750,7 +772,7 @@ macro_rules! hazard_backend {
                         report.inserted_ids.push(a.area.id);
                         q = bind_area(q, &a.area, p.wkb, p.radius, p.area_m2, 1, VersionStatus::Draft, &at, actor);
                     }
-                    q.execute(&mut *tx).await.map_err(|e| StoreError::Invalid {
+                    q.execute(&mut **tx).await.map_err(|e| StoreError::Invalid {
                         file: "hazardous areas".into(),
                         line: 0,
                         column: format!(
@@ -761,15 +783,15 @@ macro_rules! hazard_backend {
                         reason: format!("the database refused them: {e}"),
                     })?;
                     all_boxes.extend(boxes);
-                    super::flush_audit(&mut tx, &mut chain).await?;
+                    super::flush_audit(tx, &mut chain).await?;
                     report.inserted += chunk.len() as u64;
                     done += chunk.len() as u64;
                     progress(done, total);
                 }
                 crate::hazards::near_first(&mut all_boxes);
-                set_bbox(&mut tx, &all_boxes).await?;
+                set_bbox(tx, &all_boxes).await?;
                 for a in old {
-                    let Some(cur) = read_area(&mut tx, a.area.id).await? else {
+                    let Some(cur) = read_area(tx, a.area.id).await? else {
                         continue;
                     };
                     // The area as stored must be the writer's too (not only the file's row).
@@ -791,7 +813,7 @@ macro_rules! hazard_backend {
                         report.unchanged += 1;
                         report.unchanged_ids.push(a.area.id);
                     } else {
-                        new_version(&mut tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
+                        new_version(tx, &cur, a, VersionStatus::Draft, actor, &at).await?;
                         report.updated += 1;
                         report.updated_ids.push(a.area.id);
                     }
@@ -800,14 +822,6 @@ macro_rules! hazard_backend {
                         progress(done, total);
                     }
                 }
-                super::$store::end_bulk_write(&mut tx, cache).await?;
-                if commit {
-                    tx.commit().await.map_err(db("committing the import"))?;
-                    store.note_head().await?;
-                } else {
-                    tx.rollback().await.map_err(db("ending the dry run"))?;
-                }
-                progress(total, total);
                 Ok(report)
             }
 
@@ -898,7 +912,24 @@ macro_rules! hazard_backend {
                 actor: &str,
                 commit: bool,
             ) -> Result<Vec<StoredActivity>, StoreError> {
-                    let mut tx = store.begin_write().await?;
+                let mut tx = store.begin_write().await?;
+                let done = record_in(store, &mut tx, list, actor).await?;
+                if commit {
+                    tx.commit().await.map_err(db("committing the activities"))?;
+                    store.note_head().await?;
+                } else {
+                    tx.rollback().await.map_err(db("ending the dry run"))?;
+                }
+                Ok(done)
+            }
+
+            /// The activities' checks and writes inside `tx`.
+            async fn record_in(
+                store: &super::$store,
+                tx: &mut Tx,
+                list: &[(Activity, Geometry)],
+                actor: &str,
+            ) -> Result<Vec<StoredActivity>, StoreError> {
                     let mut done = Vec::with_capacity(list.len());
                     for (n, (activity, perimeter)) in list.iter().enumerate() {
                         let bad = |column: &str, reason: String| StoreError::Invalid {
@@ -913,7 +944,7 @@ macro_rules! hazard_backend {
                         })?;
                         let polys = crate::hazards::perimeter_polygons(perimeter)?;
                         let id = activity.area_id;
-                        let area = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
+                        let area = read_area(tx, id).await?.ok_or_else(|| StoreError::NotFound {
                             what: format!("hazardous area {id}"),
                         })?;
                         crate::access::require_write(
@@ -922,7 +953,7 @@ macro_rules! hazard_backend {
                             area.area.organisation.as_deref(),
                             &format!("an activity on hazardous area {id}"),
                         )?;
-                        let mut acts = read_activities(&mut tx, id).await?;
+                        let mut acts = read_activities(tx, id).await?;
                         let at = now();
                         acts.push(StoredActivity {
                             activity: activity.clone(),
@@ -964,7 +995,7 @@ macro_rules! hazard_backend {
                             .bind(released)
                             .bind(at.clone())
                             .bind(actor.to_string())
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await
                             .map_err(|e| bad("-", format!("the database refused the activity: {e}")))?;
                         for d in &activity.devices {
@@ -980,11 +1011,11 @@ macro_rules! hazard_backend {
                             .bind(d.depth_cm.map(i64::from))
                             .bind(d.condition.clone())
                             .bind(d.destroyed.map(|x| x.to_string()))
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await
                             .map_err(|e| bad("devices", format!("the database refused a device find: {e}")))?;
                         }
-                        store_remaining(&mut tx, id, rel.remaining, rel.accounting.remaining_m2).await?;
+                        store_remaining(tx, id, rel.remaining, rel.accounting.remaining_m2).await?;
                         let mut stored = acts.pop().ok_or_else(|| corrupt("release_activities", "lost"))?;
                         stored.activity.id = new_id;
                         stored.perimeter_m2 = perimeter_m2;
@@ -1000,7 +1031,7 @@ macro_rules! hazard_backend {
                             actor,
                         );
                         audit_one(
-                            &mut tx,
+                            tx,
                             actor,
                             "release_activity",
                             &new_id.to_string(),
@@ -1010,13 +1041,80 @@ macro_rules! hazard_backend {
                         .await?;
                         done.push(stored);
                     }
-                    if commit {
-                        tx.commit().await.map_err(db("committing the activities"))?;
-                        store.note_head().await?;
-                    } else {
-                        tx.rollback().await.map_err(db("ending the dry run"))?;
-                    }
                     Ok(done)
+            }
+
+            /// Approves the current version of an area inside `tx`.
+            async fn approve_in(
+                store: &super::$store,
+                tx: &mut Tx,
+                id: i64,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                let cur = read_area(tx, id).await?.ok_or_else(|| StoreError::NotFound {
+                    what: format!("hazardous area {id}"),
+                })?;
+                crate::access::require_write(
+                    store.who.as_deref(),
+                    cur.area.iso3.as_deref(),
+                    cur.area.organisation.as_deref(),
+                    &format!("hazardous area {id}"),
+                )?;
+                sqlx::query("UPDATE hazard_areas SET version_status = 'approved' WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db(format!("approving area {id}")))?;
+                audit_one(
+                    tx,
+                    actor,
+                    "hazard_area_approval",
+                    &id.to_string(),
+                    Some(serde_json::json!({"version": cur.version, "version_status": cur.version_status}).to_string()),
+                    Some(serde_json::json!({"version": cur.version, "version_status": "approved"}).to_string()),
+                )
+                .await
+            }
+
+            /// Approves a field report in one transaction (see
+            /// [`crate::accounts::AccountStore::approve_report`]).
+            pub(super) async fn approve_report(
+                store: &super::$store,
+                id: i64,
+                apply: crate::accounts::Apply<'_>,
+                note: Option<String>,
+                outcome: crate::accounts::OutcomeOf<'_>,
+                actor: &str,
+            ) -> Result<(crate::accounts::FieldReport, crate::accounts::Applied), StoreError> {
+                use crate::accounts::{Applied, Apply, Decision, ReportStatus};
+                let mut tx = store.begin_write().await?;
+                // Decided meanwhile (another reviewer got there first): nothing is applied.
+                super::draft_in(&mut tx, id).await?;
+                let applied = match apply {
+                    Apply::Areas(areas) => {
+                        let report = import_in(store, &mut tx, areas, actor, &|_, _| {}, true).await?;
+                        for aid in report.inserted_ids.iter().chain(&report.updated_ids) {
+                            approve_in(store, &mut tx, *aid, actor).await?;
+                        }
+                        Applied::Areas(report)
+                    }
+                    Apply::Activities(list) => Applied::Activities(record_in(store, &mut tx, list, actor).await?),
+                    Apply::Records(batch) => Applied::Records(
+                        super::apply_in(store, &mut tx, batch, actor, &|_, _| {}, true).await?,
+                    ),
+                };
+                let outcome = outcome(&applied).map_err(|reason| StoreError::Refused {
+                    reason: format!("field report {id}: its outcome: {reason}"),
+                })?;
+                let decision = Decision {
+                    status: ReportStatus::Approved,
+                    note,
+                    outcome: Some(outcome),
+                };
+                let after = super::decide_in(&mut tx, id, &decision, actor).await?;
+                tx.commit().await.map_err(db(format!("committing the approval of field report {id}")))?;
+                store.note_head().await?;
+                Ok((after, applied))
             }
 
             impl crate::hazards::HazardStore for super::$store {
@@ -1061,30 +1159,7 @@ macro_rules! hazard_backend {
 
                 async fn approve_area(&self, id: i64, actor: &str) -> Result<(), StoreError> {
                     let mut tx = self.begin_write().await?;
-                    let cur = read_area(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound {
-                        what: format!("hazardous area {id}"),
-                    })?;
-                    crate::access::require_write(
-                        self.who.as_deref(),
-                        cur.area.iso3.as_deref(),
-                        cur.area.organisation.as_deref(),
-                        &format!("hazardous area {id}"),
-                    )?;
-                    sqlx::query("UPDATE hazard_areas SET version_status = 'approved' WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db(format!("approving area {id}")))?;
-                    let key = format!("{id}");
-                    audit_one(
-                        &mut tx,
-                        actor,
-                        "hazard_area_approval",
-                        &key,
-                        Some(serde_json::json!({"version": cur.version, "version_status": cur.version_status}).to_string()),
-                        Some(serde_json::json!({"version": cur.version, "version_status": "approved"}).to_string()),
-                    )
-                    .await?;
+                    approve_in(self, &mut tx, id, actor).await?;
                     tx.commit().await.map_err(db("committing the approval"))?;
                     self.note_head().await?;
                     Ok(())
