@@ -1235,6 +1235,19 @@ mod tests {
         assert_eq!(f, Flavour::KoboCsv);
         assert_eq!(subs[0].answers["name"], "B");
         assert!(!subs[0].answers.contains_key("_id"));
+        // As kpi writes it: every field quoted, CRLF, a geopoint followed by its parts and a
+        // select_multiple by one 0/1 column per option, none of them answers of their own.
+        let t = "\"g/loc\";\"g/_loc_latitude\";\"g/_loc_longitude\";\"g/_loc_altitude\";\
+                 \"g/_loc_precision\";\"use\";\"use/farm\";\"use/road\";\"_uuid\";\"_index\"\r\n\
+                 \"11.5 104.9 3 5\";\"11.5\";\"104.9\";\"3\";\"5\";\"farm road\";\"1\";\"1\";\"k2\";\"1\"\r\n";
+        let (_, subs) = read_submissions(&[file("k.csv", t)]).unwrap();
+        assert_eq!(
+            subs[0].answers.iter().collect::<Vec<_>>(),
+            [
+                (&"loc".to_string(), &"11.5 104.9 3 5".to_string()),
+                (&"use".to_string(), &"farm road".to_string())
+            ]
+        );
         let t = "grp/name;meta/instanceID;_uuid\nB;;\n";
         let e = read_submissions(&[file("k.csv", t)])
             .unwrap_err()
