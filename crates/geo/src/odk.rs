@@ -630,7 +630,7 @@ fn add_kobo_repeats(
         let Some(ix) = cell(row, Some(index_c)) else {
             return Err(fail(
                 main_file,
-                &format!("line {line}"),
+                &format!("row {line}"),
                 "field _index: empty (repeat rows join their submission by it)",
             ));
         };
@@ -640,7 +640,7 @@ fn add_kobo_repeats(
         {
             return Err(fail(
                 main_file,
-                &format!("line {line}"),
+                &format!("row {line}"),
                 format!("field _index: {ix} is also another submission's"),
             ));
         }
@@ -659,7 +659,7 @@ fn add_kobo_repeats(
         };
         let su = column(rh, "_submission__uuid");
         for (line, row) in &t.rows {
-            let here = format!("line {line}");
+            let here = format!("row {line}");
             let parent_table = cell(row, Some(pt)).unwrap_or_default();
             if !names_sheet(&parent_table, main_section) {
                 let nested = tables.iter().any(|(_, n, _)| names_sheet(&parent_table, n));
@@ -750,6 +750,11 @@ fn read_kobo_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Submission>, GeoError>
         ));
     }
     let mut subs = read_kobo_csv(&main_file, &main)?;
+    for s in &mut subs {
+        // A sheet has rows, not lines: say which sheet and row.
+        let row = s.at.strip_prefix("line ").unwrap_or(&s.at).to_string();
+        s.at = format!("sheet {main_name:?} row {row}");
+    }
     let mut repeats = Vec::new();
     for (name, t) in tables {
         if name.ends_with("...") || name.ends_with(')') && name.contains("... (") {
@@ -1385,7 +1390,8 @@ mod tests {
             .map(|r| r.answers["dev_category"].as_str())
             .collect();
         assert_eq!(devs, ["ap-mine", "cmr"]);
-        assert!(a.repeats["device"][1].at.contains("h.xlsx!device line 4"));
+        assert!(a.repeats["device"][1].at.contains("h.xlsx!device row 4"));
+        assert_eq!(a.at, "sheet \"Hazard form\" row 2");
         assert_eq!(subs[1].repeats["device"][0].answers["dev_count"], "1");
 
         let read = |rows: &[&[&str]]| {
@@ -1399,7 +1405,7 @@ mod tests {
         };
         let e = read(&[rep_head, &["uxo", "1", "1", "Hazard form", "9", "", ""]]);
         assert!(
-            e.contains("h.xlsx!device") && e.contains("line 2") && e.contains("_parent_index"),
+            e.contains("h.xlsx!device") && e.contains("row 2") && e.contains("_parent_index"),
             "{e}"
         );
         let e = read(&[rep_head, &["uxo", "1", "1", "Hazard form", "1", "7", "b2"]]);
