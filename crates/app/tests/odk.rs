@@ -348,6 +348,56 @@ fn an_accident_becomes_a_draft_whose_approval_writes_its_casualties() {
 }
 
 #[test]
+fn a_kobo_excel_export_imports_with_its_repeat_sheet() {
+    let d = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let app = app_with_area(&d.path().join("t.db")).await;
+        let out = import(
+            &app,
+            vec![fixture("technical_survey_clearance.xlsx")],
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!((out.export.as_str(), out.drafts), ("KoboToolbox Excel", 2));
+        assert_eq!(out.form, "technical_survey_clearance");
+        let mut devices = Vec::new();
+        for e in &out.each {
+            let r = app
+                .store()
+                .report(e.report_id.unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((r.kind, r.area_id), (ReportKind::Activity, Some(1)));
+            devices.push(r.payload["properties"]["devices"].clone());
+        }
+        // The first submission's two devices and the second's one, each with its own answers.
+        assert_eq!(devices[0].as_array().unwrap().len(), 2);
+        assert_eq!(devices[0][0]["model"], "Type 72");
+        assert_eq!(devices[0][0]["depth_cm"], 6);
+        assert_eq!(
+            devices[0][1]["location"],
+            serde_json::json!([104.9042, 11.5531])
+        );
+        assert_eq!(devices[1].as_array().unwrap().len(), 1);
+        assert_eq!(devices[1][0]["model"], "PMN-2");
+        // Imported again: the same submissions, nothing new.
+        let again = import(
+            &app,
+            vec![fixture("technical_survey_clearance.xlsx")],
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.drafts, 0);
+        assert_eq!(app.store().reports(None).await.unwrap().len(), 2);
+    });
+}
+
+#[test]
 fn accident_values_outside_the_vocabulary_are_refused_naming_submission_and_field() {
     let (_d, rt, app) = setup();
     rt.block_on(async {

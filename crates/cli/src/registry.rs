@@ -252,7 +252,8 @@ pub enum RegistryCommand {
     /// Import a CSV (with or without an HXL hashtag row) or JSON file, all-or-nothing. With KIND
     /// odk: form submissions exported from ODK Central (its CSV with the repeat tables
     /// FORM-REPEAT.csv beside it, its export .zip, or OData JSON fetched with $expand=*) or
-    /// KoboToolbox (CSV with XML names, `,` or `;`; JSON of the v2 data API), each entered as a
+    /// KoboToolbox (XLSX with XML names, each repeat group its own sheet; CSV with XML names, `,`
+    /// or `;`, which Kobo writes without repeat groups; JSON of the v2 data API), each entered as a
     /// draft field report (a new hazardous area, an activity on an area, or an accident and its
     /// victims) that someone other than the importer approves (`demine reports approve ID`; an
     /// accident's approval writes one casualty row per victim); a submission imported before

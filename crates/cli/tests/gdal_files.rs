@@ -578,3 +578,66 @@ fn garmin_gpx_imports_checks_and_round_trips() {
         assert_same_areas(&db, &back, &format!("garmin -> {ext}"));
     }
 }
+
+/// Files GDAL 3.6 wrote from demine's export of `areas_khm.geojson`, committed (see
+/// tests/fixtures/gdal/README.md for the commands): each imports with the source's attributes and
+/// areas, GDAL's forms read back (`(2:ap-mine,erw-uxo)` lists, `2023-02-11T00:00:00.000`
+/// date-times, JSON lists in a CSV with its `.csvt`, `SimpleArrayField`s in plain KML, `ogr:`
+/// extensions in GPX, a UTM GeoPackage reprojected). No GDAL is run here.
+#[test]
+fn files_gdal_wrote_import_with_the_sources_attributes_and_areas() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.db");
+    demine(&src)
+        .args(["hazards", "import"])
+        .arg(fixture("areas_khm.geojson"))
+        .assert()
+        .success();
+    for name in ["gdal_qgis.gpkg", "gdal.kml", "gdal.csv"] {
+        let back = dir.path().join(format!("{name}.db"));
+        demine(&back)
+            .args(["hazards", "import"])
+            .arg(fixture(&format!("gdal/{name}")))
+            .assert()
+            .success();
+        assert_same_areas(&src, &back, name);
+    }
+    // The UTM GeoPackage: vertices reprojected back to lon/lat, areas equal to a part in 10^5,
+    // attributes as they were.
+    let utm = dir.path().join("utm.db");
+    demine(&utm)
+        .args(["hazards", "import"])
+        .arg(fixture("gdal/gdal_utm.gpkg"))
+        .assert()
+        .success();
+    let (x, y) = (areas_by_name(&src), areas_by_name(&utm));
+    assert_eq!(x.len(), y.len());
+    for ((n, a), (_, b)) in x.iter().zip(&y) {
+        for k in CARRIED {
+            assert_eq!(
+                a["properties"][k], b["properties"][k],
+                "gdal_utm.gpkg: {n}: {k}"
+            );
+        }
+    }
+    for ((n, a), (_, b)) in recorded_m2(&src).iter().zip(&recorded_m2(&utm)) {
+        assert!((a - b).abs() / a < 1e-5, "gdal_utm.gpkg: {n}: {a} vs {b}");
+    }
+    // GDAL's GPX: the point hazard only, as a waypoint with `ogr:` extensions.
+    let gpx = dir.path().join("gpx.db");
+    demine(&gpx)
+        .args(["hazards", "import"])
+        .arg(fixture("gdal/gdal.gpx"))
+        .assert()
+        .success();
+    let y = areas_by_name(&gpx);
+    assert_eq!(y.len(), 1);
+    let report = x.iter().find(|(n, _)| n == "Report").unwrap();
+    for k in CARRIED {
+        assert_eq!(
+            report.1["properties"][k], y[0].1["properties"][k],
+            "gdal.gpx: {k}"
+        );
+    }
+    assert_eq!(report.1["geometry"], y[0].1["geometry"]);
+}

@@ -79,6 +79,7 @@ pub mod wkb;
 pub mod wkt;
 mod worker;
 pub mod write;
+pub mod xlsx;
 mod xml;
 
 pub use error::{Fault, FaultKind, GeoError, Severity};

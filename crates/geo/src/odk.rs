@@ -1,7 +1,7 @@
 //! Submissions of ODK forms as ODK Central and KoboToolbox export them, and the geometry strings
 //! of ODK's `geopoint`, `geotrace` and `geoshape` questions.
 //!
-//! Four layouts are read, told apart by their content:
+//! Five layouts are read, told apart by their content:
 //! - ODK Central's CSV: the main table (`SubmissionDate`, group paths joined by `-`,
 //!   `meta-instanceID`, `KEY`; a geopoint split into `-Latitude`, `-Longitude`, `-Altitude`,
 //!   `-Accuracy` columns) and one table per repeat group (`PARENT_KEY`, `KEY` =
@@ -10,7 +10,14 @@
 //!   repeats as arrays (a repeat given only as an `@odata.navigationLink` is refused: export
 //!   with `$expand=*`), geometry as GeoJSON (the default), WKT (`$wkt=true`) or ODK strings;
 //! - KoboToolbox's CSV: group paths joined by `/`, `_uuid`, `_id`, `_submission_time`,
-//!   `meta/instanceID`, `,` or `;` between fields;
+//!   `meta/instanceID`, `,` or `;` between fields (KoboToolbox writes only the main table to a
+//!   CSV: repeat groups are left out, so a repeat table given beside one is refused, naming the
+//!   Excel and JSON exports that carry them); a geopoint's `_q_latitude`... columns and a
+//!   select_multiple's per-option 0/1 columns (`q/option` beside `q`) are not answers;
+//! - KoboToolbox's Excel (.xlsx): the same columns, the main table on the first sheet (named
+//!   after the form), and one sheet per repeat group named after it, whose rows join their
+//!   submission by `_parent_index` = the main sheet's `_index` (`_parent_table_name` naming the
+//!   main sheet's section, and `_submission__uuid`, when there, its `_uuid`);
 //! - KoboToolbox's JSON: the `results` array of the v2 data API (or a bare array), keys as group
 //!   paths joined by `/`, repeats as arrays of objects.
 //!
@@ -37,6 +44,8 @@ pub enum Flavour {
     KoboCsv,
     /// KoboToolbox, JSON (v2 data API).
     KoboJson,
+    /// KoboToolbox, Excel (.xlsx): the main sheet and one sheet per repeat group.
+    KoboXlsx,
 }
 
 impl Flavour {
@@ -47,6 +56,7 @@ impl Flavour {
             Flavour::CentralJson => "ODK Central JSON",
             Flavour::KoboCsv => "KoboToolbox CSV",
             Flavour::KoboJson => "KoboToolbox JSON",
+            Flavour::KoboXlsx => "KoboToolbox Excel",
         }
     }
 }
@@ -109,6 +119,22 @@ pub fn read_submissions(files: &[ExportFile]) -> Result<(Flavour, Vec<Submission
     let Some(main) = files.first() else {
         return Err(fail("(none)", "", "no file given"));
     };
+    if crate::xlsx::is_zip(&main.bytes) {
+        if let Some(extra) = files.get(1) {
+            return Err(fail(
+                &extra.name,
+                "",
+                format!(
+                    "{} is a workbook: its repeat groups are its own sheets, no other file goes \
+                     with it",
+                    main.name
+                ),
+            ));
+        }
+        let subs = read_kobo_xlsx(&main.name, &main.bytes)?;
+        no_duplicates(&main.name, &subs)?;
+        return Ok((Flavour::KoboXlsx, subs));
+    }
     let text = std::str::from_utf8(&main.bytes)
         .map_err(|e| fail(&main.name, "", format!("not UTF-8 text: {e}")))?;
     let text = text.trim_start_matches('\u{feff}');
@@ -129,17 +155,23 @@ pub fn read_submissions(files: &[ExportFile]) -> Result<(Flavour, Vec<Submission
             ),
         ));
     }
+    no_duplicates(&main.name, &subs)?;
+    Ok((flavour, subs))
+}
+
+/// Two submissions with the same instance id are refused.
+fn no_duplicates(file: &str, subs: &[Submission]) -> Result<(), GeoError> {
     let mut seen = BTreeMap::new();
-    for s in &subs {
+    for s in subs {
         if let Some(prev) = seen.insert(s.instance_id.clone(), s.at.clone()) {
             return Err(fail(
-                &main.name,
+                file,
                 &s.at,
                 format!("instance id {} is also at {prev}", s.instance_id),
             ));
         }
     }
-    Ok((flavour, subs))
+    Ok(())
 }
 
 /// The most entries an export zip may hold.
@@ -365,7 +397,24 @@ fn read_csv(
         }
         return Ok((Flavour::CentralCsv, subs));
     }
+    if column(h, "_parent_index").is_some() {
+        return Err(fail(
+            file,
+            "line 1",
+            "this is a repeat table (it has _parent_index): give the main table first",
+        ));
+    }
     if column(h, "_uuid").is_some() || column(h, "meta/instanceID").is_some() {
+        if let Some(rf) = repeat_files.first() {
+            return Err(fail(
+                &rf.name,
+                "",
+                format!(
+                    "{file} is a KoboToolbox CSV export, which leaves repeat groups out: export \
+                     the form as XLSX (each repeat group its own sheet) or JSON instead"
+                ),
+            ));
+        }
         return Ok((Flavour::KoboCsv, read_kobo_csv(file, &t)?));
     }
     Err(fail(
@@ -464,6 +513,36 @@ fn kobo_system(h: &str) -> bool {
     h.starts_with('_') || h.starts_with("meta/") || h == "formhub/uuid" || h == "__version__"
 }
 
+/// Whether a KoboToolbox CSV or Excel column is not an answer of its own: a system column
+/// (`_id`, `_uuid`, `_index`, `_parent_index`, `_submission__...`, `meta/...`), the parts
+/// KoboToolbox adds beside a geopoint (`grp/_loc_latitude`, `_longitude`, `_altitude`,
+/// `_precision`), or one option's 0/1 column of a select_multiple exported "both" ways
+/// (`grp/land_use/agriculture` beside the question's own `grp/land_use`).
+fn kobo_skipped(h: &str, headers: &[String]) -> bool {
+    if kobo_system(h) || leaf(h, '/').starts_with('_') {
+        return true;
+    }
+    h.rsplit_once('/')
+        .is_some_and(|(question, _)| headers.iter().any(|o| o == question))
+}
+
+fn kobo_answers(
+    file: &str,
+    at: &str,
+    headers: &[String],
+    row: &[String],
+) -> Result<BTreeMap<String, String>, GeoError> {
+    let mut answers = BTreeMap::new();
+    for (name, v) in headers.iter().zip(row) {
+        let v = v.trim();
+        if v.is_empty() || kobo_skipped(name, headers) {
+            continue;
+        }
+        insert_answer(file, at, &mut answers, leaf(name, '/'), v)?;
+    }
+    Ok(answers)
+}
+
 fn read_kobo_csv(file: &str, t: &Table) -> Result<Vec<Submission>, GeoError> {
     let h = &t.headers;
     let inst_c = column(h, "meta/instanceID");
@@ -481,26 +560,215 @@ fn read_kobo_csv(file: &str, t: &Table) -> Result<Vec<Submission>, GeoError> {
                 "field meta/instanceID: no instance id (nor _uuid)",
             ));
         };
-        let mut answers = BTreeMap::new();
-        for (name, v) in h.iter().zip(row) {
-            let v = v.trim();
-            if kobo_system(name) || v.is_empty() {
-                continue;
-            }
-            insert_answer(file, &at, &mut answers, leaf(name, '/'), v)?;
-        }
         out.push(Submission {
-            at,
+            at: at.clone(),
             root_id: instance_id.clone(),
             instance_id,
             deprecated_id: cell(row, dep_c),
             submitted_at: cell(row, date_c),
             form_id: None,
-            answers,
+            answers: kobo_answers(file, &at, h, row)?,
             repeats: BTreeMap::new(),
         });
     }
     Ok(out)
+}
+
+/// The characters Excel refuses in a sheet name, which KoboToolbox's export replaces with `_`.
+const SHEET_FORBIDDEN: &[char] = &['[', ']', ':', '*', '?', '/', '\\'];
+
+/// The most characters of an Excel sheet name.
+const SHEET_NAME_MAX: usize = 31;
+
+/// The sheet name KoboToolbox's export gives a section: forbidden characters as `_`, and a
+/// name longer than Excel allows cut to 28 characters and `...`.
+fn kobo_sheet_name(section: &str) -> String {
+    let clean: String = section
+        .chars()
+        .map(|c| if SHEET_FORBIDDEN.contains(&c) { '_' } else { c })
+        .collect();
+    if clean.chars().count() > SHEET_NAME_MAX {
+        let mut cut: String = clean.chars().take(SHEET_NAME_MAX - 3).collect();
+        cut.push_str("...");
+        cut
+    } else {
+        clean
+    }
+}
+
+/// Whether a section name (as `_parent_table_name` gives it) is the one a sheet stands for.
+fn names_sheet(section: &str, sheet: &str) -> bool {
+    section == sheet || kobo_sheet_name(section) == sheet
+}
+
+/// Joins KoboToolbox repeat tables to their submissions: each repeat row's `_parent_index` is
+/// the `_index` of its submission in the main table named by `_parent_table_name`, and, when the
+/// export carries it, its `_submission__uuid` must be that submission's `_uuid`. `tables` are
+/// (file or sheet for messages, repeat name, table).
+fn add_kobo_repeats(
+    main_file: &str,
+    main_section: &str,
+    main: &Table,
+    subs: &mut [Submission],
+    tables: &[(String, String, Table)],
+) -> Result<(), GeoError> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let h = &main.headers;
+    let Some(index_c) = column(h, "_index") else {
+        return Err(fail(
+            main_file,
+            "line 1",
+            "field _index: the main table has no _index column, so its repeat rows cannot be \
+             joined to their submissions",
+        ));
+    };
+    let uuid_c = column(h, "_uuid");
+    let mut by_index: BTreeMap<String, (usize, Option<String>)> = BTreeMap::new();
+    for (i, (line, row)) in main.rows.iter().enumerate() {
+        let Some(ix) = cell(row, Some(index_c)) else {
+            return Err(fail(
+                main_file,
+                &format!("row {line}"),
+                "field _index: empty (repeat rows join their submission by it)",
+            ));
+        };
+        if by_index
+            .insert(ix.clone(), (i, cell(row, uuid_c)))
+            .is_some()
+        {
+            return Err(fail(
+                main_file,
+                &format!("row {line}"),
+                format!("field _index: {ix} is also another submission's"),
+            ));
+        }
+    }
+    for (file, name, t) in tables {
+        let rh = &t.headers;
+        let (Some(pt), Some(pi)) = (
+            column(rh, "_parent_table_name"),
+            column(rh, "_parent_index"),
+        ) else {
+            return Err(fail(
+                file,
+                "line 1",
+                "a KoboToolbox repeat table has _parent_table_name and _parent_index columns",
+            ));
+        };
+        let su = column(rh, "_submission__uuid");
+        for (line, row) in &t.rows {
+            let here = format!("row {line}");
+            let parent_table = cell(row, Some(pt)).unwrap_or_default();
+            if !names_sheet(&parent_table, main_section) {
+                let nested = tables.iter().any(|(_, n, _)| names_sheet(&parent_table, n));
+                return Err(fail(
+                    file,
+                    &here,
+                    if nested {
+                        format!(
+                            "field _parent_table_name: {parent_table:?} is another repeat group \
+                             (nested repeats are not read)"
+                        )
+                    } else {
+                        format!(
+                            "field _parent_table_name: {parent_table:?} is not the main table \
+                             {main_section:?}"
+                        )
+                    },
+                ));
+            }
+            let parent = cell(row, Some(pi)).unwrap_or_default();
+            let Some((i, uuid)) = by_index.get(&parent) else {
+                return Err(fail(
+                    file,
+                    &here,
+                    format!(
+                        "field _parent_index: no submission with _index {parent:?} in \
+                         {main_file}"
+                    ),
+                ));
+            };
+            if let Some(theirs) = cell(row, su)
+                && uuid.as_ref().is_some_and(|u| *u != theirs)
+            {
+                return Err(fail(
+                    file,
+                    &here,
+                    format!(
+                        "field _submission__uuid: {theirs} is not the _uuid of the submission \
+                         with _index {parent} ({}): are the tables of one export?",
+                        uuid.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            let at = format!("{file} {here}");
+            let answers = kobo_answers(file, &here, rh, row)?;
+            let sub = &mut subs[*i];
+            sub.repeats
+                .entry(name.clone())
+                .or_default()
+                .push(RepeatRow { at, answers });
+        }
+    }
+    Ok(())
+}
+
+/// A KoboToolbox Excel export: the first sheet is the main table (the form's section), each
+/// other sheet a repeat group's rows, named after the repeat.
+fn read_kobo_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Submission>, GeoError> {
+    let sheets = crate::xlsx::read_sheets(file, bytes)?;
+    let mut tables = Vec::with_capacity(sheets.len());
+    for sh in sheets {
+        let mut rows = sh.rows.into_iter();
+        let Some((_, header)) = rows.next() else {
+            return Err(fail(
+                &format!("{file}!{}", sh.name),
+                "",
+                "an empty sheet (no header row)",
+            ));
+        };
+        let headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let rows: Vec<(u64, Vec<String>)> = rows
+            .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+            .collect();
+        tables.push((sh.name, Table { headers, rows }));
+    }
+    let mut tables = tables.into_iter();
+    let Some((main_name, main)) = tables.next() else {
+        return Err(fail(file, "", "a workbook without sheets"));
+    };
+    let main_file = format!("{file}!{main_name}");
+    let h = &main.headers;
+    if column(h, "_uuid").is_none() && column(h, "meta/instanceID").is_none() {
+        return Err(fail(
+            &main_file,
+            "line 1",
+            "not a KoboToolbox export sheet: it has no _uuid nor meta/instanceID column (export \
+             with XML values and headers)",
+        ));
+    }
+    let mut subs = read_kobo_csv(&main_file, &main)?;
+    for s in &mut subs {
+        // A sheet has rows, not lines: say which sheet and row.
+        let row = s.at.strip_prefix("line ").unwrap_or(&s.at).to_string();
+        s.at = format!("sheet {main_name:?} row {row}");
+    }
+    let mut repeats = Vec::new();
+    for (name, t) in tables {
+        if name.ends_with("...") || name.ends_with(')') && name.contains("... (") {
+            return Err(fail(
+                &format!("{file}!{name}"),
+                "",
+                "the sheet's name was cut to Excel's 31 characters, so the repeat group it holds \
+                 cannot be named: use the JSON export",
+            ));
+        }
+        repeats.push((format!("{file}!{name}"), name, t));
+    }
+    add_kobo_repeats(&main_file, &main_name, &main, &mut subs, &repeats)?;
+    Ok(subs)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -972,6 +1240,19 @@ mod tests {
         assert_eq!(f, Flavour::KoboCsv);
         assert_eq!(subs[0].answers["name"], "B");
         assert!(!subs[0].answers.contains_key("_id"));
+        // As kpi writes it: every field quoted, CRLF, a geopoint followed by its parts and a
+        // select_multiple by one 0/1 column per option, none of them answers of their own.
+        let t = "\"g/loc\";\"g/_loc_latitude\";\"g/_loc_longitude\";\"g/_loc_altitude\";\
+                 \"g/_loc_precision\";\"use\";\"use/farm\";\"use/road\";\"_uuid\";\"_index\"\r\n\
+                 \"11.5 104.9 3 5\";\"11.5\";\"104.9\";\"3\";\"5\";\"farm road\";\"1\";\"1\";\"k2\";\"1\"\r\n";
+        let (_, subs) = read_submissions(&[file("k.csv", t)]).unwrap();
+        assert_eq!(
+            subs[0].answers.iter().collect::<Vec<_>>(),
+            [
+                (&"loc".to_string(), &"11.5 104.9 3 5".to_string()),
+                (&"use".to_string(), &"farm road".to_string())
+            ]
+        );
         let t = "grp/name;meta/instanceID;_uuid\nB;;\n";
         let e = read_submissions(&[file("k.csv", t)])
             .unwrap_err()
@@ -1039,6 +1320,133 @@ mod tests {
         let (_, subs) = read_submissions(&files).unwrap();
         assert_eq!(subs[0].repeats["rep"][0].answers["q"], "1");
         assert!(zip_tables("f.zip", b"not a zip").is_err());
+    }
+
+    #[test]
+    fn kobo_xlsx_joins_repeat_sheets_by_parent_index() {
+        use crate::xlsx::tests::workbook;
+        let main: &[&[&str]] = &[
+            &[
+                "start",
+                "grp/loc",
+                "grp/_loc_latitude",
+                "grp/_loc_longitude",
+                "grp/use",
+                "grp/use/farm",
+                "grp/use/road",
+                "meta/instanceID",
+                "_id",
+                "_uuid",
+                "_index",
+            ],
+            &[
+                "2024",
+                "11.5 104.9 3 5",
+                "11.5",
+                "104.9",
+                "farm",
+                "1",
+                "0",
+                "uuid:a1",
+                "7",
+                "a1",
+                "1",
+            ],
+            &["2024", "", "", "", "", "", "", "uuid:b2", "8", "b2", "2"],
+        ];
+        let rep_head: &[&str] = &[
+            "grp/device/dev_category",
+            "grp/device/dev_count",
+            "_index",
+            "_parent_table_name",
+            "_parent_index",
+            "_submission__id",
+            "_submission__uuid",
+        ];
+        let rep: &[&[&str]] = &[
+            rep_head,
+            &["ap-mine", "2", "1", "Hazard form", "1", "7", "a1"],
+            &["uxo", "1", "2", "Hazard form", "2", "8", "b2"],
+            &["cmr", "4", "3", "Hazard form", "1", "7", "a1"],
+        ];
+        let book = workbook(&[("Hazard form", main), ("device", rep)]);
+        let (f, subs) = read_submissions(&[ExportFile {
+            name: "h.xlsx".into(),
+            bytes: book,
+        }])
+        .unwrap();
+        assert_eq!(f, Flavour::KoboXlsx);
+        assert_eq!(subs.len(), 2);
+        let a = &subs[0];
+        assert_eq!(a.instance_id, "uuid:a1");
+        assert_eq!(a.answers["loc"], "11.5 104.9 3 5");
+        assert_eq!(a.answers["use"], "farm");
+        assert_eq!(
+            a.answers.keys().cloned().collect::<Vec<_>>(),
+            ["loc", "start", "use"]
+        );
+        let devs: Vec<&str> = a.repeats["device"]
+            .iter()
+            .map(|r| r.answers["dev_category"].as_str())
+            .collect();
+        assert_eq!(devs, ["ap-mine", "cmr"]);
+        assert!(a.repeats["device"][1].at.contains("h.xlsx!device row 4"));
+        assert_eq!(a.at, "sheet \"Hazard form\" row 2");
+        assert_eq!(subs[1].repeats["device"][0].answers["dev_count"], "1");
+
+        let read = |rows: &[&[&str]]| {
+            let book = workbook(&[("Hazard form", main), ("device", rows)]);
+            read_submissions(&[ExportFile {
+                name: "h.xlsx".into(),
+                bytes: book,
+            }])
+            .unwrap_err()
+            .to_string()
+        };
+        let e = read(&[rep_head, &["uxo", "1", "1", "Hazard form", "9", "", ""]]);
+        assert!(
+            e.contains("h.xlsx!device") && e.contains("row 2") && e.contains("_parent_index"),
+            "{e}"
+        );
+        let e = read(&[rep_head, &["uxo", "1", "1", "Hazard form", "1", "7", "b2"]]);
+        assert!(e.contains("_submission__uuid"), "{e}");
+        let e = read(&[rep_head, &["uxo", "1", "1", "device", "1", "7", "a1"]]);
+        assert!(e.contains("nested repeats"), "{e}");
+        let e = read(&[&["dev_category", "_index"], &["uxo", "1"]]);
+        assert!(e.contains("_parent_index"), "{e}");
+        // A repeat sheet without the main table's _index to join to.
+        let no_index: &[&[&str]] = &[&["q", "_uuid"], &["x", "a1"]];
+        let book = workbook(&[("f", no_index), ("device", rep)]);
+        let e = read_submissions(&[ExportFile {
+            name: "h.xlsx".into(),
+            bytes: book,
+        }])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("h.xlsx!f") && e.contains("_index"), "{e}");
+        assert_eq!(kobo_sheet_name("a/b:c"), "a_b_c");
+        assert_eq!(
+            kobo_sheet_name("a_form_title_longer_than_thirty_one"),
+            "a_form_title_longer_than_thi..."
+        );
+        assert!(names_sheet(
+            "a_form_title_longer_than_thirty_one",
+            "a_form_title_longer_than_thi..."
+        ));
+    }
+
+    #[test]
+    fn kobo_csv_has_no_repeat_tables() {
+        let t = "grp/name;meta/instanceID;_uuid;_index\nB;uuid:k1;k1;1\n";
+        let r = "q;_parent_table_name;_parent_index\nx;f;1\n";
+        let e = read_submissions(&[file("k.csv", t), file("k-rep.csv", r)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k-rep.csv") && e.contains("XLSX"), "{e}");
+        let e = read_submissions(&[file("k-rep.csv", r)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repeat table"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Fuzz targets, one per reader (GeoJSON, KML, GPX, CSV features and points, WKT, WKB, ODK
-//! submissions and geometry strings), run with
+//! submissions and geometry strings, KoboToolbox workbooks), run with
 //! proptest's generators and no shrinking: arbitrary bytes, and valid files mutated byte by byte
 //! and token by token. A target fails when a reader panics, or when what it accepts breaks
 //! demine's rules (a position out of range, a ring left open, a fault that re-validation still
@@ -439,6 +439,59 @@ fn fuzz_odk_submissions() {
                     s.instance_id
                 );
             }
+        }
+    });
+}
+
+/// A KoboToolbox Excel export's repeat sheet (sheet XML), mutated inside a workbook whose main
+/// sheet is fixed: the sheet reader and the join by `_parent_index` never panic, and what they
+/// accept has its instance ids.
+const XLSX_SHEET_SEEDS: &[&str] = &[
+    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>g/device/cat</t></is></c><c r="B1" t="inlineStr"><is><t>_parent_table_name</t></is></c><c r="C1" t="inlineStr"><is><t>_parent_index</t></is></c><c r="D1" t="inlineStr"><is><t>_submission__uuid</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>ap-mine</t></is></c><c r="B2" t="inlineStr"><is><t>form</t></is></c><c r="C2"><v>1</v></c><c r="D2" t="s"><v>0</v></c></row></sheetData></worksheet>"#,
+    r#"<worksheet><sheetData><row><c t="inlineStr"><is><r><t>cat</t></r><rPh><t>x</t></rPh></is></c><c><v>_parent_index</v></c></row><row r="9"><c r="XFD9" t="e"><v>#N/A</v></c></row></sheetData></worksheet>"#,
+];
+
+fn kobo_workbook(repeat_sheet: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let o =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let parts: [(&str, &[u8]); 5] = [
+        (
+            "xl/workbook.xml",
+            br#"<workbook xmlns:r="r"><sheets><sheet name="form" sheetId="1" r:id="rId1"/><sheet name="device" sheetId="2" r:id="rId2"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            br#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Target="/xl/worksheets/sheet2.xml"/></Relationships>"#,
+        ),
+        ("xl/sharedStrings.xml", br#"<sst><si><t>k1</t></si></sst>"#),
+        (
+            "xl/worksheets/sheet1.xml",
+            br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>g/name</t></is></c><c r="B1" t="inlineStr"><is><t>_uuid</t></is></c><c r="C1" t="inlineStr"><is><t>_index</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>A</t></is></c><c r="B2" t="s"><v>0</v></c><c r="C2"><v>1</v></c></row></sheetData></worksheet>"#,
+        ),
+        ("xl/worksheets/sheet2.xml", repeat_sheet),
+    ];
+    for (name, bytes) in parts {
+        z.start_file(name, o).unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap();
+    buf.into_inner()
+}
+
+#[test]
+fn fuzz_kobo_xlsx() {
+    use demine_geo::odk::{ExportFile, read_submissions};
+    fuzz("kobo_xlsx", either(XLSX_SHEET_SEEDS), |b| {
+        let files = [ExportFile {
+            name: "fuzz.xlsx".into(),
+            bytes: kobo_workbook(b),
+        }];
+        if let Ok((_, subs)) = read_submissions(&files) {
+            assert_eq!(subs.len(), 1);
+            assert_eq!(subs[0].instance_id, "uuid:k1");
         }
     });
 }
