@@ -363,6 +363,47 @@ fn pick_form<'m>(
 }
 
 /// An answer's mapping row, or the error naming the unmapped question.
+/// Feeds every answer of a submission to `take`: the main answers with `props` alone, each
+/// repeat row's answers with a map of that row's own. The rows that gave anything come back in
+/// order (an activity's devices, an accident's victims).
+fn walk<F>(
+    s: &Submission,
+    form: &FormMap,
+    at: &str,
+    mapping: &str,
+    props: &mut Map<String, Value>,
+    take: &mut F,
+) -> Result<Vec<Value>, AppError>
+where
+    F: FnMut(
+        &Question,
+        &str,
+        &str,
+        &mut Map<String, Value>,
+        Option<&mut Map<String, Value>>,
+    ) -> Result<(), AppError>,
+{
+    for (name, value) in &s.answers {
+        let q = question(form, at, name, mapping)?;
+        take(q, value, at, props, None)?;
+    }
+    let mut out = Vec::new();
+    for rows in s.repeats.values() {
+        for r in rows {
+            let where_ = format!("{at} {}", r.at);
+            let mut row = Map::new();
+            for (name, value) in &r.answers {
+                let q = question(form, &where_, name, mapping)?;
+                take(q, value, &where_, props, Some(&mut row))?;
+            }
+            if !row.is_empty() {
+                out.push(Value::Object(row));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn question<'f>(
     form: &'f FormMap,
     at: &str,
@@ -547,7 +588,6 @@ fn activity_feature(
     let mut props = Map::new();
     let mut kept = Map::new();
     let mut perimeter: Option<Geometry> = None;
-    let mut devices: Vec<Value> = Vec::new();
     let mut take = |q: &Question,
                     value: &str,
                     where_: &str,
@@ -598,23 +638,7 @@ fn activity_feature(
         }
         Ok(())
     };
-    for (name, value) in &s.answers {
-        let q = question(form, &at, name, mapping)?;
-        take(q, value, &at, &mut props, None)?;
-    }
-    for rows in s.repeats.values() {
-        for r in rows {
-            let where_ = format!("{at} {}", r.at);
-            let mut d = Map::new();
-            for (name, value) in &r.answers {
-                let q = question(form, &where_, name, mapping)?;
-                take(q, value, &where_, &mut props, Some(&mut d))?;
-            }
-            if !d.is_empty() {
-                devices.push(Value::Object(d));
-            }
-        }
-    }
+    let devices = walk(s, form, &at, mapping, &mut props, &mut take)?;
     let Some(perimeter) = perimeter else {
         return Err(AppError::BadInput(format!(
             "{at}: no answer gives the activity's perimeter (a geoshape mapped to \
@@ -651,7 +675,6 @@ fn accident_feature(
     let mut props = Map::new();
     let mut kept = Map::new();
     let mut position: Option<Geometry> = None;
-    let mut victims: Vec<Value> = Vec::new();
     let mut take = |q: &Question,
                     value: &str,
                     where_: &str,
@@ -694,23 +717,7 @@ fn accident_feature(
         }
         Ok(())
     };
-    for (name, value) in &s.answers {
-        let q = question(form, &at, name, mapping)?;
-        take(q, value, &at, &mut props, None)?;
-    }
-    for rows in s.repeats.values() {
-        for r in rows {
-            let where_ = format!("{at} {}", r.at);
-            let mut v = Map::new();
-            for (name, value) in &r.answers {
-                let q = question(form, &where_, name, mapping)?;
-                take(q, value, &where_, &mut props, Some(&mut v))?;
-            }
-            if !v.is_empty() {
-                victims.push(Value::Object(v));
-            }
-        }
-    }
+    let victims = walk(s, form, &at, mapping, &mut props, &mut take)?;
     let Some(position) = position else {
         return Err(AppError::BadInput(format!(
             "{at}: no answer gives the accident's position (a geopoint mapped to \
